@@ -1,0 +1,3 @@
+module houqin.dev/assets
+
+go 1.26

@@ -1,0 +1,3 @@
+module houqin.dev/gateway
+
+go 1.26

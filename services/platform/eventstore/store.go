@@ -1,0 +1,418 @@
+// Package eventstore is a service's PostgreSQL event store: append events at an expected
+// version together with their outbox rows, the request's idempotency record and any unique
+// keys, all in one transaction and one round trip; load streams; verify hash chains.
+package eventstore
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"houqin.dev/platform/errs"
+	"houqin.dev/platform/event"
+	"houqin.dev/platform/pgkit"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrate creates the event store tables.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	return pgkit.Migrate(ctx, pool, "eventstore", migrations, "migrations")
+}
+
+// NotifyChannel is the LISTEN/NOTIFY channel that wakes a service's relay.
+func NotifyChannel(service string) string { return "houqin_outbox_" + service }
+
+// Store appends to and reads from one service's event store.
+type Store struct {
+	pool    *pgxpool.Pool
+	service string
+	wake    chan struct{}
+	hooks   []func()
+}
+
+// New returns a store for service (the first token of its bus subjects).
+func New(pool *pgxpool.Pool, service string) *Store {
+	return &Store{pool: pool, service: service, wake: make(chan struct{}, 1)}
+}
+
+// Service is the name the store publishes under.
+func (s *Store) Service() string { return s.service }
+
+// Pool is the store's connection pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// OnAppend registers f to be called after every committed append: an in-process relay uses
+// it to wake at once instead of waiting for NOTIFY.
+func (s *Store) OnAppend(f func()) { s.hooks = append(s.hooks, f) }
+
+// RunNotifier sends NOTIFY on the service's channel after appends, coalescing bursts into one
+// notification at a time. A NOTIFY inside the append transaction would take PostgreSQL's
+// global notify lock at commit and serialise every command's commit behind it; sent from here
+// it costs no WAL flush and never blocks a command.
+func (s *Store) RunNotifier(ctx context.Context) {
+	ch := NotifyChannel(s.service)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+			_, _ = s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, ch)
+		}
+	}
+}
+
+// NewEvent is one event to append.
+type NewEvent struct {
+	Type       string // full protobuf name
+	Payload    []byte
+	OccurredAt time.Time
+}
+
+// Metadata is what every event of one command shares.
+type Metadata struct {
+	Actor         string
+	CorrelationID string
+	CausationID   string
+	TraceParent   string
+	PolicyVersion string
+}
+
+// Request records a client request id in the same transaction as its events.
+type Request struct {
+	Key         string
+	Fingerprint []byte
+}
+
+// UniqueKey claims a value unique within Scope. Reason is returned to the client when the
+// value is already taken by another stream.
+type UniqueKey struct {
+	Scope   string
+	Key     string
+	Reason  errs.Reason
+	Message string
+}
+
+// Append is one command's write.
+type Append struct {
+	StreamType string
+	StreamID   string
+	SchoolID   string
+	// Expected is the stream's version before this append (0 for a new stream) and PrevHash
+	// the hash of its last event; both come from the Stream the decision was made on.
+	Expected   int64
+	PrevHash   []byte
+	Events     []NewEvent
+	Metadata   Metadata
+	Request    *Request
+	UniqueKeys []UniqueKey
+	// Now is the record time (defaults to the wall clock).
+	Now time.Time
+}
+
+// Outcome is what a command did; it is stored with the request id and returned for repeats.
+type Outcome struct {
+	StreamID string   `json:"stream_id"`
+	Version  int64    `json:"version"`
+	EventIDs []string `json:"event_ids,omitempty"`
+}
+
+// DuplicateRequestError means the request id was used before: Outcome is the first result.
+type DuplicateRequestError struct {
+	Outcome     Outcome
+	Fingerprint []byte
+}
+
+func (e *DuplicateRequestError) Error() string { return "request id already used" }
+
+// Stream is a loaded stream.
+type Stream struct {
+	ID       string
+	SchoolID string
+	Events   []event.Event
+	Version  int64
+	LastHash []byte
+}
+
+// PriorRequest is a request id found already recorded.
+type PriorRequest struct {
+	Outcome     Outcome
+	Fingerprint []byte
+}
+
+// Matches reports whether a repeated request carries the same command as the first.
+func (p *PriorRequest) Matches(fingerprint []byte) bool {
+	return bytes.Equal(p.Fingerprint, fingerprint)
+}
+
+const eventColumns = `event_id, stream_id, stream_type, version, school_id, event_type, payload,
+	occurred_at, recorded_at, actor, correlation_id, causation_id, trace_parent, policy_version, prev_hash, hash`
+
+// Append writes a command's events in one transaction, sent as a single pipelined batch: the
+// request id first (a repeat fails before anything else), then unique keys, events and outbox
+// rows. It returns the stored events, or:
+//   - *DuplicateRequestError when the request id was already recorded,
+//   - *errs.RuleError with the key's reason when a unique key is taken,
+//   - an error wrapping errs.ErrConflict when another writer took the version first.
+func (s *Store) Append(ctx context.Context, a Append) ([]event.Event, error) {
+	if len(a.Events) == 0 {
+		return nil, errors.New("eventstore: append of no events")
+	}
+	now := a.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	now = now.Truncate(time.Microsecond)
+	prev := a.PrevHash
+	if a.Expected == 0 || len(prev) == 0 {
+		prev = event.GenesisHash
+	}
+
+	stored := make([]event.Event, len(a.Events))
+	ids := make([]string, len(a.Events))
+	for i, ne := range a.Events {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, err
+		}
+		e := event.Event{
+			ID: id, StreamID: a.StreamID, StreamType: a.StreamType, Version: a.Expected + int64(i) + 1,
+			SchoolID: a.SchoolID, Type: ne.Type, Payload: ne.Payload,
+			OccurredAt: ne.OccurredAt.Truncate(time.Microsecond), RecordedAt: now,
+			Actor: a.Metadata.Actor, CorrelationID: a.Metadata.CorrelationID, CausationID: a.Metadata.CausationID,
+			TraceParent: a.Metadata.TraceParent, PolicyVersion: a.Metadata.PolicyVersion,
+			PrevHash: prev,
+		}
+		if e.OccurredAt.IsZero() {
+			e.OccurredAt = now
+		}
+		e.Hash = e.ComputeHash(prev)
+		prev = e.Hash
+		stored[i] = e
+		ids[i] = id.String()
+	}
+	outcome := Outcome{StreamID: a.StreamID, Version: stored[len(stored)-1].Version, EventIDs: ids}
+
+	b := &pgx.Batch{}
+	if a.Request != nil {
+		out, _ := json.Marshal(outcome)
+		b.Queue(`INSERT INTO requests (school_id, request_id, fingerprint, outcome) VALUES ($1, $2, $3, $4)`,
+			a.SchoolID, a.Request.Key, a.Request.Fingerprint, out)
+	}
+	for _, k := range a.UniqueKeys {
+		b.Queue(`INSERT INTO unique_keys (scope, key, stream_id) VALUES ($1, $2, $3)`, k.Scope, k.Key, a.StreamID)
+	}
+	for _, e := range stored {
+		subject, err := event.Subject(s.service, e.SchoolID, e.StreamType, e.Type)
+		if err != nil {
+			return nil, err
+		}
+		b.Queue(`INSERT INTO events (`+eventColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`,
+			e.ID, e.StreamID, e.StreamType, e.Version, e.SchoolID, e.Type, e.Payload, e.OccurredAt, e.RecordedAt,
+			e.Actor, e.CorrelationID, e.CausationID, e.TraceParent, e.PolicyVersion, e.PrevHash, e.Hash)
+		b.Queue(`INSERT INTO outbox (event_id, subject) VALUES ($1, $2)`, e.ID, subject)
+	}
+	// A batch without explicit BEGIN runs as one implicit transaction: all or nothing.
+	err := s.pool.SendBatch(ctx, b).Close()
+	if err != nil {
+		return nil, s.appendError(ctx, a, err)
+	}
+	for _, h := range s.hooks {
+		h()
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return stored, nil
+}
+
+func (s *Store) appendError(ctx context.Context, a Append, err error) error {
+	constraint, ok := pgkit.IsUniqueViolation(err)
+	if !ok {
+		return fmt.Errorf("eventstore: append to %s: %w", a.StreamID, err)
+	}
+	switch constraint {
+	case "requests_pkey":
+		prior, lerr := s.LookupRequest(ctx, a.SchoolID, a.Request.Key)
+		if lerr != nil {
+			return lerr
+		}
+		if prior == nil { // cannot happen: the row made the insert fail
+			return fmt.Errorf("eventstore: request %s vanished", a.Request.Key)
+		}
+		return &DuplicateRequestError{Outcome: prior.Outcome, Fingerprint: prior.Fingerprint}
+	case "events_stream_version":
+		return fmt.Errorf("eventstore: %s moved past version %d: %w", a.StreamID, a.Expected, errs.ErrConflict)
+	case "unique_keys_pkey":
+		for _, k := range a.UniqueKeys {
+			var owner string
+			qerr := s.pool.QueryRow(ctx, `SELECT stream_id FROM unique_keys WHERE scope=$1 AND key=$2`, k.Scope, k.Key).Scan(&owner)
+			if qerr == nil && owner != a.StreamID {
+				return errs.Rule(k.Reason, k.Message, "scope", k.Scope, "key", k.Key)
+			}
+		}
+		// The key was taken by a concurrent writer that has since gone: try again.
+		return fmt.Errorf("eventstore: unique key race on %s: %w", a.StreamID, errs.ErrConflict)
+	}
+	return fmt.Errorf("eventstore: append to %s: %w", a.StreamID, err)
+}
+
+// LookupRequest returns the recorded outcome of a request id, or nil.
+func (s *Store) LookupRequest(ctx context.Context, school, key string) (*PriorRequest, error) {
+	var p PriorRequest
+	var out []byte
+	err := s.pool.QueryRow(ctx, `SELECT fingerprint, outcome FROM requests WHERE school_id=$1 AND request_id=$2`,
+		school, key).Scan(&p.Fingerprint, &out)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: lookup request: %w", err)
+	}
+	if err := json.Unmarshal(out, &p.Outcome); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// Load reads a whole stream in version order. A stream that does not exist has version 0.
+func (s *Store) Load(ctx context.Context, streamID string) (Stream, error) {
+	st, _, err := s.LoadForCommand(ctx, streamID, "", "")
+	return st, err
+}
+
+// LoadForCommand reads a stream and, in the same round trip, looks up the request id (when
+// given) so a repeated command is answered without deciding again.
+func (s *Store) LoadForCommand(ctx context.Context, streamID, school, requestKey string) (Stream, *PriorRequest, error) {
+	b := &pgx.Batch{}
+	var prior *PriorRequest
+	if requestKey != "" {
+		b.Queue(`SELECT fingerprint, outcome FROM requests WHERE school_id=$1 AND request_id=$2`, school, requestKey).
+			QueryRow(func(row pgx.Row) error {
+				var p PriorRequest
+				var out []byte
+				err := row.Scan(&p.Fingerprint, &out)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if err := json.Unmarshal(out, &p.Outcome); err != nil {
+					return err
+				}
+				prior = &p
+				return nil
+			})
+	}
+	st := Stream{ID: streamID, LastHash: event.GenesisHash}
+	b.Queue(`SELECT `+eventColumns+` FROM events WHERE stream_id=$1 ORDER BY version`, streamID).
+		Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				e, err := scanEvent(rows)
+				if err != nil {
+					return err
+				}
+				st.Events = append(st.Events, e)
+			}
+			return rows.Err()
+		})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return Stream{}, nil, fmt.Errorf("eventstore: load %s: %w", streamID, err)
+	}
+	if n := len(st.Events); n > 0 {
+		st.Version = st.Events[n-1].Version
+		st.LastHash = st.Events[n-1].Hash
+		st.SchoolID = st.Events[0].SchoolID
+	}
+	return st, prior, nil
+}
+
+func scanEvent(row pgx.Row) (event.Event, error) {
+	var e event.Event
+	err := row.Scan(&e.ID, &e.StreamID, &e.StreamType, &e.Version, &e.SchoolID, &e.Type, &e.Payload,
+		&e.OccurredAt, &e.RecordedAt, &e.Actor, &e.CorrelationID, &e.CausationID, &e.TraceParent,
+		&e.PolicyVersion, &e.PrevHash, &e.Hash)
+	return e, err
+}
+
+// ChainError reports where a stream's hash chain breaks.
+type ChainError struct {
+	StreamID string
+	Version  int64
+	Problem  string
+}
+
+func (e *ChainError) Error() string {
+	return fmt.Sprintf("eventstore: stream %s breaks at version %d: %s", e.StreamID, e.Version, e.Problem)
+}
+
+// Verify recomputes the hash chain of a stream and returns a *ChainError at the first event
+// whose version, link or content does not match what was stored.
+func (s *Store) Verify(ctx context.Context, streamID string) error {
+	st, err := s.Load(ctx, streamID)
+	if err != nil {
+		return err
+	}
+	return VerifyChain(st.Events)
+}
+
+// VerifyChain checks the events of one stream, in version order.
+func VerifyChain(events []event.Event) error {
+	prev := event.GenesisHash
+	for i, e := range events {
+		if e.Version != int64(i)+1 {
+			return &ChainError{StreamID: e.StreamID, Version: e.Version, Problem: fmt.Sprintf("expected version %d", i+1)}
+		}
+		if !bytes.Equal(e.PrevHash, prev) {
+			return &ChainError{StreamID: e.StreamID, Version: e.Version, Problem: "link to the previous event does not match"}
+		}
+		if !bytes.Equal(e.ComputeHash(prev), e.Hash) {
+			return &ChainError{StreamID: e.StreamID, Version: e.Version, Problem: "content does not match its hash"}
+		}
+		prev = e.Hash
+	}
+	return nil
+}
+
+// VerifyAll checks every stream of the store and returns the broken ones.
+func (s *Store) VerifyAll(ctx context.Context) (streams int, broken []error, err error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events ORDER BY stream_id, version`)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	var cur []event.Event
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		streams++
+		if err := VerifyChain(cur); err != nil {
+			broken = append(broken, err)
+		}
+		cur = cur[:0]
+	}
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return streams, broken, err
+		}
+		if len(cur) > 0 && cur[0].StreamID != e.StreamID {
+			flush()
+		}
+		cur = append(cur, e)
+	}
+	flush()
+	return streams, broken, rows.Err()
+}

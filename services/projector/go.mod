@@ -1,0 +1,3 @@
+module houqin.dev/projector
+
+go 1.26

@@ -1,0 +1,3 @@
+module houqin.dev/tools
+
+go 1.26
