@@ -1,0 +1,331 @@
+// Package projection runs read-model projections: it consumes a service stream with a durable
+// pull consumer, applies a batch of events and stores the checkpoint (stream sequence) in the
+// same PostgreSQL transaction, and acknowledges only after the commit. Anything at or below
+// the checkpoint is skipped, so a redelivery never applies twice: the effect is exactly once
+// without trusting acks.
+package projection
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"houqin.dev/platform/bus"
+	"houqin.dev/platform/event"
+	"houqin.dev/platform/pgkit"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrate creates the checkpoint table.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	return pgkit.Migrate(ctx, pool, "projection", migrations, "migrations")
+}
+
+// Projection builds read models from events. Its tables live in a PostgreSQL schema, named
+// after the projection when live and something else during a rebuild, so Setup and Apply take
+// the schema to write in.
+type Projection interface {
+	// Name identifies the projection; it is also its live schema.
+	Name() string
+	// Setup creates the projection's tables in schema if they are not there.
+	Setup(ctx context.Context, tx pgx.Tx, schema string) error
+	// Apply applies a batch of events in stream order. It must write only through tx.
+	Apply(ctx context.Context, tx pgx.Tx, schema string, events []event.Event) error
+}
+
+// Options tune a runner.
+type Options struct {
+	// Batch is the most events applied per transaction (default 1000).
+	Batch int
+	// AckWait is how long JetStream waits for an ack before redelivering (default 30 s).
+	AckWait time.Duration
+	// AfterCommit runs after a batch commits and before it is acknowledged. It is a test seam:
+	// an error stops the runner there as a crash would; ErrSkipAck drops the ack and goes on,
+	// as a lost ack would.
+	AfterCommit func(lastSeq uint64) error
+}
+
+// ErrSkipAck, returned by AfterCommit, skips one ack.
+var ErrSkipAck = errors.New("projection: skip ack")
+
+// ErrGap means a batch did not start right after the checkpoint; the runner re-anchors its
+// consumer at the checkpoint and goes on.
+var ErrGap = errors.New("projection: gap after checkpoint")
+
+// Stats counts what a runner did.
+type Stats struct {
+	Applied uint64 // events applied
+	Skipped uint64 // redelivered events at or below the checkpoint
+	Batches uint64
+}
+
+type counters struct{ applied, skipped, batches atomic.Uint64 }
+
+// Runner applies one service stream to one projection.
+type Runner struct {
+	pool    *pgxpool.Pool
+	js      jetstream.JetStream
+	p       Projection
+	service string
+	log     *slog.Logger
+	opts    Options
+	stats   counters
+}
+
+// NewRunner returns a runner of p over service's stream.
+func NewRunner(pool *pgxpool.Pool, js jetstream.JetStream, p Projection, service string, log *slog.Logger, opts Options) *Runner {
+	if opts.Batch <= 0 {
+		opts.Batch = 1000
+	}
+	if opts.AckWait <= 0 {
+		opts.AckWait = 30 * time.Second
+	}
+	return &Runner{pool: pool, js: js, p: p, service: service, opts: opts,
+		log: log.With("projection", p.Name(), "stream", bus.StreamName(service))}
+}
+
+// Stats returns the counts so far.
+func (r *Runner) Stats() Stats {
+	return Stats{Applied: r.stats.applied.Load(), Skipped: r.stats.skipped.Load(), Batches: r.stats.batches.Load()}
+}
+
+func (r *Runner) consumerName() string { return "proj-" + r.p.Name() }
+
+// Run applies events until ctx ends. One runner per projection and stream is active across
+// processes (advisory lock); others wait. Transient errors are logged and retried; an
+// AfterCommit error ends Run.
+func (r *Runner) Run(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		var hookErr error
+		err := pgkit.Lead(ctx, r.pool, pgkit.Leadership{Name: "houqin-projection-" + r.p.Name() + "-" + r.service}, r.log,
+			func(ctx context.Context) error {
+				err := r.lead(ctx)
+				if errors.Is(err, errHook) {
+					hookErr = err
+				}
+				return err
+			})
+		if ctx.Err() != nil {
+			return nil
+		}
+		if hookErr != nil {
+			return hookErr
+		}
+		if errors.Is(err, ErrGap) {
+			r.log.Warn("re-anchoring consumer at the checkpoint", "err", err)
+			backoff = 100 * time.Millisecond
+		} else {
+			r.log.Error("projection interrupted, retrying", "err", err, "in", backoff)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+var errHook = errors.New("projection: stopped by hook")
+
+// Setup creates the projection's live schema and tables and its checkpoint row.
+func Setup(ctx context.Context, pool *pgxpool.Pool, p Projection, services ...string) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{p.Name()}.Sanitize()); err != nil {
+			return err
+		}
+		if err := p.Setup(ctx, tx, p.Name()); err != nil {
+			return fmt.Errorf("projection %s: setup: %w", p.Name(), err)
+		}
+		for _, s := range services {
+			if _, err := tx.Exec(ctx, `INSERT INTO projection_checkpoints (projection, stream) VALUES ($1, $2)
+				ON CONFLICT DO NOTHING`, p.Name(), bus.StreamName(s)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Checkpoint returns the last applied stream sequence of p in service's stream.
+func Checkpoint(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, projection, service string) (uint64, error) {
+	var seq int64
+	err := q.QueryRow(ctx, `SELECT seq FROM projection_checkpoints WHERE projection=$1 AND stream=$2`,
+		projection, bus.StreamName(service)).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return uint64(seq), err
+}
+
+func (r *Runner) lead(ctx context.Context) error {
+	if err := Setup(ctx, r.pool, r.p, r.service); err != nil {
+		return err
+	}
+	cons, err := r.anchor(ctx)
+	if err != nil {
+		return err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(2 * r.opts.Batch))
+	if err != nil {
+		return fmt.Errorf("projection: consume: %w", err)
+	}
+	defer it.Stop()
+	batch := make([]jetstream.Msg, 0, r.opts.Batch)
+	for {
+		batch, err = nextBatch(ctx, it, batch[:0], r.opts.Batch)
+		if err != nil {
+			return err
+		}
+		if err := r.apply(ctx, batch); err != nil {
+			return err
+		}
+	}
+}
+
+// nextBatch blocks for one message, then takes what else is already buffered, up to max.
+func nextBatch(ctx context.Context, it jetstream.MessagesContext, batch []jetstream.Msg, max int) ([]jetstream.Msg, error) {
+	m, err := it.Next(jetstream.NextContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("projection: next: %w", err)
+	}
+	batch = append(batch, m)
+	for len(batch) < max {
+		m, err := it.Next(jetstream.NextMaxWait(time.Millisecond))
+		if errors.Is(err, nats.ErrTimeout) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("projection: next: %w", err)
+		}
+		batch = append(batch, m)
+	}
+	return batch, nil
+}
+
+// anchor returns the durable consumer positioned right after the checkpoint. A consumer whose
+// acknowledged floor is not the checkpoint, or that has deliveries outstanding (a runner died
+// mid-batch), is recreated at checkpoint+1: otherwise later messages could be applied before
+// earlier unacknowledged ones come back, and those would then be skipped as old.
+func (r *Runner) anchor(ctx context.Context) (jetstream.Consumer, error) {
+	cp, err := Checkpoint(ctx, r.pool, r.p.Name(), r.service)
+	if err != nil {
+		return nil, err
+	}
+	stream, err := r.js.Stream(ctx, bus.StreamName(r.service))
+	if err != nil {
+		return nil, fmt.Errorf("projection: stream: %w", err)
+	}
+	cons, err := stream.Consumer(ctx, r.consumerName())
+	switch {
+	case err == nil:
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if info.AckFloor.Stream == cp && info.NumAckPending == 0 && info.Config.AckWait == r.opts.AckWait {
+			return cons, nil
+		}
+		r.log.Info("recreating consumer at the checkpoint", "checkpoint", cp,
+			"ack_floor", info.AckFloor.Stream, "pending", info.NumAckPending)
+		if err := stream.DeleteConsumer(ctx, r.consumerName()); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return nil, err
+		}
+	case errors.Is(err, jetstream.ErrConsumerNotFound):
+	default:
+		return nil, fmt.Errorf("projection: consumer: %w", err)
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable:       r.consumerName(),
+		Description:   "Houqin projection " + r.p.Name(),
+		AckPolicy:     jetstream.AckAllPolicy,
+		AckWait:       r.opts.AckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 4 * r.opts.Batch,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	if cp > 0 {
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = cp + 1
+	}
+	cons, err = stream.CreateOrUpdateConsumer(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("projection: create consumer: %w", err)
+	}
+	return cons, nil
+}
+
+func (r *Runner) apply(ctx context.Context, batch []jetstream.Msg) error {
+	tx, err := r.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	var cp int64
+	if err := tx.QueryRow(ctx, `SELECT seq FROM projection_checkpoints WHERE projection=$1 AND stream=$2 FOR UPDATE`,
+		r.p.Name(), bus.StreamName(r.service)).Scan(&cp); err != nil {
+		return fmt.Errorf("projection: checkpoint: %w", err)
+	}
+	events := make([]event.Event, 0, len(batch))
+	next := uint64(cp) + 1
+	skipped := 0
+	for _, m := range batch {
+		md, err := m.Metadata()
+		if err != nil {
+			return err
+		}
+		seq := md.Sequence.Stream
+		if seq < next {
+			skipped++
+			continue
+		}
+		if seq != next {
+			return fmt.Errorf("%w: sequence %d after checkpoint %d", ErrGap, seq, next-1)
+		}
+		e, err := bus.FromMsg(m)
+		if err != nil {
+			return err
+		}
+		events = append(events, e)
+		next++
+	}
+	if len(events) > 0 {
+		if err := r.p.Apply(ctx, tx, r.p.Name(), events); err != nil {
+			return fmt.Errorf("projection %s: apply: %w", r.p.Name(), err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET seq=$3, updated_at=now() WHERE projection=$1 AND stream=$2`,
+			r.p.Name(), bus.StreamName(r.service), int64(next-1)); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("projection: commit: %w", err)
+	}
+	r.stats.applied.Add(uint64(len(events)))
+	r.stats.skipped.Add(uint64(skipped))
+	r.stats.batches.Add(1)
+	if r.opts.AfterCommit != nil {
+		if err := r.opts.AfterCommit(next - 1); err != nil {
+			if errors.Is(err, ErrSkipAck) {
+				return nil
+			}
+			return fmt.Errorf("%w: %w", errHook, err)
+		}
+	}
+	// AckAll: acknowledging the last message acknowledges the whole batch.
+	return batch[len(batch)-1].Ack()
+}
