@@ -1,0 +1,152 @@
+// Package app runs the assets service's use cases: it loads aggregates, calls the pure
+// deciders with the policy in force and the district's date, and appends their events.
+package app
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"houqin.dev/assets/domain"
+	"houqin.dev/platform/errs"
+	"houqin.dev/platform/es"
+	"houqin.dev/platform/eventstore"
+)
+
+// App is the assets service's application layer.
+type App struct {
+	schools  *es.Handler[domain.School]
+	assets   *es.Handler[domain.Asset]
+	policies domain.Policies
+	loc      *time.Location
+	now      func() time.Time
+	known    sync.Map // school id → struct{}: schools seen registered (they are never removed)
+}
+
+// Aggregates of the service.
+var (
+	SchoolAggregate = es.Aggregate[domain.School]{Type: "school", Initial: func() domain.School { return domain.School{} },
+		Evolve: domain.EvolveSchool}
+	AssetAggregate = es.Aggregate[domain.Asset]{Type: "asset", Initial: func() domain.Asset { return domain.Asset{} },
+		Evolve: domain.EvolveAsset}
+)
+
+// Options configure the app.
+type Options struct {
+	// Retries of a command that lost a concurrency race (default 3).
+	Retries int
+	// Location is the district's time zone, for business dates (default Asia/Shanghai).
+	Location *time.Location
+	Policies domain.Policies
+	Now      func() time.Time
+}
+
+// New returns the app over store.
+func New(store *eventstore.Store, o Options) *App {
+	if o.Retries == 0 {
+		o.Retries = 3
+	}
+	if o.Location == nil {
+		o.Location, _ = time.LoadLocation("Asia/Shanghai")
+	}
+	if o.Policies == nil {
+		o.Policies = domain.DefaultPolicies
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &App{
+		schools:  es.NewHandler(store, SchoolAggregate, o.Retries, o.Now),
+		assets:   es.NewHandler(store, AssetAggregate, o.Retries, o.Now),
+		policies: o.Policies, loc: o.Location, now: o.Now,
+	}
+}
+
+func (a *App) today() time.Time {
+	n := a.now().In(a.loc)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// RegisterSchool adds a school. The school's stream is its own id, and its events belong to it.
+func (a *App) RegisterSchool(ctx context.Context, meta es.Meta, c domain.RegisterSchool) (es.Result[domain.School], error) {
+	return a.schools.Execute(ctx, meta, es.Command[domain.School]{ID: c.SchoolID,
+		Decide: func(s domain.School) (es.Decision, error) {
+			ev, err := domain.DecideRegisterSchool(s, c)
+			return es.Decision{Events: ev}, err
+		}})
+}
+
+// RegisterAsset registers a new asset and returns its id and version.
+func (a *App) RegisterAsset(ctx context.Context, meta es.Meta, c domain.RegisterAsset) (string, int64, error) {
+	if err := meta.Validate(); err != nil {
+		return "", 0, err
+	}
+	if err := a.requireSchool(ctx, meta.SchoolID); err != nil {
+		return "", 0, err
+	}
+	c.AssetID = uuid.Must(uuid.NewV7()).String()
+	c.SchoolID = meta.SchoolID
+	var occurred time.Time
+	policy := a.policies.At(a.today())
+	if d, err := c.AcquiredDate(a.loc); err == nil {
+		occurred = d // business time: the ledger holds the asset from its acquisition date
+		policy = a.policies.At(d)
+	}
+	res, err := a.assets.Execute(ctx, meta, es.Command[domain.Asset]{ID: c.AssetID, New: true,
+		Decide: func(s domain.Asset) (es.Decision, error) {
+			ev, err := domain.DecideRegisterAsset(s, c, a.today(), policy)
+			return es.Decision{Events: ev, OccurredAt: occurred, PolicyVersion: policy.Version,
+				UniqueKeys: []eventstore.UniqueKey{{Scope: "asset_tag", Key: domain.TagKey(c.SchoolID, c.Tag),
+					Reason: domain.ReasonTagTaken, Message: "该校已有相同资产编号 / the school already has an asset with this tag"}}}, err
+		}})
+	if err != nil {
+		return "", 0, err
+	}
+	return strings.TrimPrefix(res.StreamID, AssetAggregate.Type+":"), res.Version, nil
+}
+
+// TransferAsset moves an asset within its school.
+func (a *App) TransferAsset(ctx context.Context, meta es.Meta, assetID string, expected int64, c domain.TransferAsset) (int64, error) {
+	if _, err := uuid.Parse(assetID); err != nil {
+		return 0, errs.Invalid("asset_id", "资产ID格式有误 / asset_id must be a UUID")
+	}
+	if expected < 0 {
+		return 0, errs.Invalid("expected_version", "不能为负数 / must not be negative")
+	}
+	res, err := a.assets.Execute(ctx, meta, es.Command[domain.Asset]{ID: assetID, Expected: expected,
+		Decide: func(s domain.Asset) (es.Decision, error) {
+			if !s.Registered {
+				return es.Decision{}, errs.NotFound("asset", assetID)
+			}
+			ev, err := domain.DecideTransferAsset(s, c)
+			return es.Decision{Events: ev}, err
+		}})
+	return res.Version, err
+}
+
+// GetAsset returns an asset of school.
+func (a *App) GetAsset(ctx context.Context, school, assetID string) (domain.Asset, int64, error) {
+	if _, err := uuid.Parse(assetID); err != nil {
+		return domain.Asset{}, 0, errs.Invalid("asset_id", "资产ID格式有误 / asset_id must be a UUID")
+	}
+	return a.assets.Load(ctx, school, assetID)
+}
+
+func (a *App) requireSchool(ctx context.Context, school string) error {
+	if _, ok := a.known.Load(school); ok {
+		return nil
+	}
+	s, _, err := a.schools.Load(ctx, school, school)
+	if _, missing := errs.As[*errs.NotFoundError](err); missing || (err == nil && !s.Registered) {
+		return errs.Rule(domain.ReasonSchoolUnknown, "学校未在本区登记 / the school is not registered in the district", "school_id", school)
+	}
+	if err != nil {
+		return err
+	}
+	a.known.Store(school, struct{}{})
+	return nil
+}
+

@@ -1,0 +1,202 @@
+package domain
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+
+	"houqin.dev/platform/errs"
+	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
+)
+
+// Reasons of asset refusals. Stable: clients match on them.
+const (
+	// 资产编号已存在: another asset of the school carries the tag.
+	ReasonTagTaken errs.Reason = "ASSET_TAG_TAKEN"
+	// The asset was registered before (same id).
+	ReasonAssetExists errs.Reason = "ASSET_ALREADY_REGISTERED"
+	// The school is not registered in the district.
+	ReasonSchoolUnknown errs.Reason = "SCHOOL_NOT_REGISTERED"
+	// A transfer that moves nothing.
+	ReasonTransferNoChange errs.Reason = "TRANSFER_CHANGES_NOTHING"
+)
+
+// Acquisition sources (取得方式).
+var Sources = map[string]string{
+	"purchase":      "购置",
+	"donation":      "捐赠",
+	"transfer_in":   "调入",
+	"school_merger": "学校合并",
+}
+
+// Asset is one ledger entry of a school.
+type Asset struct {
+	ID            string
+	SchoolID      string
+	Tag           string
+	Name          string
+	Category      string
+	Model         string
+	UnitPriceFen  int64
+	Quantity      int64
+	AcquiredOn    string
+	Source        string
+	FundingSource string
+	Location      string
+	Department    string
+	Custodian     string
+	FixedAsset    bool
+	Registered    bool
+}
+
+// EvolveAsset folds one event into an asset.
+func EvolveAsset(a Asset, m proto.Message) Asset {
+	switch e := m.(type) {
+	case *eventsv1.AssetRegistered:
+		a = Asset{ID: e.AssetId, SchoolID: e.SchoolId, Tag: e.Tag, Name: e.Name, Category: e.Category, Model: e.Model,
+			UnitPriceFen: e.UnitPriceFen, Quantity: e.Quantity, AcquiredOn: e.AcquiredOn, Source: e.Source,
+			FundingSource: e.FundingSource, Location: e.Location, Department: e.Department, Custodian: e.Custodian,
+			FixedAsset: e.FixedAsset, Registered: true}
+	case *eventsv1.AssetTransferred:
+		a.Location, a.Department, a.Custodian = e.ToLocation, e.ToDepartment, e.ToCustodian
+	}
+	return a
+}
+
+// RegisterAsset 登记入账.
+type RegisterAsset struct {
+	AssetID       string
+	SchoolID      string
+	Tag           string
+	Name          string
+	Category      string
+	Model         string
+	UnitPriceFen  int64
+	Quantity      int64
+	AcquiredOn    string // YYYY-MM-DD
+	Source        string
+	FundingSource string
+	Location      string
+	Department    string
+	Custodian     string
+}
+
+// DateLayout is the layout of business dates in commands and events.
+const DateLayout = "2006-01-02"
+
+// MaxUnitPriceFen bounds a unit price (100 million yuan) so sums cannot overflow.
+const MaxUnitPriceFen = 100_000_000_00
+
+// AcquiredDate parses the command's acquisition date in loc.
+func (c RegisterAsset) AcquiredDate(loc *time.Location) (time.Time, error) {
+	return time.ParseInLocation(DateLayout, c.AcquiredOn, loc)
+}
+
+// DecideRegisterAsset decides RegisterAsset. today is the current date in the district's time
+// zone; p is the policy in force on the acquisition date.
+func DecideRegisterAsset(a Asset, c RegisterAsset, today time.Time, p Policy) ([]proto.Message, error) {
+	var v errs.Violations
+	text := func(field, value string, min, max int, what string) {
+		if n := utf8.RuneCountInString(value); n < min || n > max {
+			if min > 0 && n == 0 {
+				v.Addf(field, "必填 / %s is required", what)
+			} else {
+				v.Addf(field, "长度须为%d–%d个字 / %s must be %d–%d characters", min, max, what, min, max)
+			}
+		}
+	}
+	text("tag", c.Tag, 1, 40, "tag")
+	if strings.IndexFunc(c.Tag, unicode.IsSpace) >= 0 {
+		v.Add("tag", "资产编号不能含空格 / tag must not contain spaces")
+	}
+	text("name", c.Name, 1, 100, "name")
+	if !knownCategory(c.Category) {
+		v.Add("category", "未知的资产分类 / unknown category")
+	}
+	text("model", c.Model, 0, 100, "model")
+	if c.UnitPriceFen <= 0 || c.UnitPriceFen > MaxUnitPriceFen {
+		v.Add("unit_price_fen", "单价须大于0且不超过1亿元 / unit price must be above 0 and at most 100,000,000 yuan")
+	}
+	if c.Quantity <= 0 || c.Quantity > 1_000_000 {
+		v.Add("quantity", "数量须为1–1000000 / quantity must be 1–1,000,000")
+	}
+	if d, err := time.Parse(DateLayout, c.AcquiredOn); err != nil {
+		v.Add("acquired_on", "日期格式须为YYYY-MM-DD / date must be YYYY-MM-DD")
+	} else if d.After(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)) {
+		v.Add("acquired_on", "购置日期不能晚于今天 / acquisition date cannot be in the future")
+	} else if d.Year() < 1949 {
+		v.Add("acquired_on", "购置日期过早 / acquisition date too early")
+	}
+	if _, ok := Sources[c.Source]; !ok {
+		v.Add("source", "请选择取得方式 / source is required")
+	}
+	text("funding_source", c.FundingSource, 0, 60, "funding source")
+	text("location", c.Location, 1, 100, "location")
+	text("department", c.Department, 0, 60, "department")
+	text("custodian", c.Custodian, 1, 60, "custodian")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if a.Registered {
+		return nil, errs.Rule(ReasonAssetExists, "该资产已登记 / the asset is already registered", "asset_id", a.ID)
+	}
+	return []proto.Message{&eventsv1.AssetRegistered{
+		AssetId: c.AssetID, SchoolId: c.SchoolID, Tag: c.Tag, Name: c.Name, Category: c.Category, Model: c.Model,
+		UnitPriceFen: c.UnitPriceFen, Quantity: c.Quantity, AcquiredOn: c.AcquiredOn, Source: c.Source,
+		FundingSource: c.FundingSource, Location: c.Location, Department: c.Department, Custodian: c.Custodian,
+		FixedAsset: c.UnitPriceFen >= p.CapitalisationThresholdFen,
+	}}, nil
+}
+
+// TagKey is the unique key that keeps tags unique within a school.
+func TagKey(school, tag string) string { return school + "/" + tag }
+
+// TransferAsset 校内调拨.
+type TransferAsset struct {
+	ToLocation   string
+	ToDepartment string
+	ToCustodian  string
+	Reason       string
+}
+
+// DecideTransferAsset decides TransferAsset. Empty target fields keep the current value.
+func DecideTransferAsset(a Asset, c TransferAsset) ([]proto.Message, error) {
+	var v errs.Violations
+	if utf8.RuneCountInString(c.ToLocation) > 100 {
+		v.Add("to_location", "不超过100个字 / at most 100 characters")
+	}
+	if utf8.RuneCountInString(c.ToDepartment) > 60 {
+		v.Add("to_department", "不超过60个字 / at most 60 characters")
+	}
+	if utf8.RuneCountInString(c.ToCustodian) > 60 {
+		v.Add("to_custodian", "不超过60个字 / at most 60 characters")
+	}
+	if utf8.RuneCountInString(c.Reason) > 200 {
+		v.Add("reason", "不超过200个字 / at most 200 characters")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if !a.Registered {
+		return nil, errs.NotFound("asset", a.ID)
+	}
+	e := &eventsv1.AssetTransferred{AssetId: a.ID,
+		FromLocation: a.Location, ToLocation: or(c.ToLocation, a.Location),
+		FromDepartment: a.Department, ToDepartment: or(c.ToDepartment, a.Department),
+		FromCustodian: a.Custodian, ToCustodian: or(c.ToCustodian, a.Custodian),
+		Reason: c.Reason}
+	if e.FromLocation == e.ToLocation && e.FromDepartment == e.ToDepartment && e.FromCustodian == e.ToCustodian {
+		return nil, errs.Rule(ReasonTransferNoChange, "调拨前后地点、部门和保管人均未变化 / the transfer changes nothing")
+	}
+	return []proto.Message{e}, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
