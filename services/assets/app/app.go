@@ -149,4 +149,3 @@ func (a *App) requireSchool(ctx context.Context, school string) error {
 	a.known.Store(school, struct{}{})
 	return nil
 }
-
