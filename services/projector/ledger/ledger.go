@@ -1,0 +1,216 @@
+// Package ledger is the asset ledger read model (资产台帐): schools and their assets, built from
+// the assets service's events, queried by school and district as of any business date.
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"houqin.dev/assets/domain"
+	"houqin.dev/platform/event"
+	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
+)
+
+// Projection builds the ledger.
+type Projection struct{}
+
+// Name is also the live schema.
+func (Projection) Name() string { return "ledger" }
+
+// Setup creates the tables in schema.
+func (Projection) Setup(ctx context.Context, tx pgx.Tx, schema string) error {
+	s := pgx.Identifier{schema}.Sanitize()
+	_, err := tx.Exec(ctx, fmt.Sprintf(`
+CREATE TABLE IF NOT EXISTS %[1]s.schools (
+    school_id     text PRIMARY KEY,
+    name          text NOT NULL,
+    kind          text NOT NULL,
+    boarding      boolean NOT NULL,
+    event_id      uuid NOT NULL,
+    registered_at timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS %[1]s.assets (
+    asset_id       uuid PRIMARY KEY,
+    school_id      text NOT NULL,
+    tag            text NOT NULL,
+    name           text NOT NULL,
+    category       text NOT NULL,
+    unit_price_fen bigint NOT NULL,
+    quantity       bigint NOT NULL,
+    value_fen      bigint NOT NULL,
+    acquired_on    date NOT NULL,
+    fixed_asset    boolean NOT NULL,
+    location       text NOT NULL,
+    department     text NOT NULL,
+    custodian      text NOT NULL,
+    version        bigint NOT NULL,
+    event_id       uuid NOT NULL, -- the registration behind the row (drill-down)
+    registered_at  timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS assets_by_school_date ON %[1]s.assets (school_id, acquired_on)
+    INCLUDE (category, quantity, value_fen);`, s))
+	return err
+}
+
+type assetRows struct {
+	ids, events                                    []uuid.UUID
+	schools, tags, names, cats, locs, depts, custs []string
+	prices, qtys, values, versions                 []int64
+	acquired                                       []time.Time
+	fixed                                          []bool
+	registered                                     []time.Time
+}
+
+func (r *assetRows) add(e event.Event, m *eventsv1.AssetRegistered) error {
+	id, err := uuid.Parse(m.AssetId)
+	if err != nil {
+		return fmt.Errorf("ledger: event %s: asset id: %w", e.ID, err)
+	}
+	d, err := time.Parse(domain.DateLayout, m.AcquiredOn)
+	if err != nil {
+		return fmt.Errorf("ledger: event %s: acquired_on: %w", e.ID, err)
+	}
+	r.ids = append(r.ids, id)
+	r.events = append(r.events, e.ID)
+	r.schools = append(r.schools, e.SchoolID)
+	r.tags = append(r.tags, m.Tag)
+	r.names = append(r.names, m.Name)
+	r.cats = append(r.cats, m.Category)
+	r.locs = append(r.locs, m.Location)
+	r.depts = append(r.depts, m.Department)
+	r.custs = append(r.custs, m.Custodian)
+	r.prices = append(r.prices, m.UnitPriceFen)
+	r.qtys = append(r.qtys, m.Quantity)
+	r.values = append(r.values, m.UnitPriceFen*m.Quantity)
+	r.versions = append(r.versions, e.Version)
+	r.acquired = append(r.acquired, d)
+	r.fixed = append(r.fixed, m.FixedAsset)
+	r.registered = append(r.registered, e.RecordedAt)
+	return nil
+}
+
+// Apply applies a batch: runs of registrations go in as one bulk insert; other events in
+// order. Inserts skip rows already there and updates skip older versions, so even a replay
+// without the checkpoint would not double anything.
+func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []event.Event) error {
+	s := pgx.Identifier{schema}.Sanitize()
+	var rows assetRows
+	b := &pgx.Batch{}
+	flush := func() {
+		if len(rows.ids) == 0 {
+			return
+		}
+		b.Queue(fmt.Sprintf(`INSERT INTO %s.assets (asset_id, event_id, school_id, tag, name, category, location,
+			department, custodian, unit_price_fen, quantity, value_fen, version, acquired_on, fixed_asset, registered_at)
+			SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+			$8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::date[],
+			$15::boolean[], $16::timestamptz[])
+			ON CONFLICT (asset_id) DO NOTHING`, s),
+			rows.ids, rows.events, rows.schools, rows.tags, rows.names, rows.cats, rows.locs, rows.depts, rows.custs,
+			rows.prices, rows.qtys, rows.values, rows.versions, rows.acquired, rows.fixed, rows.registered)
+		rows = assetRows{}
+	}
+	for _, e := range events {
+		m, err := e.Decode()
+		if err != nil {
+			return err
+		}
+		switch p := m.(type) {
+		case *eventsv1.AssetRegistered:
+			if err := rows.add(e, p); err != nil {
+				return err
+			}
+		case *eventsv1.AssetTransferred:
+			flush()
+			b.Queue(fmt.Sprintf(`UPDATE %s.assets SET location=$2, department=$3, custodian=$4, version=$5
+				WHERE asset_id=$1 AND version < $5`, s), p.AssetId, p.ToLocation, p.ToDepartment, p.ToCustodian, e.Version)
+		case *eventsv1.SchoolRegistered:
+			flush()
+			b.Queue(fmt.Sprintf(`INSERT INTO %s.schools (school_id, name, kind, boarding, event_id, registered_at)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (school_id) DO NOTHING`, s),
+				p.SchoolId, p.Name, p.Kind, p.Boarding, e.ID, e.RecordedAt)
+		}
+	}
+	flush()
+	if b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// CategoryTotal is one category of a school's ledger.
+type CategoryTotal struct {
+	Category string
+	Name     string
+	Entries  int64
+	Quantity int64
+	ValueFen int64
+}
+
+// School is a school with its ledger totals.
+type School struct {
+	ID       string
+	Name     string
+	Kind     string
+	Boarding bool
+	Entries  int64
+	Quantity int64
+	ValueFen int64
+}
+
+// Reader answers ledger queries from the live tables.
+type Reader struct{ Pool *pgxpool.Pool }
+
+// SchoolLedger returns school's totals by category as of the end of asOf, and whether the
+// school is known.
+func (r Reader) SchoolLedger(ctx context.Context, school string, asOf time.Time) (School, []CategoryTotal, bool, error) {
+	var sc School
+	err := r.Pool.QueryRow(ctx, `SELECT school_id, name, kind, boarding FROM ledger.schools WHERE school_id=$1`, school).
+		Scan(&sc.ID, &sc.Name, &sc.Kind, &sc.Boarding)
+	if err == pgx.ErrNoRows {
+		return School{}, nil, false, nil
+	}
+	if err != nil {
+		return School{}, nil, false, err
+	}
+	rows, err := r.Pool.Query(ctx, `SELECT category, count(*), coalesce(sum(quantity),0), coalesce(sum(value_fen),0)
+		FROM ledger.assets WHERE school_id=$1 AND acquired_on <= $2 GROUP BY category ORDER BY category`, school, asOf)
+	if err != nil {
+		return School{}, nil, false, err
+	}
+	cats, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CategoryTotal, error) {
+		var c CategoryTotal
+		err := row.Scan(&c.Category, &c.Entries, &c.Quantity, &c.ValueFen)
+		c.Name = domain.CategoryName(c.Category)
+		return c, err
+	})
+	for _, c := range cats {
+		sc.Entries += c.Entries
+		sc.Quantity += c.Quantity
+		sc.ValueFen += c.ValueFen
+	}
+	return sc, cats, true, err
+}
+
+// District returns every school with its totals as of the end of asOf.
+func (r Reader) District(ctx context.Context, asOf time.Time) ([]School, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT s.school_id, s.name, s.kind, s.boarding,
+			coalesce(a.entries, 0), coalesce(a.quantity, 0), coalesce(a.value_fen, 0)
+		FROM ledger.schools s LEFT JOIN (
+			SELECT school_id, count(*) entries, sum(quantity) quantity, sum(value_fen) value_fen
+			FROM ledger.assets WHERE acquired_on <= $1 GROUP BY school_id) a USING (school_id)
+		ORDER BY s.school_id`, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (School, error) {
+		var s School
+		err := row.Scan(&s.ID, &s.Name, &s.Kind, &s.Boarding, &s.Entries, &s.Quantity, &s.ValueFen)
+		return s, err
+	})
+}

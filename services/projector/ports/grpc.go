@@ -1,0 +1,84 @@
+// Package ports serves the reports over gRPC.
+package ports
+
+import (
+	"context"
+	"time"
+
+	"houqin.dev/assets/domain"
+	"houqin.dev/platform/errs"
+	"houqin.dev/platform/event"
+	"houqin.dev/projector/ledger"
+	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
+)
+
+// Server implements reportsv1.ReportsServiceServer.
+type Server struct {
+	reportsv1.UnimplementedReportsServiceServer
+	Ledger ledger.Reader
+	Loc    *time.Location
+	Now    func() time.Time
+}
+
+// asOf parses an as_of date; empty means today in the district's time zone.
+func (s *Server) asOf(v string) (time.Time, error) {
+	if v == "" {
+		n := s.Now().In(s.Loc)
+		return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC), nil
+	}
+	d, err := time.Parse(domain.DateLayout, v)
+	if err != nil {
+		return time.Time{}, errs.Invalid("as_of", "日期格式须为YYYY-MM-DD / as_of must be YYYY-MM-DD")
+	}
+	return d, nil
+}
+
+// GetAssetLedger implements reportsv1.ReportsServiceServer.
+func (s *Server) GetAssetLedger(ctx context.Context, r *reportsv1.GetAssetLedgerRequest) (*reportsv1.GetAssetLedgerResponse, error) {
+	var v errs.Violations
+	if !event.ValidToken(r.SchoolId) {
+		v.Add("school_id", "学校编号有误 / invalid school_id")
+	}
+	asOf, err := s.asOf(r.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	sc, cats, ok, err := s.Ledger.SchoolLedger(ctx, r.SchoolId, asOf)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errs.NotFound("school", r.SchoolId)
+	}
+	out := &reportsv1.GetAssetLedgerResponse{SchoolId: sc.ID, SchoolName: sc.Name, AsOf: asOf.Format(domain.DateLayout),
+		Entries: sc.Entries, Quantity: sc.Quantity, ValueFen: sc.ValueFen}
+	for _, c := range cats {
+		out.Categories = append(out.Categories, &reportsv1.CategoryTotal{Category: c.Category, CategoryName: c.Name,
+			Entries: c.Entries, Quantity: c.Quantity, ValueFen: c.ValueFen})
+	}
+	return out, nil
+}
+
+// GetDistrictLedger implements reportsv1.ReportsServiceServer.
+func (s *Server) GetDistrictLedger(ctx context.Context, r *reportsv1.GetDistrictLedgerRequest) (*reportsv1.GetDistrictLedgerResponse, error) {
+	asOf, err := s.asOf(r.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	schools, err := s.Ledger.District(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	out := &reportsv1.GetDistrictLedgerResponse{AsOf: asOf.Format(domain.DateLayout)}
+	for _, sc := range schools {
+		out.Schools = append(out.Schools, &reportsv1.SchoolLedger{SchoolId: sc.ID, Name: sc.Name, Kind: sc.Kind,
+			Boarding: sc.Boarding, Entries: sc.Entries, Quantity: sc.Quantity, ValueFen: sc.ValueFen})
+		out.Entries += sc.Entries
+		out.Quantity += sc.Quantity
+		out.ValueFen += sc.ValueFen
+	}
+	return out, nil
+}

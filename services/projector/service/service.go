@@ -1,0 +1,161 @@
+// Package service wires the projector: it runs every projection over the service streams it
+// needs and serves ReportsService from the read models.
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"houqin.dev/platform/grpckit"
+	"houqin.dev/platform/pgkit"
+	"houqin.dev/platform/projection"
+	"houqin.dev/platform/runtime"
+	"houqin.dev/projector/ledger"
+	"houqin.dev/projector/ports"
+	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
+)
+
+// Config is the projector's configuration (see cmd/projector --help).
+type Config struct {
+	GRPCAddr    string        `conf:"default:127.0.0.1:7102,help:gRPC listen address"`
+	AdminAddr   string        `conf:"default:127.0.0.1:7192,help:HTTP address of /metrics /healthz /readyz (empty: off)"`
+	DatabaseURL string        `conf:"default:postgres://houqin@127.0.0.1:5432/houqin_projector?sslmode=disable,mask,help:PostgreSQL URL of the read models"`
+	DBMaxConns  int32         `conf:"default:16,help:connection pool size"`
+	NatsURL     string        `conf:"default:nats://127.0.0.1:4222,help:NATS server URL"`
+	Timezone    string        `conf:"default:Asia/Shanghai,help:district time zone for as-of dates"`
+	Batch       int           `conf:"default:1000,help:events applied per transaction"`
+	AckWait     time.Duration `conf:"default:30s,help:JetStream redelivery delay for unacknowledged events"`
+	// Runner hooks for crash tests; not configurable.
+	Runner projection.Options `conf:"-"`
+}
+
+// Name of the service.
+const Name = "projector"
+
+// Subscription is one projection over one service stream.
+type Subscription struct {
+	Projection projection.Projection
+	Service    string
+}
+
+// Subscriptions lists what the projector builds, from which streams.
+var Subscriptions = []Subscription{
+	{Projection: ledger.Projection{}, Service: "assets"},
+}
+
+// Service is a running projector.
+type Service struct {
+	cfg     Config
+	log     *slog.Logger
+	pool    *pgxpool.Pool
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	runners []*projection.Runner
+	server  *runtime.Server
+}
+
+// New connects, migrates and prepares the projector.
+func New(ctx context.Context, cfg Config, deps runtime.Deps) (*Service, error) {
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("projector: timezone: %w", err)
+	}
+	s := &Service{cfg: cfg, log: deps.Log}
+	if s.pool, err = pgkit.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns); err != nil {
+		return nil, err
+	}
+	if err := projection.Migrate(ctx, s.pool); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.nc, err = runtime.ConnectNATS(cfg.NatsURL, "houqin-projector", deps.Log); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.js, err = jetstream.New(s.nc); err != nil {
+		s.Close()
+		return nil, err
+	}
+	opts := cfg.Runner
+	if opts.Batch == 0 {
+		opts.Batch = cfg.Batch
+	}
+	if opts.AckWait == 0 {
+		opts.AckWait = cfg.AckWait
+	}
+	var bg []func(context.Context) error
+	for _, sub := range Subscriptions {
+		// Tables exist before the first query, even while the stream is still empty.
+		if err := projection.Setup(ctx, s.pool, sub.Projection, sub.Service); err != nil {
+			s.Close()
+			return nil, err
+		}
+		r := projection.NewRunner(s.pool, s.js, sub.Projection, sub.Service, deps.Log, opts)
+		s.runners = append(s.runners, r)
+		bg = append(bg, r.Run)
+	}
+	gs, hs := grpckit.NewServer(grpckit.Config{Log: deps.Log, Verifier: deps.Verifier})
+	reportsv1.RegisterReportsServiceServer(gs, &ports.Server{Ledger: ledger.Reader{Pool: s.pool}, Loc: loc, Now: time.Now})
+	lis, err := runtime.Listen(cfg.GRPCAddr)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.server = &runtime.Server{Log: deps.Log, GRPC: gs, Health: hs, Lis: lis, Metrics: deps.Metrics,
+		Services: []string{reportsv1.ReportsService_ServiceDesc.ServiceName}, Background: bg}
+	if cfg.AdminAddr != "" {
+		if s.server.Admin, err = runtime.Listen(cfg.AdminAddr); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Addr is the gRPC address.
+func (s *Service) Addr() string { return s.server.Lis.Addr().String() }
+
+// Pool is the read-model database (tests).
+func (s *Service) Pool() *pgxpool.Pool { return s.pool }
+
+// Runners are the projection runners (tests, stats).
+func (s *Service) Runners() []*projection.Runner { return s.runners }
+
+// Rebuild replays every subscription of the projection named name into fresh tables and
+// swaps them in.
+func (s *Service) Rebuild(ctx context.Context, name string) (projection.RebuildResult, error) {
+	var services []string
+	var p projection.Projection
+	for _, sub := range Subscriptions {
+		if sub.Projection.Name() == name {
+			p = sub.Projection
+			services = append(services, sub.Service)
+		}
+	}
+	if p == nil {
+		return projection.RebuildResult{}, fmt.Errorf("projector: no projection %q", name)
+	}
+	return projection.Rebuild(ctx, s.pool, s.js, p, s.log, services...)
+}
+
+// Run serves until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.Close()
+	return s.server.Run(ctx)
+}
+
+// Close releases the connections.
+func (s *Service) Close() {
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	if s.pool != nil {
+		s.pool.Close()
+	}
+}
