@@ -1,0 +1,200 @@
+// Package httpapi is the gateway's HTTP/JSON API for browsers and bureau systems. Each route
+// maps to one gRPC call; the caller's bearer token is passed through, so the services
+// authenticate and authorise every request themselves.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
+	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
+)
+
+// API holds the service clients.
+type API struct {
+	Assets  assetsv1.AssetsServiceClient
+	Reports reportsv1.ReportsServiceClient
+	Log     *slog.Logger
+	// Timeout bounds each backend call (default 15 s).
+	Timeout time.Duration
+}
+
+// MaxBody is the largest request body accepted.
+const MaxBody = 1 << 20
+
+var (
+	unmarshal = protojson.UnmarshalOptions{}
+	marshal   = protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}
+)
+
+// Register adds the API routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.Handle("POST /api/v1/schools", route(a, a.Assets.RegisterSchool, func(*http.Request, *assetsv1.RegisterSchoolRequest) {}))
+	mux.Handle("POST /api/v1/schools/{school}/assets", route(a, a.Assets.RegisterAsset,
+		func(r *http.Request, m *assetsv1.RegisterAssetRequest) { m.SchoolId = r.PathValue("school") }))
+	mux.Handle("GET /api/v1/schools/{school}/assets/{asset}", route(a, a.Assets.GetAsset,
+		func(r *http.Request, m *assetsv1.GetAssetRequest) {
+			m.SchoolId, m.AssetId = r.PathValue("school"), r.PathValue("asset")
+		}))
+	mux.Handle("POST /api/v1/schools/{school}/assets/{asset}/transfer", route(a, a.Assets.TransferAsset,
+		func(r *http.Request, m *assetsv1.TransferAssetRequest) {
+			m.SchoolId, m.AssetId = r.PathValue("school"), r.PathValue("asset")
+		}))
+	mux.Handle("GET /api/v1/schools/{school}/ledger", route(a, a.Reports.GetAssetLedger,
+		func(r *http.Request, m *reportsv1.GetAssetLedgerRequest) {
+			m.SchoolId, m.AsOf = r.PathValue("school"), r.URL.Query().Get("as_of")
+		}))
+	mux.Handle("GET /api/v1/district/ledger", route(a, a.Reports.GetDistrictLedger,
+		func(r *http.Request, m *reportsv1.GetDistrictLedgerRequest) { m.AsOf = r.URL.Query().Get("as_of") }))
+}
+
+// requestIDSetter is every command request.
+type requestIDSetter interface {
+	proto.Message
+	GetRequestId() string
+}
+
+// route turns one gRPC method into an HTTP handler: the JSON body (for POST) is the request
+// message, bind fills in path and query values, and the response message is the JSON reply.
+func route[Req proto.Message, Resp proto.Message](a *API, call func(context.Context, Req, ...grpc.CallOption) (Resp, error),
+	bind func(*http.Request, Req)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var zero Req
+		req := zero.ProtoReflect().New().Interface().(Req)
+		if r.Method == http.MethodPost {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+			if err != nil {
+				writeError(w, status.Error(codes.InvalidArgument, "请求体过大或读取失败 / request body too large or unreadable"))
+				return
+			}
+			if len(body) > 0 {
+				if err := unmarshal.Unmarshal(body, req); err != nil {
+					writeError(w, status.Error(codes.InvalidArgument, "JSON格式有误 / malformed JSON: "+err.Error()))
+					return
+				}
+			}
+			// The Idempotency-Key header stands in for a missing request_id.
+			if k := r.Header.Get("Idempotency-Key"); k != "" {
+				if m, ok := any(req).(requestIDSetter); ok && m.GetRequestId() == "" {
+					f := m.ProtoReflect().Descriptor().Fields().ByName("request_id")
+					m.ProtoReflect().Set(f, protoreflect.ValueOfString(k))
+				}
+			}
+		}
+		bind(r, req)
+		timeout := a.Timeout
+		if timeout <= 0 {
+			timeout = 15 * time.Second
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		if h := r.Header.Get("Authorization"); h != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", h)
+		}
+		if c := r.Header.Get("X-Correlation-Id"); c != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, "x-correlation-id", c)
+		}
+		resp, err := call(ctx, req)
+		if err != nil {
+			if status.Code(err) == codes.Internal || status.Code(err) == codes.Unavailable {
+				a.Log.ErrorContext(r.Context(), "backend call failed", "path", r.URL.Path, "err", err)
+			}
+			writeError(w, err)
+			return
+		}
+		b, err := marshal.Marshal(resp)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(b)
+	})
+}
+
+// ErrorBody is the JSON of an error reply.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail carries the gRPC status in JSON.
+type ErrorDetail struct {
+	Code            string            `json:"code"`
+	Message         string            `json:"message"`
+	Reason          string            `json:"reason,omitempty"`
+	Metadata        map[string]string `json:"metadata,omitempty"`
+	FieldViolations []FieldViolation  `json:"field_violations,omitempty"`
+}
+
+// FieldViolation is one invalid field.
+type FieldViolation struct {
+	Field       string `json:"field"`
+	Description string `json:"description"`
+}
+
+// httpStatus follows the usual gRPC → HTTP mapping (as grpc-gateway does).
+var httpStatus = map[codes.Code]int{
+	codes.OK: http.StatusOK, codes.InvalidArgument: http.StatusBadRequest, codes.FailedPrecondition: http.StatusBadRequest,
+	codes.OutOfRange: http.StatusBadRequest, codes.Unauthenticated: http.StatusUnauthorized,
+	codes.PermissionDenied: http.StatusForbidden, codes.NotFound: http.StatusNotFound, codes.Aborted: http.StatusConflict,
+	codes.AlreadyExists: http.StatusConflict, codes.ResourceExhausted: http.StatusTooManyRequests,
+	codes.Canceled: 499, codes.DeadlineExceeded: http.StatusGatewayTimeout, codes.Unavailable: http.StatusServiceUnavailable,
+	codes.Unimplemented: http.StatusNotImplemented,
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	st := status.Convert(err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		st = status.New(codes.DeadlineExceeded, "超时 / timed out")
+	}
+	d := ErrorDetail{Code: st.Code().String(), Message: st.Message()}
+	for _, x := range st.Details() {
+		switch v := x.(type) {
+		case *errdetails.ErrorInfo:
+			d.Reason, d.Metadata = v.Reason, v.Metadata
+		case *errdetails.BadRequest:
+			for _, f := range v.FieldViolations {
+				d.FieldViolations = append(d.FieldViolations, FieldViolation{Field: f.Field, Description: f.Description})
+			}
+		}
+	}
+	code, ok := httpStatus[st.Code()]
+	if !ok {
+		code = http.StatusInternalServerError
+	}
+	d.Code = strings.ToUpper(toSnake(d.Code))
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(ErrorBody{Error: d})
+}
+
+// toSnake turns "InvalidArgument" into "invalid_argument".
+func toSnake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,140 @@
+// 后勤管理平台 dashboard: plain JavaScript, no external scripts, so it works on a school
+// intranet with no internet access.
+(function () {
+  "use strict";
+  const KINDS = { kindergarten: "幼儿园", primary: "小学", middle: "初中", high: "高中", nine_year: "九年一贯制" };
+  const ROLES = { bureau_admin: "教育局管理员", bureau_viewer: "教育局", principal: "校长", logistics_director: "总务主任",
+    storekeeper: "保管员", accountant: "会计", teacher: "教师" };
+  const $ = (id) => document.getElementById(id);
+  const yuan = (fen) => (Number(fen) / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const int = (n) => Number(n).toLocaleString("zh-CN");
+
+  // The token arrives once in the URL fragment (#token=…) and is kept for the browser tab.
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get("token")) {
+    sessionStorage.setItem("houqin-token", hash.get("token"));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  let token = sessionStorage.getItem("houqin-token");
+
+  function claims(t) {
+    try {
+      const p = t.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      return JSON.parse(decodeURIComponent(escape(atob(p))));
+    } catch (e) { return null; }
+  }
+
+  function showError(msg) { const e = $("error"); e.textContent = msg; e.hidden = !msg; }
+
+  async function api(path) {
+    const res = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+    const body = await res.json().catch(() => ({}));
+    if (res.status === 401) { sessionStorage.removeItem("houqin-token"); login(); throw new Error("登录已失效 / signed out"); }
+    if (!res.ok) throw new Error((body.error && body.error.message) || res.statusText);
+    return body;
+  }
+
+  function login() {
+    ["district", "school"].forEach((s) => ($(s).hidden = true));
+    $("login").hidden = false;
+  }
+
+  $("login-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    token = $("token-input").value.trim();
+    sessionStorage.setItem("houqin-token", token);
+    start();
+  });
+
+  const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10); // 北京时间
+  $("as-of").value = today;
+  $("as-of").max = today;
+  let schools = [], sortKey = "name", asc = true, isBureau = false, ownSchool = "";
+
+  function renderSchools() {
+    const rows = schools.slice().sort((a, b) => {
+      const x = a[sortKey], y = b[sortKey];
+      const c = typeof x === "string" && isNaN(Number(x)) ? x.localeCompare(y, "zh-CN") : Number(x) - Number(y);
+      return asc ? c : -c;
+    });
+    const tb = document.querySelector("#schools tbody");
+    tb.replaceChildren(...rows.map((s) => {
+      const tr = document.createElement("tr");
+      tr.dataset.school = s.school_id;
+      [s.name, KINDS[s.kind] || s.kind, s.boarding ? "是" : "否", int(s.entries), int(s.quantity), yuan(s.value_fen)]
+        .forEach((v, i) => { const td = document.createElement("td"); td.textContent = v; if (i >= 3) td.className = "num"; tr.appendChild(td); });
+      tr.addEventListener("click", () => openSchool(s.school_id));
+      return tr;
+    }));
+    document.querySelectorAll("#schools th").forEach((th) => {
+      th.classList.toggle("sorted", th.dataset.sort === sortKey);
+      th.classList.toggle("asc", th.dataset.sort === sortKey && asc);
+    });
+  }
+
+  document.querySelectorAll("#schools th[data-sort]").forEach((th) =>
+    th.addEventListener("click", () => {
+      asc = sortKey === th.dataset.sort ? !asc : true;
+      sortKey = th.dataset.sort;
+      renderSchools();
+    }));
+
+  async function loadDistrict() {
+    const d = await api("/api/v1/district/ledger?as_of=" + $("as-of").value);
+    schools = d.schools;
+    $("total-schools").textContent = int(schools.length);
+    $("total-entries").textContent = int(d.entries);
+    $("total-quantity").textContent = int(d.quantity);
+    $("district-total").textContent = "¥" + yuan(d.value_fen);
+    renderSchools();
+  }
+
+  async function openSchool(id) {
+    const d = await api("/api/v1/schools/" + encodeURIComponent(id) + "/ledger?as_of=" + $("as-of").value);
+    $("school-title").textContent = d.school_name + " · 资产台帐（截至 " + d.as_of + "）";
+    const tb = document.querySelector("#categories tbody");
+    tb.replaceChildren(...d.categories.map((c) => {
+      const tr = document.createElement("tr");
+      tr.dataset.category = c.category;
+      [c.category + " " + c.category_name, int(c.entries), int(c.quantity), yuan(c.value_fen)]
+        .forEach((v, i) => { const td = document.createElement("td"); td.textContent = v; if (i) td.className = "num"; tr.appendChild(td); });
+      return tr;
+    }));
+    $("school-entries").textContent = int(d.entries);
+    $("school-quantity").textContent = int(d.quantity);
+    $("school-total").textContent = yuan(d.value_fen);
+    $("school").dataset.id = id;
+    $("school").hidden = false;
+    $("back").hidden = !isBureau;
+    if (isBureau) $("district").hidden = true;
+  }
+
+  $("back").addEventListener("click", () => { $("school").hidden = true; $("district").hidden = false; });
+  $("as-of").addEventListener("change", () => refresh().catch((e) => showError(e.message)));
+
+  async function refresh() {
+    showError("");
+    if (isBureau) await loadDistrict();
+    if (!$("school").hidden) await openSchool($("school").dataset.id);
+  }
+
+  async function start() {
+    const c = token && claims(token);
+    if (!c) return login();
+    $("login").hidden = true;
+    const roles = c.roles || [];
+    isBureau = roles.some((r) => r === "bureau_admin" || r === "bureau_viewer");
+    ownSchool = c.school || "";
+    $("who").textContent = (c.name || c.sub) + " · " + roles.map((r) => ROLES[r] || r).join("、");
+    try {
+      if (isBureau) {
+        $("district").hidden = false;
+        await loadDistrict();
+      } else {
+        $("as-of").parentElement.hidden = true;
+        await openSchool(ownSchool);
+      }
+    } catch (e) { showError(e.message); }
+  }
+  start();
+})();
