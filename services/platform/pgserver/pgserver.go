@@ -171,7 +171,12 @@ func (s *Server) URL(db string) string {
 
 // CreateDatabase creates db unless it exists.
 func (s *Server) CreateDatabase(ctx context.Context, db string) error {
-	conn, err := pgx.Connect(ctx, s.URL("postgres"))
+	return EnsureDatabase(ctx, s.URL("postgres"), db)
+}
+
+// EnsureDatabase creates database db on the server of adminURL unless it exists.
+func EnsureDatabase(ctx context.Context, adminURL, db string) error {
+	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
 		return err
 	}

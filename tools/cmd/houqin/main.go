@@ -1,0 +1,222 @@
+// Command houqin is the Houqin command-line tool: run the whole district on this machine and
+// issue development tokens.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+	_ "time/tzdata" // the district's time zone must not depend on the host
+
+	"houqin.dev/platform/auth"
+	"houqin.dev/platform/logging"
+	"houqin.dev/tools/internal/demo"
+	"houqin.dev/tools/internal/stack"
+	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
+)
+
+const usage = `houqin — 后勤管理平台命令行工具 / the Houqin command-line tool
+
+用法 / usage:
+  houqin dev   [flags]   在本机启动全区：PostgreSQL、NATS、全部服务、演示数据，并打印看板地址
+                         start the whole district on this machine with demo data and print the dashboard URL
+  houqin token [flags]   签发开发用登录令牌 / issue a development token
+
+"houqin <command> -h" 查看各命令参数 / shows each command's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "dev":
+		err = dev(os.Args[2:])
+	case "token":
+		err = token(os.Args[2:], os.Stdout)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "未知命令 / unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "houqin:", err)
+		os.Exit(1)
+	}
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func dev(args []string) error {
+	fs := flag.NewFlagSet("houqin dev", flag.ContinueOnError)
+	data := fs.String("data", env("HOUQIN_DATA", ".houqin"), "数据目录：数据库、消息存储、开发密钥，再次运行时沿用 / data folder, reused by the next run (HOUQIN_DATA)")
+	httpAddr := fs.String("http", env("HOUQIN_HTTP_ADDR", "127.0.0.1:8080"), "看板与 HTTP 接口地址 / dashboard and HTTP API address (HOUQIN_HTTP_ADDR)")
+	dbURL := fs.String("database-url", os.Getenv("HOUQIN_DATABASE_URL"), "使用已有的 PostgreSQL 而非私有实例 / use this PostgreSQL server instead of a private one (HOUQIN_DATABASE_URL)")
+	natsURL := fs.String("nats-url", os.Getenv("HOUQIN_NATS_URL"), "使用已有的 NATS 而非内嵌实例 / use this NATS server instead of an embedded one (HOUQIN_NATS_URL)")
+	noDemo := fs.Bool("no-demo", false, "不写入演示数据 / do not seed the demo district")
+	district := fs.String("district", env("HOUQIN_DISTRICT", "demo"), "区县编号 / district id (HOUQIN_DISTRICT)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "houqin dev: 在本机启动全区 / start the whole district on this machine\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*data, 0o755); err != nil {
+		return err
+	}
+	logPath := filepath.Join(*data, "houqin.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	log := logging.New(logFile, "info", "houqin-dev")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Printf("启动中… / starting (日志 / logs: %s)\n", logPath)
+	st, err := stack.Start(ctx, stack.Options{DataDir: *data, Durable: true, DatabaseURL: *dbURL, NatsURL: *natsURL,
+		HTTPAddr: *httpAddr, District: *district, Log: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.StartAll(ctx); err != nil {
+		return err
+	}
+	if !*noDemo {
+		conn, err := stack.Dial(st.AssetsAddr())
+		if err != nil {
+			return err
+		}
+		tok := func(role auth.Role, school, name string) (string, error) { return st.Token(role, school, name, time.Hour) }
+		res, err := demo.Seed(ctx, conn, tok, 8, func(done, total int) {
+			if done%200 == 0 || done == total {
+				fmt.Printf("\r演示数据 / demo data: %d/%d", done, total)
+			}
+		})
+		conn.Close()
+		fmt.Println()
+		if err != nil {
+			return err
+		}
+		if err := waitForLedger(ctx, st, res.Assets); err != nil {
+			return err
+		}
+		fmt.Printf("演示区县：%d 所学校，%d 条资产 / demo district: %d schools, %d assets\n", res.Schools, res.Assets, res.Schools, res.Assets)
+	}
+	viewer, err := st.Token(auth.RoleBureauViewer, "", "教育局（演示）", 12*time.Hour)
+	if err != nil {
+		return err
+	}
+	fmt.Printf(`
+后勤管理平台已启动 / Houqin is running
+  看板 / dashboard:  %s/#token=%s
+  HTTP 接口 / API:   %s/api/v1/district/ledger
+  gRPC:              assets %s · reports %s
+  其他角色令牌 / tokens for other roles:  houqin token --data %s --role logistics_director --school qs-shipai-zx
+按 Ctrl+C 停止 / press Ctrl+C to stop
+`, st.URL(), viewer, st.URL(), st.AssetsAddr(), st.ReportsAddr(), *data)
+	<-ctx.Done()
+	fmt.Println("\n正在停止… / stopping")
+	return nil
+}
+
+// waitForLedger waits until the projector shows at least n assets, so the printed dashboard
+// is complete when the user opens it.
+func waitForLedger(ctx context.Context, st *stack.Stack, n int) error {
+	conn, err := stack.Dial(st.ReportsAddr())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tok, err := st.Token(auth.RoleBureauViewer, "", "dev", time.Minute)
+	if err != nil {
+		return err
+	}
+	client := reportsv1.NewReportsServiceClient(conn)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		res, err := client.GetDistrictLedger(authCtx(ctx, tok), &reportsv1.GetDistrictLedgerRequest{})
+		if err == nil && res.Entries >= int64(n) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("报表未在两分钟内追上 / the projector did not catch up within 2 minutes (last error: %v)", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func token(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("houqin token", flag.ContinueOnError)
+	data := fs.String("data", env("HOUQIN_DATA", ".houqin"), "数据目录（开发密钥所在）/ data folder holding the dev signing key (HOUQIN_DATA)")
+	role := fs.String("role", "bureau_viewer", "角色 / role: bureau_admin bureau_viewer principal logistics_director storekeeper accountant teacher service")
+	school := fs.String("school", "", "学校编号（校内角色必填）/ school id (required for school roles)")
+	name := fs.String("name", "", "显示名 / display name")
+	subject := fs.String("sub", "", "用户编号 / subject (default: dev-<role>[-<school>])")
+	ttl := fs.Duration("ttl", 8*time.Hour, "有效期 / validity")
+	district := fs.String("district", env("HOUQIN_DISTRICT", "demo"), "区县编号 / district id (HOUQIN_DISTRICT)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "houqin token: 签发开发用登录令牌 / issue a development token (EdDSA JWT)\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	r := auth.Role(*role)
+	if !r.Valid() {
+		return fmt.Errorf("未知角色 / unknown role %q", *role)
+	}
+	if !r.DistrictWide() && *school == "" {
+		return fmt.Errorf("角色 %s 需要 --school / role %s needs --school", r, r)
+	}
+	keyPath := filepath.Join(*data, "dev-signing-key.pem")
+	if _, err := os.Stat(keyPath); err != nil {
+		return fmt.Errorf("找不到开发密钥 %s，请先运行 houqin dev / no dev signing key at %s: run houqin dev first", keyPath, keyPath)
+	}
+	key, err := auth.LoadOrCreateKey(keyPath)
+	if err != nil {
+		return err
+	}
+	id := auth.Identity{Subject: *subject, Name: *name, Roles: []auth.Role{r}, District: *district}
+	if !r.DistrictWide() {
+		id.SchoolID = *school
+	}
+	if id.Subject == "" {
+		id.Subject = "dev-" + string(r)
+		if id.SchoolID != "" {
+			id.Subject += "-" + id.SchoolID
+		}
+	}
+	tok, err := auth.NewSigner(key, stack.Issuer, stack.Audience).Sign(id, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, tok)
+	return nil
+}

@@ -1,0 +1,278 @@
+// Package stack starts the whole district on this host: a private PostgreSQL cluster, an
+// embedded NATS JetStream server, the assets service, the projector and the gateway, all in
+// one process. `houqin dev`, the end-to-end tests and the benchmarks use it.
+package stack
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	assetssvc "houqin.dev/assets/service"
+	gatewaysvc "houqin.dev/gateway/service"
+	"houqin.dev/platform/auth"
+	"houqin.dev/platform/natsserver"
+	"houqin.dev/platform/outbox"
+	"houqin.dev/platform/pgserver"
+	"houqin.dev/platform/projection"
+	"houqin.dev/platform/runtime"
+	projectorsvc "houqin.dev/projector/service"
+)
+
+// Options say where and how to run.
+type Options struct {
+	// DataDir keeps the cluster, the JetStream store and the dev signing key. A second run on
+	// the same folder reuses them.
+	DataDir string
+	// Durable keeps fsync on in PostgreSQL and JetStream (dev, benchmarks); tests turn it off.
+	Durable bool
+	// DatabaseURL, when set, is an existing PostgreSQL server to use instead of a private one
+	// (any database on it; the stack creates houqin_assets and houqin_projector beside it).
+	DatabaseURL string
+	// NatsURL, when set, is an existing NATS server with JetStream to use instead of an
+	// embedded one.
+	NatsURL string
+	// HTTPAddr of the gateway (default 127.0.0.1:0, a free port).
+	HTTPAddr string
+	// District id of tokens.
+	District string
+	Log      *slog.Logger
+}
+
+// Stack is a running district.
+type Stack struct {
+	opts     Options
+	PG       *pgserver.Server
+	NATS     *server.Server
+	natsURL  string
+	dbURL    func(db string) string
+	Signer   *auth.Signer
+	Verifier *auth.Verifier
+
+	mu          sync.Mutex
+	assetsAddr  string
+	reportsAddr string
+	gateway     *gatewaysvc.Service
+	Assets      *assetssvc.Service
+	Projector   *projectorsvc.Service
+	stops       []func() error
+}
+
+// databases are the service databases the stack creates.
+var databases = []string{"houqin_assets", "houqin_projector"}
+
+// Issuer and audience of dev tokens.
+const (
+	Issuer   = "houqin-dev"
+	Audience = "houqin"
+)
+
+// Start brings up PostgreSQL, NATS and the signing key. StartAll then starts the services.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	if o.Log == nil {
+		return nil, errors.New("stack: Log is required")
+	}
+	if o.District == "" {
+		o.District = "demo"
+	}
+	if o.HTTPAddr == "" {
+		o.HTTPAddr = "127.0.0.1:0"
+	}
+	if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &Stack{opts: o}
+	key, err := auth.LoadOrCreateKey(filepath.Join(o.DataDir, "dev-signing-key.pem"))
+	if err != nil {
+		return nil, err
+	}
+	s.Signer = auth.NewSigner(key, Issuer, Audience)
+	if s.Verifier, err = auth.NewVerifier([]ed25519.PublicKey{s.Signer.Public()}, Issuer, Audience, o.District); err != nil {
+		return nil, err
+	}
+
+	if o.DatabaseURL != "" {
+		base, err := url.Parse(o.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("stack: database url: %w", err)
+		}
+		s.dbURL = func(db string) string { u := *base; u.Path = "/" + db; return u.String() }
+		for _, db := range databases {
+			if err := pgserver.EnsureDatabase(ctx, s.dbURL("postgres"), db); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		s.PG, err = pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(o.DataDir, "postgres"), Durable: o.Durable})
+		if err != nil {
+			return nil, err
+		}
+		s.dbURL = s.PG.URL
+		for _, db := range databases {
+			if err := s.PG.CreateDatabase(ctx, db); err != nil {
+				s.Close()
+				return nil, err
+			}
+		}
+	}
+
+	if o.NatsURL != "" {
+		s.natsURL = o.NatsURL
+	} else {
+		s.NATS, err = natsserver.Start(natsserver.Options{StoreDir: filepath.Join(o.DataDir, "nats"), SyncAlways: o.Durable})
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.natsURL = s.NATS.ClientURL()
+	}
+	return s, nil
+}
+
+// NatsURL is the NATS server the stack uses.
+func (s *Stack) NatsURL() string { return s.natsURL }
+
+// DatabaseURL is the URL of one of the stack's databases.
+func (s *Stack) DatabaseURL(db string) string { return s.dbURL(db) }
+
+// Token signs a dev token for role (in school, for school roles) valid for ttl.
+func (s *Stack) Token(role auth.Role, school, name string, ttl time.Duration) (string, error) {
+	id := auth.Identity{Subject: "dev-" + string(role), Name: name, Roles: []auth.Role{role}, District: s.opts.District}
+	if !role.DistrictWide() {
+		id.SchoolID = school
+		id.Subject += "-" + school
+	}
+	return s.Signer.Sign(id, ttl)
+}
+
+func (s *Stack) deps() runtime.Deps { return runtime.Deps{Log: s.opts.Log, Verifier: s.Verifier} }
+
+// StartAssets starts the assets service (again, on the same address after a stop) with the
+// given relay options. The returned function stops it and returns its Run error.
+func (s *Stack) StartAssets(ctx context.Context, relay outbox.Options) (func() error, error) {
+	s.mu.Lock()
+	addr := s.assetsAddr
+	s.mu.Unlock()
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	svc, err := assetssvc.New(ctx, assetssvc.Config{GRPCAddr: addr, DatabaseURL: s.dbURL("houqin_assets"), DBMaxConns: 32,
+		NatsURL: s.natsURL, StreamReplicas: 1, DuplicateWindow: 2 * time.Minute, Timezone: "Asia/Shanghai", Retries: 3,
+		RelayBatch: 1000, Relay: relay}, s.withLog("assets"))
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.assetsAddr, s.Assets = svc.Addr(), svc
+	s.mu.Unlock()
+	return s.run(ctx, svc.Run), nil
+}
+
+// StartProjector starts the projector with the given runner options.
+func (s *Stack) StartProjector(ctx context.Context, runner projection.Options) (func() error, error) {
+	s.mu.Lock()
+	addr := s.reportsAddr
+	s.mu.Unlock()
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	svc, err := projectorsvc.New(ctx, projectorsvc.Config{GRPCAddr: addr, DatabaseURL: s.dbURL("houqin_projector"),
+		DBMaxConns: 16, NatsURL: s.natsURL, Timezone: "Asia/Shanghai", Batch: 1000, AckWait: 30 * time.Second, Runner: runner},
+		s.withLog("projector"))
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.reportsAddr, s.Projector = svc.Addr(), svc
+	s.mu.Unlock()
+	return s.run(ctx, svc.Run), nil
+}
+
+// StartGateway starts the gateway in front of the running services.
+func (s *Stack) StartGateway(ctx context.Context) (func() error, error) {
+	svc, err := gatewaysvc.New(gatewaysvc.Config{HTTPAddr: s.opts.HTTPAddr, AssetsAddr: s.assetsAddr, ReportsAddr: s.reportsAddr},
+		s.opts.Log.With("service", "gateway"), nil)
+	if err != nil {
+		return nil, err
+	}
+	s.gateway = svc
+	return s.run(ctx, svc.Run), nil
+}
+
+// StartAll starts every service.
+func (s *Stack) StartAll(ctx context.Context) error {
+	for _, start := range []func(context.Context) (func() error, error){
+		func(ctx context.Context) (func() error, error) { return s.StartAssets(ctx, outbox.Options{}) },
+		func(ctx context.Context) (func() error, error) { return s.StartProjector(ctx, projection.Options{}) },
+		s.StartGateway,
+	} {
+		stop, err := start(ctx)
+		if err != nil {
+			s.Close()
+			return err
+		}
+		s.stops = append(s.stops, stop)
+	}
+	return nil
+}
+
+func (s *Stack) withLog(name string) runtime.Deps {
+	d := s.deps()
+	d.Log = s.opts.Log.With("service", name)
+	return d
+}
+
+// run starts f in the background; the returned function cancels it and waits.
+func (s *Stack) run(ctx context.Context, f func(context.Context) error) func() error {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- f(ctx) }()
+	var once sync.Once
+	var err error
+	return func() error {
+		once.Do(func() { cancel(); err = <-done })
+		return err
+	}
+}
+
+// URL is the gateway's base URL.
+func (s *Stack) URL() string { return s.gateway.URL() }
+
+// AssetsAddr and ReportsAddr are the gRPC addresses.
+func (s *Stack) AssetsAddr() string  { return s.assetsAddr }
+func (s *Stack) ReportsAddr() string { return s.reportsAddr }
+
+// Dial connects to a gRPC address of the stack.
+func Dial(addr string) (*grpc.ClientConn, error) {
+	return grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+}
+
+// Close stops the services, then NATS and PostgreSQL.
+func (s *Stack) Close() {
+	for i := len(s.stops) - 1; i >= 0; i-- {
+		if err := s.stops[i](); err != nil && !errors.Is(err, context.Canceled) {
+			s.opts.Log.Warn("service stopped with error", "err", err)
+		}
+	}
+	s.stops = nil
+	if s.NATS != nil {
+		s.NATS.Shutdown()
+		s.NATS.WaitForShutdown()
+	}
+	if s.PG != nil {
+		if err := s.PG.Stop(); err != nil {
+			s.opts.Log.Warn("postgres stop", "err", err)
+		}
+	}
+}
