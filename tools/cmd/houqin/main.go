@@ -17,9 +17,9 @@ import (
 
 	"houqin.dev/platform/auth"
 	"houqin.dev/platform/logging"
+	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 	"houqin.dev/tools/internal/demo"
 	"houqin.dev/tools/internal/stack"
-	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
 
 const usage = `houqin — 后勤管理平台命令行工具 / the Houqin command-line tool
@@ -109,7 +109,9 @@ func dev(args []string) error {
 		if err != nil {
 			return err
 		}
-		tok := func(role auth.Role, school, name string) (string, error) { return st.Token(role, school, name, time.Hour) }
+		tok := func(role auth.Role, school, name string) (string, error) {
+			return st.Token(role, school, name, time.Hour)
+		}
 		res, err := demo.Seed(ctx, conn, tok, 8, func(done, total int) {
 			if done%200 == 0 || done == total {
 				fmt.Printf("\r演示数据 / demo data: %d/%d", done, total)

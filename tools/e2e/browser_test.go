@@ -1,0 +1,78 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// browser drives headless Chromium through the DevTools protocol.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func chromium(t *testing.T) string {
+	for _, p := range []string{os.Getenv("HOUQIN_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if p == "" {
+			continue
+		}
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	// `make test` installs Chromium; a missing browser is a failure, not a skip.
+	t.Fatal("Chromium not found: run `make deps` (installs Debian's chromium) or set HOUQIN_CHROMIUM")
+	return ""
+}
+
+// browse opens url in a fresh headless Chromium and runs steps.
+func browse(t *testing.T, url string, steps func(*browser)) {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+	steps(&browser{t: t, ctx: ctx})
+}
+
+// waitText waits until the element's text contains want.
+func (b *browser) waitText(sel, want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var text string
+	for time.Now().Before(deadline) {
+		got, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+		text = got
+		if err == nil && strings.Contains(text, want) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	errText, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("#error")))
+	b.t.Fatalf("%s shows %q, want it to contain %q (page error: %q)", sel, text, want, errText)
+}
+
+func (b *browser) click(sel string) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		b.t.Fatalf("click %s: %v", sel, err)
+	}
+}

@@ -1,0 +1,216 @@
+// Package e2e starts the whole district in-process — private PostgreSQL, embedded NATS, the
+// assets service, the projector and the gateway — and drives it as users and crashes would.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+
+	"houqin.dev/platform/auth"
+	"houqin.dev/platform/logging"
+	"houqin.dev/platform/testkit"
+	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
+	"houqin.dev/tools/internal/stack"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }
+
+func startStack(t *testing.T) *stack.Stack {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "houqin-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := stack.Start(context.Background(), stack.Options{DataDir: dir, Log: logging.Discard(), District: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		st.Close()
+		os.RemoveAll(dir)
+	})
+	return st
+}
+
+func token(t *testing.T, st *stack.Stack, role auth.Role, school string) string {
+	t.Helper()
+	tok, err := st.Token(role, school, "测试", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func as(t *testing.T, st *stack.Stack, role auth.Role, school string) context.Context {
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token(t, st, role, school))
+}
+
+func assets(t *testing.T, st *stack.Stack) assetsv1.AssetsServiceClient {
+	t.Helper()
+	conn, err := stack.Dial(st.AssetsAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return assetsv1.NewAssetsServiceClient(conn)
+}
+
+func registerSchool(t *testing.T, st *stack.Stack, c assetsv1.AssetsServiceClient, id, name string, kind assetsv1.SchoolKind) {
+	t.Helper()
+	if _, err := c.RegisterSchool(as(t, st, auth.RoleBureauAdmin, ""), &assetsv1.RegisterSchoolRequest{
+		RequestId: "school-" + id, SchoolId: id, Name: name, Kind: kind}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func asset(school, tag, name, cat string, price, qty int64, on string) *assetsv1.RegisterAssetRequest {
+	return &assetsv1.RegisterAssetRequest{RequestId: "reg-" + school + "-" + tag, SchoolId: school, Tag: tag, Name: name,
+		Category: cat, UnitPriceFen: price, Quantity: qty, AcquiredOn: on,
+		Source: assetsv1.AcquisitionSource_ACQUISITION_SOURCE_PURCHASE, FundingSource: "财政拨款",
+		Location: "教学楼101", Department: "总务处", Custodian: "王老师"}
+}
+
+// getJSON calls the gateway and decodes the reply.
+func getJSON(t *testing.T, st *stack.Stack, tok, path string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, st.URL()+path, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s: %v: %s", path, err, b)
+		}
+	}
+	return res.StatusCode
+}
+
+type districtJSON struct {
+	AsOf     string `json:"as_of"`
+	Entries  string `json:"entries"`
+	ValueFen string `json:"value_fen"`
+	Schools  []struct {
+		SchoolID string `json:"school_id"`
+		Name     string `json:"name"`
+		Entries  string `json:"entries"`
+		Quantity string `json:"quantity"`
+		ValueFen string `json:"value_fen"`
+	} `json:"schools"`
+}
+
+func TestAssetFromGRPCToDashboard(t *testing.T) {
+	st := startStack(t)
+	if err := st.StartAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := assets(t, st)
+	registerSchool(t, st, c, "shipai-zx", "石牌中心小学", assetsv1.SchoolKind_SCHOOL_KIND_PRIMARY)
+	registerSchool(t, st, c, "chengdong-yey", "城东幼儿园", assetsv1.SchoolKind_SCHOOL_KIND_KINDERGARTEN)
+
+	// Two schools register their assets, each as its own logistics director.
+	sp := as(t, st, auth.RoleLogisticsDirector, "shipai-zx")
+	for _, r := range []*assetsv1.RegisterAssetRequest{
+		asset("shipai-zx", "ZC-0001", "多媒体教学一体机", "2", 1280000, 3, "2023-09-01"), // 38,400.00
+		asset("shipai-zx", "ZC-0002", "学生课桌椅", "6", 38000, 45, "2024-02-20"),     // 17,100.00
+	} {
+		if _, err := c.RegisterAsset(sp, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.RegisterAsset(as(t, st, auth.RoleStorekeeper, "chengdong-yey"),
+		asset("chengdong-yey", "ZC-0001", "大型组合滑梯", "3", 4800000, 1, "2022-05-01")); err != nil { // 48,000.00
+		t.Fatal(err)
+	}
+	// A school cannot register into another school's ledger.
+	if _, err := c.RegisterAsset(sp, asset("chengdong-yey", "ZC-0009", "钢琴", "3", 1800000, 1, "2022-05-01")); err == nil {
+		t.Fatal("shipai-zx wrote into chengdong-yey's ledger")
+	}
+
+	viewer := token(t, st, auth.RoleBureauViewer, "")
+	var d districtJSON
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		code := getJSON(t, st, viewer, "/api/v1/district/ledger", &d)
+		return code == 200 && d.Entries == "3", fmt.Sprintf("HTTP %d, %+v", code, d)
+	})
+	if d.ValueFen != "10350000" || len(d.Schools) != 2 || d.Schools[1].SchoolID != "shipai-zx" || d.Schools[1].ValueFen != "5550000" {
+		t.Fatalf("district ledger %+v", d)
+	}
+	// As of a date before the desks were bought.
+	getJSON(t, st, viewer, "/api/v1/district/ledger?as_of=2024-01-31", &d)
+	if d.ValueFen != "8640000" {
+		t.Fatalf("as of 2024-01-31: %+v", d)
+	}
+
+	// Schools read their own ledger and not the other's.
+	var school struct {
+		SchoolName string `json:"school_name"`
+		ValueFen   string `json:"value_fen"`
+		Categories []struct {
+			Category, CategoryName string `json:"-"`
+		} `json:"categories"`
+	}
+	spTok := token(t, st, auth.RolePrincipal, "shipai-zx")
+	if code := getJSON(t, st, spTok, "/api/v1/schools/shipai-zx/ledger", &school); code != 200 || school.ValueFen != "5550000" || school.SchoolName != "石牌中心小学" {
+		t.Fatalf("own ledger: %d %+v", code, school)
+	}
+	var e struct {
+		Error struct{ Code, Reason string } `json:"error"`
+	}
+	if code := getJSON(t, st, spTok, "/api/v1/schools/chengdong-yey/ledger", &e); code != 403 || e.Error.Reason != "OTHER_SCHOOL" {
+		t.Fatalf("other school's ledger: %d %+v", code, e)
+	}
+
+	// Bad input through the gateway: 400 with one violation per field, nothing written.
+	body := `{"request_id":"req-bad-0001","tag":"","name":"投影仪","category":"2","unit_price_fen":-5,"quantity":1,"acquired_on":"2024-13-01","source":"ACQUISITION_SOURCE_PURCHASE","location":"A","custodian":"B"}`
+	req, _ := http.NewRequest(http.MethodPost, st.URL()+"/api/v1/schools/shipai-zx/assets", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token(t, st, auth.RoleLogisticsDirector, "shipai-zx"))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad struct {
+		Error struct {
+			Code            string                   `json:"code"`
+			FieldViolations []struct{ Field string } `json:"field_violations"`
+		} `json:"error"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&bad)
+	res.Body.Close()
+	var got []string
+	for _, v := range bad.Error.FieldViolations {
+		got = append(got, v.Field)
+	}
+	if res.StatusCode != 400 || bad.Error.Code != "INVALID_ARGUMENT" || strings.Join(got, ",") != "tag,unit_price_fen,acquired_on" {
+		t.Fatalf("bad input: %d %+v", res.StatusCode, bad)
+	}
+
+	// The page, in a real browser.
+	browse(t, st.URL()+"/#token="+viewer, func(b *browser) {
+		b.waitText("#district-total", "¥103,500.00")
+		b.waitText("#schools tbody", "石牌中心小学")
+		b.waitText("#schools tbody", "城东幼儿园")
+		b.waitText("#total-schools", "2")
+		b.click(`#schools tr[data-school="shipai-zx"]`)
+		b.waitText("#categories tbody", "通用设备")
+		b.waitText("#school-total", "55,500.00")
+	})
+	// A principal's page shows the school's own ledger.
+	browse(t, st.URL()+"/#token="+spTok, func(b *browser) {
+		b.waitText("#school-title", "石牌中心小学")
+		b.waitText("#school-total", "55,500.00")
+		b.waitText("#categories tbody", "家具、用具、装具及动植物")
+	})
+}
