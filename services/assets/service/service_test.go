@@ -12,6 +12,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
 	"houqin.dev/assets/service"
@@ -294,5 +296,32 @@ func TestAuthorization(t *testing.T) {
 	}
 	if _, err := e.client.RegisterSchool(viewer, &assetsv1.RegisterSchoolRequest{RequestId: "req-00000004", SchoolId: "s3", Name: "新学校", Kind: assetsv1.SchoolKind_SCHOOL_KIND_HIGH}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("viewer registering a school: %v", err)
+	}
+}
+
+func TestHealthAndReflection(t *testing.T) {
+	e := start(t)
+	ctx := context.Background()
+	res, err := healthpb.NewHealthClient(e.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: "houqin.assets.v1.AssetsService"})
+	if err != nil || res.Status != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health: %v %v", res, err)
+	}
+	stream, err := reflectionpb.NewServerReflectionClient(e.conn).ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		found = found || s.Name == "houqin.assets.v1.AssetsService"
+	}
+	if !found {
+		t.Fatalf("reflection does not list the service: %v", resp)
 	}
 }
