@@ -173,8 +173,11 @@ func (s *Store) Append(ctx context.Context, a Append) ([]event.Event, error) {
 	}
 	now = now.Truncate(time.Microsecond)
 	prev := a.PrevHash
-	if a.Expected == 0 || len(prev) == 0 {
+	switch {
+	case a.Expected == 0:
 		prev = event.GenesisHash
+	case len(prev) == 0:
+		return nil, fmt.Errorf("eventstore: append to %s at version %d without the previous hash", a.StreamID, a.Expected)
 	}
 
 	stored := make([]event.Event, len(a.Events))

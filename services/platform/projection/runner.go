@@ -329,3 +329,30 @@ func (r *Runner) apply(ctx context.Context, batch []jetstream.Msg) error {
 	// AckAll: acknowledging the last message acknowledges the whole batch.
 	return batch[len(batch)-1].Ack()
 }
+
+// Lag returns how many events of the stream the projection has not applied yet: the stream's
+// last sequence minus the checkpoint.
+func (r *Runner) Lag(ctx context.Context) (uint64, error) {
+	cp, err := Checkpoint(ctx, r.pool, r.p.Name(), r.service)
+	if err != nil {
+		return 0, err
+	}
+	stream, err := r.js.Stream(ctx, bus.StreamName(r.service))
+	if err != nil {
+		return 0, err
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if info.State.LastSeq <= cp {
+		return 0, nil
+	}
+	return info.State.LastSeq - cp, nil
+}
+
+// Name is the projection's name.
+func (r *Runner) Name() string { return r.p.Name() }
+
+// Service is the stream's service.
+func (r *Runner) Service() string { return r.service }

@@ -11,6 +11,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
 	"houqin.dev/platform/grpckit"
 	"houqin.dev/platform/pgkit"
@@ -100,6 +103,10 @@ func New(ctx context.Context, cfg Config, deps runtime.Deps) (*Service, error) {
 		s.runners = append(s.runners, r)
 		bg = append(bg, r.Run)
 	}
+	if err := s.metrics(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	gs, hs := grpckit.NewServer(grpckit.Config{Log: deps.Log, Verifier: deps.Verifier})
 	reportsv1.RegisterReportsServiceServer(gs, &ports.Server{Ledger: ledger.Reader{Pool: s.pool}, Loc: loc, Now: time.Now})
 	lis, err := runtime.Listen(cfg.GRPCAddr)
@@ -158,4 +165,24 @@ func (s *Service) Close() {
 	if s.pool != nil {
 		s.pool.Close()
 	}
+}
+
+// metrics registers the projection lag gauge: events in a stream not yet applied.
+func (s *Service) metrics() error {
+	m := otel.Meter("houqin.dev/projector")
+	lag, err := m.Int64ObservableGauge("houqin.projection.lag", metric.WithDescription("events published but not yet applied to a projection"))
+	if err != nil {
+		return err
+	}
+	_, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		for _, r := range s.runners {
+			n, err := r.Lag(ctx)
+			if err != nil {
+				continue // the stream may not exist yet
+			}
+			o.ObserveInt64(lag, int64(n), metric.WithAttributes(attribute.String("projection", r.Name()), attribute.String("stream", r.Service())))
+		}
+		return nil
+	}, lag)
+	return err
 }

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -151,4 +152,14 @@ func TestReportsAuthorization(t *testing.T) {
 	e.publish("s1", 1, &eventsv1.SchoolRegistered{SchoolId: "s1", Name: "一小", Kind: "primary"}, uuid.New())
 	e.publish("s2", 1, &eventsv1.SchoolRegistered{SchoolId: "s2", Name: "二小", Kind: "primary"}, uuid.New())
 	testkit.AuthorizationMatrix(t, e.conn, "houqin.reports.v1.ReportsService", e.auth, auth.Table, "s1", "s2")
+}
+
+func TestLagIsMeasured(t *testing.T) {
+	e := start(t)
+	e.publish("s1", 1, &eventsv1.SchoolRegistered{SchoolId: "s1", Name: "一小", Kind: "primary"}, uuid.New())
+	r := e.svc.Runners()[0]
+	testkit.Eventually(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) {
+		n, err := r.Lag(context.Background())
+		return err == nil && n == 0 && r.Stats().Applied == 1, fmt.Sprintf("lag %d, %v", n, err)
+	})
 }

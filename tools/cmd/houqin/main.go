@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the district's time zone must not depend on the host
@@ -136,9 +137,9 @@ func dev(args []string) error {
   看板 / dashboard:  %s/#token=%s
   HTTP 接口 / API:   %s/api/v1/district/ledger
   gRPC:              assets %s · reports %s
-  其他角色令牌 / tokens for other roles:  houqin token --data %s --role logistics_director --school qs-shipai-zx
+  其他角色令牌 / tokens for other roles:  %s token --data %s --role logistics_director --school qs-shipai-zx
 按 Ctrl+C 停止 / press Ctrl+C to stop
-`, st.URL(), viewer, st.URL(), st.AssetsAddr(), st.ReportsAddr(), *data)
+`, st.URL(), viewer, st.URL(), st.AssetsAddr(), st.ReportsAddr(), self(), *data)
 	<-ctx.Done()
 	fmt.Println("\n正在停止… / stopping")
 	return nil
@@ -221,4 +222,15 @@ func token(args []string, out io.Writer) error {
 	}
 	fmt.Fprintln(out, tok)
 	return nil
+}
+
+// self is how the user ran this binary, for hints they can paste.
+func self() string {
+	if strings.ContainsRune(os.Args[0], '/') {
+		if rel, err := filepath.Rel(".", os.Args[0]); err == nil && !strings.HasPrefix(rel, "..") {
+			return "./" + rel
+		}
+		return os.Args[0]
+	}
+	return "houqin"
 }
