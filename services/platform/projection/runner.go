@@ -18,6 +18,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"houqin.dev/platform/bus"
 	"houqin.dev/platform/event"
@@ -269,7 +274,25 @@ func (r *Runner) anchor(ctx context.Context) (jetstream.Consumer, error) {
 	return cons, nil
 }
 
-func (r *Runner) apply(ctx context.Context, batch []jetstream.Msg) error {
+func (r *Runner) apply(ctx context.Context, batch []jetstream.Msg) (err error) {
+	// One span per batch, linked to the traces of the commands that produced its events.
+	links := make([]trace.Link, 0, len(batch))
+	for _, m := range batch {
+		if tp := m.Headers().Get(bus.HdrTraceParent); tp != "" {
+			sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": tp}))
+			if sc.IsValid() {
+				links = append(links, trace.Link{SpanContext: sc})
+			}
+		}
+	}
+	ctx, span := otel.Tracer("houqin.dev/platform/projection").Start(ctx, "projection.apply "+r.p.Name(),
+		trace.WithLinks(links...), trace.WithAttributes(attribute.Int("events", len(batch))))
+	defer func() {
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}()
 	tx, err := r.pool.Begin(ctx)
 	if err != nil {
 		return err

@@ -46,6 +46,12 @@ func Setup(ctx context.Context, service string) (*Telemetry, error) {
 			return nil, err
 		}
 		topts = append(topts, sdktrace.WithBatcher(exp))
+	} else {
+		// Nothing will read the spans: keep their ids (for logs and propagation) but do not
+		// record them. OTEL_TRACES_SAMPLER still overrides this.
+		if os.Getenv("OTEL_TRACES_SAMPLER") == "" {
+			topts = append(topts, sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.NeverSample())))
+		}
 	}
 	tp := sdktrace.NewTracerProvider(topts...)
 	otel.SetTracerProvider(tp)
