@@ -18,6 +18,7 @@ import (
 
 	"houqin.dev/platform/auth"
 	"houqin.dev/platform/logging"
+	"houqin.dev/platform/telemetry"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 	"houqin.dev/tools/internal/demo"
 	"houqin.dev/tools/internal/stack"
@@ -96,8 +97,13 @@ func dev(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fmt.Printf("启动中… / starting (日志 / logs: %s)\n", logPath)
+	tel, err := telemetry.Setup(ctx, "houqin-dev")
+	if err != nil {
+		return err
+	}
+	defer tel.Shutdown(context.Background()) //nolint:errcheck
 	st, err := stack.Start(ctx, stack.Options{DataDir: *data, Durable: true, DatabaseURL: *dbURL, NatsURL: *natsURL,
-		HTTPAddr: *httpAddr, District: *district, Log: log})
+		HTTPAddr: *httpAddr, District: *district, Log: log, Metrics: tel.Metrics})
 	if err != nil {
 		return err
 	}
@@ -136,10 +142,11 @@ func dev(args []string) error {
 后勤管理平台已启动 / Houqin is running
   看板 / dashboard:  %s/#token=%s
   HTTP 接口 / API:   %s/api/v1/district/ledger
+  指标 / metrics:    %s/metrics
   gRPC:              assets %s · reports %s
   其他角色令牌 / tokens for other roles:  %s token --data %s --role logistics_director --school qs-shipai-zx
 按 Ctrl+C 停止 / press Ctrl+C to stop
-`, st.URL(), viewer, st.URL(), st.AssetsAddr(), st.ReportsAddr(), self(), *data)
+`, st.URL(), viewer, st.URL(), st.URL(), st.AssetsAddr(), st.ReportsAddr(), self(), *data)
 	<-ctx.Done()
 	fmt.Println("\n正在停止… / stopping")
 	return nil

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -102,22 +103,13 @@ func (o options) config() (bench.Config, error) {
 	if o.only != "" {
 		for _, p := range strings.Split(o.only, ",") {
 			p = strings.TrimSpace(p)
-			if !contains(bench.AllPhases, p) {
+			if !slices.Contains(bench.AllPhases, p) {
 				return cfg, fmt.Errorf("-only: 未知阶段 / unknown phase %q (phases: %s)", p, strings.Join(bench.AllPhases, ","))
 			}
 			cfg.Phases = append(cfg.Phases, p)
 		}
 	}
 	return cfg, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func main() {

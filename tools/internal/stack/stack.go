@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -48,6 +49,8 @@ type Options struct {
 	// District id of tokens.
 	District string
 	Log      *slog.Logger
+	// Metrics, when set, is served at the gateway's /metrics.
+	Metrics http.Handler
 }
 
 // Stack is a running district.
@@ -202,7 +205,7 @@ func (s *Stack) StartProjector(ctx context.Context, runner projection.Options) (
 // StartGateway starts the gateway in front of the running services.
 func (s *Stack) StartGateway(ctx context.Context) (func() error, error) {
 	svc, err := gatewaysvc.New(gatewaysvc.Config{HTTPAddr: s.opts.HTTPAddr, AssetsAddr: s.assetsAddr, ReportsAddr: s.reportsAddr},
-		s.opts.Log.With("service", "gateway"), nil)
+		s.opts.Log.With("service", "gateway"), s.opts.Metrics)
 	if err != nil {
 		return nil, err
 	}
