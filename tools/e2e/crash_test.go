@@ -134,7 +134,7 @@ func TestCrashesLoseNothingAndDoubleNothing(t *testing.T) {
 	}
 	defer stopProjector()
 
-	pool := st.Projector.Pool()
+	pool := st.Projector.Pool
 	testkit.Eventually(t, 60*time.Second, 50*time.Millisecond, func() (bool, string) {
 		var rows int
 		_ = pool.QueryRow(ctx, `SELECT count(*) FROM ledger.assets`).Scan(&rows)

@@ -5,22 +5,17 @@ package service
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
+	"google.golang.org/grpc"
 
 	"houqin.dev/assets/app"
 	"houqin.dev/assets/ports"
 	"houqin.dev/platform/bus"
 	"houqin.dev/platform/eventstore"
-	"houqin.dev/platform/grpckit"
 	"houqin.dev/platform/outbox"
-	"houqin.dev/platform/pgkit"
 	"houqin.dev/platform/runtime"
 	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
 )
@@ -46,105 +41,64 @@ type Config struct {
 
 // Service is a running assets service.
 type Service struct {
-	cfg    Config
-	log    *slog.Logger
-	pool   *pgxpool.Pool
-	nc     *nats.Conn
-	store  *eventstore.Store
-	relay  *outbox.Relay
-	server *runtime.Server
+	runtime.Base
+	store *eventstore.Store
+	relay *outbox.Relay
 }
 
 // New connects, migrates and prepares the service; Run serves it.
 func New(ctx context.Context, cfg Config, deps runtime.Deps) (*Service, error) {
-	log := deps.Log
-	loc, err := time.LoadLocation(cfg.Timezone)
-	if err != nil {
-		return nil, fmt.Errorf("assets: timezone: %w", err)
-	}
-	s := &Service{cfg: cfg, log: log}
-	if s.pool, err = pgkit.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns); err != nil {
-		return nil, err
-	}
-	if err := eventstore.Migrate(ctx, s.pool); err != nil {
+	s := &Service{}
+	if err := s.init(ctx, cfg, deps); err != nil {
 		s.Close()
 		return nil, err
-	}
-	if s.nc, err = runtime.ConnectNATS(cfg.NatsURL, "houqin-assets", log); err != nil {
-		s.Close()
-		return nil, err
-	}
-	js, err := jetstream.New(s.nc)
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	if _, err := bus.EnsureStream(ctx, js, Name, bus.StreamConfig{Replicas: cfg.StreamReplicas, Duplicates: cfg.DuplicateWindow}); err != nil {
-		s.Close()
-		return nil, err
-	}
-	s.store = eventstore.New(s.pool, Name)
-	ropts := cfg.Relay
-	if ropts.Batch == 0 {
-		ropts.Batch = cfg.RelayBatch
-	}
-	if s.relay, err = outbox.New(s.pool, s.nc, Name, log, ropts); err != nil {
-		s.Close()
-		return nil, err
-	}
-	s.store.OnAppend(s.relay.Wake)
-	if err := s.metrics(); err != nil {
-		s.Close()
-		return nil, err
-	}
-
-	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc})
-	gs, hs := grpckit.NewServer(grpckit.Config{Log: log, Verifier: deps.Verifier})
-	assetsv1.RegisterAssetsServiceServer(gs, ports.NewServer(a))
-	lis, err := runtime.Listen(cfg.GRPCAddr)
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	s.server = &runtime.Server{Log: log, GRPC: gs, Health: hs, Lis: lis, Metrics: deps.Metrics,
-		Services: []string{assetsv1.AssetsService_ServiceDesc.ServiceName},
-		Background: []func(context.Context) error{
-			func(ctx context.Context) error { s.store.RunNotifier(ctx); return nil },
-			s.relay.Run,
-		},
-		// Publish what the last calls committed before going away.
-		Drain: func(ctx context.Context) error { _, err := s.relay.Drain(ctx); return err },
-	}
-	if cfg.AdminAddr != "" {
-		if s.server.Admin, err = runtime.Listen(cfg.AdminAddr); err != nil {
-			s.Close()
-			return nil, err
-		}
 	}
 	return s, nil
 }
 
-// Addr is the gRPC address the service listens on.
-func (s *Service) Addr() string { return s.server.Lis.Addr().String() }
+func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error {
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return fmt.Errorf("assets: timezone: %w", err)
+	}
+	if err := s.Open(ctx, deps, cfg.DatabaseURL, cfg.DBMaxConns, cfg.NatsURL, "houqin-assets"); err != nil {
+		return err
+	}
+	if err := eventstore.Migrate(ctx, s.Pool); err != nil {
+		return err
+	}
+	if _, err := bus.EnsureStream(ctx, s.JS, Name, bus.StreamConfig{Replicas: cfg.StreamReplicas, Duplicates: cfg.DuplicateWindow}); err != nil {
+		return err
+	}
+	s.store = eventstore.New(s.Pool, Name)
+	ropts := cfg.Relay
+	if ropts.Batch == 0 {
+		ropts.Batch = cfg.RelayBatch
+	}
+	if s.relay, err = outbox.New(s.Pool, s.NC, Name, deps.Log, ropts); err != nil {
+		return err
+	}
+	s.store.OnAppend(s.relay.Wake)
+	if err := s.metrics(); err != nil {
+		return err
+	}
+	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc})
+	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
+		assetsv1.RegisterAssetsServiceServer(gs, ports.NewServer(a))
+	}, assetsv1.AssetsService_ServiceDesc.ServiceName); err != nil {
+		return err
+	}
+	s.Server.Background = []func(context.Context) error{
+		func(ctx context.Context) error { s.store.RunNotifier(ctx); return nil },
+		s.relay.Run,
+	}
+	// Publish what the last calls committed before going away.
+	s.Server.Drain = func(ctx context.Context) error { _, err := s.relay.Drain(ctx); return err }
+	return nil
+}
 
 // Store is the service's event store (tests, audit).
 func (s *Service) Store() *eventstore.Store { return s.store }
-
-// Run serves until ctx ends, then shuts down gracefully and closes the connections.
-func (s *Service) Run(ctx context.Context) error {
-	defer s.Close()
-	return s.server.Run(ctx)
-}
-
-// Close releases the connections.
-func (s *Service) Close() {
-	if s.nc != nil {
-		s.nc.Close()
-	}
-	if s.pool != nil {
-		s.pool.Close()
-	}
-}
 
 // metrics registers the outbox lag gauges.
 func (s *Service) metrics() error {
@@ -159,13 +113,12 @@ func (s *Service) metrics() error {
 		return err
 	}
 	_, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		n, oldest, err := outbox.Pending(ctx, s.pool)
+		n, oldest, err := outbox.Pending(ctx, s.Pool)
 		if err != nil {
 			return err
 		}
-		attrs := metric.WithAttributes()
-		o.ObserveInt64(pending, n, attrs)
-		o.ObserveFloat64(age, oldest.Seconds(), attrs)
+		o.ObserveInt64(pending, n)
+		o.ObserveFloat64(age, oldest.Seconds())
 		return nil
 	}, pending, age)
 	return err

@@ -8,10 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/ardanlabs/conf/v3"
 
 	"houqin.dev/platform/auth"
+	"houqin.dev/platform/logging"
 	"houqin.dev/platform/runtime"
 	"houqin.dev/platform/telemetry"
 )
@@ -46,4 +50,42 @@ func Setup(ctx context.Context, service string, c Common, log *slog.Logger, cfg 
 		return runtime.Deps{}, nil, fmt.Errorf("config: telemetry: %w", err)
 	}
 	return runtime.Deps{Log: log, Verifier: v, Metrics: tel.Metrics}, func() { _ = tel.Shutdown(context.Background()) }, nil
+}
+
+// Runner is a service ready to serve.
+type Runner interface{ Run(ctx context.Context) error }
+
+// Main is a service binary: parse cfg (a struct holding common) from flags and HOUQIN_*
+// variables, print --help, log the configuration, set up telemetry and keys, start the
+// service and serve until SIGINT or SIGTERM. Errors end the process with status 1.
+func Main(name, description string, cfg any, common *Common,
+	start func(ctx context.Context, deps runtime.Deps) (Runner, error)) {
+	if err := run(name, description, cfg, common, start); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
+}
+
+func run(name, description string, cfg any, common *Common, start func(context.Context, runtime.Deps) (Runner, error)) error {
+	help, err := conf.ParseWithOptions("HOUQIN", cfg, conf.WithStrictFlags())
+	if errors.Is(err, conf.ErrHelpWanted) {
+		fmt.Println(name + ": " + description + "\n\n" + help)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := logging.New(os.Stdout, common.LogLevel, name)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	deps, shutdown, err := Setup(ctx, name, *common, log, cfg)
+	if err != nil {
+		return err
+	}
+	defer shutdown()
+	svc, err := start(ctx, deps)
+	if err != nil {
+		return err
+	}
+	return svc.Run(ctx)
 }

@@ -8,15 +8,11 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	"google.golang.org/grpc"
 
-	"houqin.dev/platform/grpckit"
-	"houqin.dev/platform/pgkit"
 	"houqin.dev/platform/projection"
 	"houqin.dev/platform/runtime"
 	"houqin.dev/projector/ledger"
@@ -54,36 +50,31 @@ var Subscriptions = []Subscription{
 
 // Service is a running projector.
 type Service struct {
-	cfg     Config
+	runtime.Base
 	log     *slog.Logger
-	pool    *pgxpool.Pool
-	nc      *nats.Conn
-	js      jetstream.JetStream
 	runners []*projection.Runner
-	server  *runtime.Server
 }
 
 // New connects, migrates and prepares the projector.
 func New(ctx context.Context, cfg Config, deps runtime.Deps) (*Service, error) {
+	s := &Service{log: deps.Log}
+	if err := s.init(ctx, cfg, deps); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error {
 	loc, err := time.LoadLocation(cfg.Timezone)
 	if err != nil {
-		return nil, fmt.Errorf("projector: timezone: %w", err)
+		return fmt.Errorf("projector: timezone: %w", err)
 	}
-	s := &Service{cfg: cfg, log: deps.Log}
-	if s.pool, err = pgkit.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns); err != nil {
-		return nil, err
+	if err := s.Open(ctx, deps, cfg.DatabaseURL, cfg.DBMaxConns, cfg.NatsURL, "houqin-projector"); err != nil {
+		return err
 	}
-	if err := projection.Migrate(ctx, s.pool); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if s.nc, err = runtime.ConnectNATS(cfg.NatsURL, "houqin-projector", deps.Log); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if s.js, err = jetstream.New(s.nc); err != nil {
-		s.Close()
-		return nil, err
+	if err := projection.Migrate(ctx, s.Pool); err != nil {
+		return err
 	}
 	opts := cfg.Runner
 	if opts.Batch == 0 {
@@ -95,41 +86,25 @@ func New(ctx context.Context, cfg Config, deps runtime.Deps) (*Service, error) {
 	var bg []func(context.Context) error
 	for _, sub := range Subscriptions {
 		// Tables exist before the first query, even while the stream is still empty.
-		if err := projection.Setup(ctx, s.pool, sub.Projection, sub.Service); err != nil {
-			s.Close()
-			return nil, err
+		if err := projection.Setup(ctx, s.Pool, sub.Projection, sub.Service); err != nil {
+			return err
 		}
-		r := projection.NewRunner(s.pool, s.js, sub.Projection, sub.Service, deps.Log, opts)
+		r := projection.NewRunner(s.Pool, s.JS, sub.Projection, sub.Service, deps.Log, opts)
 		s.runners = append(s.runners, r)
 		bg = append(bg, r.Run)
 	}
 	if err := s.metrics(); err != nil {
-		s.Close()
-		return nil, err
+		return err
 	}
-	gs, hs := grpckit.NewServer(grpckit.Config{Log: deps.Log, Verifier: deps.Verifier})
-	reportsv1.RegisterReportsServiceServer(gs, &ports.Server{Ledger: ledger.Reader{Pool: s.pool}, Loc: loc, Now: time.Now})
-	lis, err := runtime.Listen(cfg.GRPCAddr)
-	if err != nil {
-		s.Close()
-		return nil, err
+	reports := &ports.Server{Ledger: ledger.Reader{Pool: s.Pool}, Loc: loc, Now: time.Now}
+	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
+		reportsv1.RegisterReportsServiceServer(gs, reports)
+	}, reportsv1.ReportsService_ServiceDesc.ServiceName); err != nil {
+		return err
 	}
-	s.server = &runtime.Server{Log: deps.Log, GRPC: gs, Health: hs, Lis: lis, Metrics: deps.Metrics,
-		Services: []string{reportsv1.ReportsService_ServiceDesc.ServiceName}, Background: bg}
-	if cfg.AdminAddr != "" {
-		if s.server.Admin, err = runtime.Listen(cfg.AdminAddr); err != nil {
-			s.Close()
-			return nil, err
-		}
-	}
-	return s, nil
+	s.Server.Background = bg
+	return nil
 }
-
-// Addr is the gRPC address.
-func (s *Service) Addr() string { return s.server.Lis.Addr().String() }
-
-// Pool is the read-model database (tests).
-func (s *Service) Pool() *pgxpool.Pool { return s.pool }
 
 // Runners are the projection runners (tests, stats).
 func (s *Service) Runners() []*projection.Runner { return s.runners }
@@ -148,23 +123,7 @@ func (s *Service) Rebuild(ctx context.Context, name string) (projection.RebuildR
 	if p == nil {
 		return projection.RebuildResult{}, fmt.Errorf("projector: no projection %q", name)
 	}
-	return projection.Rebuild(ctx, s.pool, s.js, p, s.log, services...)
-}
-
-// Run serves until ctx ends.
-func (s *Service) Run(ctx context.Context) error {
-	defer s.Close()
-	return s.server.Run(ctx)
-}
-
-// Close releases the connections.
-func (s *Service) Close() {
-	if s.nc != nil {
-		s.nc.Close()
-	}
-	if s.pool != nil {
-		s.pool.Close()
-	}
+	return projection.Rebuild(ctx, s.Pool, s.JS, p, s.log, services...)
 }
 
 // metrics registers the projection lag gauge: events in a stream not yet applied.

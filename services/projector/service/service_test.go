@@ -125,7 +125,7 @@ func TestLedgerAsOfBusinessDate(t *testing.T) {
 		t.Fatalf("as of 2024-08-19: %v", day)
 	}
 	var loc string
-	_ = e.svc.Pool().QueryRow(context.Background(), `SELECT location FROM ledger.assets WHERE asset_id=$1`, a).Scan(&loc)
+	_ = e.svc.Pool.QueryRow(context.Background(), `SELECT location FROM ledger.assets WHERE asset_id=$1`, a).Scan(&loc)
 	if loc != "计算机教室" {
 		t.Fatalf("transfer not applied: %q", loc)
 	}

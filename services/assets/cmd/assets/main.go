@@ -3,51 +3,18 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 	_ "time/tzdata" // the district's time zone must not depend on the host
-
-	"github.com/ardanlabs/conf/v3"
 
 	"houqin.dev/assets/service"
 	"houqin.dev/platform/config"
-	"houqin.dev/platform/logging"
+	"houqin.dev/platform/runtime"
 )
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "assets:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
 	var cfg struct {
 		service.Config
 		config.Common
 	}
-	help, err := conf.ParseWithOptions("HOUQIN", &cfg, conf.WithStrictFlags())
-	if errors.Is(err, conf.ErrHelpWanted) {
-		fmt.Println("assets: 校产管理服务 / the assets service\n\n" + help)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	log := logging.New(os.Stdout, cfg.LogLevel, service.Name)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	deps, shutdown, err := config.Setup(ctx, service.Name, cfg.Common, log, &cfg)
-	if err != nil {
-		return err
-	}
-	defer shutdown()
-	svc, err := service.New(ctx, cfg.Config, deps)
-	if err != nil {
-		return err
-	}
-	return svc.Run(ctx)
+	config.Main(service.Name, "校产管理服务 / the assets service", &cfg, &cfg.Common,
+		func(ctx context.Context, deps runtime.Deps) (config.Runner, error) { return service.New(ctx, cfg.Config, deps) })
 }
