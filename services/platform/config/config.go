@@ -53,7 +53,9 @@ func Setup(ctx context.Context, service string, c Common, log *slog.Logger, cfg 
 }
 
 // Runner is a service ready to serve.
-type Runner interface{ Run(ctx context.Context) error }
+type Runner interface {
+	Run(ctx context.Context) error
+}
 
 // Main is a service binary: parse cfg (a struct holding common) from flags and HOUQIN_*
 // variables, print --help, log the configuration, set up telemetry and keys, start the

@@ -16,5 +16,7 @@ func main() {
 		config.Common
 	}
 	config.Main(service.Name, "校产管理服务 / the assets service", &cfg, &cfg.Common,
-		func(ctx context.Context, deps runtime.Deps) (config.Runner, error) { return service.New(ctx, cfg.Config, deps) })
+		func(ctx context.Context, deps runtime.Deps) (config.Runner, error) {
+			return service.New(ctx, cfg.Config, deps)
+		})
 }

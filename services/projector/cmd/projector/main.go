@@ -17,5 +17,7 @@ func main() {
 		config.Common
 	}
 	config.Main(service.Name, "报表投影服务 / builds read models and serves reports", &cfg, &cfg.Common,
-		func(ctx context.Context, deps runtime.Deps) (config.Runner, error) { return service.New(ctx, cfg.Config, deps) })
+		func(ctx context.Context, deps runtime.Deps) (config.Runner, error) {
+			return service.New(ctx, cfg.Config, deps)
+		})
 }
