@@ -145,8 +145,15 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, runErr := bench.Run(ctx, cfg)
-	fmt.Println()
-	rep.WriteTable(os.Stdout)
+	if len(rep.Rows) > 0 {
+		fmt.Println()
+		rep.WriteTable(os.Stdout)
+	}
+	if ctx.Err() != nil {
+		// An interrupted run is not a result: keep the last complete one on disk.
+		return errors.New("中断 / interrupted")
+	}
+	// A run that failed part-way still writes what it measured, with its error.
 	if err := rep.WriteJSON(o.out); err != nil {
 		return errors.Join(runErr, err)
 	}

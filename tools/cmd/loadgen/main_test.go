@@ -1,0 +1,44 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestQuickShortensUnlessTold(t *testing.T) {
+	_, cfg, err := parseFlags([]string{"-quick"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Duration != 2*time.Second || cfg.Events != 20_000 {
+		t.Fatalf("quick: %v, %d events", cfg.Duration, cfg.Events)
+	}
+	_, cfg, err = parseFlags([]string{"-quick", "-events", "500", "-duration", "3s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Duration != 3*time.Second || cfg.Events != 500 {
+		t.Fatalf("quick with explicit values: %v, %d events", cfg.Duration, cfg.Events)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	o, cfg, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Duration != 8*time.Second || cfg.Events != 100_000 || !slices.Equal(cfg.Clients, []int{1, 16, 64}) ||
+		o.out != "bench-results/latest.json" || len(cfg.Phases) != 0 {
+		t.Fatalf("defaults: %+v %+v", o, cfg)
+	}
+}
+
+func TestRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-clients", "1,x"}, {"-clients", "0"}, {"-only", "nope"}, {"-events", "0"}, {"-duration", "100ms"}} {
+		if _, _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
