@@ -35,6 +35,7 @@ type Config struct {
 	Timezone        string        `conf:"default:Asia/Shanghai,help:district time zone for business dates"`
 	Retries         int           `conf:"default:3,help:retries of a command that lost a concurrency race"`
 	RelayBatch      int           `conf:"default:1000,help:events per outbox publish batch"`
+	GroupCommit     int           `conf:"default:2,help:committers that combine concurrent commands into one transaction (0: off)"`
 	// Relay hooks for crash tests; not configurable.
 	Relay outbox.Options `conf:"-"`
 }
@@ -42,14 +43,16 @@ type Config struct {
 // Service is a running assets service.
 type Service struct {
 	runtime.Base
-	store *eventstore.Store
-	relay *outbox.Relay
+	store     *eventstore.Store
+	relay     *outbox.Relay
+	stopGroup context.CancelFunc
 }
 
 // New connects, migrates and prepares the service; Run serves it.
 func New(ctx context.Context, cfg Config, deps runtime.Deps) (*Service, error) {
-	s := &Service{}
+	s := &Service{stopGroup: func() {}}
 	if err := s.init(ctx, cfg, deps); err != nil {
+		s.stopGroup()
 		s.Close()
 		return nil, err
 	}
@@ -71,6 +74,10 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		return err
 	}
 	s.store = eventstore.New(s.Pool, Name)
+	// Group commit lives until the server has stopped taking calls (see Drain).
+	gctx, stopGroup := context.WithCancel(context.Background())
+	s.stopGroup = stopGroup
+	s.store.EnableGroupCommit(gctx, cfg.GroupCommit, 64)
 	ropts := cfg.Relay
 	if ropts.Batch == 0 {
 		ropts.Batch = cfg.RelayBatch
@@ -89,11 +96,15 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		return err
 	}
 	s.Server.Background = []func(context.Context) error{
-		func(ctx context.Context) error { s.store.RunNotifier(ctx); return nil },
+		func(ctx context.Context) error { s.store.RunNotifier(ctx, s.relay.Leading); return nil },
 		s.relay.Run,
 	}
-	// Publish what the last calls committed before going away.
-	s.Server.Drain = func(ctx context.Context) error { _, err := s.relay.Drain(ctx); return err }
+	// After the last call: stop combining appends, publish what was committed.
+	s.Server.Drain = func(ctx context.Context) error {
+		s.stopGroup()
+		_, err := s.relay.Drain(ctx)
+		return err
+	}
 	return nil
 }
 

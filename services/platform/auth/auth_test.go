@@ -102,3 +102,29 @@ func TestTokens(t *testing.T) {
 		}
 	}
 }
+
+// A remembered token is still refused once it expires.
+func TestCachedTokenExpires(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	s := NewSigner(priv, "", "")
+	v, _ := NewVerifier([]ed25519.PublicKey{s.Public()}, "", "", "")
+	tok, _ := s.Sign(Identity{Subject: "u", Roles: []Role{RoleBureauViewer}}, 2*time.Second)
+	for range 2 {
+		if _, err := v.Verify(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// jwt leeway is 30 s, the cache must not extend a token beyond its own exp.
+	v.mu.Lock()
+	c := v.cache[tok]
+	c.expires = time.Now().Add(-time.Second)
+	v.cache[tok] = c
+	v.mu.Unlock()
+	if _, err := v.Verify(tok); err != nil {
+		t.Fatalf("within leeway the token is re-verified and still valid: %v", err)
+	}
+	expired, _ := s.Sign(Identity{Subject: "u", Roles: []Role{RoleBureauViewer}}, -time.Hour)
+	if _, err := v.Verify(expired); err == nil {
+		t.Fatal("expired token accepted")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -23,12 +24,28 @@ type Claims struct {
 }
 
 // Verifier checks EdDSA-signed bearer tokens against configured public keys.
+//
+// A signature check costs about 100 µs, more than the rest of a command's CPU on the
+// server, and a client sends the same token with every call: verified tokens are remembered
+// (bounded) until they expire.
 type Verifier struct {
 	keys     []ed25519.PublicKey
 	issuer   string
 	audience string
 	district string
+
+	mu    sync.Mutex
+	cache map[string]verified
 }
+
+type verified struct {
+	id        Identity
+	notBefore time.Time
+	expires   time.Time
+}
+
+// verifierCacheSize bounds the remembered tokens; when full, the cache starts over.
+const verifierCacheSize = 4096
 
 // NewVerifier accepts tokens signed by any of keys, issued by issuer for audience, for
 // district. Empty issuer or audience are not checked.
@@ -36,7 +53,7 @@ func NewVerifier(keys []ed25519.PublicKey, issuer, audience, district string) (*
 	if len(keys) == 0 {
 		return nil, errors.New("auth: no verification keys")
 	}
-	return &Verifier{keys: keys, issuer: issuer, audience: audience, district: district}, nil
+	return &Verifier{keys: keys, issuer: issuer, audience: audience, district: district, cache: map[string]verified{}}, nil
 }
 
 // ErrUnauthenticated is returned for a missing, malformed, expired or foreign token.
@@ -44,6 +61,31 @@ var ErrUnauthenticated = errors.New("auth: unauthenticated")
 
 // Verify returns the identity carried by a token.
 func (v *Verifier) Verify(token string) (Identity, error) {
+	now := time.Now()
+	v.mu.Lock()
+	c, ok := v.cache[token]
+	v.mu.Unlock()
+	if ok && now.Before(c.expires) && !now.Before(c.notBefore) {
+		return c.id, nil
+	}
+	id, claims, err := v.verify(token)
+	if err != nil {
+		return Identity{}, err
+	}
+	c = verified{id: id, expires: claims.ExpiresAt.Time}
+	if claims.NotBefore != nil {
+		c.notBefore = claims.NotBefore.Time
+	}
+	v.mu.Lock()
+	if len(v.cache) >= verifierCacheSize {
+		clear(v.cache)
+	}
+	v.cache[token] = c
+	v.mu.Unlock()
+	return id, nil
+}
+
+func (v *Verifier) verify(token string) (Identity, Claims, error) {
 	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithExpirationRequired(), jwt.WithLeeway(30 * time.Second)}
 	if v.issuer != "" {
 		opts = append(opts, jwt.WithIssuer(v.issuer))
@@ -59,9 +101,10 @@ func (v *Verifier) Verify(token string) (Identity, error) {
 			lastErr = err
 			continue
 		}
-		return v.identity(c)
+		id, err := v.identity(c)
+		return id, c, err
 	}
-	return Identity{}, fmt.Errorf("%w: %v", ErrUnauthenticated, lastErr)
+	return Identity{}, Claims{}, fmt.Errorf("%w: %v", ErrUnauthenticated, lastErr)
 }
 
 func (v *Verifier) identity(c Claims) (Identity, error) {

@@ -96,6 +96,10 @@ func NotFound(what, id string) error { return &NotFoundError{What: what, ID: id}
 // first (gRPC Aborted). Wrap it with context; test with errors.Is.
 var ErrConflict = errors.New("concurrency conflict")
 
+// ErrUnavailable marks a part that is shutting down or cannot be reached now: the caller may
+// retry later (gRPC Unavailable).
+var ErrUnavailable = errors.New("unavailable")
+
 // As reports whether err is, or wraps, a *T and returns it.
 func As[T error](err error) (T, bool) {
 	var t T

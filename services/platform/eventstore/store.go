@@ -38,6 +38,7 @@ type Store struct {
 	service string
 	wake    chan struct{}
 	hooks   []func()
+	group   *groupCommit
 }
 
 // New returns a store for service (the first token of its bus subjects).
@@ -55,18 +56,29 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // it to wake at once instead of waiting for NOTIFY.
 func (s *Store) OnAppend(f func()) { s.hooks = append(s.hooks, f) }
 
-// RunNotifier sends NOTIFY on the service's channel after appends, coalescing bursts into one
-// notification at a time. A NOTIFY inside the append transaction would take PostgreSQL's
-// global notify lock at commit and serialise every command's commit behind it; sent from here
-// it costs no WAL flush and never blocks a command.
-func (s *Store) RunNotifier(ctx context.Context) {
+// RunNotifier wakes relays in other processes: after appends it sends NOTIFY on the service's
+// channel, one per burst, unless local() says this process's own relay is the active one
+// (OnAppend already woke it). A NOTIFY inside the append transaction would take
+// PostgreSQL's global notify lock at commit and serialise every command's commit behind it;
+// sent from here it never blocks a command, and with synchronous_commit off it does not wait
+// for a WAL flush either (a lost notification only delays the relay to its next poll).
+func (s *Store) RunNotifier(ctx context.Context, local func() bool) {
 	ch := NotifyChannel(s.service)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.wake:
-			_, _ = s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, ch)
+			if local != nil && local() {
+				continue
+			}
+			_, _ = s.pool.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')`, ch)
+			// Coalesce a burst of appends into one notification.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
 		}
 	}
 }
@@ -205,27 +217,44 @@ func (s *Store) Append(ctx context.Context, a Append) ([]event.Event, error) {
 	}
 	outcome := Outcome{StreamID: a.StreamID, Version: stored[len(stored)-1].Version, EventIDs: ids}
 
-	b := &pgx.Batch{}
+	// One statement writes the request id, the unique keys, the events and their outbox
+	// rows: one parse, one plan, one round trip.
+	var reqKey string
+	var fingerprint, out []byte
 	if a.Request != nil {
-		out, _ := json.Marshal(outcome)
-		b.Queue(`INSERT INTO requests (school_id, request_id, fingerprint, outcome) VALUES ($1, $2, $3, $4)`,
-			a.SchoolID, a.Request.Key, a.Request.Fingerprint, out)
+		reqKey, fingerprint = a.Request.Key, a.Request.Fingerprint
+		out, _ = json.Marshal(outcome)
 	}
-	for _, k := range a.UniqueKeys {
-		b.Queue(`INSERT INTO unique_keys (scope, key, stream_id) VALUES ($1, $2, $3)`, k.Scope, k.Key, a.StreamID)
+	scopes, keys := make([]string, len(a.UniqueKeys)), make([]string, len(a.UniqueKeys))
+	for i, k := range a.UniqueKeys {
+		scopes[i], keys[i] = k.Scope, k.Key
 	}
-	for _, e := range stored {
+	n := len(stored)
+	// Ids go as [16]byte: pgx encodes that directly, a uuid.UUID only via its text form.
+	evIDs, versions, types := make([][16]byte, n), make([]int64, n), make([]string, n)
+	payloads, prevs, hashes := make([][]byte, n), make([][]byte, n), make([][]byte, n)
+	occurred, subjects := make([]time.Time, n), make([]string, n)
+	for i, e := range stored {
 		subject, err := event.Subject(s.service, e.SchoolID, e.StreamType, e.Type)
 		if err != nil {
 			return nil, err
 		}
-		b.Queue(`INSERT INTO events (`+eventColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`,
-			e.ID, e.StreamID, e.StreamType, e.Version, e.SchoolID, e.Type, e.Payload, e.OccurredAt, e.RecordedAt,
-			e.Actor, e.CorrelationID, e.CausationID, e.TraceParent, e.PolicyVersion, e.PrevHash, e.Hash)
-		b.Queue(`INSERT INTO outbox (event_id, subject) VALUES ($1, $2)`, e.ID, subject)
+		evIDs[i], versions[i], types[i] = [16]byte(e.ID), e.Version, e.Type
+		payloads[i], prevs[i], hashes[i] = e.Payload, e.PrevHash, e.Hash
+		occurred[i], subjects[i] = e.OccurredAt, subject
 	}
+	m := a.Metadata
+	b := &pgx.Batch{}
+	b.Queue(appendSQL, a.SchoolID, reqKey, fingerprint, out, a.StreamID, scopes, keys, a.StreamType, now,
+		m.Actor, m.CorrelationID, m.CausationID, m.TraceParent, m.PolicyVersion,
+		evIDs, versions, types, payloads, occurred, prevs, hashes, subjects)
 	// A batch without explicit BEGIN runs as one implicit transaction: all or nothing.
-	err := s.pool.SendBatch(ctx, b).Close()
+	var err error
+	if s.group != nil {
+		err = s.group.send(ctx, b)
+	} else {
+		err = s.pool.SendBatch(ctx, b).Close()
+	}
 	if err != nil {
 		return nil, s.appendError(ctx, a, err)
 	}
@@ -239,21 +268,45 @@ func (s *Store) Append(ctx context.Context, a Append) ([]event.Event, error) {
 	return stored, nil
 }
 
+// appendSQL is the whole append. The parts of a WITH run in no set order, so which unique
+// violation fires first is not known; appendError therefore asks about the request id before
+// anything else. Outbox rows are inserted in version order (their ids are publication order).
+const appendSQL = `WITH r AS (
+    INSERT INTO requests (school_id, request_id, fingerprint, outcome)
+    SELECT $1, $2, $3, $4 WHERE $2::text <> ''
+), k AS (
+    INSERT INTO unique_keys (scope, key, stream_id)
+    SELECT u.s, u.k, $5 FROM unnest($6::text[], $7::text[]) AS u(s, k)
+), e AS (
+    INSERT INTO events (event_id, stream_id, stream_type, version, school_id, event_type, payload, occurred_at,
+        recorded_at, actor, correlation_id, causation_id, trace_parent, policy_version, prev_hash, hash)
+    SELECT x.id, $5, $8, x.v, $1, x.t, x.p, x.o, $9, $10, $11, $12, $13, $14, x.ph, x.h
+    FROM unnest($15::uuid[], $16::bigint[], $17::text[], $18::bytea[], $19::timestamptz[], $20::bytea[], $21::bytea[])
+        AS x(id, v, t, p, o, ph, h)
+    RETURNING event_id, version
+)
+INSERT INTO outbox (event_id, subject)
+SELECT e.event_id, y.s FROM e JOIN unnest($15::uuid[], $22::text[]) AS y(id, s) ON y.id = e.event_id
+ORDER BY e.version`
+
 func (s *Store) appendError(ctx context.Context, a Append, err error) error {
 	constraint, ok := pgkit.IsUniqueViolation(err)
 	if !ok {
 		return fmt.Errorf("eventstore: append to %s: %w", a.StreamID, err)
 	}
-	switch constraint {
-	case "requests_pkey":
+	// A repeated request id wins over any other violation of the same append.
+	if a.Request != nil {
 		prior, lerr := s.LookupRequest(ctx, a.SchoolID, a.Request.Key)
 		if lerr != nil {
 			return lerr
 		}
-		if prior == nil { // cannot happen: the row made the insert fail
-			return fmt.Errorf("eventstore: request %s vanished", a.Request.Key)
+		if prior != nil {
+			return &DuplicateRequestError{Outcome: prior.Outcome, Fingerprint: prior.Fingerprint}
 		}
-		return &DuplicateRequestError{Outcome: prior.Outcome, Fingerprint: prior.Fingerprint}
+	}
+	switch constraint {
+	case "requests_pkey": // the first request with this id was rolled back meanwhile
+		return fmt.Errorf("eventstore: request %s raced: %w", a.Request.Key, errs.ErrConflict)
 	case "events_stream_version":
 		return fmt.Errorf("eventstore: %s moved past version %d: %w", a.StreamID, a.Expected, errs.ErrConflict)
 	case "unique_keys_pkey":

@@ -76,6 +76,12 @@ func TestAppendAndLoad(t *testing.T) {
 	if outbox != 5 {
 		t.Fatalf("outbox has %d rows, want 5", outbox)
 	}
+	// Outbox order is publication order: versions in order.
+	var ordered bool
+	if err := s.Pool().QueryRow(ctx, `SELECT bool_and(v = rn) FROM (SELECT e.version v, row_number() OVER (ORDER BY o.id) rn
+		FROM outbox o JOIN events e USING (event_id)) x`).Scan(&ordered); err != nil || !ordered {
+		t.Fatalf("outbox not in version order (%v)", err)
+	}
 	empty, err := s.Load(ctx, "thing:none")
 	if err != nil || empty.Version != 0 || len(empty.Events) != 0 {
 		t.Fatalf("missing stream: %+v %v", empty, err)

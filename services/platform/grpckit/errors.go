@@ -48,6 +48,9 @@ func ToStatus(ctx context.Context, log *slog.Logger, err error) error {
 		return withDetails(codes.Aborted, "数据已被他人修改，请刷新后重试 / changed by someone else first, reload and retry",
 			&errdetails.ErrorInfo{Reason: string(ReasonConcurrentUpdate), Domain: ErrorDomain})
 	}
+	if errors.Is(err, errs.ErrUnavailable) {
+		return status.Error(codes.Unavailable, "服务暂不可用，请稍后重试 / unavailable, retry later")
+	}
 	if e, ok := errs.As[*errs.NotFoundError](err); ok {
 		return status.Error(codes.NotFound, "未找到 / not found: "+e.What+" "+e.ID)
 	}

@@ -14,8 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -47,6 +49,7 @@ type Relay struct {
 	log     *slog.Logger
 	opts    Options
 	wake    chan struct{}
+	leading atomic.Bool
 }
 
 // ErrStopped wraps the error of an AfterPublish hook.
@@ -107,7 +110,12 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
+// Leading reports whether this relay holds its service's relay lock now.
+func (r *Relay) Leading() bool { return r.leading.Load() }
+
 func (r *Relay) lead(ctx context.Context) error {
+	r.leading.Store(true)
+	defer r.leading.Store(false)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -154,7 +162,12 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 		for i, rw := range rows {
 			ids[i] = rw.id
 		}
-		if _, err := r.pool.Exec(ctx, `DELETE FROM outbox WHERE id = ANY($1)`, ids); err != nil {
+		// The delete need not wait for a WAL flush: if a crash loses it, the rows are
+		// published again and JetStream drops them as duplicates.
+		b := &pgx.Batch{}
+		b.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
+		b.Queue(`DELETE FROM outbox WHERE id = ANY($1)`, ids)
+		if err := r.pool.SendBatch(ctx, b).Close(); err != nil {
 			return total, fmt.Errorf("outbox: delete published rows: %w", err)
 		}
 		total += len(rows)

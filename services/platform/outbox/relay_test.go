@@ -201,7 +201,7 @@ func TestRelayWakesOnNotify(t *testing.T) {
 	defer stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go f.store.RunNotifier(ctx)
+	go f.store.RunNotifier(ctx, nil)
 	time.Sleep(200 * time.Millisecond) // let the first (startup) drain pass
 	n := f.write(t, "a", 2, 5)
 	testkit.Eventually(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) {

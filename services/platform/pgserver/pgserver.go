@@ -53,6 +53,11 @@ func FindBin() (string, error) {
 		return d, nil
 	}
 	if p, err := exec.LookPath("initdb"); err == nil {
+		// Debian links a few binaries into the PATH; pg_ctl and pgbench live beside the
+		// real one.
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
 		return filepath.Dir(p), nil
 	}
 	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")

@@ -181,7 +181,7 @@ func (r *Runner) lead(ctx context.Context) error {
 	if err := Setup(ctx, r.pool, r.p, r.service); err != nil {
 		return err
 	}
-	cons, err := r.anchor(ctx)
+	cons, cp, err := r.anchor(ctx)
 	if err != nil {
 		return err
 	}
@@ -190,14 +190,48 @@ func (r *Runner) lead(ctx context.Context) error {
 		return fmt.Errorf("projection: consume: %w", err)
 	}
 	defer it.Stop()
-	batch := make([]jetstream.Msg, 0, r.opts.Batch)
+	// Fetching and decoding the next batch overlaps with applying this one.
+	ctx, cancel := context.WithCancel(ctx)
+	batches := make(chan fetched, 1)
+	fetchErr := make(chan error, 1)
+	go func() { fetchErr <- r.fetch(ctx, it, batches) }()
+	defer func() { cancel(); <-fetchErr }()
 	for {
-		batch, err = nextBatch(ctx, it, batch[:0], r.opts.Batch)
+		select {
+		case b := <-batches:
+			if err := r.apply(ctx, &cp, b); err != nil {
+				return err
+			}
+		case err := <-fetchErr:
+			fetchErr <- err // for the deferred wait
+			return err
+		}
+	}
+}
+
+// fetched is a batch of messages, decoded.
+type fetched struct {
+	events []event.Event
+	last   jetstream.Msg
+}
+
+// fetch reads batches from it and decodes them until ctx ends or an error.
+func (r *Runner) fetch(ctx context.Context, it jetstream.MessagesContext, out chan<- fetched) error {
+	for {
+		msgs, err := nextBatch(ctx, it, make([]jetstream.Msg, 0, r.opts.Batch), r.opts.Batch)
 		if err != nil {
 			return err
 		}
-		if err := r.apply(ctx, batch); err != nil {
-			return err
+		b := fetched{events: make([]event.Event, len(msgs)), last: msgs[len(msgs)-1]}
+		for i, m := range msgs {
+			if b.events[i], err = bus.FromMsg(m); err != nil {
+				return err
+			}
+		}
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
@@ -226,7 +260,17 @@ func nextBatch(ctx context.Context, it jetstream.MessagesContext, batch []jetstr
 // acknowledged floor is not the checkpoint, or that has deliveries outstanding (a runner died
 // mid-batch), is recreated at checkpoint+1: otherwise later messages could be applied before
 // earlier unacknowledged ones come back, and those would then be skipped as old.
-func (r *Runner) anchor(ctx context.Context) (jetstream.Consumer, error) {
+func (r *Runner) anchor(ctx context.Context) (jetstream.Consumer, uint64, error) {
+	cons, err := r.anchorAt(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	// Read the checkpoint again: anchorAt read it before looking at the consumer.
+	cp, err := Checkpoint(ctx, r.pool, r.p.Name(), r.service)
+	return cons, cp, err
+}
+
+func (r *Runner) anchorAt(ctx context.Context) (jetstream.Consumer, error) {
 	cp, err := Checkpoint(ctx, r.pool, r.p.Name(), r.service)
 	if err != nil {
 		return nil, err
@@ -274,75 +318,67 @@ func (r *Runner) anchor(ctx context.Context) (jetstream.Consumer, error) {
 	return cons, nil
 }
 
-func (r *Runner) apply(ctx context.Context, batch []jetstream.Msg) (err error) {
+// apply applies one batch after checkpoint *cp. Only the lock holder moves the checkpoint,
+// so it is kept in memory and the update is conditional on it: if anything else moved it (a
+// rebuild's swap), the update touches no row, the batch rolls back and the runner re-anchors.
+func (r *Runner) apply(ctx context.Context, cp *uint64, b fetched) (err error) {
 	// One span per batch, linked to the traces of the commands that produced its events.
-	links := make([]trace.Link, 0, len(batch))
-	for _, m := range batch {
-		if tp := m.Headers().Get(bus.HdrTraceParent); tp != "" {
-			sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": tp}))
+	links := make([]trace.Link, 0, len(b.events))
+	for _, e := range b.events {
+		if e.TraceParent != "" {
+			sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": e.TraceParent}))
 			if sc.IsValid() {
 				links = append(links, trace.Link{SpanContext: sc})
 			}
 		}
 	}
 	ctx, span := otel.Tracer("houqin.dev/platform/projection").Start(ctx, "projection.apply "+r.p.Name(),
-		trace.WithLinks(links...), trace.WithAttributes(attribute.Int("events", len(batch))))
+		trace.WithLinks(links...), trace.WithAttributes(attribute.Int("events", len(b.events))))
 	defer func() {
 		if err != nil {
 			span.SetStatus(codes.Error, err.Error())
 		}
 		span.End()
 	}()
-	tx, err := r.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	var cp int64
-	if err := tx.QueryRow(ctx, `SELECT seq FROM projection_checkpoints WHERE projection=$1 AND stream=$2 FOR UPDATE`,
-		r.p.Name(), bus.StreamName(r.service)).Scan(&cp); err != nil {
-		return fmt.Errorf("projection: checkpoint: %w", err)
-	}
-	events := make([]event.Event, 0, len(batch))
-	next := uint64(cp) + 1
-	skipped := 0
-	for _, m := range batch {
-		md, err := m.Metadata()
-		if err != nil {
-			return err
-		}
-		seq := md.Sequence.Stream
-		if seq < next {
-			skipped++
+
+	next := *cp + 1
+	events := b.events[:0:0]
+	for _, e := range b.events {
+		if e.Sequence < next {
 			continue
 		}
-		if seq != next {
-			return fmt.Errorf("%w: sequence %d after checkpoint %d", ErrGap, seq, next-1)
-		}
-		e, err := bus.FromMsg(m)
-		if err != nil {
-			return err
+		if e.Sequence != next {
+			return fmt.Errorf("%w: sequence %d after checkpoint %d", ErrGap, e.Sequence, next-1)
 		}
 		events = append(events, e)
 		next++
 	}
+	skipped := len(b.events) - len(events)
 	if len(events) > 0 {
-		if err := r.p.Apply(ctx, tx, r.p.Name(), events); err != nil {
-			return fmt.Errorf("projection %s: apply: %w", r.p.Name(), err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET seq=$3, updated_at=now() WHERE projection=$1 AND stream=$2`,
-			r.p.Name(), bus.StreamName(r.service), int64(next-1)); err != nil {
+		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+			if err := r.p.Apply(ctx, tx, r.p.Name(), events); err != nil {
+				return fmt.Errorf("projection %s: apply: %w", r.p.Name(), err)
+			}
+			tag, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET seq=$4, updated_at=now()
+				WHERE projection=$1 AND stream=$2 AND seq=$3`, r.p.Name(), bus.StreamName(r.service), int64(*cp), int64(next-1))
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() != 1 {
+				return fmt.Errorf("%w: the checkpoint moved away from %d", ErrGap, *cp)
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("projection: commit: %w", err)
+		*cp = next - 1
 	}
 	r.stats.applied.Add(uint64(len(events)))
 	r.stats.skipped.Add(uint64(skipped))
 	r.stats.batches.Add(1)
 	if r.opts.AfterCommit != nil {
-		if err := r.opts.AfterCommit(next - 1); err != nil {
+		if err := r.opts.AfterCommit(*cp); err != nil {
 			if errors.Is(err, ErrSkipAck) {
 				return nil
 			}
@@ -350,7 +386,7 @@ func (r *Runner) apply(ctx context.Context, batch []jetstream.Msg) (err error) {
 		}
 	}
 	// AckAll: acknowledging the last message acknowledges the whole batch.
-	return batch[len(batch)-1].Ack()
+	return b.last.Ack()
 }
 
 // Lag returns how many events of the stream the projection has not applied yet: the stream's

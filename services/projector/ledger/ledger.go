@@ -58,7 +58,7 @@ CREATE INDEX IF NOT EXISTS assets_by_school_date ON %[1]s.assets (school_id, acq
 }
 
 type assetRows struct {
-	ids, events                                    []uuid.UUID
+	ids, events                                    [][16]byte
 	schools, tags, names, cats, locs, depts, custs []string
 	prices, qtys, values, versions                 []int64
 	acquired                                       []time.Time
@@ -75,8 +75,8 @@ func (r *assetRows) add(e event.Event, m *eventsv1.AssetRegistered) error {
 	if err != nil {
 		return fmt.Errorf("ledger: event %s: acquired_on: %w", e.ID, err)
 	}
-	r.ids = append(r.ids, id)
-	r.events = append(r.events, e.ID)
+	r.ids = append(r.ids, [16]byte(id))
+	r.events = append(r.events, [16]byte(e.ID))
 	r.schools = append(r.schools, e.SchoolID)
 	r.tags = append(r.tags, m.Tag)
 	r.names = append(r.names, m.Name)

@@ -7,9 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"houqin.dev/tools/internal/stack"
 	"log/slog"
 	"math"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,9 +74,11 @@ func startCommands(ctx context.Context, e *env, log *slog.Logger) (c *commands, 
 		return c, err
 	}
 	// The same settings stack.StartAssets gives the service under `houqin dev`.
-	svc, err := assetssvc.New(ctx, assetssvc.Config{GRPCAddr: "127.0.0.1:0", DatabaseURL: e.pg.URL(assetsDB), DBMaxConns: 32,
-		NatsURL: e.nats.ClientURL(), StreamReplicas: 1, DuplicateWindow: 2 * time.Minute, Timezone: "Asia/Shanghai",
-		Retries: 3, RelayBatch: 1000}, runtime.Deps{Log: log.With("bench", "assets"), Verifier: verifier})
+	cfg := stack.AssetsConfig("127.0.0.1:0", e.pg.URL(assetsDB), e.nats.ClientURL())
+	if gc := os.Getenv("HOUQIN_BENCH_GROUP_COMMIT"); gc != "" {
+		cfg.GroupCommit, _ = strconv.Atoi(gc)
+	}
+	svc, err := assetssvc.New(ctx, cfg, runtime.Deps{Log: log.With("bench", "assets"), Verifier: verifier})
 	if err != nil {
 		return c, err
 	}

@@ -161,6 +161,13 @@ func (s *Stack) Token(role auth.Role, school, name string, ttl time.Duration) (s
 
 func (s *Stack) deps() runtime.Deps { return runtime.Deps{Log: s.opts.Log, Verifier: s.Verifier} }
 
+// AssetsConfig is the assets service's configuration on one host (the binary's defaults).
+func AssetsConfig(grpcAddr, dbURL, natsURL string) assetssvc.Config {
+	return assetssvc.Config{GRPCAddr: grpcAddr, DatabaseURL: dbURL, DBMaxConns: 32, NatsURL: natsURL,
+		StreamReplicas: 1, DuplicateWindow: 2 * time.Minute, Timezone: "Asia/Shanghai", Retries: 3,
+		RelayBatch: 1000, GroupCommit: 2}
+}
+
 // StartAssets starts the assets service (again, on the same address after a stop) with the
 // given relay options. The returned function stops it and returns its Run error.
 func (s *Stack) StartAssets(ctx context.Context, relay outbox.Options) (func() error, error) {
@@ -170,9 +177,9 @@ func (s *Stack) StartAssets(ctx context.Context, relay outbox.Options) (func() e
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	svc, err := assetssvc.New(ctx, assetssvc.Config{GRPCAddr: addr, DatabaseURL: s.dbURL("houqin_assets"), DBMaxConns: 32,
-		NatsURL: s.natsURL, StreamReplicas: 1, DuplicateWindow: 2 * time.Minute, Timezone: "Asia/Shanghai", Retries: 3,
-		RelayBatch: 1000, Relay: relay}, s.withLog("assets"))
+	cfg := AssetsConfig(addr, s.dbURL("houqin_assets"), s.natsURL)
+	cfg.Relay = relay
+	svc, err := assetssvc.New(ctx, cfg, s.withLog("assets"))
 	if err != nil {
 		return nil, err
 	}
