@@ -35,7 +35,7 @@ type Config struct {
 	Timezone        string        `conf:"default:Asia/Shanghai,help:district time zone for business dates"`
 	Retries         int           `conf:"default:3,help:retries of a command that lost a concurrency race"`
 	RelayBatch      int           `conf:"default:1000,help:events per outbox publish batch"`
-	GroupCommit     int           `conf:"default:2,help:committers that combine concurrent commands into one transaction (0: off)"`
+	GroupCommit     int           `conf:"default:1,help:committers that combine concurrent commands into one transaction (0: off)"`
 	// Relay hooks for crash tests; not configurable.
 	Relay outbox.Options `conf:"-"`
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"log/slog"
+	goruntime "runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -44,6 +45,9 @@ func NewServer(c Config, opts ...grpc.ServerOption) (*grpc.Server, *health.Serve
 	}
 	i := &interceptors{log: c.Log, verifier: c.Verifier, table: c.Table}
 	opts = append([]grpc.ServerOption{
+		// Reused handler goroutines keep their grown stacks: a fresh goroutine per call
+		// spent ~7% of a command's CPU growing its stack (measured with make bench).
+		grpc.NumStreamWorkers(uint32(16 * goruntime.GOMAXPROCS(0))),
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
 		grpc.ChainUnaryInterceptor(i.unary),
 		grpc.ChainStreamInterceptor(i.stream),

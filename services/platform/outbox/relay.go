@@ -36,6 +36,9 @@ type Options struct {
 	Poll time.Duration
 	// AckTimeout bounds the wait for a batch's publish acks (default 10 s).
 	AckTimeout time.Duration
+	// Linger is how long the relay waits after a wake-up for more commits to join the
+	// batch (default 2 ms; negative: none).
+	Linger time.Duration
 	// AfterPublish, when set, runs after a batch is acknowledged and before its rows are
 	// deleted. It is a test seam: an error stops the relay there as a crash would.
 	AfterPublish func(n int) error
@@ -65,6 +68,9 @@ func New(pool *pgxpool.Pool, nc *nats.Conn, service string, log *slog.Logger, op
 	}
 	if opts.AckTimeout <= 0 {
 		opts.AckTimeout = 10 * time.Second
+	}
+	if opts.Linger == 0 {
+		opts.Linger = 2 * time.Millisecond
 	}
 	// The relay's own JetStream context: PublishAsyncComplete then waits for its acks only.
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*opts.Batch))
@@ -123,6 +129,15 @@ func (r *Relay) lead(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-r.wake:
+			// Let a burst of commits gather into one batch: a round of select, publish
+			// and delete per command would cost more than the few milliseconds waited.
+			if r.opts.Linger > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(r.opts.Linger):
+				}
+			}
 		case <-timer.C:
 		}
 		if _, err := r.Drain(ctx); err != nil {

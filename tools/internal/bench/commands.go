@@ -10,9 +10,7 @@ import (
 	"houqin.dev/tools/internal/stack"
 	"log/slog"
 	"math"
-	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,9 +73,6 @@ func startCommands(ctx context.Context, e *env, log *slog.Logger) (c *commands, 
 	}
 	// The same settings stack.StartAssets gives the service under `houqin dev`.
 	cfg := stack.AssetsConfig("127.0.0.1:0", e.pg.URL(assetsDB), e.nats.ClientURL())
-	if gc := os.Getenv("HOUQIN_BENCH_GROUP_COMMIT"); gc != "" {
-		cfg.GroupCommit, _ = strconv.Atoi(gc)
-	}
 	svc, err := assetssvc.New(ctx, cfg, runtime.Deps{Log: log.With("bench", "assets"), Verifier: verifier})
 	if err != nil {
 		return c, err

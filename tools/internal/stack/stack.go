@@ -165,7 +165,7 @@ func (s *Stack) deps() runtime.Deps { return runtime.Deps{Log: s.opts.Log, Verif
 func AssetsConfig(grpcAddr, dbURL, natsURL string) assetssvc.Config {
 	return assetssvc.Config{GRPCAddr: grpcAddr, DatabaseURL: dbURL, DBMaxConns: 32, NatsURL: natsURL,
 		StreamReplicas: 1, DuplicateWindow: 2 * time.Minute, Timezone: "Asia/Shanghai", Retries: 3,
-		RelayBatch: 1000, GroupCommit: 2}
+		RelayBatch: 1000, GroupCommit: 1}
 }
 
 // StartAssets starts the assets service (again, on the same address after a stop) with the
