@@ -18,8 +18,8 @@ import (
 
 	"houqin.dev/platform/auth"
 	"houqin.dev/platform/logging"
+	"houqin.dev/platform/outbox"
 	"houqin.dev/platform/telemetry"
-	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 	"houqin.dev/tools/internal/demo"
 	"houqin.dev/tools/internal/stack"
 )
@@ -129,10 +129,10 @@ func dev(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := waitForLedger(ctx, st, res.Assets); err != nil {
+		if err := waitForProjections(ctx, st); err != nil {
 			return err
 		}
-		fmt.Printf("演示区县：%d 所学校，%d 条资产 / demo district: %d schools, %d assets\n", res.Schools, res.Assets, res.Schools, res.Assets)
+		fmt.Printf("演示区县：%d 所学校，%d 条资产 / demo district: %d schools, %d assets\n", res.Schools, res.Assets+res.Kept, res.Schools, res.Assets+res.Kept)
 	}
 	viewer, err := st.Token(auth.RoleBureauViewer, "", "教育局（演示）", 12*time.Hour)
 	if err != nil {
@@ -152,27 +152,25 @@ func dev(args []string) error {
 	return nil
 }
 
-// waitForLedger waits until the projector shows at least n assets, so the printed dashboard
-// is complete when the user opens it.
-func waitForLedger(ctx context.Context, st *stack.Stack, n int) error {
-	conn, err := stack.Dial(st.ReportsAddr())
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	tok, err := st.Token(auth.RoleBureauViewer, "", "dev", time.Minute)
-	if err != nil {
-		return err
-	}
-	client := reportsv1.NewReportsServiceClient(conn)
+// waitForProjections waits until the outbox is published and every projection has applied
+// every published event, so the printed dashboard is complete when the user opens it.
+func waitForProjections(ctx context.Context, st *stack.Stack) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		res, err := client.GetDistrictLedger(authCtx(ctx, tok), &reportsv1.GetDistrictLedgerRequest{})
-		if err == nil && res.Entries >= int64(n) {
+		pending, _, lastErr := outbox.Pending(ctx, st.Assets.Store().Pool())
+		behind := uint64(pending)
+		for _, r := range st.Projector.Runners() {
+			n, err := r.Lag(ctx)
+			if err != nil {
+				lastErr = err
+			}
+			behind += n
+		}
+		if behind == 0 && lastErr == nil {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("报表未在两分钟内追上 / the projector did not catch up within 2 minutes (last error: %v)", err)
+			return fmt.Errorf("报表未在两分钟内追上 / the projector did not catch up within 2 minutes (%d behind, %v)", behind, lastErr)
 		}
 		select {
 		case <-ctx.Done():
