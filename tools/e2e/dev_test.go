@@ -1,0 +1,84 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"houqin.dev/platform/auth"
+	"houqin.dev/platform/logging"
+	"houqin.dev/platform/outbox"
+	"houqin.dev/platform/testkit"
+	"houqin.dev/tools/internal/demo"
+	"houqin.dev/tools/internal/stack"
+	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
+)
+
+// What `houqin dev` does, twice on one data folder: the second run finds the cluster, the
+// stream and the demo district of the first, and seeding again doubles nothing.
+func TestDevStackRunsTwiceOnOneDataFolder(t *testing.T) {
+	dir, err := os.MkdirTemp("", "houqin-dev-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	var first *reportsv1.GetDistrictLedgerResponse
+	for run := 1; run <= 2; run++ {
+		ctx := context.Background()
+		st, err := stack.Start(ctx, stack.Options{DataDir: dir, Log: logging.Discard()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.StartAll(ctx); err != nil {
+			st.Close()
+			t.Fatal(err)
+		}
+		conn, err := stack.Dial(st.AssetsAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := func(role auth.Role, school, name string) (string, error) { return st.Token(role, school, name, time.Hour) }
+		res, err := demo.Seed(ctx, conn, tok, 8, nil)
+		conn.Close()
+		if err != nil {
+			st.Close()
+			t.Fatalf("run %d: seed: %v", run, err)
+		}
+		if res.Schools < 20 || res.Assets+res.Kept < 1000 {
+			t.Fatalf("run %d: seeded %+v", run, res)
+		}
+		testkit.Eventually(t, 60*time.Second, 100*time.Millisecond, func() (bool, string) {
+			n, _, _ := outbox.Pending(ctx, st.Assets.Store().Pool())
+			lag, err := st.Projector.Runners()[0].Lag(ctx)
+			return n == 0 && lag == 0 && err == nil, "projection catching up"
+		})
+		rconn, err := stack.Dial(st.ReportsAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := reportsv1.NewReportsServiceClient(rconn).GetDistrictLedger(as(t, st, auth.RoleBureauViewer, ""), &reportsv1.GetDistrictLedgerRequest{})
+		rconn.Close()
+		st.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds := map[string]bool{}
+		for _, s := range d.Schools {
+			kinds[s.Kind] = true
+			if s.Entries == 0 {
+				t.Errorf("run %d: %s has no assets", run, s.Name)
+			}
+		}
+		if len(d.Schools) < 20 || len(kinds) != 5 || d.Entries != int64(res.Assets+res.Kept) {
+			t.Fatalf("run %d: %d schools of %d kinds, %d entries for %d seeded", run, len(d.Schools), len(kinds), d.Entries, res.Assets+res.Kept)
+		}
+		if run == 1 {
+			first = d
+			continue
+		}
+		if d.Entries != first.Entries || d.ValueFen != first.ValueFen || len(d.Schools) != len(first.Schools) {
+			t.Fatalf("second run changed the district: %d entries ¥%d, first %d entries ¥%d", d.Entries, d.ValueFen, first.Entries, first.ValueFen)
+		}
+	}
+}
