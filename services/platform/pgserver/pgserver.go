@@ -82,6 +82,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// pg_ctl runs in Dir: every path handed to it must be absolute.
+	if opts.Dir, err = filepath.Abs(opts.Dir); err != nil {
+		return nil, err
+	}
 	s := &Server{opts: opts, bin: bin}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, err

@@ -232,7 +232,9 @@ func token(args []string, out io.Writer) error {
 // self is how the user ran this binary, for hints they can paste.
 func self() string {
 	if strings.ContainsRune(os.Args[0], '/') {
-		if rel, err := filepath.Rel(".", os.Args[0]); err == nil && !strings.HasPrefix(rel, "..") {
+		wd, _ := os.Getwd()
+		abs, _ := filepath.Abs(os.Args[0])
+		if rel, err := filepath.Rel(wd, abs); err == nil && !strings.HasPrefix(rel, "..") {
 			return "./" + rel
 		}
 		return os.Args[0]
