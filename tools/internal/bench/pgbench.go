@@ -54,20 +54,12 @@ func newRawAppend(ctx context.Context, e *env, sample event.Event) (*rawAppend, 
 }
 
 // pgbenchPath finds pgbench beside the server binaries, so client and server versions match.
-// pgserver.FindBin may return a folder of symlinks (e.g. /usr/local/bin → initdb only), so
-// the folder initdb really lives in is tried too.
 func pgbenchPath(bin string) (string, error) {
-	dirs := []string{bin}
-	if real, err := filepath.EvalSymlinks(filepath.Join(bin, "initdb")); err == nil {
-		dirs = append(dirs, filepath.Dir(real))
+	p := filepath.Join(bin, "pgbench")
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("bench: pgbench not found beside the server: %w", err)
 	}
-	for _, d := range dirs {
-		p := filepath.Join(d, "pgbench")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("bench: pgbench not found in %s", strings.Join(dirs, " or "))
+	return p, nil
 }
 
 func (r *rawAppend) close() { r.pool.Close() }
