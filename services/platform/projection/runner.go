@@ -318,9 +318,9 @@ func (r *Runner) anchorAt(ctx context.Context) (jetstream.Consumer, error) {
 	return cons, nil
 }
 
-// apply applies one batch after checkpoint *cp. Only the lock holder moves the checkpoint,
-// so it is kept in memory and the update is conditional on it: if anything else moved it (a
-// rebuild's swap), the update touches no row, the batch rolls back and the runner re-anchors.
+// apply applies one batch after checkpoint *cp. Only the lock holder moves the checkpoint, so
+// the runner keeps it in memory and checks it under the row lock: if anything else moved it (a
+// rebuild's swap), the batch rolls back and the runner re-anchors.
 func (r *Runner) apply(ctx context.Context, cp *uint64, b fetched) (err error) {
 	// One span per batch, linked to the traces of the commands that produced its events.
 	links := make([]trace.Link, 0, len(b.events))
@@ -356,18 +356,22 @@ func (r *Runner) apply(ctx context.Context, cp *uint64, b fetched) (err error) {
 	skipped := len(b.events) - len(events)
 	if len(events) > 0 {
 		err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+			// Lock the checkpoint before touching any table, the order a rebuild's swap
+			// takes its locks in too, so the two cannot deadlock.
+			var seq int64
+			if err := tx.QueryRow(ctx, `SELECT seq FROM projection_checkpoints WHERE projection=$1 AND stream=$2 FOR UPDATE`,
+				r.p.Name(), bus.StreamName(r.service)).Scan(&seq); err != nil {
+				return fmt.Errorf("projection: checkpoint: %w", err)
+			}
+			if uint64(seq) != *cp {
+				return fmt.Errorf("%w: the checkpoint moved from %d to %d", ErrGap, *cp, seq)
+			}
 			if err := r.p.Apply(ctx, tx, r.p.Name(), events); err != nil {
 				return fmt.Errorf("projection %s: apply: %w", r.p.Name(), err)
 			}
-			tag, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET seq=$4, updated_at=now()
-				WHERE projection=$1 AND stream=$2 AND seq=$3`, r.p.Name(), bus.StreamName(r.service), int64(*cp), int64(next-1))
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() != 1 {
-				return fmt.Errorf("%w: the checkpoint moved away from %d", ErrGap, *cp)
-			}
-			return nil
+			_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET seq=$3, updated_at=now() WHERE projection=$1 AND stream=$2`,
+				r.p.Name(), bus.StreamName(r.service), int64(next-1))
+			return err
 		})
 		if err != nil {
 			return err
