@@ -30,6 +30,7 @@ const usage = `houqin — 后勤管理平台命令行工具 / the Houqin command
   houqin dev   [flags]   在本机启动全区：PostgreSQL、NATS、全部服务、演示数据，并打印看板地址
                          start the whole district on this machine with demo data and print the dashboard URL
   houqin token [flags]   签发开发用登录令牌 / issue a development token
+  houqin verify [flags]  校验事件存储的哈希链（防篡改审计）/ check the event store's hash chains (tamper audit)
 
 "houqin <command> -h" 查看各命令参数 / shows each command's flags.
 `
@@ -45,6 +46,8 @@ func main() {
 		err = dev(os.Args[2:])
 	case "token":
 		err = token(os.Args[2:], os.Stdout)
+	case "verify":
+		err = verify(os.Args[2:], os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
