@@ -10,9 +10,9 @@ import (
 	"houqin.dev/platform/logging"
 	"houqin.dev/platform/outbox"
 	"houqin.dev/platform/testkit"
+	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 	"houqin.dev/tools/internal/demo"
 	"houqin.dev/tools/internal/stack"
-	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
 
 // What `houqin dev` does, twice on one data folder: the second run finds the cluster, the
@@ -38,7 +38,9 @@ func TestDevStackRunsTwiceOnOneDataFolder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tok := func(role auth.Role, school, name string) (string, error) { return st.Token(role, school, name, time.Hour) }
+		tok := func(role auth.Role, school, name string) (string, error) {
+			return st.Token(role, school, name, time.Hour)
+		}
 		res, err := demo.Seed(ctx, conn, tok, 8, nil)
 		conn.Close()
 		if err != nil {
