@@ -45,6 +45,7 @@ The results also go to the JSON file of --out. A missed target is informational:
 
 type options struct {
 	duration   time.Duration
+	rounds     int
 	quick      bool
 	events     int
 	clients    string
@@ -58,7 +59,8 @@ func parseFlags(args []string, stderr io.Writer) (options, bench.Config, error) 
 	var o options
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.DurationVar(&o.duration, "duration", 8*time.Second, "每个测量点的时长 / duration of each measured point")
+	fs.DurationVar(&o.duration, "duration", 9*time.Second, "每个测量点的时长 / duration of each measured point")
+	fs.IntVar(&o.rounds, "rounds", 3, "每个指令测量点分几轮与 pgbench 交替进行，取比例居中的一轮 / rounds per command point, alternating with pgbench; the round with the median ratio is reported")
 	fs.BoolVar(&o.quick, "quick", false, "冒烟测试：每点约 2 秒、2 万条事件 / smoke run: ~2 s per point and 20,000 events (unless -duration or -events are given)")
 	fs.IntVar(&o.events, "events", 100_000, "外发与投影测量的事件数 / events moved by the relay and projection measurements")
 	fs.StringVar(&o.clients, "clients", "1,16,64", "指令测量的并发客户端数，逗号分隔 / concurrent clients of the command measurement, comma-separated")
@@ -81,14 +83,20 @@ func parseFlags(args []string, stderr io.Writer) (options, bench.Config, error) 
 	if o.quick && !set["events"] {
 		o.events = 20_000
 	}
+	if o.quick && !set["rounds"] {
+		o.rounds = 1
+	}
 	cfg, err := o.config()
 	return o, cfg, err
 }
 
 func (o options) config() (bench.Config, error) {
-	cfg := bench.Config{Duration: o.duration, Warmup: min(time.Second, o.duration/4), Events: o.events}
-	if o.duration < time.Second {
-		return cfg, errors.New("-duration 至少 1s / must be at least 1s (pgbench counts whole seconds)")
+	cfg := bench.Config{Duration: o.duration, Rounds: o.rounds, Warmup: min(time.Second, o.duration/4), Events: o.events}
+	if o.rounds < 1 {
+		return cfg, errors.New("-rounds 至少为 1 / must be at least 1")
+	}
+	if o.duration/time.Duration(o.rounds) < time.Second {
+		return cfg, errors.New("-duration 每轮至少 1s / must give each round at least 1s (pgbench counts whole seconds)")
 	}
 	if o.events < 1 {
 		return cfg, errors.New("-events 至少为 1 / must be at least 1")

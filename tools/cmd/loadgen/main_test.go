@@ -12,7 +12,7 @@ func TestQuickShortensUnlessTold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Duration != 2*time.Second || cfg.Events != 20_000 {
+	if cfg.Duration != 2*time.Second || cfg.Events != 20_000 || cfg.Rounds != 1 {
 		t.Fatalf("quick: %v, %d events", cfg.Duration, cfg.Events)
 	}
 	_, cfg, err = parseFlags([]string{"-quick", "-events", "500", "-duration", "3s"}, io.Discard)
@@ -29,14 +29,14 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Duration != 8*time.Second || cfg.Events != 100_000 || !slices.Equal(cfg.Clients, []int{1, 16, 64}) ||
+	if cfg.Duration != 9*time.Second || cfg.Rounds != 3 || cfg.Events != 100_000 || !slices.Equal(cfg.Clients, []int{1, 16, 64}) ||
 		o.out != "bench-results/latest.json" || len(cfg.Phases) != 0 {
 		t.Fatalf("defaults: %+v %+v", o, cfg)
 	}
 }
 
 func TestRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-clients", "1,x"}, {"-clients", "0"}, {"-only", "nope"}, {"-events", "0"}, {"-duration", "100ms"}} {
+	for _, args := range [][]string{{"-clients", "1,x"}, {"-clients", "0"}, {"-only", "nope"}, {"-events", "0"}, {"-duration", "100ms"}, {"-rounds", "0"}, {"-duration", "2s", "-rounds", "3"}} {
 		if _, _, err := parseFlags(args, io.Discard); err == nil {
 			t.Errorf("%v accepted", args)
 		}
