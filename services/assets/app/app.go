@@ -81,12 +81,6 @@ func (a *App) RegisterSchool(ctx context.Context, meta es.Meta, c domain.Registe
 
 // RegisterAsset registers a new asset and returns its id and version.
 func (a *App) RegisterAsset(ctx context.Context, meta es.Meta, c domain.RegisterAsset) (string, int64, error) {
-	if err := meta.Validate(); err != nil {
-		return "", 0, err
-	}
-	if err := a.requireSchool(ctx, meta.SchoolID); err != nil {
-		return "", 0, err
-	}
 	c.AssetID = uuid.Must(uuid.NewV7()).String()
 	c.SchoolID = meta.SchoolID
 	var occurred time.Time
@@ -94,6 +88,14 @@ func (a *App) RegisterAsset(ctx context.Context, meta es.Meta, c domain.Register
 	if d, err := c.AcquiredDate(a.loc); err == nil {
 		occurred = d // business time: the ledger holds the asset from its acquisition date
 		policy = a.policies.At(d)
+	}
+	if err := meta.Validate(); err != nil {
+		// Report the command's own invalid fields in the same answer.
+		_, derr := domain.DecideRegisterAsset(domain.Asset{}, c, a.today(), policy)
+		return "", 0, errs.Join(err, derr)
+	}
+	if err := a.requireSchool(ctx, meta.SchoolID); err != nil {
+		return "", 0, err
 	}
 	res, err := a.assets.Execute(ctx, meta, es.Command[domain.Asset]{ID: c.AssetID, New: true,
 		Decide: func(s domain.Asset) (es.Decision, error) {

@@ -166,7 +166,8 @@ func TestBadInputGetsFieldViolations(t *testing.T) {
 	if status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("want InvalidArgument, got %v", err)
 	}
-	if got := fmt.Sprint(fields(err)); got != "[request_id]" {
+	// Every invalid field in one answer, the request id's included.
+	if got := fmt.Sprint(fields(err)); got != "[request_id source tag unit_price_fen]" {
 		t.Fatalf("violations %s", got)
 	}
 	req.RequestId = "req-00000009"

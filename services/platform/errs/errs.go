@@ -76,6 +76,24 @@ func (v Violations) Err() error {
 	return &InvalidError{Violations: v}
 }
 
+// Join merges the field violations of several errors into one *InvalidError, so a client
+// learns every invalid field at once. Nil errors are skipped; an error that is not an
+// *InvalidError wins as it is.
+func Join(errors ...error) error {
+	var all Violations
+	for _, err := range errors {
+		if err == nil {
+			continue
+		}
+		inv, ok := As[*InvalidError](err)
+		if !ok {
+			return err
+		}
+		all = append(all, inv.Violations...)
+	}
+	return all.Err()
+}
+
 // Invalid is a shortcut for a single violation.
 func Invalid(field, description string) error {
 	return &InvalidError{Violations: []FieldViolation{{Field: field, Description: description}}}
