@@ -5,16 +5,21 @@ package natsserver
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"houqin.dev/platform/netutil"
 )
 
 // Options say how to run it.
 type Options struct {
 	// StoreDir holds JetStream's file store.
 	StoreDir string
-	// Port on 127.0.0.1; -1 picks a free one.
+	// Port on 127.0.0.1; -1 picks a free one; 0 keeps the port remembered beside the store
+	// (StoreDir/port) when it is free, so a data folder's server keeps its address.
 	Port int
 	// SyncAlways fsyncs every write. Single-node deployments need it: by default JetStream
 	// fsyncs only every two minutes and an acknowledged message could vanish in a power loss.
@@ -27,7 +32,14 @@ func Start(o Options) (*server.Server, error) {
 		return nil, errors.New("natsserver: StoreDir is required")
 	}
 	if o.Port == 0 {
-		o.Port = -1
+		if err := os.MkdirAll(o.StoreDir, 0o755); err != nil {
+			return nil, err
+		}
+		p, err := netutil.StickyPort(filepath.Join(o.StoreDir, "port"))
+		if err != nil {
+			return nil, err
+		}
+		o.Port = p
 	}
 	ns, err := server.NewServer(&server.Options{
 		ServerName: "houqin-embedded",

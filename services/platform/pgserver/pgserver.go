@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -20,6 +19,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"houqin.dev/platform/netutil"
 )
 
 // Options say how to run the cluster.
@@ -113,16 +114,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.port = opts.Port
 	if s.port == 0 {
-		if b, err := os.ReadFile(filepath.Join(opts.Dir, "port")); err == nil {
-			s.port, _ = strconv.Atoi(strings.TrimSpace(string(b)))
-		}
-		if s.port == 0 || !portFree(s.port) {
-			if s.port, err = freePort(); err != nil {
-				return nil, err
-			}
+		if s.port, err = netutil.StickyPort(filepath.Join(opts.Dir, "port")); err != nil {
+			return nil, err
 		}
 	}
-	_ = os.WriteFile(filepath.Join(opts.Dir, "port"), []byte(strconv.Itoa(s.port)), 0o644)
 	if _, err := os.Stat(filepath.Join(data, "postmaster.pid")); err == nil {
 		_ = s.run(ctx, "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
 	}
@@ -256,24 +251,6 @@ func openPath(dir string) error {
 		}
 	}
 	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func portFree(port int) bool {
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		return false
-	}
-	l.Close()
-	return true
 }
 
 // WaitReady polls until the server accepts connections or the deadline passes.

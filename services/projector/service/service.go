@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -112,6 +114,12 @@ func (s *Service) Runners() []*projection.Runner { return s.runners }
 // Rebuild replays every subscription of the projection named name into fresh tables and
 // swaps them in.
 func (s *Service) Rebuild(ctx context.Context, name string) (projection.RebuildResult, error) {
+	return Rebuild(ctx, s.Pool, s.JS, name, s.log)
+}
+
+// Rebuild rebuilds the projection named name on the read-model database of pool, from the
+// streams it subscribes to; a running projector keeps serving meanwhile.
+func Rebuild(ctx context.Context, pool *pgxpool.Pool, js jetstream.JetStream, name string, log *slog.Logger) (projection.RebuildResult, error) {
 	var services []string
 	var p projection.Projection
 	for _, sub := range Subscriptions {
@@ -123,7 +131,10 @@ func (s *Service) Rebuild(ctx context.Context, name string) (projection.RebuildR
 	if p == nil {
 		return projection.RebuildResult{}, fmt.Errorf("projector: no projection %q", name)
 	}
-	return projection.Rebuild(ctx, s.Pool, s.JS, p, s.log, services...)
+	if err := projection.Migrate(ctx, pool); err != nil {
+		return projection.RebuildResult{}, err
+	}
+	return projection.Rebuild(ctx, pool, js, p, log, services...)
 }
 
 // metrics registers the projection lag gauge: events in a stream not yet applied.

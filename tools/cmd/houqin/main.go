@@ -31,6 +31,7 @@ const usage = `houqin — 后勤管理平台命令行工具 / the Houqin command
                          start the whole district on this machine with demo data and print the dashboard URL
   houqin token [flags]   签发开发用登录令牌 / issue a development token
   houqin verify [flags]  校验事件存储的哈希链（防篡改审计）/ check the event store's hash chains (tamper audit)
+  houqin rebuild [flags] 从事件重建一个报表投影 / rebuild a read-model projection from the events
 
 "houqin <command> -h" 查看各命令参数 / shows each command's flags.
 `
@@ -48,6 +49,8 @@ func main() {
 		err = token(os.Args[2:], os.Stdout)
 	case "verify":
 		err = verify(os.Args[2:], os.Stdout)
+	case "rebuild":
+		err = rebuild(os.Args[2:], os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

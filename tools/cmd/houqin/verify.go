@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+
 	"path/filepath"
 	"strings"
 
 	"houqin.dev/platform/eventstore"
 	"houqin.dev/platform/pgkit"
+	"houqin.dev/platform/pgserver"
 )
 
 // errTampered makes the command exit non-zero when a chain is broken.
@@ -30,11 +32,10 @@ func verify(args []string, out io.Writer) error {
 	}
 	url := *dbURL
 	if url == "" {
-		port, err := os.ReadFile(filepath.Join(*data, "postgres", "port"))
-		if err != nil {
-			return fmt.Errorf("请给出 --database-url，或先运行 houqin dev / give --database-url or run houqin dev first: %w", err)
+		var err error
+		if url, err = devDatabaseURL(*data, "houqin_assets"); err != nil {
+			return err
 		}
-		url = fmt.Sprintf("postgres://houqin@127.0.0.1:%s/houqin_assets?sslmode=disable", strings.TrimSpace(string(port)))
 	}
 	ctx := context.Background()
 	pool, err := pgkit.Open(ctx, url, 2)
@@ -55,4 +56,22 @@ func verify(args []string, out io.Writer) error {
 		return errTampered
 	}
 	return nil
+}
+
+// devDatabaseURL is the URL of database db of the cluster `houqin dev` keeps in data.
+func devDatabaseURL(data, db string) (string, error) {
+	port, err := os.ReadFile(filepath.Join(data, "postgres", "port"))
+	if err != nil {
+		return "", fmt.Errorf("请给出 --database-url，或先运行 houqin dev / give --database-url or run houqin dev first: %w", err)
+	}
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%s/%s?sslmode=disable", pgserver.User, strings.TrimSpace(string(port)), db), nil
+}
+
+// devNatsURL is the URL of the NATS server `houqin dev` runs for data.
+func devNatsURL(data string) (string, error) {
+	port, err := os.ReadFile(filepath.Join(data, "nats", "port"))
+	if err != nil {
+		return "", fmt.Errorf("请给出 --nats-url，或先运行 houqin dev / give --nats-url or run houqin dev first: %w", err)
+	}
+	return "nats://127.0.0.1:" + strings.TrimSpace(string(port)), nil
 }
