@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -144,4 +145,18 @@ func (s *Server) adminMux() *http.ServeMux {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	return mux
+}
+
+// Go runs f in the background; the returned function cancels f's context, waits for f to
+// return and gives its error (the same error on every call).
+func Go(ctx context.Context, f func(context.Context) error) (stop func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- f(ctx) }()
+	var once sync.Once
+	var err error
+	return func() error {
+		once.Do(func() { cancel(); err = <-done })
+		return err
+	}
 }

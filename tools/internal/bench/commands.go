@@ -77,7 +77,7 @@ func startCommands(ctx context.Context, e *env, log *slog.Logger) (c *commands, 
 	if err != nil {
 		return c, err
 	}
-	c.stop = runInBackground(ctx, svc.Run)
+	c.stop = runtime.Go(ctx, svc.Run)
 	if err := c.dial(svc.Addr(), signer); err != nil {
 		return c, err
 	}
@@ -287,19 +287,6 @@ func percentileMs(sorted []time.Duration, q float64) float64 {
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	i = min(max(i, 0), len(sorted)-1)
 	return float64(sorted[i].Microseconds()) / 1000
-}
-
-// runInBackground starts f; the returned function cancels it and waits for it to return.
-func runInBackground(ctx context.Context, f func(context.Context) error) func() error {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- f(ctx) }()
-	var once sync.Once
-	var err error
-	return func() error {
-		once.Do(func() { cancel(); err = <-done })
-		return err
-	}
 }
 
 func randomHex(n int) string {

@@ -17,6 +17,7 @@ import (
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/bus"
 	"houqin.dev/platform/projection"
+	"houqin.dev/platform/runtime"
 	"houqin.dev/projector/ledger"
 )
 
@@ -250,7 +251,7 @@ func runProjection(ctx context.Context, pool *pgxpool.Pool, js jetstream.JetStre
 				return nil
 			}})
 	start := time.Now()
-	stop := runInBackground(ctx, r.Run)
+	stop := runtime.Go(ctx, r.Run)
 	defer stop() //nolint:errcheck // Run returns nil once cancelled
 	select {
 	case <-done:

@@ -18,6 +18,7 @@ import (
 	"houqin.dev/platform/event"
 	"houqin.dev/platform/eventstore"
 	"houqin.dev/platform/outbox"
+	"houqin.dev/platform/runtime"
 )
 
 // Rate is how fast a fixed amount of work went.
@@ -91,7 +92,7 @@ func timeRelay(ctx context.Context, pool *pgxpool.Pool, nc *nats.Conn, n int, lo
 		return 0, err
 	}
 	start := time.Now()
-	stop := runInBackground(ctx, relay.Run)
+	stop := runtime.Go(ctx, relay.Run)
 	defer stop() //nolint:errcheck // Run returns nil once cancelled
 	select {
 	case <-all:

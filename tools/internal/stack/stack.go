@@ -186,7 +186,7 @@ func (s *Stack) StartAssets(ctx context.Context, relay outbox.Options) (func() e
 	s.mu.Lock()
 	s.assetsAddr, s.Assets = svc.Addr(), svc
 	s.mu.Unlock()
-	return s.run(ctx, svc.Run), nil
+	return runtime.Go(ctx, svc.Run), nil
 }
 
 // StartProjector starts the projector with the given runner options.
@@ -206,7 +206,7 @@ func (s *Stack) StartProjector(ctx context.Context, runner projection.Options) (
 	s.mu.Lock()
 	s.reportsAddr, s.Projector = svc.Addr(), svc
 	s.mu.Unlock()
-	return s.run(ctx, svc.Run), nil
+	return runtime.Go(ctx, svc.Run), nil
 }
 
 // StartGateway starts the gateway in front of the running services.
@@ -217,7 +217,7 @@ func (s *Stack) StartGateway(ctx context.Context) (func() error, error) {
 		return nil, err
 	}
 	s.gateway = svc
-	return s.run(ctx, svc.Run), nil
+	return runtime.Go(ctx, svc.Run), nil
 }
 
 // StartAll starts every service.
@@ -241,19 +241,6 @@ func (s *Stack) withLog(name string) runtime.Deps {
 	d := s.deps()
 	d.Log = s.opts.Log.With("service", name)
 	return d
-}
-
-// run starts f in the background; the returned function cancels it and waits.
-func (s *Stack) run(ctx context.Context, f func(context.Context) error) func() error {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- f(ctx) }()
-	var once sync.Once
-	var err error
-	return func() error {
-		once.Do(func() { cancel(); err = <-done })
-		return err
-	}
 }
 
 // URL is the gateway's base URL.
