@@ -36,7 +36,7 @@ deps: deps-os tools ## install everything missing (OS packages, pinned Go tools)
 .PHONY: deps-os
 deps-os:
 	@need=""; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need="$$need postgresql-$(PG_MAJOR) postgresql-contrib-$(PG_MAJOR)"; \
+	[ -x /usr/lib/postgresql/$(PG_MAJOR)/bin/initdb ] || need="$$need postgresql-$(PG_MAJOR)"; \
 	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need="$$need chromium"; \
 	if [ -n "$$need" ]; then \
 		echo "installing from Debian packages:$$need"; \

@@ -47,10 +47,16 @@ type Server struct {
 // User is the superuser name of clusters made here.
 const User = "houqin"
 
-// FindBin returns the directory holding initdb and pg_ctl: $HOUQIN_PG_BIN, the PATH, or the
-// newest /usr/lib/postgresql/*/bin.
+// Major is the PostgreSQL major version Houqin is built and tested against.
+const Major = 15
+
+// FindBin returns the directory holding initdb and pg_ctl: $HOUQIN_PG_BIN, Debian's
+// PostgreSQL 15, the PATH, or the newest /usr/lib/postgresql/*/bin.
 func FindBin() (string, error) {
 	if d := os.Getenv("HOUQIN_PG_BIN"); d != "" {
+		return d, nil
+	}
+	if d := fmt.Sprintf("/usr/lib/postgresql/%d/bin", Major); fileExists(filepath.Join(d, "initdb")) {
 		return d, nil
 	}
 	if p, err := exec.LookPath("initdb"); err == nil {
@@ -69,6 +75,11 @@ func FindBin() (string, error) {
 		}
 	}
 	return "", errors.New("pgserver: PostgreSQL server binaries not found (run `make deps` or set HOUQIN_PG_BIN)")
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func pgMajor(dir string) int {
