@@ -107,7 +107,7 @@ func TestServerRecoversAndFailsClosed(t *testing.T) {
 	if err != nil || res.Status != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("health: %v %v", res, err)
 	}
-	// Reflection is served but not in this table: refused.
+	// Health/List is served but not in this table: refused.
 	err = conn.Invoke(ctx, "/grpc.health.v1.Health/List", &healthpb.HealthListRequest{}, &healthpb.HealthListResponse{})
 	if status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("undeclared RPC: %v", err)

@@ -260,43 +260,34 @@ func nextBatch(ctx context.Context, it jetstream.MessagesContext, batch []jetstr
 // acknowledged floor is not the checkpoint, or that has deliveries outstanding (a runner died
 // mid-batch), is recreated at checkpoint+1: otherwise later messages could be applied before
 // earlier unacknowledged ones come back, and those would then be skipped as old.
+// It returns the checkpoint too; each batch checks it again under the row lock.
 func (r *Runner) anchor(ctx context.Context) (jetstream.Consumer, uint64, error) {
-	cons, err := r.anchorAt(ctx)
+	cp, err := Checkpoint(ctx, r.pool, r.p.Name(), r.service)
 	if err != nil {
 		return nil, 0, err
 	}
-	// Read the checkpoint again: anchorAt read it before looking at the consumer.
-	cp, err := Checkpoint(ctx, r.pool, r.p.Name(), r.service)
-	return cons, cp, err
-}
-
-func (r *Runner) anchorAt(ctx context.Context) (jetstream.Consumer, error) {
-	cp, err := Checkpoint(ctx, r.pool, r.p.Name(), r.service)
-	if err != nil {
-		return nil, err
-	}
 	stream, err := r.js.Stream(ctx, bus.StreamName(r.service))
 	if err != nil {
-		return nil, fmt.Errorf("projection: stream: %w", err)
+		return nil, 0, fmt.Errorf("projection: stream: %w", err)
 	}
 	cons, err := stream.Consumer(ctx, r.consumerName())
 	switch {
 	case err == nil:
 		info, err := cons.Info(ctx)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if info.AckFloor.Stream == cp && info.NumAckPending == 0 && info.Config.AckWait == r.opts.AckWait {
-			return cons, nil
+			return cons, cp, nil
 		}
 		r.log.Info("recreating consumer at the checkpoint", "checkpoint", cp,
 			"ack_floor", info.AckFloor.Stream, "pending", info.NumAckPending)
 		if err := stream.DeleteConsumer(ctx, r.consumerName()); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-			return nil, err
+			return nil, 0, err
 		}
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 	default:
-		return nil, fmt.Errorf("projection: consumer: %w", err)
+		return nil, 0, fmt.Errorf("projection: consumer: %w", err)
 	}
 	cfg := jetstream.ConsumerConfig{
 		Durable:       r.consumerName(),
@@ -313,27 +304,30 @@ func (r *Runner) anchorAt(ctx context.Context) (jetstream.Consumer, error) {
 	}
 	cons, err = stream.CreateOrUpdateConsumer(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("projection: create consumer: %w", err)
+		return nil, 0, fmt.Errorf("projection: create consumer: %w", err)
 	}
-	return cons, nil
+	return cons, cp, nil
 }
 
 // apply applies one batch after checkpoint *cp. Only the lock holder moves the checkpoint, so
 // the runner keeps it in memory and checks it under the row lock: if anything else moved it (a
 // rebuild's swap), the batch rolls back and the runner re-anchors.
 func (r *Runner) apply(ctx context.Context, cp *uint64, b fetched) (err error) {
-	// One span per batch, linked to the traces of the commands that produced its events.
-	links := make([]trace.Link, 0, len(b.events))
-	for _, e := range b.events {
-		if e.TraceParent != "" {
+	// One span per batch, linked to the traces of the commands that produced its events —
+	// parsed only when the span is recorded, as most are not.
+	ctx, span := otel.Tracer("houqin.dev/platform/projection").Start(ctx, "projection.apply "+r.p.Name(),
+		trace.WithAttributes(attribute.Int("events", len(b.events))))
+	if span.IsRecording() {
+		for _, e := range b.events {
+			if e.TraceParent == "" {
+				continue
+			}
 			sc := trace.SpanContextFromContext(propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": e.TraceParent}))
 			if sc.IsValid() {
-				links = append(links, trace.Link{SpanContext: sc})
+				span.AddLink(trace.Link{SpanContext: sc})
 			}
 		}
 	}
-	ctx, span := otel.Tracer("houqin.dev/platform/projection").Start(ctx, "projection.apply "+r.p.Name(),
-		trace.WithLinks(links...), trace.WithAttributes(attribute.Int("events", len(b.events))))
 	defer func() {
 		if err != nil {
 			span.SetStatus(codes.Error, err.Error())

@@ -4,6 +4,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -172,7 +173,7 @@ func (r Reader) SchoolLedger(ctx context.Context, school string, asOf time.Time)
 	var sc School
 	err := r.Pool.QueryRow(ctx, `SELECT school_id, name, kind, boarding FROM ledger.schools WHERE school_id=$1`, school).
 		Scan(&sc.ID, &sc.Name, &sc.Kind, &sc.Boarding)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return School{}, nil, false, nil
 	}
 	if err != nil {
