@@ -12,6 +12,7 @@ import (
 
 	"houqin.dev/platform/bus"
 	"houqin.dev/platform/event"
+	"houqin.dev/platform/pgkit"
 )
 
 // RebuildResult says what a rebuild did.
@@ -118,6 +119,10 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, js jetstream.JetStream, p 
 	}
 
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// No Setup may create the live schema while it is being swapped.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, pgkit.LockKey("houqin-projection-setup-"+live)); err != nil {
+			return err
+		}
 		for _, s := range sources {
 			var cp int64
 			if err := tx.QueryRow(ctx, `SELECT seq FROM projection_checkpoints WHERE projection=$1 AND stream=$2 FOR UPDATE`,

@@ -148,6 +148,11 @@ var errHook = errors.New("projection: stopped by hook")
 // Setup creates the projection's live schema and tables and its checkpoint row.
 func Setup(ctx context.Context, pool *pgxpool.Pool, p Projection, services ...string) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		// Concurrent CREATE … IF NOT EXISTS of the same schema can still collide (a runner
+		// re-anchoring while a rebuild starts): take turns.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, pgkit.LockKey("houqin-projection-setup-"+p.Name())); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{p.Name()}.Sanitize()); err != nil {
 			return err
 		}
