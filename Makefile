@@ -98,7 +98,8 @@ proto-check: tools ## buf lint, buf breaking against main, generated code curren
 	cd proto && buf lint
 	@if git rev-parse --verify -q main:proto/buf.yaml >/dev/null; then \
 		echo "buf breaking --against main"; \
-		cd proto && buf breaking --against '../.git#branch=main,subdir=proto'; \
+		g=$$(git rev-parse --path-format=absolute --git-common-dir); \
+		cd proto && buf breaking --against "$$g#branch=main,subdir=proto"; \
 	else echo "buf breaking: no proto on main yet, nothing to compare"; fi
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	(cd proto && buf generate -o $$tmp); \
