@@ -16,8 +16,12 @@ const (
 	RoleBureauViewer Role = "bureau_viewer"
 	// 校长 / 园长
 	RolePrincipal Role = "principal"
+	// 副校长: approves within the tiers policy gives vice-principals (e.g. small write-offs).
+	RoleVicePrincipal Role = "vice_principal"
 	// 总务主任
 	RoleLogisticsDirector Role = "logistics_director"
+	// 部门负责人 / 教研组长: first approver of a department's purchase requests.
+	RoleDepartmentHead Role = "department_head"
 	// 保管员
 	RoleStorekeeper Role = "storekeeper"
 	// 会计 / 报账员
@@ -29,8 +33,8 @@ const (
 )
 
 // AllRoles lists every role, for authorisation tests.
-var AllRoles = []Role{RoleBureauAdmin, RoleBureauViewer, RolePrincipal, RoleLogisticsDirector,
-	RoleStorekeeper, RoleAccountant, RoleTeacher, RoleService}
+var AllRoles = []Role{RoleBureauAdmin, RoleBureauViewer, RolePrincipal, RoleVicePrincipal,
+	RoleLogisticsDirector, RoleDepartmentHead, RoleStorekeeper, RoleAccountant, RoleTeacher, RoleService}
 
 // DistrictWide reports whether the role acts across all schools of its district.
 func (r Role) DistrictWide() bool {

@@ -21,11 +21,11 @@ type Rule struct {
 
 var (
 	// Everyone who may read a school's records.
-	schoolReaders = []Role{RoleBureauAdmin, RoleBureauViewer, RolePrincipal, RoleLogisticsDirector,
-		RoleStorekeeper, RoleAccountant, RoleTeacher, RoleService}
+	schoolReaders = []Role{RoleBureauAdmin, RoleBureauViewer, RolePrincipal, RoleVicePrincipal,
+		RoleLogisticsDirector, RoleDepartmentHead, RoleStorekeeper, RoleAccountant, RoleTeacher, RoleService}
 	// Who may read a school's reports.
-	reportReaders = []Role{RoleBureauAdmin, RoleBureauViewer, RolePrincipal, RoleLogisticsDirector,
-		RoleStorekeeper, RoleAccountant}
+	reportReaders = []Role{RoleBureauAdmin, RoleBureauViewer, RolePrincipal, RoleVicePrincipal,
+		RoleLogisticsDirector, RoleStorekeeper, RoleAccountant}
 	bureau = []Role{RoleBureauAdmin, RoleBureauViewer}
 )
 

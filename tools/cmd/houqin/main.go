@@ -189,7 +189,7 @@ func waitForProjections(ctx context.Context, st *stack.Stack) error {
 func token(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("houqin token", flag.ContinueOnError)
 	data := fs.String("data", env("HOUQIN_DATA", ".houqin"), "数据目录（开发密钥所在）/ data folder holding the dev signing key (HOUQIN_DATA)")
-	role := fs.String("role", "bureau_viewer", "角色 / role: bureau_admin bureau_viewer principal logistics_director storekeeper accountant teacher service")
+	role := fs.String("role", "bureau_viewer", "角色 / role: bureau_admin bureau_viewer principal vice_principal logistics_director department_head storekeeper accountant teacher service")
 	school := fs.String("school", "", "学校编号（校内角色必填）/ school id (required for school roles)")
 	name := fs.String("name", "", "显示名 / display name")
 	subject := fs.String("sub", "", "用户编号 / subject (default: dev-<role>[-<school>])")

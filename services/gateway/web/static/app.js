@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   const KINDS = { kindergarten: "幼儿园", primary: "小学", middle: "初中", high: "高中", nine_year: "九年一贯制" };
-  const ROLES = { bureau_admin: "教育局管理员", bureau_viewer: "教育局", principal: "校长", logistics_director: "总务主任",
+  const ROLES = { bureau_admin: "教育局管理员", bureau_viewer: "教育局", principal: "校长", vice_principal: "副校长", logistics_director: "总务主任", department_head: "部门负责人",
     storekeeper: "保管员", accountant: "会计", teacher: "教师" };
   const $ = (id) => document.getElementById(id);
   const yuan = (fen) => (Number(fen) / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
