@@ -83,12 +83,8 @@ func (a *App) RegisterSchool(ctx context.Context, meta es.Meta, c domain.Registe
 func (a *App) RegisterAsset(ctx context.Context, meta es.Meta, c domain.RegisterAsset) (string, int64, error) {
 	c.AssetID = uuid.Must(uuid.NewV7()).String()
 	c.SchoolID = meta.SchoolID
-	var occurred time.Time
-	policy := a.policies.At(a.today())
-	if d, err := c.AcquiredDate(a.loc); err == nil {
-		occurred = d // business time: the ledger holds the asset from its acquisition date
-		policy = a.policies.At(d)
-	}
+	// Business time: the ledger holds the asset from its acquisition date.
+	occurred, policy := a.businessDate(c.AcquiredOn)
 	if err := meta.Validate(); err != nil {
 		// Report the command's own invalid fields in the same answer.
 		_, derr := domain.DecideRegisterAsset(domain.Asset{}, c, a.today(), policy)
@@ -108,6 +104,67 @@ func (a *App) RegisterAsset(ctx context.Context, meta es.Meta, c domain.Register
 		return "", 0, err
 	}
 	return strings.TrimPrefix(res.StreamID, AssetAggregate.Type+":"), res.Version, nil
+}
+
+// purchaseLineSpace is the UUIDv5 name space of the assets of purchase lines.
+var purchaseLineSpace = uuid.MustParse("6f1c2a9e-3d4b-5c6d-8e7f-0a1b2c3d4e5f")
+
+// PurchaseLineAssetID is the id of the asset of a purchase line: deterministic, so the line's
+// stream is the idempotency key whatever the request id.
+func PurchaseLineAssetID(lineID string) string {
+	return uuid.NewSHA1(purchaseLineSpace, []byte(strings.ToLower(lineID))).String()
+}
+
+// Registration is the outcome of RegisterFromPurchaseLine.
+type Registration struct {
+	AssetID string
+	Tag     string
+	Version int64
+	// Already: the line was registered before; nothing new was written.
+	Already bool
+}
+
+// RegisterFromPurchaseLine registers the asset of an accepted purchase line (验收入账), once
+// per line: a later call for the same line, whatever its request id, answers the first asset.
+func (a *App) RegisterFromPurchaseLine(ctx context.Context, meta es.Meta, c domain.RegisterAsset) (Registration, error) {
+	c.SourceLineID, c.OrderID = strings.ToLower(c.SourceLineID), strings.ToLower(c.OrderID)
+	c.SchoolID = meta.SchoolID
+	c.AssetID = PurchaseLineAssetID(c.SourceLineID)
+	c.Tag = domain.PurchaseTag(c.SourceLineID)
+	occurred, policy := a.businessDate(c.AcquiredOn)
+	if err := meta.Validate(); err != nil {
+		_, derr := domain.DecideRegisterFromPurchaseLine(domain.Asset{}, c, a.today(), policy)
+		return Registration{}, errs.Join(err, derr)
+	}
+	if _, err := domain.DecideRegisterFromPurchaseLine(domain.Asset{}, c, a.today(), policy); err != nil {
+		return Registration{}, err // invalid input is answered before any read
+	}
+	if err := a.requireSchool(ctx, meta.SchoolID); err != nil {
+		return Registration{}, err
+	}
+	res, err := a.assets.Execute(ctx, meta, es.Command[domain.Asset]{ID: c.AssetID,
+		Decide: func(s domain.Asset) (es.Decision, error) {
+			ev, err := domain.DecideRegisterFromPurchaseLine(s, c, a.today(), policy)
+			return es.Decision{Events: ev, OccurredAt: occurred, PolicyVersion: policy.Version,
+				UniqueKeys: []eventstore.UniqueKey{{Scope: "asset_tag", Key: domain.TagKey(c.SchoolID, c.Tag),
+					Reason: domain.ReasonTagTaken, Message: "该校已有相同资产编号 / the school already has an asset with this tag"}}}, err
+		}})
+	if err != nil {
+		return Registration{}, err
+	}
+	return Registration{AssetID: c.AssetID, Tag: c.Tag, Version: res.Version,
+		Already: res.Repeated || len(res.EventIDs) == 0}, nil
+}
+
+// businessDate returns the business time of an acquisition date (YYYY-MM-DD in the district's
+// zone) and the policy in force on it; for an unreadable date, zero time and today's policy.
+// Policies take effect on calendar dates, so they are looked up by the date itself.
+func (a *App) businessDate(day string) (time.Time, domain.Policy) {
+	if d, err := time.ParseInLocation(domain.DateLayout, day, a.loc); err == nil {
+		cal, _ := time.Parse(domain.DateLayout, day)
+		return d, a.policies.At(cal)
+	}
+	return time.Time{}, a.policies.At(a.today())
 }
 
 // TransferAsset moves an asset within its school.

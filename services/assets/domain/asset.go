@@ -50,6 +50,10 @@ type Asset struct {
 	Custodian     string
 	FixedAsset    bool
 	Registered    bool
+	// Purchase registrations: the procurement acceptance line, order and supplier.
+	SourceLineID string
+	OrderID      string
+	SupplierID   string
 }
 
 // EvolveAsset folds one event into an asset.
@@ -59,7 +63,7 @@ func EvolveAsset(a Asset, m proto.Message) Asset {
 		a = Asset{ID: e.AssetId, SchoolID: e.SchoolId, Tag: e.Tag, Name: e.Name, Category: e.Category, Model: e.Model,
 			UnitPriceFen: e.UnitPriceFen, Quantity: e.Quantity, AcquiredOn: e.AcquiredOn, Source: e.Source,
 			FundingSource: e.FundingSource, Location: e.Location, Department: e.Department, Custodian: e.Custodian,
-			FixedAsset: e.FixedAsset, Registered: true}
+			FixedAsset: e.FixedAsset, Registered: true, SourceLineID: e.SourceLineId, OrderID: e.OrderId, SupplierID: e.SupplierId}
 	case *eventsv1.AssetTransferred:
 		a.Location, a.Department, a.Custodian = e.ToLocation, e.ToDepartment, e.ToCustodian
 	}
@@ -82,6 +86,10 @@ type RegisterAsset struct {
 	Location      string
 	Department    string
 	Custodian     string
+	// Set by RegisterFromPurchaseLine only.
+	SourceLineID string
+	OrderID      string
+	SupplierID   string
 }
 
 // DateLayout is the layout of business dates in commands and events.
@@ -89,11 +97,6 @@ const DateLayout = "2006-01-02"
 
 // MaxUnitPriceFen bounds a unit price (100 million yuan) so sums cannot overflow.
 const MaxUnitPriceFen = 100_000_000_00
-
-// AcquiredDate parses the command's acquisition date in loc.
-func (c RegisterAsset) AcquiredDate(loc *time.Location) (time.Time, error) {
-	return time.ParseInLocation(DateLayout, c.AcquiredOn, loc)
-}
 
 // DecideRegisterAsset decides RegisterAsset. today is the current date in the district's time
 // zone; p is the policy in force on the acquisition date.
@@ -147,8 +150,75 @@ func DecideRegisterAsset(a Asset, c RegisterAsset, today time.Time, p Policy) ([
 		AssetId: c.AssetID, SchoolId: c.SchoolID, Tag: c.Tag, Name: c.Name, Category: c.Category, Model: c.Model,
 		UnitPriceFen: c.UnitPriceFen, Quantity: c.Quantity, AcquiredOn: c.AcquiredOn, Source: c.Source,
 		FundingSource: c.FundingSource, Location: c.Location, Department: c.Department, Custodian: c.Custodian,
-		FixedAsset: c.UnitPriceFen >= p.CapitalisationThresholdFen,
+		FixedAsset:   c.UnitPriceFen >= p.CapitalisationThresholdFen,
+		SourceLineId: c.SourceLineID, OrderId: c.OrderID, SupplierId: c.SupplierID,
 	}}, nil
+}
+
+// DecideRegisterFromPurchaseLine decides the registration of an accepted purchase line
+// (验收入账). The asset's id and tag derive from the line, so a: is the line's asset: when it
+// is registered already, the decision is to write nothing.
+func DecideRegisterFromPurchaseLine(a Asset, c RegisterAsset, today time.Time, p Policy) ([]proto.Message, error) {
+	var v errs.Violations
+	if !IsUUID(c.SourceLineID) {
+		v.Add("source_line_id", "须为UUID / source_line_id must be a UUID")
+	}
+	if !IsUUID(c.OrderID) {
+		v.Add("order_id", "须为UUID / order_id must be a UUID")
+	}
+	if utf8.RuneCountInString(c.SupplierID) > 64 {
+		v.Add("supplier_id", "不超过64个字符 / at most 64 characters")
+	}
+	c.Source, c.Tag = "purchase", PurchaseTag(c.SourceLineID)
+	ev, err := DecideRegisterAsset(Asset{}, c, today, p)
+	if inv, ok := errs.As[*errs.InvalidError](err); ok {
+		for _, x := range inv.Violations {
+			if x.Field == "acquired_on" { // the request's name for it
+				x.Field = "accepted_on"
+			}
+			v = append(v, x)
+		}
+		err = nil
+	}
+	if err = errs.Join(v.Err(), err); err != nil {
+		return nil, err
+	}
+	if a.Registered {
+		if a.SourceLineID == c.SourceLineID {
+			return nil, nil // registered before: same asset, nothing new
+		}
+		return nil, errs.Rule(ReasonAssetExists, "该资产已登记 / the asset is already registered", "asset_id", a.ID)
+	}
+	return ev, nil
+}
+
+// PurchaseTag is the tag of the asset of a purchase line: deterministic from the line id, so a
+// repeated registration cannot mint a second tag.
+func PurchaseTag(lineID string) string {
+	if !IsUUID(lineID) {
+		return "CG-"
+	}
+	return "CG-" + strings.ToUpper(strings.ReplaceAll(lineID, "-", ""))
+}
+
+// IsUUID reports whether s is a UUID in its canonical text form.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if r != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // TagKey is the unique key that keeps tags unique within a school.

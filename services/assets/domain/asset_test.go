@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -172,6 +173,74 @@ func TestPolicyAt(t *testing.T) {
 	} {
 		if got := DefaultPolicies.At(tc.at).Version; got != tc.want {
 			t.Errorf("policy at %v: %s, want %s", tc.at, got, tc.want)
+		}
+	}
+}
+
+func validPurchaseLine() RegisterAsset {
+	return RegisterAsset{AssetID: "a1", SchoolID: "shipai-zx", SourceLineID: "0190a5a2-7c1e-7b3a-9f00-1234567890ab",
+		OrderID: "0190a5a2-7c1e-7b3a-9f00-0000000000ff", SupplierID: "sup-1", Name: "实验室通风橱", Category: "3",
+		Model: "TF-1500", UnitPriceFen: 1250000, Quantity: 2, AcquiredOn: "2025-03-01", FundingSource: "财政拨款",
+		Location: "实验楼102", Department: "理化生组", Custodian: "赵老师"}
+}
+
+func TestRegisterFromPurchaseLine(t *testing.T) {
+	p := DefaultPolicies.At(today)
+	ev, err := DecideRegisterFromPurchaseLine(given(), validPurchaseLine(), today, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ev[0].(*eventsv1.AssetRegistered)
+	if r.Source != "purchase" || r.SourceLineId != "0190a5a2-7c1e-7b3a-9f00-1234567890ab" ||
+		r.OrderId != "0190a5a2-7c1e-7b3a-9f00-0000000000ff" || r.SupplierId != "sup-1" ||
+		r.Tag != "CG-0190A5A27C1E7B3A9F001234567890AB" || r.AcquiredOn != "2025-03-01" || !r.FixedAsset {
+		t.Fatalf("event %v", r)
+	}
+	// The same line again: nothing new.
+	again, err := DecideRegisterFromPurchaseLine(given(r), validPurchaseLine(), today, p)
+	if err != nil || len(again) != 0 {
+		t.Fatalf("second registration of the line: %v %v", again, err)
+	}
+	// Another line can never land on this asset, but if it did it is refused.
+	other := validPurchaseLine()
+	other.SourceLineID = "0190a5a2-7c1e-7b3a-9f00-1234567890ac"
+	_, err = DecideRegisterFromPurchaseLine(given(r), other, today, p)
+	wantReason(t, err, ReasonAssetExists)
+}
+
+func TestRegisterFromPurchaseLineRefusals(t *testing.T) {
+	p := DefaultPolicies.At(today)
+	for _, tc := range []struct {
+		name   string
+		edit   func(*RegisterAsset)
+		fields []string
+	}{
+		{"line id not a UUID", func(c *RegisterAsset) { c.SourceLineID = "line-1" }, []string{"source_line_id"}},
+		{"no order", func(c *RegisterAsset) { c.OrderID = "" }, []string{"order_id"}},
+		{"long supplier", func(c *RegisterAsset) { c.SupplierID = strings.Repeat("s", 65) }, []string{"supplier_id"}},
+		{"future acceptance", func(c *RegisterAsset) { c.AcquiredOn = "2025-03-11" }, []string{"accepted_on"}},
+		{"bad acceptance date", func(c *RegisterAsset) { c.AcquiredOn = "1.3.2025" }, []string{"accepted_on"}},
+		{"no price, no custodian", func(c *RegisterAsset) { c.UnitPriceFen, c.Custodian = 0, "" },
+			[]string{"unit_price_fen", "custodian"}},
+		{"unknown category", func(c *RegisterAsset) { c.Category = "" }, []string{"category"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := validPurchaseLine()
+			tc.edit(&c)
+			_, err := DecideRegisterFromPurchaseLine(given(), c, today, p)
+			wantViolations(t, err, tc.fields...)
+		})
+	}
+}
+
+func TestIsUUID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"0190a5a2-7c1e-7b3a-9f00-1234567890ab": true, "0190A5A2-7C1E-7B3A-9F00-1234567890AB": true,
+		"0190a5a2x7c1e-7b3a-9f00-1234567890ab": false, "0190a5a2-7c1e-7b3a-9f00-1234567890ag": false,
+		"": false, "0190a5a27c1e7b3a9f001234567890ab": false,
+	} {
+		if IsUUID(s) != want {
+			t.Errorf("IsUUID(%q) = %v", s, !want)
 		}
 	}
 }

@@ -51,6 +51,21 @@ func (s *Server) TransferAsset(ctx context.Context, r *assetsv1.TransferAssetReq
 	return &assetsv1.TransferAssetResponse{AssetId: r.AssetId, Version: v}, nil
 }
 
+// RegisterFromPurchaseLine implements assetsv1.AssetsServiceServer.
+func (s *Server) RegisterFromPurchaseLine(ctx context.Context, r *assetsv1.RegisterFromPurchaseLineRequest) (*assetsv1.RegisterFromPurchaseLineResponse, error) {
+	res, err := s.app.RegisterFromPurchaseLine(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), domain.RegisterAsset{
+		SchoolID: r.SchoolId, SourceLineID: strings.TrimSpace(r.SourceLineId), OrderID: strings.TrimSpace(r.OrderId),
+		SupplierID: strings.TrimSpace(r.SupplierId), Name: strings.TrimSpace(r.Name), Category: r.Category,
+		Model: strings.TrimSpace(r.Model), UnitPriceFen: r.UnitPriceFen, Quantity: r.Quantity, AcquiredOn: r.AcceptedOn,
+		FundingSource: strings.TrimSpace(r.FundingSource), Location: strings.TrimSpace(r.Location),
+		Department: strings.TrimSpace(r.Department), Custodian: strings.TrimSpace(r.Custodian)})
+	if err != nil {
+		return nil, err
+	}
+	return &assetsv1.RegisterFromPurchaseLineResponse{AssetId: res.AssetID, Tag: res.Tag, Version: res.Version,
+		AlreadyRegistered: res.Already}, nil
+}
+
 // GetAsset implements assetsv1.AssetsServiceServer.
 func (s *Server) GetAsset(ctx context.Context, r *assetsv1.GetAssetRequest) (*assetsv1.GetAssetResponse, error) {
 	a, v, err := s.app.GetAsset(ctx, r.SchoolId, r.AssetId)

@@ -45,6 +45,8 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.AssetsService/RegisterAsset":  {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper, RoleService}},
 	"/houqin.assets.v1.AssetsService/TransferAsset":  {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
 	"/houqin.assets.v1.AssetsService/GetAsset":       {Scope: ScopeSchool, Roles: schoolReaders},
+	// Accepted purchase lines, from procurement's process manager (or by hand).
+	"/houqin.assets.v1.AssetsService/RegisterFromPurchaseLine": {Scope: ScopeSchool, Roles: []Role{RoleService, RoleLogisticsDirector, RoleStorekeeper}},
 
 	// Reports (projector).
 	"/houqin.reports.v1.ReportsService/GetAssetLedger":    {Scope: ScopeSchool, Roles: reportReaders},

@@ -899,6 +899,236 @@ func (x *Asset) GetVersion() int64 {
 	return 0
 }
 
+type RegisterFromPurchaseLineRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId  string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// The procurement acceptance line id (UUID): the idempotency key.
+	SourceLineId string `protobuf:"bytes,3,opt,name=source_line_id,json=sourceLineId,proto3" json:"source_line_id,omitempty"`
+	// Purchase order id (UUID).
+	OrderId    string `protobuf:"bytes,4,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	SupplierId string `protobuf:"bytes,5,opt,name=supplier_id,json=supplierId,proto3" json:"supplier_id,omitempty"`
+	Name       string `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
+	// GB/T 14885 category code, as in RegisterAssetRequest.
+	Category     string `protobuf:"bytes,7,opt,name=category,proto3" json:"category,omitempty"`
+	Model        string `protobuf:"bytes,8,opt,name=model,proto3" json:"model,omitempty"`
+	UnitPriceFen int64  `protobuf:"varint,9,opt,name=unit_price_fen,json=unitPriceFen,proto3" json:"unit_price_fen,omitempty"`
+	Quantity     int64  `protobuf:"varint,10,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// YYYY-MM-DD: the acquisition date (验收日期).
+	AcceptedOn    string `protobuf:"bytes,11,opt,name=accepted_on,json=acceptedOn,proto3" json:"accepted_on,omitempty"`
+	FundingSource string `protobuf:"bytes,12,opt,name=funding_source,json=fundingSource,proto3" json:"funding_source,omitempty"`
+	Location      string `protobuf:"bytes,13,opt,name=location,proto3" json:"location,omitempty"`
+	Department    string `protobuf:"bytes,14,opt,name=department,proto3" json:"department,omitempty"`
+	Custodian     string `protobuf:"bytes,15,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterFromPurchaseLineRequest) Reset() {
+	*x = RegisterFromPurchaseLineRequest{}
+	mi := &file_houqin_assets_v1_assets_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterFromPurchaseLineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterFromPurchaseLineRequest) ProtoMessage() {}
+
+func (x *RegisterFromPurchaseLineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_assets_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterFromPurchaseLineRequest.ProtoReflect.Descriptor instead.
+func (*RegisterFromPurchaseLineRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_assets_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetSourceLineId() string {
+	if x != nil {
+		return x.SourceLineId
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetSupplierId() string {
+	if x != nil {
+		return x.SupplierId
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetUnitPriceFen() int64 {
+	if x != nil {
+		return x.UnitPriceFen
+	}
+	return 0
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetAcceptedOn() string {
+	if x != nil {
+		return x.AcceptedOn
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetFundingSource() string {
+	if x != nil {
+		return x.FundingSource
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineRequest) GetCustodian() string {
+	if x != nil {
+		return x.Custodian
+	}
+	return ""
+}
+
+type RegisterFromPurchaseLineResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	AssetId string                 `protobuf:"bytes,1,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	// Assigned by the assets service, deterministic from the line id.
+	Tag     string `protobuf:"bytes,2,opt,name=tag,proto3" json:"tag,omitempty"`
+	Version int64  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	// True when the line was registered before: same asset id, nothing new written.
+	AlreadyRegistered bool `protobuf:"varint,4,opt,name=already_registered,json=alreadyRegistered,proto3" json:"already_registered,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *RegisterFromPurchaseLineResponse) Reset() {
+	*x = RegisterFromPurchaseLineResponse{}
+	mi := &file_houqin_assets_v1_assets_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterFromPurchaseLineResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterFromPurchaseLineResponse) ProtoMessage() {}
+
+func (x *RegisterFromPurchaseLineResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_assets_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterFromPurchaseLineResponse.ProtoReflect.Descriptor instead.
+func (*RegisterFromPurchaseLineResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_assets_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RegisterFromPurchaseLineResponse) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineResponse) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
+}
+
+func (x *RegisterFromPurchaseLineResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RegisterFromPurchaseLineResponse) GetAlreadyRegistered() bool {
+	if x != nil {
+		return x.AlreadyRegistered
+	}
+	return false
+}
+
 var File_houqin_assets_v1_assets_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_v1_assets_proto_rawDesc = "" +
@@ -975,7 +1205,34 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"department\x18\r \x01(\tR\n" +
 	"department\x12\x1c\n" +
 	"\tcustodian\x18\x0e \x01(\tR\tcustodian\x12\x18\n" +
-	"\aversion\x18\x0f \x01(\x03R\aversion*\xa9\x01\n" +
+	"\aversion\x18\x0f \x01(\x03R\aversion\"\xe9\x03\n" +
+	"\x1fRegisterFromPurchaseLineRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12$\n" +
+	"\x0esource_line_id\x18\x03 \x01(\tR\fsourceLineId\x12\x19\n" +
+	"\border_id\x18\x04 \x01(\tR\aorderId\x12\x1f\n" +
+	"\vsupplier_id\x18\x05 \x01(\tR\n" +
+	"supplierId\x12\x12\n" +
+	"\x04name\x18\x06 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcategory\x18\a \x01(\tR\bcategory\x12\x14\n" +
+	"\x05model\x18\b \x01(\tR\x05model\x12$\n" +
+	"\x0eunit_price_fen\x18\t \x01(\x03R\funitPriceFen\x12\x1a\n" +
+	"\bquantity\x18\n" +
+	" \x01(\x03R\bquantity\x12\x1f\n" +
+	"\vaccepted_on\x18\v \x01(\tR\n" +
+	"acceptedOn\x12%\n" +
+	"\x0efunding_source\x18\f \x01(\tR\rfundingSource\x12\x1a\n" +
+	"\blocation\x18\r \x01(\tR\blocation\x12\x1e\n" +
+	"\n" +
+	"department\x18\x0e \x01(\tR\n" +
+	"department\x12\x1c\n" +
+	"\tcustodian\x18\x0f \x01(\tR\tcustodian\"\x98\x01\n" +
+	" RegisterFromPurchaseLineResponse\x12\x19\n" +
+	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x10\n" +
+	"\x03tag\x18\x02 \x01(\tR\x03tag\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\x12-\n" +
+	"\x12already_registered\x18\x04 \x01(\bR\x11alreadyRegistered*\xa9\x01\n" +
 	"\n" +
 	"SchoolKind\x12\x1b\n" +
 	"\x17SCHOOL_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
@@ -989,12 +1246,13 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"\x1bACQUISITION_SOURCE_PURCHASE\x10\x01\x12\x1f\n" +
 	"\x1bACQUISITION_SOURCE_DONATION\x10\x02\x12\"\n" +
 	"\x1eACQUISITION_SOURCE_TRANSFER_IN\x10\x03\x12$\n" +
-	" ACQUISITION_SOURCE_SCHOOL_MERGER\x10\x042\x8b\x03\n" +
+	" ACQUISITION_SOURCE_SCHOOL_MERGER\x10\x042\x8f\x04\n" +
 	"\rAssetsService\x12c\n" +
 	"\x0eRegisterSchool\x12'.houqin.assets.v1.RegisterSchoolRequest\x1a(.houqin.assets.v1.RegisterSchoolResponse\x12`\n" +
 	"\rRegisterAsset\x12&.houqin.assets.v1.RegisterAssetRequest\x1a'.houqin.assets.v1.RegisterAssetResponse\x12`\n" +
 	"\rTransferAsset\x12&.houqin.assets.v1.TransferAssetRequest\x1a'.houqin.assets.v1.TransferAssetResponse\x12Q\n" +
-	"\bGetAsset\x12!.houqin.assets.v1.GetAssetRequest\x1a\".houqin.assets.v1.GetAssetResponseB\xb5\x01\n" +
+	"\bGetAsset\x12!.houqin.assets.v1.GetAssetRequest\x1a\".houqin.assets.v1.GetAssetResponse\x12\x81\x01\n" +
+	"\x18RegisterFromPurchaseLine\x121.houqin.assets.v1.RegisterFromPurchaseLineRequest\x1a2.houqin.assets.v1.RegisterFromPurchaseLineResponseB\xb5\x01\n" +
 	"\x14com.houqin.assets.v1B\vAssetsProtoP\x01Z.houqin.dev/proto/gen/houqin/assets/v1;assetsv1\xa2\x02\x03HAX\xaa\x02\x10Houqin.Assets.V1\xca\x02\x10Houqin\\Assets\\V1\xe2\x02\x1cHouqin\\Assets\\V1\\GPBMetadata\xea\x02\x12Houqin::Assets::V1b\x06proto3"
 
 var (
@@ -1010,19 +1268,21 @@ func file_houqin_assets_v1_assets_proto_rawDescGZIP() []byte {
 }
 
 var file_houqin_assets_v1_assets_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_houqin_assets_v1_assets_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_houqin_assets_v1_assets_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_houqin_assets_v1_assets_proto_goTypes = []any{
-	(SchoolKind)(0),                // 0: houqin.assets.v1.SchoolKind
-	(AcquisitionSource)(0),         // 1: houqin.assets.v1.AcquisitionSource
-	(*RegisterSchoolRequest)(nil),  // 2: houqin.assets.v1.RegisterSchoolRequest
-	(*RegisterSchoolResponse)(nil), // 3: houqin.assets.v1.RegisterSchoolResponse
-	(*RegisterAssetRequest)(nil),   // 4: houqin.assets.v1.RegisterAssetRequest
-	(*RegisterAssetResponse)(nil),  // 5: houqin.assets.v1.RegisterAssetResponse
-	(*TransferAssetRequest)(nil),   // 6: houqin.assets.v1.TransferAssetRequest
-	(*TransferAssetResponse)(nil),  // 7: houqin.assets.v1.TransferAssetResponse
-	(*GetAssetRequest)(nil),        // 8: houqin.assets.v1.GetAssetRequest
-	(*GetAssetResponse)(nil),       // 9: houqin.assets.v1.GetAssetResponse
-	(*Asset)(nil),                  // 10: houqin.assets.v1.Asset
+	(SchoolKind)(0),                          // 0: houqin.assets.v1.SchoolKind
+	(AcquisitionSource)(0),                   // 1: houqin.assets.v1.AcquisitionSource
+	(*RegisterSchoolRequest)(nil),            // 2: houqin.assets.v1.RegisterSchoolRequest
+	(*RegisterSchoolResponse)(nil),           // 3: houqin.assets.v1.RegisterSchoolResponse
+	(*RegisterAssetRequest)(nil),             // 4: houqin.assets.v1.RegisterAssetRequest
+	(*RegisterAssetResponse)(nil),            // 5: houqin.assets.v1.RegisterAssetResponse
+	(*TransferAssetRequest)(nil),             // 6: houqin.assets.v1.TransferAssetRequest
+	(*TransferAssetResponse)(nil),            // 7: houqin.assets.v1.TransferAssetResponse
+	(*GetAssetRequest)(nil),                  // 8: houqin.assets.v1.GetAssetRequest
+	(*GetAssetResponse)(nil),                 // 9: houqin.assets.v1.GetAssetResponse
+	(*Asset)(nil),                            // 10: houqin.assets.v1.Asset
+	(*RegisterFromPurchaseLineRequest)(nil),  // 11: houqin.assets.v1.RegisterFromPurchaseLineRequest
+	(*RegisterFromPurchaseLineResponse)(nil), // 12: houqin.assets.v1.RegisterFromPurchaseLineResponse
 }
 var file_houqin_assets_v1_assets_proto_depIdxs = []int32{
 	0,  // 0: houqin.assets.v1.RegisterSchoolRequest.kind:type_name -> houqin.assets.v1.SchoolKind
@@ -1033,12 +1293,14 @@ var file_houqin_assets_v1_assets_proto_depIdxs = []int32{
 	4,  // 5: houqin.assets.v1.AssetsService.RegisterAsset:input_type -> houqin.assets.v1.RegisterAssetRequest
 	6,  // 6: houqin.assets.v1.AssetsService.TransferAsset:input_type -> houqin.assets.v1.TransferAssetRequest
 	8,  // 7: houqin.assets.v1.AssetsService.GetAsset:input_type -> houqin.assets.v1.GetAssetRequest
-	3,  // 8: houqin.assets.v1.AssetsService.RegisterSchool:output_type -> houqin.assets.v1.RegisterSchoolResponse
-	5,  // 9: houqin.assets.v1.AssetsService.RegisterAsset:output_type -> houqin.assets.v1.RegisterAssetResponse
-	7,  // 10: houqin.assets.v1.AssetsService.TransferAsset:output_type -> houqin.assets.v1.TransferAssetResponse
-	9,  // 11: houqin.assets.v1.AssetsService.GetAsset:output_type -> houqin.assets.v1.GetAssetResponse
-	8,  // [8:12] is the sub-list for method output_type
-	4,  // [4:8] is the sub-list for method input_type
+	11, // 8: houqin.assets.v1.AssetsService.RegisterFromPurchaseLine:input_type -> houqin.assets.v1.RegisterFromPurchaseLineRequest
+	3,  // 9: houqin.assets.v1.AssetsService.RegisterSchool:output_type -> houqin.assets.v1.RegisterSchoolResponse
+	5,  // 10: houqin.assets.v1.AssetsService.RegisterAsset:output_type -> houqin.assets.v1.RegisterAssetResponse
+	7,  // 11: houqin.assets.v1.AssetsService.TransferAsset:output_type -> houqin.assets.v1.TransferAssetResponse
+	9,  // 12: houqin.assets.v1.AssetsService.GetAsset:output_type -> houqin.assets.v1.GetAssetResponse
+	12, // 13: houqin.assets.v1.AssetsService.RegisterFromPurchaseLine:output_type -> houqin.assets.v1.RegisterFromPurchaseLineResponse
+	9,  // [9:14] is the sub-list for method output_type
+	4,  // [4:9] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name
@@ -1055,7 +1317,7 @@ func file_houqin_assets_v1_assets_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_v1_assets_proto_rawDesc), len(file_houqin_assets_v1_assets_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,10 +21,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AssetsService_RegisterSchool_FullMethodName = "/houqin.assets.v1.AssetsService/RegisterSchool"
-	AssetsService_RegisterAsset_FullMethodName  = "/houqin.assets.v1.AssetsService/RegisterAsset"
-	AssetsService_TransferAsset_FullMethodName  = "/houqin.assets.v1.AssetsService/TransferAsset"
-	AssetsService_GetAsset_FullMethodName       = "/houqin.assets.v1.AssetsService/GetAsset"
+	AssetsService_RegisterSchool_FullMethodName           = "/houqin.assets.v1.AssetsService/RegisterSchool"
+	AssetsService_RegisterAsset_FullMethodName            = "/houqin.assets.v1.AssetsService/RegisterAsset"
+	AssetsService_TransferAsset_FullMethodName            = "/houqin.assets.v1.AssetsService/TransferAsset"
+	AssetsService_GetAsset_FullMethodName                 = "/houqin.assets.v1.AssetsService/GetAsset"
+	AssetsService_RegisterFromPurchaseLine_FullMethodName = "/houqin.assets.v1.AssetsService/RegisterFromPurchaseLine"
 )
 
 // AssetsServiceClient is the client API for AssetsService service.
@@ -45,6 +46,10 @@ type AssetsServiceClient interface {
 	TransferAsset(ctx context.Context, in *TransferAssetRequest, opts ...grpc.CallOption) (*TransferAssetResponse, error)
 	// GetAsset returns the current state of one asset.
 	GetAsset(ctx context.Context, in *GetAssetRequest, opts ...grpc.CallOption) (*GetAssetResponse, error)
+	// RegisterFromPurchaseLine 验收入账: registers the asset of an accepted fixed-asset
+	// purchase line (source purchase). Idempotent on source_line_id whatever the request id:
+	// a line registered before answers its first asset with already_registered set.
+	RegisterFromPurchaseLine(ctx context.Context, in *RegisterFromPurchaseLineRequest, opts ...grpc.CallOption) (*RegisterFromPurchaseLineResponse, error)
 }
 
 type assetsServiceClient struct {
@@ -95,6 +100,16 @@ func (c *assetsServiceClient) GetAsset(ctx context.Context, in *GetAssetRequest,
 	return out, nil
 }
 
+func (c *assetsServiceClient) RegisterFromPurchaseLine(ctx context.Context, in *RegisterFromPurchaseLineRequest, opts ...grpc.CallOption) (*RegisterFromPurchaseLineResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegisterFromPurchaseLineResponse)
+	err := c.cc.Invoke(ctx, AssetsService_RegisterFromPurchaseLine_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AssetsServiceServer is the server API for AssetsService service.
 // All implementations must embed UnimplementedAssetsServiceServer
 // for forward compatibility.
@@ -113,6 +128,10 @@ type AssetsServiceServer interface {
 	TransferAsset(context.Context, *TransferAssetRequest) (*TransferAssetResponse, error)
 	// GetAsset returns the current state of one asset.
 	GetAsset(context.Context, *GetAssetRequest) (*GetAssetResponse, error)
+	// RegisterFromPurchaseLine 验收入账: registers the asset of an accepted fixed-asset
+	// purchase line (source purchase). Idempotent on source_line_id whatever the request id:
+	// a line registered before answers its first asset with already_registered set.
+	RegisterFromPurchaseLine(context.Context, *RegisterFromPurchaseLineRequest) (*RegisterFromPurchaseLineResponse, error)
 	mustEmbedUnimplementedAssetsServiceServer()
 }
 
@@ -134,6 +153,9 @@ func (UnimplementedAssetsServiceServer) TransferAsset(context.Context, *Transfer
 }
 func (UnimplementedAssetsServiceServer) GetAsset(context.Context, *GetAssetRequest) (*GetAssetResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAsset not implemented")
+}
+func (UnimplementedAssetsServiceServer) RegisterFromPurchaseLine(context.Context, *RegisterFromPurchaseLineRequest) (*RegisterFromPurchaseLineResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegisterFromPurchaseLine not implemented")
 }
 func (UnimplementedAssetsServiceServer) mustEmbedUnimplementedAssetsServiceServer() {}
 func (UnimplementedAssetsServiceServer) testEmbeddedByValue()                       {}
@@ -228,6 +250,24 @@ func _AssetsService_GetAsset_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AssetsService_RegisterFromPurchaseLine_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterFromPurchaseLineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AssetsServiceServer).RegisterFromPurchaseLine(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AssetsService_RegisterFromPurchaseLine_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AssetsServiceServer).RegisterFromPurchaseLine(ctx, req.(*RegisterFromPurchaseLineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AssetsService_ServiceDesc is the grpc.ServiceDesc for AssetsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -250,6 +290,10 @@ var AssetsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetAsset",
 			Handler:    _AssetsService_GetAsset_Handler,
+		},
+		{
+			MethodName: "RegisterFromPurchaseLine",
+			Handler:    _AssetsService_RegisterFromPurchaseLine_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -115,7 +115,13 @@ type AssetRegistered struct {
 	Custodian     string `protobuf:"bytes,14,opt,name=custodian,proto3" json:"custodian,omitempty"`
 	// true when the unit price reaches the capitalisation threshold (固定资产), false for
 	// low-value items (低值易耗品); judged against the policy version on the event.
-	FixedAsset    bool `protobuf:"varint,15,opt,name=fixed_asset,json=fixedAsset,proto3" json:"fixed_asset,omitempty"`
+	FixedAsset bool `protobuf:"varint,15,opt,name=fixed_asset,json=fixedAsset,proto3" json:"fixed_asset,omitempty"`
+	// For registrations of accepted purchase lines (RegisterFromPurchaseLine): the procurement
+	// acceptance line and purchase order; empty otherwise. A non-empty source_line_id tells
+	// procurement the line is registered (required before reimbursement).
+	SourceLineId  string `protobuf:"bytes,16,opt,name=source_line_id,json=sourceLineId,proto3" json:"source_line_id,omitempty"`
+	OrderId       string `protobuf:"bytes,17,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	SupplierId    string `protobuf:"bytes,18,opt,name=supplier_id,json=supplierId,proto3" json:"supplier_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -255,6 +261,27 @@ func (x *AssetRegistered) GetFixedAsset() bool {
 	return false
 }
 
+func (x *AssetRegistered) GetSourceLineId() string {
+	if x != nil {
+		return x.SourceLineId
+	}
+	return ""
+}
+
+func (x *AssetRegistered) GetOrderId() string {
+	if x != nil {
+		return x.OrderId
+	}
+	return ""
+}
+
+func (x *AssetRegistered) GetSupplierId() string {
+	if x != nil {
+		return x.SupplierId
+	}
+	return ""
+}
+
 // AssetTransferred 校内调拨: an asset moved within its school.
 type AssetTransferred struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -365,7 +392,7 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1a\n" +
-	"\bboarding\x18\x04 \x01(\bR\bboarding\"\xbe\x03\n" +
+	"\bboarding\x18\x04 \x01(\bR\bboarding\"\xa0\x04\n" +
 	"\x0fAssetRegistered\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x1b\n" +
 	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x10\n" +
@@ -386,7 +413,11 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"department\x12\x1c\n" +
 	"\tcustodian\x18\x0e \x01(\tR\tcustodian\x12\x1f\n" +
 	"\vfixed_asset\x18\x0f \x01(\bR\n" +
-	"fixedAsset\"\xa3\x02\n" +
+	"fixedAsset\x12$\n" +
+	"\x0esource_line_id\x18\x10 \x01(\tR\fsourceLineId\x12\x19\n" +
+	"\border_id\x18\x11 \x01(\tR\aorderId\x12\x1f\n" +
+	"\vsupplier_id\x18\x12 \x01(\tR\n" +
+	"supplierId\"\xa3\x02\n" +
 	"\x10AssetTransferred\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12#\n" +
 	"\rfrom_location\x18\x02 \x01(\tR\ffromLocation\x12\x1f\n" +
