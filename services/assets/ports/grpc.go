@@ -34,9 +34,14 @@ func (s *Server) RegisterSchool(ctx context.Context, r *assetsv1.RegisterSchoolR
 
 // RegisterAsset implements assetsv1.AssetsServiceServer.
 func (s *Server) RegisterAsset(ctx context.Context, r *assetsv1.RegisterAssetRequest) (*assetsv1.RegisterAssetResponse, error) {
-	id, v, err := s.app.RegisterAsset(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), toRegisterAsset(r))
+	meta := grpckit.Meta(ctx, r.RequestId, r.SchoolId, r)
+	meta.DryRun = r.ValidateOnly
+	id, v, err := s.app.RegisterAsset(ctx, meta, toRegisterAsset(r))
 	if err != nil {
 		return nil, err
+	}
+	if r.ValidateOnly {
+		return &assetsv1.RegisterAssetResponse{}, nil // the minted id was not used
 	}
 	return &assetsv1.RegisterAssetResponse{AssetId: id, Version: v}, nil
 }

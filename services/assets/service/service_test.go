@@ -182,6 +182,59 @@ func TestBadInputGetsFieldViolations(t *testing.T) {
 	}
 }
 
+// validate_only answers what the command would get and writes nothing: the import checks a
+// whole file this way before it registers anything.
+func TestValidateOnlyWritesNothing(t *testing.T) {
+	e := start(t)
+	e.school(t, "s1")
+	ctx := e.as(t, auth.RoleLogisticsDirector, "s1")
+	taken, err := e.client.RegisterAsset(ctx, registerReq("s1", "req-00000001", "ZC-0001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(tag string, mutate func(*assetsv1.RegisterAssetRequest)) (*assetsv1.RegisterAssetResponse, error) {
+		req := registerReq("s1", "check-"+tag, tag)
+		req.ValidateOnly = true
+		if mutate != nil {
+			mutate(req)
+		}
+		return e.client.RegisterAsset(ctx, req)
+	}
+	if res, err := check("ZC-0002", nil); err != nil || res.AssetId != "" {
+		t.Fatalf("valid request: %v %v", res, err)
+	}
+	_, err = check("ZC-0001", nil)
+	if reason(err) != "ASSET_TAG_TAKEN" {
+		t.Fatalf("taken tag: %v", err)
+	}
+	// The refusal names the holder, so an importer can compare it with its row.
+	for _, d := range status.Convert(err).Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.Metadata["stream_id"] != "asset:"+taken.AssetId {
+			t.Fatalf("holder %q, want asset:%s", ei.Metadata["stream_id"], taken.AssetId)
+		}
+	}
+	_, err = check("ZC-0003", func(r *assetsv1.RegisterAssetRequest) { r.Quantity = 0; r.AcquiredOn = "2019/9/1" })
+	if got := fmt.Sprint(fields(err)); got != "[acquired_on quantity]" {
+		t.Fatalf("violations %s (%v)", got, err)
+	}
+	_, err = check("ZC-0004", func(r *assetsv1.RegisterAssetRequest) { r.SchoolId = "s2" })
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("other school: %v", err)
+	}
+	var n int
+	if err := e.svc.Store().Pool().QueryRow(context.Background(), `SELECT (SELECT count(*) FROM events WHERE stream_type='asset')
+		+ (SELECT count(*) FROM requests WHERE request_id LIKE 'check-%') + (SELECT count(*) FROM unique_keys)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 { // the one registration's event and tag key
+		t.Fatalf("validate-only requests wrote: %d rows", n)
+	}
+	// The checked tag is still free.
+	if _, err := e.client.RegisterAsset(ctx, registerReq("s1", "req-00000002", "ZC-0002")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // 50 concurrent commands on one asset.
 func TestConcurrentCommandsOnOneAsset(t *testing.T) {
 	e := start(t)

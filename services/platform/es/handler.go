@@ -38,6 +38,9 @@ type Meta struct {
 	// Fingerprint identifies the command's content, so a reused request id carrying a
 	// different command is refused rather than answered with another command's result.
 	Fingerprint []byte
+	// DryRun (a request's validate_only) runs the command as far as the append — input, state,
+	// decision, unique keys — and writes nothing: the answer is what the command would get now.
+	DryRun bool
 }
 
 // Validate checks the parts a client supplies.
@@ -83,6 +86,8 @@ type Result[S any] struct {
 	eventstore.Outcome
 	// Repeated is set when the request id had been seen: nothing new was appended.
 	Repeated bool
+	// DryRun is set when the command was only checked (Meta.DryRun): nothing was appended.
+	DryRun bool
 }
 
 // Handler executes commands of one aggregate type.
@@ -149,6 +154,12 @@ func (h *Handler[S]) Execute(ctx context.Context, meta Meta, cmd Command[S]) (Re
 		}
 		if len(d.Events) == 0 {
 			return Result[S]{Outcome: eventstore.Outcome{StreamID: streamID, Version: st.Version}}, nil
+		}
+		if meta.DryRun {
+			if err := h.store.CheckUniqueKeys(ctx, streamID, d.UniqueKeys); err != nil {
+				return Result[S]{}, err
+			}
+			return Result[S]{Outcome: eventstore.Outcome{StreamID: streamID, Version: st.Version}, DryRun: true}, nil
 		}
 		now := h.now()
 		occurred := d.OccurredAt

@@ -310,17 +310,34 @@ func (s *Store) appendError(ctx context.Context, a Append, err error) error {
 	case "events_stream_version":
 		return fmt.Errorf("eventstore: %s moved past version %d: %w", a.StreamID, a.Expected, errs.ErrConflict)
 	case "unique_keys_pkey":
-		for _, k := range a.UniqueKeys {
-			var owner string
-			qerr := s.pool.QueryRow(ctx, `SELECT stream_id FROM unique_keys WHERE scope=$1 AND key=$2`, k.Scope, k.Key).Scan(&owner)
-			if qerr == nil && owner != a.StreamID {
-				return errs.Rule(k.Reason, k.Message, "scope", k.Scope, "key", k.Key)
-			}
+		if err := s.CheckUniqueKeys(ctx, a.StreamID, a.UniqueKeys); err != nil {
+			return err
 		}
 		// The key was taken by a concurrent writer that has since gone: try again.
 		return fmt.Errorf("eventstore: unique key race on %s: %w", a.StreamID, errs.ErrConflict)
 	}
 	return fmt.Errorf("eventstore: append to %s: %w", a.StreamID, err)
+}
+
+// CheckUniqueKeys returns the refusal an append of streamID claiming keys would get for a key
+// held by another stream — the key's reason, with the holder's stream id in the metadata — or
+// nil when every key is free or already streamID's. A validate-only command asks it instead of
+// appending; a free key may still be taken before a later append.
+func (s *Store) CheckUniqueKeys(ctx context.Context, streamID string, keys []UniqueKey) error {
+	for _, k := range keys {
+		var owner string
+		err := s.pool.QueryRow(ctx, `SELECT stream_id FROM unique_keys WHERE scope=$1 AND key=$2`, k.Scope, k.Key).Scan(&owner)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("eventstore: unique key %s/%s: %w", k.Scope, k.Key, err)
+		}
+		if owner != streamID {
+			return errs.Rule(k.Reason, k.Message, "scope", k.Scope, "key", k.Key, "stream_id", owner)
+		}
+	}
+	return nil
 }
 
 // LookupRequest returns the recorded outcome of a request id, or nil.

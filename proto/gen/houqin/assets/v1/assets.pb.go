@@ -305,7 +305,11 @@ type RegisterAssetRequest struct {
 	// 使用部门
 	Department string `protobuf:"bytes,13,opt,name=department,proto3" json:"department,omitempty"`
 	// 保管人
-	Custodian     string `protobuf:"bytes,14,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	Custodian string `protobuf:"bytes,14,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	// 仅校验: check the request as it would run now (fields, school, tag still free) and write
+	// nothing. The answer is the error the command would get, or an empty response. A tag found
+	// free may still be taken before a later registration.
+	ValidateOnly  bool `protobuf:"varint,15,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -436,6 +440,13 @@ func (x *RegisterAssetRequest) GetCustodian() string {
 		return x.Custodian
 	}
 	return ""
+}
+
+func (x *RegisterAssetRequest) GetValidateOnly() bool {
+	if x != nil {
+		return x.ValidateOnly
+	}
+	return false
 }
 
 type RegisterAssetResponse struct {
@@ -1143,7 +1154,7 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"\bboarding\x18\x05 \x01(\bR\bboarding\"O\n" +
 	"\x16RegisterSchoolResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x03R\aversion\"\xcb\x03\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"\xf0\x03\n" +
 	"\x14RegisterAssetRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
@@ -1163,7 +1174,8 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"\n" +
 	"department\x18\r \x01(\tR\n" +
 	"department\x12\x1c\n" +
-	"\tcustodian\x18\x0e \x01(\tR\tcustodian\"L\n" +
+	"\tcustodian\x18\x0e \x01(\tR\tcustodian\x12#\n" +
+	"\rvalidate_only\x18\x0f \x01(\bR\fvalidateOnly\"L\n" +
 	"\x15RegisterAssetResponse\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\"\x99\x02\n" +
