@@ -173,6 +173,23 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 		t.Fatalf("other school's ledger: %d %+v", code, e)
 	}
 
+	// Drill-down through the gateway: the events behind the desks' category, as of a date.
+	var evs struct {
+		Events []struct {
+			Type, StreamID, OccurredAt, PayloadJSON string
+		} `json:"events"`
+	}
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		code := getJSON(t, st, spTok, "/api/v1/schools/shipai-zx/events?report=ledger_category&key=6&to=2024-02-20", &evs)
+		return code == 200 && len(evs.Events) == 1, fmt.Sprintf("drill: %d %+v", code, evs)
+	})
+	if code := getJSON(t, st, spTok, "/api/v1/schools/shipai-zx/events?report=ledger_category&key=6&to=2024-02-19", &evs); code != 200 || len(evs.Events) != 0 {
+		t.Fatalf("drill before the purchase: %d %+v", code, evs)
+	}
+	if code := getJSON(t, st, spTok, "/api/v1/schools/chengdong-yey/events?report=ledger", &e); code != 403 {
+		t.Fatalf("other school's events: %d %+v", code, e)
+	}
+
 	// Bad input through the gateway: 400 with one violation per field, nothing written.
 	body := `{"request_id":"req-bad-0001","tag":"","name":"投影仪","category":"2","unit_price_fen":-5,"quantity":1,"acquired_on":"2024-13-01","source":"ACQUISITION_SOURCE_PURCHASE","location":"A","custodian":"B"}`
 	req, _ := http.NewRequest(http.MethodPost, st.URL()+"/api/v1/schools/shipai-zx/assets", strings.NewReader(body))
@@ -206,6 +223,12 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 		b.click(`#schools tr[data-school="shipai-zx"]`)
 		b.waitText("#categories tbody", "通用设备")
 		b.waitText("#school-total", "55,500.00")
+		// Drill-down: the category's number leads to the registration behind it.
+		b.click(`#categories tr[data-category="2"]`)
+		b.waitText("#events-title", "通用设备")
+		b.waitText("#event-list tbody", "资产登记入账")
+		b.waitText("#event-list tbody", "多媒体教学一体机")
+		b.waitText("#event-list tbody", "2023-09-01")
 	})
 	// A principal's page shows the school's own ledger.
 	browse(t, st.URL()+"/#token="+spTok, func(b *browser) {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +63,25 @@ func (a *API) Register(mux *http.ServeMux) {
 		}))
 	mux.Handle("GET /api/v1/district/ledger", route(a, a.Reports.GetDistrictLedger,
 		func(r *http.Request, m *reportsv1.GetDistrictLedgerRequest) { m.AsOf = r.URL.Query().Get("as_of") }))
+	mux.Handle("GET /api/v1/schools/{school}/events", route(a, a.Reports.ListEvents,
+		func(r *http.Request, m *reportsv1.ListEventsRequest) {
+			q := r.URL.Query()
+			m.SchoolId, m.PageToken, m.PageSize = r.PathValue("school"), q.Get("page_token"), queryInt32(q.Get("page_size"))
+			m.Drill = &reportsv1.Drill{Report: q.Get("report"), Key: q.Get("key"), From: q.Get("from"), To: q.Get("to")}
+		}))
+}
+
+// queryInt32 reads an optional number from the query; anything unreadable becomes -1, which
+// the service refuses with a field violation.
+func queryInt32(v string) int32 {
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
+		return -1
+	}
+	return int32(n)
 }
 
 // requestIDSetter is every command request.

@@ -51,6 +51,7 @@ var Table = map[string]Rule{
 	// Reports (projector).
 	"/houqin.reports.v1.ReportsService/GetAssetLedger":    {Scope: ScopeSchool, Roles: reportReaders},
 	"/houqin.reports.v1.ReportsService/GetDistrictLedger": {Scope: ScopeDistrict, Roles: bureau},
+	"/houqin.reports.v1.ReportsService/ListEvents":        {Scope: ScopeSchool, Roles: reportReaders},
 }
 
 // Decision is the outcome of Authorize.

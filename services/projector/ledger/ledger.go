@@ -215,3 +215,31 @@ func (r Reader) District(ctx context.Context, asOf time.Time) ([]School, error) 
 		return s, err
 	})
 }
+
+// Dimensions a ledger can be grouped by, with their columns.
+var dimensionColumns = map[string]string{"category": "category"}
+
+// Streams returns the streams of the assets behind a ledger row: the school's assets held at
+// the end of asOf (zero: any date) whose dimension dim has the value key (dim empty: all).
+func (r Reader) Streams(ctx context.Context, school, dim, key string, asOf time.Time) ([]string, error) {
+	var to *time.Time
+	if !asOf.IsZero() {
+		to = &asOf
+	}
+	args := []any{school, to}
+	cond := "true"
+	if dim != "" {
+		col, ok := dimensionColumns[dim]
+		if !ok {
+			return nil, fmt.Errorf("ledger: no dimension %q", dim)
+		}
+		cond = col + " = $3"
+		args = append(args, key)
+	}
+	rows, err := r.Pool.Query(ctx, `SELECT 'asset:' || asset_id::text FROM ledger.assets
+		WHERE school_id = $1 AND ($2::date IS NULL OR acquired_on <= $2) AND `+cond, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

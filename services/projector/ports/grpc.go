@@ -8,6 +8,7 @@ import (
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/event"
+	"houqin.dev/projector/eventlog"
 	"houqin.dev/projector/ledger"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
@@ -16,6 +17,7 @@ import (
 type Server struct {
 	reportsv1.UnimplementedReportsServiceServer
 	Ledger ledger.Reader
+	Events eventlog.Reader
 	Loc    *time.Location
 	Now    func() time.Time
 }
@@ -57,7 +59,7 @@ func (s *Server) GetAssetLedger(ctx context.Context, r *reportsv1.GetAssetLedger
 		Entries: sc.Entries, Quantity: sc.Quantity, ValueFen: sc.ValueFen}
 	for _, c := range cats {
 		out.Categories = append(out.Categories, &reportsv1.CategoryTotal{Category: c.Category, CategoryName: c.Name,
-			Entries: c.Entries, Quantity: c.Quantity, ValueFen: c.ValueFen})
+			Entries: c.Entries, Quantity: c.Quantity, ValueFen: c.ValueFen, Drill: drill(ReportLedgerCategory, c.Category, asOf)})
 	}
 	return out, nil
 }
@@ -75,7 +77,8 @@ func (s *Server) GetDistrictLedger(ctx context.Context, r *reportsv1.GetDistrict
 	out := &reportsv1.GetDistrictLedgerResponse{AsOf: asOf.Format(domain.DateLayout)}
 	for _, sc := range schools {
 		out.Schools = append(out.Schools, &reportsv1.SchoolLedger{SchoolId: sc.ID, Name: sc.Name, Kind: sc.Kind,
-			Boarding: sc.Boarding, Entries: sc.Entries, Quantity: sc.Quantity, ValueFen: sc.ValueFen})
+			Boarding: sc.Boarding, Entries: sc.Entries, Quantity: sc.Quantity, ValueFen: sc.ValueFen,
+			Drill: drill(ReportLedger, "", asOf)})
 		out.Entries += sc.Entries
 		out.Quantity += sc.Quantity
 		out.ValueFen += sc.ValueFen

@@ -17,6 +17,7 @@ import (
 
 	"houqin.dev/platform/projection"
 	"houqin.dev/platform/runtime"
+	"houqin.dev/projector/eventlog"
 	"houqin.dev/projector/ledger"
 	"houqin.dev/projector/ports"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
@@ -48,6 +49,7 @@ type Subscription struct {
 // Subscriptions lists what the projector builds, from which streams.
 var Subscriptions = []Subscription{
 	{Projection: ledger.Projection{}, Service: "assets"},
+	{Projection: eventlog.Projection{}, Service: "assets"},
 }
 
 // Service is a running projector.
@@ -98,7 +100,7 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if err := s.metrics(); err != nil {
 		return err
 	}
-	reports := &ports.Server{Ledger: ledger.Reader{Pool: s.Pool}, Loc: loc, Now: time.Now}
+	reports := &ports.Server{Ledger: ledger.Reader{Pool: s.Pool}, Events: eventlog.Reader{Pool: s.Pool}, Loc: loc, Now: time.Now}
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		reportsv1.RegisterReportsServiceServer(gs, reports)
 	}, reportsv1.ReportsService_ServiceDesc.ServiceName); err != nil {

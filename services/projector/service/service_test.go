@@ -32,6 +32,8 @@ type env struct {
 	reports reportsv1.ReportsServiceClient
 	auth    testkit.Auth
 	publish func(school string, version int64, m proto.Message, id uuid.UUID)
+	// publishAt publishes with a business time.
+	publishAt func(school string, version int64, m proto.Message, id uuid.UUID, occurred time.Time)
 }
 
 func start(t *testing.T) *env {
@@ -60,14 +62,22 @@ func start(t *testing.T) *env {
 	t.Cleanup(func() { conn.Close() })
 	e := &env{svc: svc, conn: conn, reports: reportsv1.NewReportsServiceClient(conn), auth: a}
 	e.publish = func(school string, version int64, m proto.Message, id uuid.UUID) {
+		e.publishAt(school, version, m, id, time.Now())
+	}
+	e.publishAt = func(school string, version int64, m proto.Message, id uuid.UUID, occurred time.Time) {
 		payload, _ := event.Marshal(m)
 		typ := event.TypeOf(m)
-		agg := "asset"
-		if _, ok := m.(*eventsv1.SchoolRegistered); ok {
-			agg = "school"
+		agg, stream := "asset", ""
+		switch p := m.(type) {
+		case *eventsv1.SchoolRegistered:
+			agg, stream = "school", school
+		case *eventsv1.AssetRegistered:
+			stream = p.AssetId
+		case *eventsv1.AssetTransferred:
+			stream = p.AssetId
 		}
-		ev := event.Event{ID: id, StreamID: agg + ":" + school, StreamType: agg, Version: version, SchoolID: school,
-			Type: typ, Payload: payload, OccurredAt: time.Now(), RecordedAt: time.Now()}
+		ev := event.Event{ID: id, StreamID: agg + ":" + stream, StreamType: agg, Version: version, SchoolID: school,
+			Type: typ, Payload: payload, OccurredAt: occurred, RecordedAt: time.Now(), Actor: "test", PolicyVersion: "cap-2022"}
 		subj, _ := event.Subject("assets", school, agg, typ)
 		if _, err := js.PublishMsg(ctx, bus.ToMsg(subj, ev)); err != nil {
 			t.Fatal(err)

@@ -35,7 +35,7 @@
   }
 
   function login() {
-    ["district", "school"].forEach((s) => ($(s).hidden = true));
+    ["district", "school", "events"].forEach((s) => ($(s).hidden = true));
     $("login").hidden = false;
   }
 
@@ -96,8 +96,11 @@
     tb.replaceChildren(...d.categories.map((c) => {
       const tr = document.createElement("tr");
       tr.dataset.category = c.category;
+      tr.className = "drill";
+      tr.title = "点击追溯到事件 / click for the events behind the row";
       [c.category + " " + c.category_name, int(c.entries), int(c.quantity), yuan(c.value_fen)]
         .forEach((v, i) => { const td = document.createElement("td"); td.textContent = v; if (i) td.className = "num"; tr.appendChild(td); });
+      tr.addEventListener("click", () => openEvents(id, c.drill, d.school_name + " · " + c.category_name, "school"));
       return tr;
     }));
     $("school-entries").textContent = int(d.entries);
@@ -108,6 +111,39 @@
     $("back").hidden = !isBureau;
     if (isBureau) $("district").hidden = true;
   }
+
+  // Drill-down: the events behind a row, page by page.
+  let drillFrom = null, drillSchool = "", drillSpec = null, drillToken = "";
+  function drillQuery(spec) {
+    const q = new URLSearchParams();
+    ["report", "key", "from", "to"].forEach((k) => { if (spec[k]) q.set(k, spec[k]); });
+    return q;
+  }
+  async function loadEvents(more) {
+    const q = drillQuery(drillSpec);
+    if (more) q.set("page_token", drillToken);
+    const d = await api("/api/v1/schools/" + encodeURIComponent(drillSchool) + "/events?" + q);
+    const tb = document.querySelector("#event-list tbody");
+    const rows = d.events.map((e) => {
+      const tr = document.createElement("tr");
+      tr.dataset.event = e.event_id;
+      [e.occurred_at.slice(0, 10), e.type_name + " " + e.type, e.stream_id, int(e.version), e.recorded_at.replace("T", " ").slice(0, 19), e.actor, e.payload_json]
+        .forEach((v, i) => { const td = document.createElement("td"); td.textContent = v; if (i === 3) td.className = "num"; if (i === 6) td.className = "payload"; tr.appendChild(td); });
+      return tr;
+    });
+    if (more) tb.append(...rows); else tb.replaceChildren(...rows);
+    drillToken = d.next_page_token;
+    $("events-more").hidden = !drillToken;
+  }
+  async function openEvents(school, spec, title, from) {
+    drillSchool = school; drillSpec = spec; drillFrom = from;
+    $("events-title").textContent = "追溯 · " + title + (spec.to ? "（截至 " + spec.to + "）" : "");
+    await loadEvents(false);
+    ["district", "school"].forEach((s) => ($(s).hidden = true));
+    $("events").hidden = false;
+  }
+  $("events-more").addEventListener("click", () => loadEvents(true).catch((e) => showError(e.message)));
+  $("events-back").addEventListener("click", () => { $("events").hidden = true; $(drillFrom).hidden = false; });
 
   $("back").addEventListener("click", () => { $("school").hidden = true; $("district").hidden = false; });
   $("as-of").addEventListener("change", () => refresh().catch((e) => showError(e.message)));

@@ -86,7 +86,9 @@ type CategoryTotal struct {
 	// Items (件数): the sum of quantities.
 	Quantity int64 `protobuf:"varint,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
 	// 原值 in fen.
-	ValueFen      int64 `protobuf:"varint,5,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	ValueFen int64 `protobuf:"varint,5,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	// The events behind the row.
+	Drill         *Drill `protobuf:"bytes,6,opt,name=drill,proto3" json:"drill,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -154,6 +156,13 @@ func (x *CategoryTotal) GetValueFen() int64 {
 		return x.ValueFen
 	}
 	return 0
+}
+
+func (x *CategoryTotal) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
 }
 
 type GetAssetLedgerResponse struct {
@@ -297,11 +306,13 @@ type SchoolLedger struct {
 	SchoolId string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
 	Name     string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// kindergarten | primary | middle | high | nine_year
-	Kind          string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
-	Boarding      bool   `protobuf:"varint,4,opt,name=boarding,proto3" json:"boarding,omitempty"`
-	Entries       int64  `protobuf:"varint,5,opt,name=entries,proto3" json:"entries,omitempty"`
-	Quantity      int64  `protobuf:"varint,6,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	ValueFen      int64  `protobuf:"varint,7,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	Kind     string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Boarding bool   `protobuf:"varint,4,opt,name=boarding,proto3" json:"boarding,omitempty"`
+	Entries  int64  `protobuf:"varint,5,opt,name=entries,proto3" json:"entries,omitempty"`
+	Quantity int64  `protobuf:"varint,6,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	ValueFen int64  `protobuf:"varint,7,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	// The events behind the row (ListEvents with this school_id).
+	Drill         *Drill `protobuf:"bytes,8,opt,name=drill,proto3" json:"drill,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -385,6 +396,13 @@ func (x *SchoolLedger) GetValueFen() int64 {
 	return 0
 }
 
+func (x *SchoolLedger) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
+}
+
 type GetDistrictLedgerResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	AsOf          string                 `protobuf:"bytes,1,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
@@ -465,16 +483,17 @@ var File_houqin_reports_v1_reports_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\n" +
-	"\x1fhouqin/reports/v1/reports.proto\x12\x11houqin.reports.v1\"I\n" +
+	"\x1fhouqin/reports/v1/reports.proto\x12\x11houqin.reports.v1\x1a\x1dhouqin/reports/v1/drill.proto\"I\n" +
 	"\x15GetAssetLedgerRequest\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x13\n" +
-	"\x05as_of\x18\x02 \x01(\tR\x04asOf\"\xa3\x01\n" +
-	"\rCategoryTotal\x12\x1a\n" +
-	"\bcategory\x18\x01 \x01(\tR\bcategory\x12#\n" +
-	"\rcategory_name\x18\x02 \x01(\tR\fcategoryName\x12\x18\n" +
-	"\aentries\x18\x03 \x01(\x03R\aentries\x12\x1a\n" +
-	"\bquantity\x18\x04 \x01(\x03R\bquantity\x12\x1b\n" +
-	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen\"\x80\x02\n" +
+	"\x05as_of\x18\x02 \x01(\tR\x04asOf\"\xe0\x02\n" +
+	"\rCategoryTotal\x12<\n" +
+	"\bcategory\x18\x01 \x01(\tB \x8a\xb5\x18\x1c分类代码 / Category codeR\bcategory\x12:\n" +
+	"\rcategory_name\x18\x02 \x01(\tB\x15\x8a\xb5\x18\x11分类 / CategoryR\fcategoryName\x124\n" +
+	"\aentries\x18\x03 \x01(\x03B\x1a\x8a\xb5\x18\x16资产条目 / EntriesR\aentries\x12.\n" +
+	"\bquantity\x18\x04 \x01(\x03B\x12\x8a\xb5\x18\x0e件数 / ItemsR\bquantity\x12?\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03B\"\x8a\xb5\x18\x1e原值（元） / Value (yuan)R\bvalueFen\x12.\n" +
+	"\x05drill\x18\x06 \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\x80\x02\n" +
 	"\x16GetAssetLedgerResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x1f\n" +
 	"\vschool_name\x18\x02 \x01(\tR\n" +
@@ -487,24 +506,27 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\bquantity\x18\x06 \x01(\x03R\bquantity\x12\x1b\n" +
 	"\tvalue_fen\x18\a \x01(\x03R\bvalueFen\"/\n" +
 	"\x18GetDistrictLedgerRequest\x12\x13\n" +
-	"\x05as_of\x18\x01 \x01(\tR\x04asOf\"\xc2\x01\n" +
-	"\fSchoolLedger\x12\x1b\n" +
-	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
-	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1a\n" +
-	"\bboarding\x18\x04 \x01(\bR\bboarding\x12\x18\n" +
-	"\aentries\x18\x05 \x01(\x03R\aentries\x12\x1a\n" +
-	"\bquantity\x18\x06 \x01(\x03R\bquantity\x12\x1b\n" +
-	"\tvalue_fen\x18\a \x01(\x03R\bvalueFen\"\xbe\x01\n" +
+	"\x05as_of\x18\x01 \x01(\tR\x04asOf\"\xa3\x03\n" +
+	"\fSchoolLedger\x129\n" +
+	"\tschool_id\x18\x01 \x01(\tB\x1c\x8a\xb5\x18\x18学校代码 / School idR\bschoolId\x12'\n" +
+	"\x04name\x18\x02 \x01(\tB\x13\x8a\xb5\x18\x0f学校 / SchoolR\x04name\x12%\n" +
+	"\x04kind\x18\x03 \x01(\tB\x11\x8a\xb5\x18\r学段 / KindR\x04kind\x121\n" +
+	"\bboarding\x18\x04 \x01(\bB\x15\x8a\xb5\x18\x11寄宿 / BoardingR\bboarding\x124\n" +
+	"\aentries\x18\x05 \x01(\x03B\x1a\x8a\xb5\x18\x16资产条目 / EntriesR\aentries\x12.\n" +
+	"\bquantity\x18\x06 \x01(\x03B\x12\x8a\xb5\x18\x0e件数 / ItemsR\bquantity\x12?\n" +
+	"\tvalue_fen\x18\a \x01(\x03B\"\x8a\xb5\x18\x1e原值（元） / Value (yuan)R\bvalueFen\x12.\n" +
+	"\x05drill\x18\b \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xbe\x01\n" +
 	"\x19GetDistrictLedgerResponse\x12\x13\n" +
 	"\x05as_of\x18\x01 \x01(\tR\x04asOf\x129\n" +
 	"\aschools\x18\x02 \x03(\v2\x1f.houqin.reports.v1.SchoolLedgerR\aschools\x12\x18\n" +
 	"\aentries\x18\x03 \x01(\x03R\aentries\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\x03R\bquantity\x12\x1b\n" +
-	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xe7\x01\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xc2\x02\n" +
 	"\x0eReportsService\x12e\n" +
 	"\x0eGetAssetLedger\x12(.houqin.reports.v1.GetAssetLedgerRequest\x1a).houqin.reports.v1.GetAssetLedgerResponse\x12n\n" +
-	"\x11GetDistrictLedger\x12+.houqin.reports.v1.GetDistrictLedgerRequest\x1a,.houqin.reports.v1.GetDistrictLedgerResponseB\xbd\x01\n" +
+	"\x11GetDistrictLedger\x12+.houqin.reports.v1.GetDistrictLedgerRequest\x1a,.houqin.reports.v1.GetDistrictLedgerResponse\x12Y\n" +
+	"\n" +
+	"ListEvents\x12$.houqin.reports.v1.ListEventsRequest\x1a%.houqin.reports.v1.ListEventsResponseB\xbd\x01\n" +
 	"\x15com.houqin.reports.v1B\fReportsProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
 var (
@@ -527,19 +549,26 @@ var file_houqin_reports_v1_reports_proto_goTypes = []any{
 	(*GetDistrictLedgerRequest)(nil),  // 3: houqin.reports.v1.GetDistrictLedgerRequest
 	(*SchoolLedger)(nil),              // 4: houqin.reports.v1.SchoolLedger
 	(*GetDistrictLedgerResponse)(nil), // 5: houqin.reports.v1.GetDistrictLedgerResponse
+	(*Drill)(nil),                     // 6: houqin.reports.v1.Drill
+	(*ListEventsRequest)(nil),         // 7: houqin.reports.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),        // 8: houqin.reports.v1.ListEventsResponse
 }
 var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
-	1, // 0: houqin.reports.v1.GetAssetLedgerResponse.categories:type_name -> houqin.reports.v1.CategoryTotal
-	4, // 1: houqin.reports.v1.GetDistrictLedgerResponse.schools:type_name -> houqin.reports.v1.SchoolLedger
-	0, // 2: houqin.reports.v1.ReportsService.GetAssetLedger:input_type -> houqin.reports.v1.GetAssetLedgerRequest
-	3, // 3: houqin.reports.v1.ReportsService.GetDistrictLedger:input_type -> houqin.reports.v1.GetDistrictLedgerRequest
-	2, // 4: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
-	5, // 5: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
-	4, // [4:6] is the sub-list for method output_type
-	2, // [2:4] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	6, // 0: houqin.reports.v1.CategoryTotal.drill:type_name -> houqin.reports.v1.Drill
+	1, // 1: houqin.reports.v1.GetAssetLedgerResponse.categories:type_name -> houqin.reports.v1.CategoryTotal
+	6, // 2: houqin.reports.v1.SchoolLedger.drill:type_name -> houqin.reports.v1.Drill
+	4, // 3: houqin.reports.v1.GetDistrictLedgerResponse.schools:type_name -> houqin.reports.v1.SchoolLedger
+	0, // 4: houqin.reports.v1.ReportsService.GetAssetLedger:input_type -> houqin.reports.v1.GetAssetLedgerRequest
+	3, // 5: houqin.reports.v1.ReportsService.GetDistrictLedger:input_type -> houqin.reports.v1.GetDistrictLedgerRequest
+	7, // 6: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
+	2, // 7: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
+	5, // 8: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
+	8, // 9: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
+	7, // [7:10] is the sub-list for method output_type
+	4, // [4:7] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_reports_proto_init() }
@@ -547,6 +576,7 @@ func file_houqin_reports_v1_reports_proto_init() {
 	if File_houqin_reports_v1_reports_proto != nil {
 		return
 	}
+	file_houqin_reports_v1_drill_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

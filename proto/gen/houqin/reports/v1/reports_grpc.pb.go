@@ -23,6 +23,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ReportsService_GetAssetLedger_FullMethodName    = "/houqin.reports.v1.ReportsService/GetAssetLedger"
 	ReportsService_GetDistrictLedger_FullMethodName = "/houqin.reports.v1.ReportsService/GetDistrictLedger"
+	ReportsService_ListEvents_FullMethodName        = "/houqin.reports.v1.ReportsService/ListEvents"
 )
 
 // ReportsServiceClient is the client API for ReportsService service.
@@ -35,6 +36,8 @@ type ReportsServiceClient interface {
 	GetAssetLedger(ctx context.Context, in *GetAssetLedgerRequest, opts ...grpc.CallOption) (*GetAssetLedgerResponse, error)
 	// GetDistrictLedger 全区资产概览: every school's ledger totals (bureau roles).
 	GetDistrictLedger(ctx context.Context, in *GetDistrictLedgerRequest, opts ...grpc.CallOption) (*GetDistrictLedgerResponse, error)
+	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
+	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 }
 
 type reportsServiceClient struct {
@@ -65,6 +68,16 @@ func (c *reportsServiceClient) GetDistrictLedger(ctx context.Context, in *GetDis
 	return out, nil
 }
 
+func (c *reportsServiceClient) ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListEventsResponse)
+	err := c.cc.Invoke(ctx, ReportsService_ListEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReportsServiceServer is the server API for ReportsService service.
 // All implementations must embed UnimplementedReportsServiceServer
 // for forward compatibility.
@@ -75,6 +88,8 @@ type ReportsServiceServer interface {
 	GetAssetLedger(context.Context, *GetAssetLedgerRequest) (*GetAssetLedgerResponse, error)
 	// GetDistrictLedger 全区资产概览: every school's ledger totals (bureau roles).
 	GetDistrictLedger(context.Context, *GetDistrictLedgerRequest) (*GetDistrictLedgerResponse, error)
+	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
+	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	mustEmbedUnimplementedReportsServiceServer()
 }
 
@@ -90,6 +105,9 @@ func (UnimplementedReportsServiceServer) GetAssetLedger(context.Context, *GetAss
 }
 func (UnimplementedReportsServiceServer) GetDistrictLedger(context.Context, *GetDistrictLedgerRequest) (*GetDistrictLedgerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDistrictLedger not implemented")
+}
+func (UnimplementedReportsServiceServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
 }
 func (UnimplementedReportsServiceServer) mustEmbedUnimplementedReportsServiceServer() {}
 func (UnimplementedReportsServiceServer) testEmbeddedByValue()                        {}
@@ -148,6 +166,24 @@ func _ReportsService_GetDistrictLedger_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportsService_ListEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).ListEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_ListEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).ListEvents(ctx, req.(*ListEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReportsService_ServiceDesc is the grpc.ServiceDesc for ReportsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -162,6 +198,10 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetDistrictLedger",
 			Handler:    _ReportsService_GetDistrictLedger_Handler,
+		},
+		{
+			MethodName: "ListEvents",
+			Handler:    _ReportsService_ListEvents_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

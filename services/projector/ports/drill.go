@@ -1,0 +1,120 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"houqin.dev/assets/domain"
+	"houqin.dev/platform/errs"
+	"houqin.dev/platform/event"
+	"houqin.dev/projector/eventlog"
+	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
+)
+
+// Reports a drill can name (Drill.report).
+const (
+	ReportLedger         = "ledger"
+	ReportLedgerCategory = "ledger_category"
+	ReportStream         = "stream"
+)
+
+// drill is the drill of a row of an as-of report: its events up to the end of asOf.
+func drill(report, key string, asOf time.Time) *reportsv1.Drill {
+	return &reportsv1.Drill{Report: report, Key: key, To: asOf.Format(domain.DateLayout)}
+}
+
+// streamsOf resolves a drill to the streams behind the row, within school, as of the end of to
+// (zero: any date). ok is false for a report no drill knows.
+func (s *Server) streamsOf(ctx context.Context, school string, d *reportsv1.Drill, to time.Time) ([]string, bool, error) {
+	switch d.Report {
+	case ReportStream:
+		return []string{d.Key}, true, nil
+	case ReportLedger:
+		st, err := s.Ledger.Streams(ctx, school, "", "", to)
+		return st, true, err
+	case ReportLedgerCategory:
+		st, err := s.Ledger.Streams(ctx, school, "category", d.Key, to)
+		return st, true, err
+	}
+	return nil, false, nil
+}
+
+// date parses an optional YYYY-MM-DD field.
+func date(v *errs.Violations, field, value string) time.Time {
+	if value == "" {
+		return time.Time{}
+	}
+	d, err := time.Parse(domain.DateLayout, value)
+	if err != nil {
+		v.Add(field, "日期格式须为YYYY-MM-DD / "+field+" must be YYYY-MM-DD")
+	}
+	return d
+}
+
+// ListEvents implements reportsv1.ReportsServiceServer.
+func (s *Server) ListEvents(ctx context.Context, r *reportsv1.ListEventsRequest) (*reportsv1.ListEventsResponse, error) {
+	var v errs.Violations
+	if !event.ValidToken(r.SchoolId) {
+		v.Add("school_id", "学校编号有误 / invalid school_id")
+	}
+	d := r.Drill
+	if d == nil {
+		d = &reportsv1.Drill{}
+	}
+	from := date(&v, "drill.from", d.From)
+	to := date(&v, "drill.to", d.To)
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		v.Add("drill.to", "截止日期早于开始日期 / to is before from")
+	}
+	if d.Report == ReportStream && d.Key == "" {
+		v.Add("drill.key", "须指明业务对象 / a stream report needs the stream id as key")
+	}
+	size := int(r.PageSize)
+	switch {
+	case size == 0:
+		size = 100
+	case size < 0 || size > 500:
+		v.Add("page_size", "每页1至500条 / page_size must be 1–500")
+	}
+	after, ok := eventlog.ParseToken(r.PageToken)
+	if !ok {
+		v.Add("page_token", "翻页令牌无效 / invalid page_token")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	streams, known, err := s.streamsOf(ctx, r.SchoolId, d, to)
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		return nil, errs.Invalid("drill.report", "未知报表 / unknown report")
+	}
+	q := eventlog.Query{School: r.SchoolId, Streams: streams, Limit: size, After: after}
+	if !from.IsZero() {
+		q.From = s.startOf(from)
+	}
+	if !to.IsZero() {
+		q.To = s.startOf(to.AddDate(0, 0, 1))
+	}
+	recs, next, err := s.Events.List(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := &reportsv1.ListEventsResponse{}
+	for _, x := range recs {
+		out.Events = append(out.Events, &reportsv1.EventRecord{EventId: x.EventID, SchoolId: x.SchoolID, StreamId: x.StreamID,
+			Version: x.Version, Type: event.ShortType(x.Type), TypeName: eventlog.TypeName(x.Type),
+			OccurredAt: x.OccurredAt.In(s.Loc).Format(time.RFC3339), RecordedAt: x.RecordedAt.In(s.Loc).Format(time.RFC3339),
+			Actor: x.Actor, PolicyVersion: x.PolicyVersion, PayloadJson: x.Payload})
+	}
+	if next.StreamID != "" {
+		out.NextPageToken = next.Token()
+	}
+	return out, nil
+}
+
+// startOf is the first instant of a district date.
+func (s *Server) startOf(d time.Time) time.Time {
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, s.Loc)
+}
