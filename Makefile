@@ -68,7 +68,7 @@ run: deps-os ## start the district: private PostgreSQL, embedded NATS, all servi
 
 .PHONY: build
 build: ## build every binary into .bin/
-	@go build -o $(BIN)/ ./services/assets/cmd/assets ./services/projector/cmd/projector \
+	@go build -o $(BIN)/ ./services/assets/cmd/assets ./services/procurement/cmd/procurement ./services/projector/cmd/projector \
 		./services/gateway/cmd/gateway ./tools/cmd/houqin ./tools/cmd/loadgen
 
 # ---------------------------------------------------------------------------------------

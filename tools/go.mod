@@ -15,6 +15,7 @@ require (
 	houqin.dev/assets v0.0.0
 	houqin.dev/gateway v0.0.0
 	houqin.dev/platform v0.0.0
+	houqin.dev/procurement v0.0.0
 	houqin.dev/projector v0.0.0
 	houqin.dev/proto v0.0.0
 )
@@ -83,6 +84,7 @@ replace (
 	houqin.dev/assets => ../services/assets
 	houqin.dev/gateway => ../services/gateway
 	houqin.dev/platform => ../services/platform
+	houqin.dev/procurement => ../services/procurement
 	houqin.dev/projector => ../services/projector
 	houqin.dev/proto => ../proto
 )

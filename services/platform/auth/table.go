@@ -48,6 +48,13 @@ var Table = map[string]Rule{
 	// Accepted purchase lines, from procurement's process manager (or by hand).
 	"/houqin.assets.v1.AssetsService/RegisterFromPurchaseLine": {Scope: ScopeSchool, Roles: []Role{RoleService, RoleLogisticsDirector, RoleStorekeeper}},
 
+	// Procurement service (采购): the district supplier directory (bureau).
+	"/houqin.procurement.v1.ProcurementService/RegisterSupplier":     {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.procurement.v1.ProcurementService/RenewSupplierLicence": {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.procurement.v1.ProcurementService/BlacklistSupplier":    {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.procurement.v1.ProcurementService/ReinstateSupplier":    {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.procurement.v1.ProcurementService/GetSupplier":          {Scope: ScopeSchool, Roles: schoolReaders},
+
 	// Reports (projector).
 	"/houqin.reports.v1.ReportsService/GetAssetLedger":    {Scope: ScopeSchool, Roles: reportReaders},
 	"/houqin.reports.v1.ReportsService/GetDistrictLedger": {Scope: ScopeDistrict, Roles: bureau},

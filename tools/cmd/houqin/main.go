@@ -149,10 +149,10 @@ func dev(args []string) error {
   看板 / dashboard:  %s/#token=%s
   HTTP 接口 / API:   %s/api/v1/district/ledger
   指标 / metrics:    %s/metrics
-  gRPC:              assets %s · reports %s
+  gRPC:              assets %s · procurement %s · reports %s
   其他角色令牌 / tokens for other roles:  %s token --data %s --role logistics_director --school qs-shipai-zx
 按 Ctrl+C 停止 / press Ctrl+C to stop
-`, st.URL(), viewer, st.URL(), st.URL(), st.AssetsAddr(), st.ReportsAddr(), self(), *data)
+`, st.URL(), viewer, st.URL(), st.URL(), st.AssetsAddr(), st.ProcurementAddr(), st.ReportsAddr(), self(), *data)
 	<-ctx.Done()
 	fmt.Println("\n正在停止… / stopping")
 	return nil

@@ -1,5 +1,5 @@
 // Package stack starts the whole district on this host: a private PostgreSQL cluster, an
-// embedded NATS JetStream server, the assets service, the projector and the gateway, all in
+// embedded NATS JetStream server, the assets and procurement services, the projector and the gateway, all in
 // one process. `houqin dev`, the end-to-end tests and the benchmarks use it.
 package stack
 
@@ -28,6 +28,7 @@ import (
 	"houqin.dev/platform/pgserver"
 	"houqin.dev/platform/projection"
 	"houqin.dev/platform/runtime"
+	procurementsvc "houqin.dev/procurement/service"
 	projectorsvc "houqin.dev/projector/service"
 )
 
@@ -39,7 +40,8 @@ type Options struct {
 	// Durable keeps fsync on in PostgreSQL and JetStream (dev, benchmarks); tests turn it off.
 	Durable bool
 	// DatabaseURL, when set, is an existing PostgreSQL server to use instead of a private one
-	// (any database on it; the stack creates houqin_assets and houqin_projector beside it).
+	// (any database on it; the stack creates houqin_assets, houqin_procurement and houqin_projector
+	// beside it).
 	DatabaseURL string
 	// NatsURL, when set, is an existing NATS server with JetStream to use instead of an
 	// embedded one.
@@ -65,15 +67,17 @@ type Stack struct {
 
 	mu          sync.Mutex
 	assetsAddr  string
+	procureAddr string
 	reportsAddr string
 	gateway     *gatewaysvc.Service
 	Assets      *assetssvc.Service
+	Procurement *procurementsvc.Service
 	Projector   *projectorsvc.Service
 	stops       []func() error
 }
 
 // databases are the service databases the stack creates.
-var databases = []string{"houqin_assets", "houqin_projector"}
+var databases = []string{"houqin_assets", "houqin_procurement", "houqin_projector"}
 
 // Issuer and audience of dev tokens.
 const (
@@ -189,6 +193,35 @@ func (s *Stack) StartAssets(ctx context.Context, relay outbox.Options) (func() e
 	return runtime.Go(ctx, svc.Run), nil
 }
 
+// ProcurementConfig is the procurement service's configuration on one host (the binary's
+// defaults).
+func ProcurementConfig(grpcAddr, dbURL, natsURL string) procurementsvc.Config {
+	return procurementsvc.Config{GRPCAddr: grpcAddr, DatabaseURL: dbURL, DBMaxConns: 16, NatsURL: natsURL,
+		StreamReplicas: 1, DuplicateWindow: 2 * time.Minute, Timezone: "Asia/Shanghai", Retries: 3,
+		RelayBatch: 1000, GroupCommit: 1}
+}
+
+// StartProcurement starts the procurement service (again, on the same address after a stop).
+// The returned function stops it and returns its Run error.
+func (s *Stack) StartProcurement(ctx context.Context, relay outbox.Options) (func() error, error) {
+	s.mu.Lock()
+	addr := s.procureAddr
+	s.mu.Unlock()
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	cfg := ProcurementConfig(addr, s.dbURL("houqin_procurement"), s.natsURL)
+	cfg.Relay = relay
+	svc, err := procurementsvc.New(ctx, cfg, s.withLog("procurement"))
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.procureAddr, s.Procurement = svc.Addr(), svc
+	s.mu.Unlock()
+	return runtime.Go(ctx, svc.Run), nil
+}
+
 // StartProjector starts the projector with the given runner options.
 func (s *Stack) StartProjector(ctx context.Context, runner projection.Options) (func() error, error) {
 	s.mu.Lock()
@@ -224,6 +257,7 @@ func (s *Stack) StartGateway(ctx context.Context) (func() error, error) {
 func (s *Stack) StartAll(ctx context.Context) error {
 	for _, start := range []func(context.Context) (func() error, error){
 		func(ctx context.Context) (func() error, error) { return s.StartAssets(ctx, outbox.Options{}) },
+		func(ctx context.Context) (func() error, error) { return s.StartProcurement(ctx, outbox.Options{}) },
 		func(ctx context.Context) (func() error, error) { return s.StartProjector(ctx, projection.Options{}) },
 		s.StartGateway,
 	} {
@@ -246,9 +280,10 @@ func (s *Stack) withLog(name string) runtime.Deps {
 // URL is the gateway's base URL.
 func (s *Stack) URL() string { return s.gateway.URL() }
 
-// AssetsAddr and ReportsAddr are the gRPC addresses.
-func (s *Stack) AssetsAddr() string  { return s.assetsAddr }
-func (s *Stack) ReportsAddr() string { return s.reportsAddr }
+// AssetsAddr, ProcurementAddr and ReportsAddr are the gRPC addresses.
+func (s *Stack) AssetsAddr() string      { return s.assetsAddr }
+func (s *Stack) ProcurementAddr() string { return s.procureAddr }
+func (s *Stack) ReportsAddr() string     { return s.reportsAddr }
 
 // Dial connects to a gRPC address of the stack.
 func Dial(addr string) (*grpc.ClientConn, error) {

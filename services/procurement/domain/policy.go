@@ -1,0 +1,57 @@
+package domain
+
+import (
+	"sort"
+	"time"
+)
+
+// Policy is the procurement rules in force from a date. Rules change by decree and differ by
+// district, so they are data with effective dates, and every decision records the version it
+// was judged against.
+type Policy struct {
+	Version       string
+	EffectiveFrom time.Time
+
+	// Approval chain of purchase requests (购物申请审批): the department head and the logistics
+	// director always approve; the principal too when a line's unit price is above
+	// PrincipalUnitPriceFen or the total above PrincipalTotalFen; the bureau too when the total
+	// is above DistrictLimitFen or the request says government procurement is required.
+	PrincipalUnitPriceFen int64
+	PrincipalTotalFen     int64
+	DistrictLimitFen      int64
+
+	// 货比三家: a request whose estimated total is above QuoteThresholdFen needs MinQuotes quotes
+	// from different suppliers before one is chosen.
+	QuoteThresholdFen int64
+	MinQuotes         int
+
+	// Budget adjustments (预算调整) up to AdjustmentPrincipalMaxFen are approved by the
+	// principal; larger ones by the bureau.
+	AdjustmentPrincipalMaxFen int64
+}
+
+// Policies is a policy history.
+type Policies []Policy
+
+// DefaultPolicies are the district defaults (domain.md: three quotes above 500 yuan, the
+// principal above 3,000 yuan unit price).
+var DefaultPolicies = Policies{
+	{Version: "proc-2020", EffectiveFrom: date(2020, 1, 1),
+		PrincipalUnitPriceFen: 300_000, PrincipalTotalFen: 1_000_000, DistrictLimitFen: 5_000_000,
+		QuoteThresholdFen: 50_000, MinQuotes: 3, AdjustmentPrincipalMaxFen: 2_000_000},
+}
+
+// At returns the policy in force at t (the earliest one for dates before all of them).
+func (ps Policies) At(t time.Time) Policy {
+	sorted := append(Policies(nil), ps...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].EffectiveFrom.Before(sorted[j].EffectiveFrom) })
+	p := sorted[0]
+	for _, x := range sorted {
+		if !x.EffectiveFrom.After(t) {
+			p = x
+		}
+	}
+	return p
+}
+
+func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }

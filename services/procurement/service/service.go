@@ -1,0 +1,136 @@
+// Package service wires the procurement service: database, event store, relay, gRPC server. The
+// binary (cmd/procurement) and `houqin dev` both start it through New and Run.
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"google.golang.org/grpc"
+
+	"houqin.dev/platform/bus"
+	"houqin.dev/platform/eventstore"
+	"houqin.dev/platform/outbox"
+	"houqin.dev/platform/runtime"
+	"houqin.dev/procurement/app"
+	"houqin.dev/procurement/ports"
+	procurementv1 "houqin.dev/proto/gen/houqin/procurement/v1"
+)
+
+// Name is the service's name on the bus (subjects houqin.procurement.…, stream HOUQIN_PROCUREMENT).
+const Name = "procurement"
+
+// Config is the service's configuration: flags and HOUQIN_* variables (see cmd/procurement --help).
+type Config struct {
+	GRPCAddr        string        `conf:"default:127.0.0.1:7103,help:gRPC listen address"`
+	AdminAddr       string        `conf:"default:127.0.0.1:7193,help:HTTP address of /metrics /healthz /readyz (empty: off)"`
+	DatabaseURL     string        `conf:"default:postgres://houqin@127.0.0.1:5432/houqin_procurement?sslmode=disable,mask,help:PostgreSQL URL of the event store"`
+	DBMaxConns      int32         `conf:"default:32,help:connection pool size"`
+	NatsURL         string        `conf:"default:nats://127.0.0.1:4222,help:NATS server URL"`
+	StreamReplicas  int           `conf:"default:1,help:JetStream replicas (3 in a cluster)"`
+	DuplicateWindow time.Duration `conf:"default:2m,help:JetStream de-duplication window"`
+	Timezone        string        `conf:"default:Asia/Shanghai,help:district time zone for business dates"`
+	Retries         int           `conf:"default:3,help:retries of a command that lost a concurrency race"`
+	RelayBatch      int           `conf:"default:1000,help:events per outbox publish batch"`
+	GroupCommit     int           `conf:"default:1,help:committers that combine concurrent commands into one transaction (0: off)"`
+	// Relay hooks for crash tests; not configurable.
+	Relay outbox.Options `conf:"-"`
+}
+
+// Service is a running procurement service.
+type Service struct {
+	runtime.Base
+	store     *eventstore.Store
+	relay     *outbox.Relay
+	stopGroup context.CancelFunc
+}
+
+// New connects, migrates and prepares the service; Run serves it.
+func New(ctx context.Context, cfg Config, deps runtime.Deps) (*Service, error) {
+	s := &Service{stopGroup: func() {}}
+	if err := s.init(ctx, cfg, deps); err != nil {
+		s.stopGroup()
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error {
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return fmt.Errorf("procurement: timezone: %w", err)
+	}
+	if err := s.Open(ctx, deps, cfg.DatabaseURL, cfg.DBMaxConns, cfg.NatsURL, "houqin-procurement"); err != nil {
+		return err
+	}
+	if err := eventstore.Migrate(ctx, s.Pool); err != nil {
+		return err
+	}
+	if _, err := bus.EnsureStream(ctx, s.JS, Name, bus.StreamConfig{Replicas: cfg.StreamReplicas, Duplicates: cfg.DuplicateWindow}); err != nil {
+		return err
+	}
+	s.store = eventstore.New(s.Pool, Name)
+	// Group commit lives until the server has stopped taking calls (see Drain).
+	gctx, stopGroup := context.WithCancel(context.Background())
+	s.stopGroup = stopGroup
+	s.store.EnableGroupCommit(gctx, cfg.GroupCommit, 64)
+	ropts := cfg.Relay
+	if ropts.Batch == 0 {
+		ropts.Batch = cfg.RelayBatch
+	}
+	if s.relay, err = outbox.New(s.Pool, s.NC, Name, deps.Log, ropts); err != nil {
+		return err
+	}
+	s.store.OnAppend(s.relay.Wake)
+	if err := s.metrics(); err != nil {
+		return err
+	}
+	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc})
+	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
+		procurementv1.RegisterProcurementServiceServer(gs, ports.NewServer(a))
+	}, procurementv1.ProcurementService_ServiceDesc.ServiceName); err != nil {
+		return err
+	}
+	s.Server.Background = []func(context.Context) error{
+		func(ctx context.Context) error { s.store.RunNotifier(ctx, s.relay.Leading); return nil },
+		s.relay.Run,
+	}
+	// After the last call: stop combining appends, publish what was committed.
+	s.Server.Drain = func(ctx context.Context) error {
+		s.stopGroup()
+		_, err := s.relay.Drain(ctx)
+		return err
+	}
+	return nil
+}
+
+// Store is the service's event store (tests, audit).
+func (s *Service) Store() *eventstore.Store { return s.store }
+
+// metrics registers the outbox lag gauges.
+func (s *Service) metrics() error {
+	m := otel.Meter("houqin.dev/procurement")
+	pending, err := m.Int64ObservableGauge("houqin.outbox.pending", metric.WithDescription("events committed but not yet published"))
+	if err != nil {
+		return err
+	}
+	age, err := m.Float64ObservableGauge("houqin.outbox.oldest_age", metric.WithUnit("s"),
+		metric.WithDescription("age of the oldest unpublished event"))
+	if err != nil {
+		return err
+	}
+	_, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		n, oldest, err := outbox.Pending(ctx, s.Pool)
+		if err != nil {
+			return err
+		}
+		o.ObserveInt64(pending, n)
+		o.ObserveFloat64(age, oldest.Seconds())
+		return nil
+	}, pending, age)
+	return err
+}
