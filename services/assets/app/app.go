@@ -24,6 +24,7 @@ type App struct {
 	loc      *time.Location
 	now      func() time.Time
 	known    sync.Map // school id → struct{}: schools seen registered (they are never removed)
+	custodyApp
 }
 
 // Aggregates of the service.
@@ -42,6 +43,8 @@ type Options struct {
 	Location *time.Location
 	Policies domain.Policies
 	Now      func() time.Time
+	// CustodyPolicies: loans, permits, damage (default domain.DefaultCustodyPolicies).
+	CustodyPolicies domain.CustodyPolicies
 }
 
 // New returns the app over store.
@@ -62,6 +65,7 @@ func New(store *eventstore.Store, o Options) *App {
 		schools:  es.NewHandler(store, SchoolAggregate, o.Retries, o.Now),
 		assets:   es.NewHandler(store, AssetAggregate, o.Retries, o.Now),
 		policies: o.Policies, loc: o.Location, now: o.Now,
+		custodyApp: newCustodyApp(store, o),
 	}
 }
 

@@ -54,6 +54,8 @@ type Asset struct {
 	SourceLineID string
 	OrderID      string
 	SupplierID   string
+	// Loans and off-campus permits (lending.go).
+	Lending Lending
 }
 
 // EvolveAsset folds one event into an asset.
@@ -66,6 +68,8 @@ func EvolveAsset(a Asset, m proto.Message) Asset {
 			FixedAsset: e.FixedAsset, Registered: true, SourceLineID: e.SourceLineId, OrderID: e.OrderId, SupplierID: e.SupplierId}
 	case *eventsv1.AssetTransferred:
 		a.Location, a.Department, a.Custodian = e.ToLocation, e.ToDepartment, e.ToCustodian
+	default:
+		a = evolveLending(a, m)
 	}
 	return a
 }

@@ -16,6 +16,7 @@ import (
 	"houqin.dev/platform/bus"
 	"houqin.dev/platform/eventstore"
 	"houqin.dev/platform/outbox"
+	"houqin.dev/platform/projection"
 	"houqin.dev/platform/runtime"
 	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
 )
@@ -45,6 +46,7 @@ type Service struct {
 	runtime.Base
 	store     *eventstore.Store
 	relay     *outbox.Relay
+	holdings  *projection.Runner
 	stopGroup context.CancelFunc
 }
 
@@ -89,15 +91,20 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if err := s.metrics(); err != nil {
 		return err
 	}
+	if err := s.initHoldings(ctx, deps); err != nil {
+		return err
+	}
 	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc})
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		assetsv1.RegisterAssetsServiceServer(gs, ports.NewServer(a))
-	}, assetsv1.AssetsService_ServiceDesc.ServiceName); err != nil {
+		s.registerCustody(gs, a)
+	}, append([]string{assetsv1.AssetsService_ServiceDesc.ServiceName}, custodyServices...)...); err != nil {
 		return err
 	}
 	s.Server.Background = []func(context.Context) error{
 		func(ctx context.Context) error { s.store.RunNotifier(ctx, s.relay.Leading); return nil },
 		s.relay.Run,
+		s.holdings.Run,
 	}
 	// After the last call: stop combining appends, publish what was committed.
 	s.Server.Drain = func(ctx context.Context) error {

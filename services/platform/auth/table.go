@@ -48,6 +48,18 @@ var Table = map[string]Rule{
 	// Accepted purchase lines, from procurement's process manager (or by hand).
 	"/houqin.assets.v1.AssetsService/RegisterFromPurchaseLine": {Scope: ScopeSchool, Roles: []Role{RoleService, RoleLogisticsDirector, RoleStorekeeper}},
 
+	// Lending (借还): the logistics office issues permits; the storekeeper lends and takes back.
+	"/houqin.assets.v1.LendingService/IssueOffCampusPermit": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.assets.v1.LendingService/LendAsset":            {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},
+	"/houqin.assets.v1.LendingService/ReturnAsset":          {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},
+	"/houqin.assets.v1.LendingService/ListOverdueLoans":     {Scope: ScopeSchool, Roles: reportReaders},
+
+	// Damage and compensation (损坏赔偿): waivers by the principal only.
+	"/houqin.assets.v1.DamageService/ChargeDamage":        {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.assets.v1.DamageService/RecordDamagePayment": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleAccountant}},
+	"/houqin.assets.v1.DamageService/WaiveDamage":         {Scope: ScopeSchool, Roles: []Role{RolePrincipal}},
+	"/houqin.assets.v1.DamageService/GetDamageCharge":     {Scope: ScopeSchool, Roles: schoolReaders},
+
 	// Procurement service (采购): the district supplier directory (bureau).
 	"/houqin.procurement.v1.ProcurementService/RegisterSupplier":     {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
 	"/houqin.procurement.v1.ProcurementService/RenewSupplierLicence": {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},

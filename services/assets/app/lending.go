@@ -1,0 +1,75 @@
+package app
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/proto"
+
+	"houqin.dev/assets/domain"
+	"houqin.dev/platform/es"
+	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
+)
+
+// assetCommand runs a lending command on the asset's stream: the optimistic lock keeps one
+// open loan per asset. It returns the stored events and the new version.
+func (a *App) assetCommand(ctx context.Context, meta es.Meta, assetID string, expected int64,
+	decide func(domain.Asset, domain.CustodyPolicy) ([]proto.Message, error)) ([]proto.Message, int64, error) {
+	if err := parseID("asset_id", assetID); err != nil {
+		return nil, 0, err
+	}
+	if err := checkExpected(expected); err != nil {
+		return nil, 0, err
+	}
+	p := a.custodyPolicy(a.today())
+	var decided []proto.Message
+	res, err := a.assets.Execute(ctx, meta, es.Command[domain.Asset]{ID: assetID, Expected: expected,
+		Decide: func(s domain.Asset) (es.Decision, error) {
+			s.ID = assetID
+			ev, err := decide(s, p)
+			decided = ev
+			return es.Decision{Events: ev, PolicyVersion: p.Version}, err
+		}})
+	if err != nil {
+		return nil, 0, err
+	}
+	evs, err := a.appended(ctx, res.Outcome, res.Repeated, decided)
+	return evs, res.Version, err
+}
+
+// IssueOffCampusPermit 出校许可; returns the permit id.
+func (a *App) IssueOffCampusPermit(ctx context.Context, meta es.Meta, assetID string, c domain.IssueOffCampusPermit) (string, int64, error) {
+	c.PermitID = derivedID(meta)
+	evs, v, err := a.assetCommand(ctx, meta, assetID, 0, func(s domain.Asset, p domain.CustodyPolicy) ([]proto.Message, error) {
+		return domain.DecideIssueOffCampusPermit(s, c, a.today(), p)
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	e, _ := first[*eventsv1.OffCampusPermitIssued](evs)
+	return e.GetPermitId(), v, nil
+}
+
+// LendAsset 借出; returns the loan id.
+func (a *App) LendAsset(ctx context.Context, meta es.Meta, assetID string, expected int64, c domain.LendAsset) (string, int64, error) {
+	c.LoanID = derivedID(meta)
+	evs, v, err := a.assetCommand(ctx, meta, assetID, expected, func(s domain.Asset, p domain.CustodyPolicy) ([]proto.Message, error) {
+		return domain.DecideLendAsset(s, c, a.today(), p)
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	e, _ := first[*eventsv1.AssetLent](evs)
+	return e.GetLoanId(), v, nil
+}
+
+// ReturnAsset 归还; returns the ended loan's event.
+func (a *App) ReturnAsset(ctx context.Context, meta es.Meta, assetID string, expected int64, c domain.ReturnAsset) (*eventsv1.AssetReturned, int64, error) {
+	evs, v, err := a.assetCommand(ctx, meta, assetID, expected, func(s domain.Asset, _ domain.CustodyPolicy) ([]proto.Message, error) {
+		return domain.DecideReturnAsset(s, c, a.today())
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	e, _ := first[*eventsv1.AssetReturned](evs)
+	return e, v, nil
+}

@@ -1,0 +1,120 @@
+// Package holdings is the assets service's own read model of who holds what: assets by
+// custodian, loans, and issued items still out. Commands work on one aggregate each, but two
+// questions span many — the overdue loans of a school and everything one person still holds
+// (教职工调离) — so the service keeps this model from its own events with the platform's
+// projection runner, in its own database.
+package holdings
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"houqin.dev/assets/domain"
+	"houqin.dev/platform/event"
+	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
+)
+
+// Projection builds the holdings tables.
+type Projection struct{}
+
+// Name is also the live schema.
+func (Projection) Name() string { return "holdings" }
+
+// Setup creates the tables in schema.
+func (Projection) Setup(ctx context.Context, tx pgx.Tx, schema string) error {
+	_, err := tx.Exec(ctx, fmt.Sprintf(`
+CREATE TABLE IF NOT EXISTS %[1]s.assets (
+    asset_id    uuid PRIMARY KEY,
+    school_id   text NOT NULL,
+    tag         text NOT NULL,
+    name        text NOT NULL,
+    location    text NOT NULL,
+    custodian   text NOT NULL,
+    on_ledger   boolean NOT NULL DEFAULT true,
+    version     bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS assets_by_custodian ON %[1]s.assets (school_id, custodian) WHERE on_ledger;
+CREATE TABLE IF NOT EXISTS %[1]s.loans (
+    loan_id     uuid PRIMARY KEY,
+    asset_id    uuid NOT NULL,
+    school_id   text NOT NULL,
+    tag         text NOT NULL,
+    name        text NOT NULL,
+    borrower    text NOT NULL,
+    lent_on     date NOT NULL,
+    due_on      date NOT NULL,
+    returned_on date,
+    off_campus  boolean NOT NULL
+);
+CREATE INDEX IF NOT EXISTS loans_by_school_due ON %[1]s.loans (school_id, due_on);
+CREATE INDEX IF NOT EXISTS loans_open_by_borrower ON %[1]s.loans (school_id, borrower) WHERE returned_on IS NULL;`,
+		pgx.Identifier{schema}.Sanitize()))
+	return err
+}
+
+// Apply applies a batch in stream order. Inserts skip rows already there and updates are
+// guarded (versions, open loans only), so a replay changes nothing.
+func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []event.Event) error {
+	s := pgx.Identifier{schema}.Sanitize()
+	b := &pgx.Batch{}
+	for _, e := range events {
+		m, err := e.Decode()
+		if err != nil {
+			return err
+		}
+		switch p := m.(type) {
+		case *eventsv1.AssetRegistered:
+			b.Queue(fmt.Sprintf(`INSERT INTO %s.assets (asset_id, school_id, tag, name, location, custodian, version)
+				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (asset_id) DO NOTHING`, s),
+				p.AssetId, e.SchoolID, p.Tag, p.Name, p.Location, p.Custodian, e.Version)
+		case *eventsv1.AssetTransferred:
+			b.Queue(fmt.Sprintf(`UPDATE %s.assets SET location=$2, custodian=$3, version=$4
+				WHERE asset_id=$1 AND version < $4`, s), p.AssetId, p.ToLocation, p.ToCustodian, e.Version)
+		case *eventsv1.AssetLent:
+			lent, _ := domain.ParseDay(p.LentOn)
+			due, _ := domain.ParseDay(p.DueOn)
+			b.Queue(fmt.Sprintf(`INSERT INTO %s.loans (loan_id, asset_id, school_id, tag, name, borrower, lent_on, due_on, off_campus)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (loan_id) DO NOTHING`, s),
+				p.LoanId, p.AssetId, e.SchoolID, p.Tag, p.Name, p.Borrower, lent, due, p.OffCampus)
+		case *eventsv1.AssetReturned:
+			ret, _ := domain.ParseDay(p.ReturnedOn)
+			b.Queue(fmt.Sprintf(`UPDATE %s.loans SET returned_on=$2 WHERE loan_id=$1 AND returned_on IS NULL`, s),
+				p.LoanId, ret)
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// Loan is one loan as the read model holds it.
+type Loan struct {
+	LoanID, AssetID, Tag, Name, Borrower string
+	LentOn, DueOn                        time.Time
+	ReturnedOn                           *time.Time
+	OffCampus                            bool
+}
+
+// Reader answers holdings queries from the live tables.
+type Reader struct{ Pool *pgxpool.Pool }
+
+// OverdueLoans are school's loans open at the end of asOf whose due date was before it, the
+// longest overdue first.
+func (r Reader) OverdueLoans(ctx context.Context, school string, asOf time.Time) ([]Loan, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT loan_id::text, asset_id::text, tag, name, borrower, lent_on, due_on, returned_on, off_campus
+		FROM holdings.loans WHERE school_id=$1 AND lent_on <= $2 AND due_on < $2 AND (returned_on IS NULL OR returned_on > $2)
+		ORDER BY due_on, lent_on, loan_id`, school, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Loan, error) {
+		var l Loan
+		err := row.Scan(&l.LoanID, &l.AssetID, &l.Tag, &l.Name, &l.Borrower, &l.LentOn, &l.DueOn, &l.ReturnedOn, &l.OffCampus)
+		return l, err
+	})
+}

@@ -1,0 +1,46 @@
+package service
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+
+	"houqin.dev/assets/app"
+	"houqin.dev/assets/holdings"
+	"houqin.dev/assets/ports"
+	"houqin.dev/platform/projection"
+	"houqin.dev/platform/runtime"
+	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
+)
+
+// custodyServices are the gRPC services of custody, lending, requisition, clearance and damage.
+var custodyServices = []string{
+	assetsv1.LendingService_ServiceDesc.ServiceName,
+	assetsv1.DamageService_ServiceDesc.ServiceName,
+}
+
+// initHoldings prepares the holdings read model and its runner (started with the server).
+func (s *Service) initHoldings(ctx context.Context, deps runtime.Deps) error {
+	if err := projection.Migrate(ctx, s.Pool); err != nil {
+		return err
+	}
+	p := holdings.Projection{}
+	if err := projection.Setup(ctx, s.Pool, p, Name); err != nil {
+		return err
+	}
+	s.holdings = projection.NewRunner(s.Pool, s.JS, p, Name, deps.Log, projection.Options{})
+	return nil
+}
+
+func (s *Service) registerCustody(gs *grpc.Server, a *app.App) {
+	h := holdings.Reader{Pool: s.Pool}
+	assetsv1.RegisterLendingServiceServer(gs, ports.NewLendingServer(a, h))
+	assetsv1.RegisterDamageServiceServer(gs, ports.NewDamageServer(a))
+}
+
+// Holdings is the runner of the holdings read model (tests).
+func (s *Service) Holdings() *projection.Runner { return s.holdings }
+
+// CustodyServices names the gRPC services of custody, lending, requisition, clearance and
+// damage (tests walk their authorisation matrix).
+var CustodyServices = custodyServices

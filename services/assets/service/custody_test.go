@@ -1,0 +1,200 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"houqin.dev/assets/service"
+	"houqin.dev/platform/auth"
+	"houqin.dev/platform/testkit"
+	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
+)
+
+// day is today plus n days in the district's time zone, as the service counts.
+func day(n int) string {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	return time.Now().In(loc).AddDate(0, 0, n).Format("2006-01-02")
+}
+
+func (e *env) asset(t *testing.T, school, tag string) string {
+	t.Helper()
+	res, err := e.client.RegisterAsset(e.as(t, auth.RoleLogisticsDirector, school), registerReq(school, "reg-"+school+"-"+tag, tag))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.AssetId
+}
+
+func wantRule(t *testing.T, err error, r string) {
+	t.Helper()
+	if status.Code(err) != codes.FailedPrecondition || reason(err) != r {
+		t.Fatalf("want %s, got %v", r, err)
+	}
+}
+
+// eventually polls f until it holds (read models follow the event store).
+func eventually(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if f() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestCustodyAuthorization(t *testing.T) {
+	e := start(t)
+	e.school(t, "s1")
+	e.school(t, "s2")
+	for _, name := range service.CustodyServices {
+		testkit.AuthorizationMatrix(t, e.conn, protoName(name), e.auth, auth.Table, "s1", "s2")
+	}
+}
+
+func TestLendAndReturn(t *testing.T) {
+	e := start(t)
+	e.school(t, "s1")
+	lending := assetsv1.NewLendingServiceClient(e.conn)
+	store := e.as(t, auth.RoleStorekeeper, "s1")
+	a1, a2 := e.asset(t, "s1", "ZC-1"), e.asset(t, "s1", "ZC-2")
+
+	lend := func(req, asset, borrower, due string) (*assetsv1.LendAssetResponse, error) {
+		return lending.LendAsset(store, &assetsv1.LendAssetRequest{RequestId: req, SchoolId: "s1", AssetId: asset,
+			Borrower: borrower, DueOn: due, Purpose: "公开课"})
+	}
+	l1, err := lend("lend-00000001", a1, "张老师", day(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := lend("lend-00000001", a1, "张老师", day(3))
+	if err != nil || again.LoanId != l1.LoanId || again.Version != l1.Version {
+		t.Fatalf("repeat: %v %v, want %v", again, err, l1)
+	}
+	_, err = lend("lend-00000002", a1, "李老师", day(3))
+	wantRule(t, err, "ASSET_ALREADY_ON_LOAN")
+	_, err = lend("lend-00000003", a2, "李老师", day(90))
+	wantRule(t, err, "LOAN_TOO_LONG")
+	_, err = lend("lend-00000004", a2, "", "tomorrow")
+	if got := fields(err); status.Code(err) != codes.InvalidArgument || len(got) != 2 {
+		t.Fatalf("bad input: %v %v", err, got)
+	}
+
+	// Off campus: refused without a permit, lent with one issued by the logistics office.
+	offCampus := &assetsv1.LendAssetRequest{RequestId: "lend-00000005", SchoolId: "s1", AssetId: a2, Borrower: "李老师",
+		DueOn: day(5), OffCampus: true}
+	_, err = lending.LendAsset(store, offCampus)
+	wantRule(t, err, "OFF_CAMPUS_PERMIT_REQUIRED")
+	permit, err := lending.IssueOffCampusPermit(e.as(t, auth.RoleLogisticsDirector, "s1"), &assetsv1.IssueOffCampusPermitRequest{
+		RequestId: "permit-00000001", SchoolId: "s1", AssetId: a2, Holder: "李老师", ValidUntil: day(7), Reason: "区赛外借"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offCampus.RequestId, offCampus.PermitId = "lend-00000006", permit.PermitId
+	if _, err := lending.LendAsset(store, offCampus); err != nil {
+		t.Fatal(err)
+	}
+
+	// Return the first loan; the second stays out.
+	ret, err := lending.ReturnAsset(store, &assetsv1.ReturnAssetRequest{RequestId: "return-0000001", SchoolId: "s1", AssetId: a1, Condition: "完好"})
+	if err != nil || ret.LoanId != l1.LoanId || ret.DaysOverdue != 0 {
+		t.Fatalf("return: %v %v", ret, err)
+	}
+	_, err = lending.ReturnAsset(store, &assetsv1.ReturnAssetRequest{RequestId: "return-0000002", SchoolId: "s1", AssetId: a1})
+	wantRule(t, err, "ASSET_NOT_ON_LOAN")
+
+	// Overdue as of a week from now: only the off-campus loan (due in 5 days, still out).
+	viewer := e.as(t, auth.RoleBureauViewer, "")
+	var overdue *assetsv1.ListOverdueLoansResponse
+	eventually(t, "the overdue loan", func() bool {
+		overdue, err = lending.ListOverdueLoans(viewer, &assetsv1.ListOverdueLoansRequest{SchoolId: "s1", AsOf: day(7)})
+		return err == nil && len(overdue.Loans) == 1 && overdue.Loans[0].AssetId == a2
+	})
+	if l := overdue.Loans[0]; l.AssetId != a2 || l.Borrower != "李老师" || l.DaysOverdue != 2 || !l.OffCampus || l.Tag != "ZC-2" {
+		t.Fatalf("overdue %v", l)
+	}
+	// As of today nothing is overdue; a bad date is invalid input.
+	now, err := lending.ListOverdueLoans(viewer, &assetsv1.ListOverdueLoansRequest{SchoolId: "s1"})
+	if err != nil || len(now.Loans) != 0 || now.AsOf != day(0) {
+		t.Fatalf("today: %v %v", now, err)
+	}
+	if _, err := lending.ListOverdueLoans(viewer, &assetsv1.ListOverdueLoansRequest{SchoolId: "s1", AsOf: "2025/01/01"}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("bad as_of: %v", err)
+	}
+	// Another school cannot lend s1's asset: it does not exist there.
+	e.school(t, "s2")
+	_, err = lending.LendAsset(e.as(t, auth.RoleStorekeeper, "s2"), &assetsv1.LendAssetRequest{RequestId: "lend-00000007",
+		SchoolId: "s2", AssetId: a1, Borrower: "赵老师", DueOn: day(1)})
+	if status.Code(err) != codes.NotFound {
+		t.Fatalf("other school's asset: %v", err)
+	}
+}
+
+func TestDamageCharge(t *testing.T) {
+	e := start(t)
+	e.school(t, "s1")
+	damage := assetsv1.NewDamageServiceClient(e.conn)
+	a1 := e.asset(t, "s1", "ZC-1")
+	dir := e.as(t, auth.RoleLogisticsDirector, "s1")
+	req := &assetsv1.ChargeDamageRequest{RequestId: "damage-0000001", SchoolId: "s1", AssetId: a1,
+		LiableKind: assetsv1.LiableKind_LIABLE_KIND_PERSON, Liable: "王小明", ClassName: "三年级2班",
+		Description: "屏幕被砸裂", Intentional: true, DamagedOn: day(0)}
+	c, err := damage.ChargeDamage(dir, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AmountFen != 1280000 { // the asset's unit price (policy: 100%)
+		t.Fatalf("charge %v", c)
+	}
+	again, err := damage.ChargeDamage(dir, req)
+	if err != nil || again.ChargeId != c.ChargeId || again.AmountFen != c.AmountFen {
+		t.Fatalf("repeat: %v %v", again, err)
+	}
+	acct := e.as(t, auth.RoleAccountant, "s1")
+	pay := func(req string, fen int64) (*assetsv1.RecordDamagePaymentResponse, error) {
+		return damage.RecordDamagePayment(acct, &assetsv1.RecordDamagePaymentRequest{RequestId: req, SchoolId: "s1",
+			ChargeId: c.ChargeId, AmountFen: fen, ReceiptNo: "SJ-" + req})
+	}
+	p1, err := pay("pay-000000001", 300000)
+	if err != nil || p1.OutstandingFen != 980000 || p1.Status != assetsv1.DamageStatus_DAMAGE_STATUS_PARTIALLY_PAID {
+		t.Fatalf("partial payment: %v %v", p1, err)
+	}
+	_, err = pay("pay-000000002", 980001)
+	wantRule(t, err, "DAMAGE_PAYMENT_EXCEEDS_OUTSTANDING")
+	// A repeated payment answers as it did, even after a later change.
+	w, err := damage.WaiveDamage(e.as(t, auth.RolePrincipal, "s1"), &assetsv1.WaiveDamageRequest{RequestId: "waive-00000001",
+		SchoolId: "s1", ChargeId: c.ChargeId, Reason: "家庭困难，校长办公会同意减免"})
+	if err != nil || w.WaivedFen != 980000 {
+		t.Fatalf("waive: %v %v", w, err)
+	}
+	if r, err := pay("pay-000000001", 300000); err != nil || r.OutstandingFen != 980000 || r.Version != p1.Version {
+		t.Fatalf("repeated payment: %v %v", r, err)
+	}
+	_, err = pay("pay-000000003", 1)
+	wantRule(t, err, "DAMAGE_ALREADY_SETTLED")
+	got, err := damage.GetDamageCharge(e.as(t, auth.RoleTeacher, "s1"), &assetsv1.GetDamageChargeRequest{SchoolId: "s1", ChargeId: c.ChargeId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got.Charge; g.Status != assetsv1.DamageStatus_DAMAGE_STATUS_SETTLED || g.PaidFen != 300000 || g.WaivedFen != 980000 ||
+		g.OutstandingFen != 0 || g.ClassName != "三年级2班" || g.WaiverReason == "" {
+		t.Fatalf("charge %v", g)
+	}
+	// Bad input: every field at once, nothing stored.
+	_, err = damage.ChargeDamage(dir, &assetsv1.ChargeDamageRequest{RequestId: "damage-0000002", SchoolId: "s1", AssetId: a1, AmountFen: -1})
+	if got := fields(err); status.Code(err) != codes.InvalidArgument || len(got) != 4 {
+		t.Fatalf("bad input: %v %v", err, got)
+	}
+	var n int
+	_ = e.svc.Store().Pool().QueryRow(context.Background(), `SELECT count(*) FROM events WHERE stream_type='damage'`).Scan(&n)
+	if n != 4 { // charged, paid, waived, settled
+		t.Fatalf("%d damage events", n)
+	}
+}
+
+func protoName(s string) protoreflect.FullName { return protoreflect.FullName(s) }
