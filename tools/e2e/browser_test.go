@@ -4,10 +4,12 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 )
 
@@ -75,4 +77,32 @@ func (b *browser) click(sel string) {
 	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
 		b.t.Fatalf("click %s: %v", sel, err)
 	}
+}
+
+// download clicks sel and returns the file the page saved, once it is complete.
+func (b *browser) download(sel, suffix string) []byte {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	t := true
+	if err := chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir, EventsEnabled: &t})
+		return err
+	})); err != nil {
+		b.t.Fatalf("allow downloads: %v", err)
+	}
+	b.click(sel)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		files, _ := filepath.Glob(filepath.Join(dir, "*"+suffix))
+		if len(files) == 1 {
+			if data, err := os.ReadFile(files[0]); err == nil && len(data) > 0 {
+				return data
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	errText, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("#error")))
+	b.t.Fatalf("no %s file downloaded by %s (page error: %q)", suffix, sel, errText)
+	return nil
 }

@@ -3,7 +3,9 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
 	"google.golang.org/grpc/metadata"
 
 	"houqin.dev/platform/auth"
@@ -96,6 +99,23 @@ func getJSON(t *testing.T, st *stack.Stack, tok, path string, out any) int {
 		}
 	}
 	return res.StatusCode
+}
+
+// getFile downloads an export and checks it is one.
+func getFile(t *testing.T, st *stack.Stack, tok, path string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, st.URL()+path, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("%s: %d %s %s", path, res.StatusCode, res.Header, b)
+	}
+	return b
 }
 
 type districtJSON struct {
@@ -190,6 +210,26 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 		t.Fatalf("other school's events: %d %+v", code, e)
 	}
 
+	// Every table downloads as XLSX and CSV: read the files back.
+	x := getFile(t, st, viewer, "/api/v1/district/ledger?as_of=2024-01-31&format=xlsx")
+	f, err := excelize.OpenReader(bytes.NewReader(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("报表")
+	f.Close()
+	if len(rows) != 3 || rows[0][1] != "学校 / School" || rows[2][1] != "石牌中心小学" || rows[2][6] != "38,400.00" || rows[1][6] != "48,000.00" {
+		t.Fatalf("district xlsx: %q", rows)
+	}
+	cf := getFile(t, st, spTok, "/api/v1/schools/shipai-zx/events?report=ledger&format=csv")
+	if !bytes.HasPrefix(cf, []byte("\uFEFF")) {
+		t.Fatal("CSV without the UTF-8 byte-order mark Excel needs")
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(cf, []byte("\uFEFF")))).ReadAll()
+	if err != nil || len(recs) != 3 || recs[0][4] != "事件名称 / Event" || recs[1][4] != "资产登记入账" || !strings.Contains(recs[2][9], "学生课桌椅") {
+		t.Fatalf("events csv: %q %v", recs, err)
+	}
+
 	// Bad input through the gateway: 400 with one violation per field, nothing written.
 	body := `{"request_id":"req-bad-0001","tag":"","name":"投影仪","category":"2","unit_price_fen":-5,"quantity":1,"acquired_on":"2024-13-01","source":"ACQUISITION_SOURCE_PURCHASE","location":"A","custodian":"B"}`
 	req, _ := http.NewRequest(http.MethodPost, st.URL()+"/api/v1/schools/shipai-zx/assets", strings.NewReader(body))
@@ -220,6 +260,17 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 		b.waitText("#schools tbody", "石牌中心小学")
 		b.waitText("#schools tbody", "城东幼儿园")
 		b.waitText("#total-schools", "2")
+		// The district table as a spreadsheet, from its export button.
+		x := b.download(`.exports[data-table="schools"] button[data-format="xlsx"]`, ".xlsx")
+		f, err := excelize.OpenReader(bytes.NewReader(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := f.GetRows("报表")
+		f.Close()
+		if len(rows) != 3 || rows[2][1] != "石牌中心小学" || rows[2][6] != "55,500.00" {
+			t.Fatalf("downloaded xlsx: %q", rows)
+		}
 		b.click(`#schools tr[data-school="shipai-zx"]`)
 		b.waitText("#categories tbody", "通用设备")
 		b.waitText("#school-total", "55,500.00")
@@ -229,6 +280,9 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 		b.waitText("#event-list tbody", "资产登记入账")
 		b.waitText("#event-list tbody", "多媒体教学一体机")
 		b.waitText("#event-list tbody", "2023-09-01")
+		if c := b.download(`.exports[data-table="event-list"] button[data-format="csv"]`, ".csv"); !strings.Contains(string(c), "多媒体教学一体机") {
+			t.Fatalf("downloaded csv: %s", c)
+		}
 	})
 	// A principal's page shows the school's own ledger.
 	browse(t, st.URL()+"/#token="+spTok, func(b *browser) {

@@ -130,12 +130,14 @@ func route[Req proto.Message, Resp proto.Message](a *API, call func(context.Cont
 		if c := r.Header.Get("X-Correlation-Id"); c != "" {
 			ctx = metadata.AppendToOutgoingContext(ctx, "x-correlation-id", c)
 		}
+		format := r.URL.Query().Get("format")
+		if r.Method == http.MethodGet && format != "" {
+			export(a, w, r, format, req, func(req Req) (proto.Message, error) { return call(ctx, req) })
+			return
+		}
 		resp, err := call(ctx, req)
 		if err != nil {
-			if status.Code(err) == codes.Internal || status.Code(err) == codes.Unavailable {
-				a.Log.ErrorContext(r.Context(), "backend call failed", "path", r.URL.Path, "err", err)
-			}
-			writeError(w, err)
+			a.backendError(w, r, err)
 			return
 		}
 		b, err := marshal.Marshal(resp)
@@ -146,6 +148,73 @@ func route[Req proto.Message, Resp proto.Message](a *API, call func(context.Cont
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		_, _ = w.Write(b)
 	})
+}
+
+func (a *API) backendError(w http.ResponseWriter, r *http.Request, err error) {
+	if status.Code(err) == codes.Internal || status.Code(err) == codes.Unavailable {
+		a.Log.ErrorContext(r.Context(), "backend call failed", "path", r.URL.Path, "err", err)
+	}
+	writeError(w, err)
+}
+
+// MaxExportRows bounds one export.
+const MaxExportRows = 200_000
+
+// export answers a GET route as a file (?format=csv|xlsx): the reply's table (see TableOf),
+// every page of it when the call pages (page_token → next_page_token).
+func export[Req proto.Message](a *API, w http.ResponseWriter, r *http.Request, format string, req Req, call func(Req) (proto.Message, error)) {
+	if _, ok := contentTypes[format]; !ok {
+		st, _ := status.New(codes.InvalidArgument, "导出格式须为csv或xlsx / format must be csv or xlsx").WithDetails(
+			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "format", Description: "csv | xlsx"}}})
+		writeError(w, st.Err())
+		return
+	}
+	rm := req.ProtoReflect()
+	pageToken := rm.Descriptor().Fields().ByName("page_token")
+	if size := rm.Descriptor().Fields().ByName("page_size"); size != nil && rm.Get(size).Int() == 0 {
+		rm.Set(size, protoreflect.ValueOfInt32(500))
+	}
+	var pages []proto.Message
+	rows := 0
+	for {
+		resp, err := call(req)
+		if err != nil {
+			a.backendError(w, r, err)
+			return
+		}
+		pages = append(pages, resp)
+		t, _ := TableOf(resp)
+		rows += len(t.Rows)
+		next := resp.ProtoReflect().Descriptor().Fields().ByName("next_page_token")
+		if pageToken == nil || next == nil || rows >= MaxExportRows {
+			break
+		}
+		tok := resp.ProtoReflect().Get(next).String()
+		if tok == "" {
+			break
+		}
+		rm.Set(pageToken, protoreflect.ValueOfString(tok))
+	}
+	t, ok := TableOf(pages...)
+	if !ok {
+		writeError(w, status.Error(codes.Unimplemented, "此接口没有可导出的表格 / this route has no table to export"))
+		return
+	}
+	var b []byte
+	var err error
+	if format == FormatCSV {
+		b, err = t.CSV()
+	} else {
+		b, err = t.XLSX()
+	}
+	if err != nil {
+		a.Log.ErrorContext(r.Context(), "export failed", "path", r.URL.Path, "err", err)
+		writeError(w, status.Error(codes.Internal, "导出失败 / export failed"))
+		return
+	}
+	w.Header().Set("Content-Type", contentTypes[format])
+	w.Header().Set("Content-Disposition", disposition(exportName(r.URL.Path, r.URL.Query(), format)))
+	_, _ = w.Write(b)
 }
 
 // ErrorBody is the JSON of an error reply.

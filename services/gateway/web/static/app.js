@@ -34,6 +34,28 @@
     return body;
   }
 
+  // Every table remembers the API path it shows; its export buttons download the same path as
+  // a file (?format=xlsx|csv), fetched with the token and saved from memory.
+  const tablePath = {};
+  async function download(path, format) {
+    const url = path + (path.includes("?") ? "&" : "?") + "format=" + format;
+    const res = await fetch(url, { headers: { Authorization: "Bearer " + token } });
+    if (!res.ok) { const b = await res.json().catch(() => ({})); throw new Error((b.error && b.error.message) || res.statusText); }
+    const cd = res.headers.get("Content-Disposition") || "";
+    const m = /filename\*=UTF-8''([^;]+)/.exec(cd);
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(await res.blob());
+    a.download = m ? decodeURIComponent(m[1]) : "export." + format;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }
+  document.querySelectorAll(".exports button").forEach((b) => b.addEventListener("click", () => {
+    const path = tablePath[b.parentElement.dataset.table];
+    if (path) download(path, b.dataset.format).catch((e) => showError(e.message));
+  }));
+
   function login() {
     ["district", "school", "events"].forEach((s) => ($(s).hidden = true));
     $("login").hidden = false;
@@ -80,7 +102,9 @@
     }));
 
   async function loadDistrict() {
-    const d = await api("/api/v1/district/ledger?as_of=" + $("as-of").value);
+    const path = "/api/v1/district/ledger?as_of=" + $("as-of").value;
+    const d = await api(path);
+    tablePath.schools = path;
     schools = d.schools;
     $("total-schools").textContent = int(schools.length);
     $("total-entries").textContent = int(d.entries);
@@ -90,7 +114,9 @@
   }
 
   async function openSchool(id) {
-    const d = await api("/api/v1/schools/" + encodeURIComponent(id) + "/ledger?as_of=" + $("as-of").value);
+    const path = "/api/v1/schools/" + encodeURIComponent(id) + "/ledger?as_of=" + $("as-of").value;
+    const d = await api(path);
+    tablePath.categories = path;
     $("school-title").textContent = d.school_name + " · 资产台帐（截至 " + d.as_of + "）";
     const tb = document.querySelector("#categories tbody");
     tb.replaceChildren(...d.categories.map((c) => {
@@ -121,6 +147,8 @@
   }
   async function loadEvents(more) {
     const q = drillQuery(drillSpec);
+    const path = "/api/v1/schools/" + encodeURIComponent(drillSchool) + "/events?" + q;
+    tablePath["event-list"] = path;
     if (more) q.set("page_token", drillToken);
     const d = await api("/api/v1/schools/" + encodeURIComponent(drillSchool) + "/events?" + q);
     const tb = document.querySelector("#event-list tbody");
