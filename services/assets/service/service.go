@@ -13,6 +13,7 @@ import (
 
 	"houqin.dev/assets/app"
 	"houqin.dev/assets/ports"
+	"houqin.dev/assets/readmodel"
 	"houqin.dev/platform/bus"
 	"houqin.dev/platform/eventstore"
 	"houqin.dev/platform/outbox"
@@ -37,14 +38,18 @@ type Config struct {
 	Retries         int           `conf:"default:3,help:retries of a command that lost a concurrency race"`
 	RelayBatch      int           `conf:"default:1000,help:events per outbox publish batch"`
 	GroupCommit     int           `conf:"default:1,help:committers that combine concurrent commands into one transaction (0: off)"`
+	RepairClock     time.Duration `conf:"default:30s,help:how often the repair clock looks for missed repair deadlines"`
 	// Relay hooks for crash tests; not configurable.
 	Relay outbox.Options `conf:"-"`
+	// Now is the service's clock (tests inject one; default time.Now).
+	Now func() time.Time `conf:"-"`
 }
 
 // Service is a running assets service.
 type Service struct {
 	runtime.Base
 	store     *eventstore.Store
+	repairs   *app.Repairs
 	relay     *outbox.Relay
 	holdings  *projection.Runner
 	stopGroup context.CancelFunc
@@ -72,6 +77,9 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if err := eventstore.Migrate(ctx, s.Pool); err != nil {
 		return err
 	}
+	if err := projection.Migrate(ctx, s.Pool); err != nil {
+		return err
+	}
 	if _, err := bus.EnsureStream(ctx, s.JS, Name, bus.StreamConfig{Replicas: cfg.StreamReplicas, Duplicates: cfg.DuplicateWindow}); err != nil {
 		return err
 	}
@@ -94,11 +102,15 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if err := s.initHoldings(ctx, deps); err != nil {
 		return err
 	}
-	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc})
+	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc, Now: cfg.Now})
+	repairs := app.NewRepairs(a, s.store, readmodel.RepairQueries{Pool: s.Pool}, nil)
+	s.repairs = repairs
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		assetsv1.RegisterAssetsServiceServer(gs, ports.NewServer(a))
 		s.registerCustody(gs, a)
-	}, append([]string{assetsv1.AssetsService_ServiceDesc.ServiceName}, custodyServices...)...); err != nil {
+		assetsv1.RegisterRepairsServiceServer(gs, ports.NewRepairsServer(repairs))
+	}, append([]string{assetsv1.AssetsService_ServiceDesc.ServiceName, assetsv1.RepairsService_ServiceDesc.ServiceName},
+		custodyServices...)...); err != nil {
 		return err
 	}
 	s.Server.Background = []func(context.Context) error{
@@ -106,6 +118,22 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		s.relay.Run,
 		s.holdings.Run,
 	}
+	// The service's other read models, from its own stream like holdings (one runner each,
+	// leader only).
+	for _, p := range readmodel.Projections() {
+		if err := projection.Setup(ctx, s.Pool, p, Name); err != nil {
+			return err
+		}
+		r := projection.NewRunner(s.Pool, s.JS, p, Name, deps.Log, projection.Options{})
+		s.Server.Background = append(s.Server.Background, r.Run)
+	}
+	every := cfg.RepairClock
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	s.Server.Background = append(s.Server.Background, func(ctx context.Context) error {
+		return repairs.RunClock(ctx, every, deps.Log)
+	})
 	// After the last call: stop combining appends, publish what was committed.
 	s.Server.Drain = func(ctx context.Context) error {
 		s.stopGroup()
@@ -114,6 +142,9 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	}
 	return nil
 }
+
+// Repairs is the service's repair use cases (tests drive the repair clock through it).
+func (s *Service) Repairs() *app.Repairs { return s.repairs }
 
 // Store is the service's event store (tests, audit).
 func (s *Service) Store() *eventstore.Store { return s.store }

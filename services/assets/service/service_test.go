@@ -27,20 +27,28 @@ import (
 func TestMain(m *testing.M) { testkit.Main(m) }
 
 type env struct {
+	cfg    service.Config
 	svc    *service.Service
 	conn   *grpc.ClientConn
 	client assetsv1.AssetsServiceClient
 	auth   testkit.Auth
 }
 
-func start(t *testing.T) *env {
+func start(t *testing.T) *env { return startWith(t, nil) }
+
+// startWith starts the service with edit applied to its configuration (a clock, say).
+func startWith(t *testing.T, edit func(*service.Config)) *env {
 	t.Helper()
 	ns := testkit.NATS(t)
 	a := testkit.NewAuth(t)
-	svc, err := service.New(context.Background(), service.Config{
+	cfg := service.Config{
 		GRPCAddr: "127.0.0.1:0", DatabaseURL: testkit.DatabaseURL(t), DBMaxConns: 16, NatsURL: ns.ClientURL(),
 		StreamReplicas: 1, DuplicateWindow: time.Minute, Timezone: "Asia/Shanghai", Retries: 3, RelayBatch: 500,
-	}, runtime.Deps{Log: logging.Discard(), Verifier: a.Verifier})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	svc, err := service.New(context.Background(), cfg, runtime.Deps{Log: logging.Discard(), Verifier: a.Verifier})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +66,7 @@ func start(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &env{svc: svc, conn: conn, client: assetsv1.NewAssetsServiceClient(conn), auth: a}
+	return &env{cfg: cfg, svc: svc, conn: conn, client: assetsv1.NewAssetsServiceClient(conn), auth: a}
 }
 
 func (e *env) as(t *testing.T, role auth.Role, school string) context.Context {

@@ -27,6 +27,11 @@ var (
 	reportReaders = []Role{RoleBureauAdmin, RoleBureauViewer, RolePrincipal, RoleVicePrincipal,
 		RoleLogisticsDirector, RoleStorekeeper, RoleAccountant}
 	bureau = []Role{RoleBureauAdmin, RoleBureauViewer}
+	// Anyone of a school may report a fault (报修), and services (a safety hazard needing repair).
+	repairReporters = []Role{RolePrincipal, RoleVicePrincipal, RoleLogisticsDirector, RoleDepartmentHead,
+		RoleStorekeeper, RoleAccountant, RoleTeacher, RoleService}
+	// The logistics office records the work of its workers and vendors.
+	repairKeepers = []Role{RoleLogisticsDirector, RoleStorekeeper}
 )
 
 // Table is the one declaration of who may call what, for every RPC of every Houqin service.
@@ -66,6 +71,15 @@ var Table = map[string]Rule{
 	"/houqin.procurement.v1.ProcurementService/BlacklistSupplier":    {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
 	"/houqin.procurement.v1.ProcurementService/ReinstateSupplier":    {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
 	"/houqin.procurement.v1.ProcurementService/GetSupplier":          {Scope: ScopeSchool, Roles: schoolReaders},
+	// Repairs (报修/维修): anyone of the school reports; the logistics office dispatches and
+	// records the work; the service's repair clock records breaches itself (no RPC).
+	"/houqin.assets.v1.RepairsService/ReportRepair":            {Scope: ScopeSchool, Roles: repairReporters},
+	"/houqin.assets.v1.RepairsService/DispatchRepair":          {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.assets.v1.RepairsService/StartRepair":             {Scope: ScopeSchool, Roles: repairKeepers},
+	"/houqin.assets.v1.RepairsService/RecordRepairDelayReason": {Scope: ScopeSchool, Roles: repairKeepers},
+	"/houqin.assets.v1.RepairsService/CompleteRepair":          {Scope: ScopeSchool, Roles: repairKeepers},
+	"/houqin.assets.v1.RepairsService/GetRepair":               {Scope: ScopeSchool, Roles: schoolReaders},
+	"/houqin.assets.v1.RepairsService/ListRepairs":             {Scope: ScopeSchool, Roles: schoolReaders},
 
 	// Reports (projector).
 	"/houqin.reports.v1.ReportsService/GetAssetLedger":    {Scope: ScopeSchool, Roles: reportReaders},
