@@ -11,6 +11,7 @@ import (
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/es"
+	"houqin.dev/platform/event"
 	"houqin.dev/platform/eventstore"
 )
 
@@ -18,6 +19,8 @@ import (
 type custodyApp struct {
 	store           *eventstore.Store
 	damages         *es.Handler[domain.DamageCharge]
+	agreements      *es.Handler[domain.CustodyAgreement]
+	holdings        Holdings
 	custodyPolicies domain.CustodyPolicies
 }
 
@@ -30,8 +33,22 @@ func newCustodyApp(store *eventstore.Store, o Options) custodyApp {
 		o.CustodyPolicies = domain.DefaultCustodyPolicies
 	}
 	return custodyApp{store: store, custodyPolicies: o.CustodyPolicies,
-		damages: es.NewHandler(store, DamageAggregate, o.Retries, o.Now)}
+		damages:    es.NewHandler(store, DamageAggregate, o.Retries, o.Now),
+		agreements: es.NewHandler(store, CustodyAggregate, o.Retries, o.Now)}
 }
+
+// CustodyAggregate is a custody agreement (保管责任书).
+var CustodyAggregate = es.Aggregate[domain.CustodyAgreement]{Type: "custody",
+	Initial: func() domain.CustodyAgreement { return domain.CustodyAgreement{} }, Evolve: domain.EvolveCustody}
+
+// Holdings answers the questions that span aggregates, from the service's holdings read model.
+type Holdings interface {
+	// AssetsAt lists the ids of the school's assets the ledger puts at location.
+	AssetsAt(ctx context.Context, school, location string) ([]string, error)
+}
+
+// UseHoldings sets the read model the app asks questions across aggregates.
+func (a *App) UseHoldings(h Holdings) { a.holdings = h }
 
 // idNamespace derives ids from request ids, so a repeated request names the same loan,
 // permit or charge as the first.
@@ -76,6 +93,26 @@ func (a *App) appended(ctx context.Context, out eventstore.Outcome, repeated boo
 		}
 	}
 	return evs, nil
+}
+
+// stateAt folds an aggregate's stream up to version.
+func stateAt[S any](ctx context.Context, store *eventstore.Store, agg es.Aggregate[S], id string, version int64) (S, error) {
+	s := agg.Initial()
+	st, err := store.Load(ctx, event.StreamID(agg.Type, id))
+	if err != nil {
+		return s, err
+	}
+	for _, e := range st.Events {
+		if e.Version > version {
+			break
+		}
+		m, err := e.Decode()
+		if err != nil {
+			return s, err
+		}
+		s = agg.Evolve(s, m)
+	}
+	return s, nil
 }
 
 // first returns the first event of type T in evs.

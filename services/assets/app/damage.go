@@ -9,7 +9,6 @@ import (
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/es"
-	"houqin.dev/platform/event"
 )
 
 // ChargeDamage 损坏赔偿: charges damage of an asset; returns the charge as the command left it.
@@ -84,22 +83,8 @@ func (a *App) damageCommand(ctx context.Context, meta es.Meta, chargeID string, 
 // damageAt is a charge as it stood at version: a repeated request answers with the state its
 // first call left, not a later one.
 func (a *App) damageAt(ctx context.Context, chargeID string, version int64) (domain.DamageCharge, int64, error) {
-	st, err := a.store.Load(ctx, event.StreamID(DamageAggregate.Type, chargeID))
-	if err != nil {
-		return domain.DamageCharge{}, 0, err
-	}
-	d := DamageAggregate.Initial()
-	for _, e := range st.Events {
-		if e.Version > version {
-			break
-		}
-		m, err := e.Decode()
-		if err != nil {
-			return domain.DamageCharge{}, 0, err
-		}
-		d = DamageAggregate.Evolve(d, m)
-	}
-	return d, version, nil
+	d, err := stateAt(ctx, a.store, DamageAggregate, chargeID, version)
+	return d, version, err
 }
 
 // businessTime is the start of a business date in the district's time zone.

@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS %[1]s.assets (
     version     bigint NOT NULL
 );
 CREATE INDEX IF NOT EXISTS assets_by_custodian ON %[1]s.assets (school_id, custodian) WHERE on_ledger;
+CREATE INDEX IF NOT EXISTS assets_by_location ON %[1]s.assets (school_id, location) WHERE on_ledger;
 CREATE TABLE IF NOT EXISTS %[1]s.loans (
     loan_id     uuid PRIMARY KEY,
     asset_id    uuid NOT NULL,
@@ -117,4 +118,14 @@ func (r Reader) OverdueLoans(ctx context.Context, school string, asOf time.Time)
 		err := row.Scan(&l.LoanID, &l.AssetID, &l.Tag, &l.Name, &l.Borrower, &l.LentOn, &l.DueOn, &l.ReturnedOn, &l.OffCampus)
 		return l, err
 	})
+}
+
+// AssetsAt lists the ids of school's assets on the ledger at location, by tag.
+func (r Reader) AssetsAt(ctx context.Context, school, location string) ([]string, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT asset_id::text FROM holdings.assets
+		WHERE school_id=$1 AND location=$2 AND on_ledger ORDER BY tag`, school, location)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }

@@ -17,6 +17,7 @@ import (
 var custodyServices = []string{
 	assetsv1.LendingService_ServiceDesc.ServiceName,
 	assetsv1.DamageService_ServiceDesc.ServiceName,
+	assetsv1.CustodyService_ServiceDesc.ServiceName,
 }
 
 // initHoldings prepares the holdings read model and its runner (started with the server).
@@ -34,8 +35,10 @@ func (s *Service) initHoldings(ctx context.Context, deps runtime.Deps) error {
 
 func (s *Service) registerCustody(gs *grpc.Server, a *app.App) {
 	h := holdings.Reader{Pool: s.Pool}
+	a.UseHoldings(h)
 	assetsv1.RegisterLendingServiceServer(gs, ports.NewLendingServer(a, h))
 	assetsv1.RegisterDamageServiceServer(gs, ports.NewDamageServer(a))
+	assetsv1.RegisterCustodyServiceServer(gs, ports.NewCustodyServer(a))
 }
 
 // Holdings is the runner of the holdings read model (tests).

@@ -198,3 +198,82 @@ func TestDamageCharge(t *testing.T) {
 }
 
 func protoName(s string) protoreflect.FullName { return protoreflect.FullName(s) }
+
+func TestCustodyAgreement(t *testing.T) {
+	e := start(t)
+	e.school(t, "s1")
+	custody := assetsv1.NewCustodyServiceClient(e.conn)
+	dir := e.as(t, auth.RoleLogisticsDirector, "s1")
+	a1, a2, a3 := e.asset(t, "s1", "ZC-1"), e.asset(t, "s1", "ZC-2"), e.asset(t, "s1", "ZC-3")
+	r4 := registerReq("s1", "reg-s1-ZC-4", "ZC-4")
+	r4.Location = "教学楼202"
+	res4, err := e.client.RegisterAsset(dir, r4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a4 := res4.AssetId
+
+	draw := func(req, unit string, ids ...string) (*assetsv1.DrawUpCustodyAgreementResponse, error) {
+		return custody.DrawUpCustodyAgreement(dir, &assetsv1.DrawUpCustodyAgreementRequest{RequestId: req, SchoolId: "s1",
+			Term: "2025-2026-1", UnitKind: assetsv1.UnitKind_UNIT_KIND_ROOM, Unit: unit, Head: "陈老师", AssetIds: ids})
+	}
+	_, err = draw("custody-0000001", "教学楼201", a1, a4)
+	wantRule(t, err, "CUSTODY_ITEM_NOT_IN_UNIT")
+	g, err := draw("custody-0000002", "教学楼201", a1, a2, a3)
+	if err != nil || g.ItemCount != 3 {
+		t.Fatalf("draw up: %v %v", g, err)
+	}
+	_, err = draw("custody-0000003", "教学楼201", a1)
+	wantRule(t, err, "CUSTODY_AGREEMENT_EXISTS")
+
+	teacher := e.as(t, auth.RoleTeacher, "s1")
+	sign := func(req string, phase assetsv1.SignPhase) error {
+		_, err := custody.SignCustodyAgreement(teacher, &assetsv1.SignCustodyAgreementRequest{RequestId: req, SchoolId: "s1",
+			AgreementId: g.AgreementId, Phase: phase, SignedBy: "陈老师"})
+		return err
+	}
+	wantRule(t, sign("sign-00000001", assetsv1.SignPhase_SIGN_PHASE_END), "CUSTODY_AGREEMENT_OUT_OF_ORDER")
+	if err := sign("sign-00000002", assetsv1.SignPhase_SIGN_PHASE_START); err != nil {
+		t.Fatal(err)
+	}
+	// During the term ZC-3 moves to the library with a transfer; ZC-2 leaves and ZC-4 arrives without one.
+	if _, err := e.client.TransferAsset(dir, &assetsv1.TransferAssetRequest{RequestId: "move-0000001", SchoolId: "s1", AssetId: a3,
+		ToLocation: "图书馆", Reason: "图书馆借用"}); err != nil {
+		t.Fatal(err)
+	}
+	check, err := custody.RecheckCustodyAgreement(e.as(t, auth.RoleStorekeeper, "s1"), &assetsv1.RecheckCustodyAgreementRequest{
+		RequestId: "recheck-000001", SchoolId: "s1", AgreementId: g.AgreementId, FoundAssetIds: []string{a1, a4}, CheckedBy: "保管员刘"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := check.Findings; len(f) != 2 || f[0].AssetId != a2 || f[0].Kind != "missing" || f[1].AssetId != a4 ||
+		f[1].Kind != "not_listed" || f[1].LedgerLocation != "教学楼202" {
+		t.Fatalf("findings %v", f)
+	}
+	if err := sign("sign-00000003", assetsv1.SignPhase_SIGN_PHASE_END); err != nil {
+		t.Fatal(err)
+	}
+	got, err := custody.GetCustodyAgreement(e.as(t, auth.RoleBureauViewer, ""), &assetsv1.GetCustodyAgreementRequest{SchoolId: "s1", AgreementId: g.AgreementId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := got.Agreement; a.Status != assetsv1.CustodyStatus_CUSTODY_STATUS_CLOSED || len(a.Findings) != 2 || len(a.AssetIds) != 3 ||
+		a.SignedAtStartOn != day(0) || a.SignedAtEndOn != day(0) {
+		t.Fatalf("agreement %v", a)
+	}
+
+	// Without a list, the agreement lists what the ledger puts at the unit (the holdings read model).
+	eventually(t, "the holdings of 教学楼202", func() bool {
+		var n int
+		_ = e.svc.Store().Pool().QueryRow(context.Background(), `SELECT count(*) FROM holdings.assets WHERE location='教学楼202'`).Scan(&n)
+		return n == 1
+	})
+	g2, err := draw("custody-0000004", "教学楼202")
+	if err != nil || g2.ItemCount != 1 {
+		t.Fatalf("draw up from the ledger: %v %v", g2, err)
+	}
+	_, err = draw("custody-0000005", "", "not-a-uuid")
+	if got := fields(err); status.Code(err) != codes.InvalidArgument || len(got) != 2 {
+		t.Fatalf("bad input: %v %v", err, got)
+	}
+}

@@ -65,6 +65,12 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.DamageService/WaiveDamage":         {Scope: ScopeSchool, Roles: []Role{RolePrincipal}},
 	"/houqin.assets.v1.DamageService/GetDamageCharge":     {Scope: ScopeSchool, Roles: schoolReaders},
 
+	// Custody agreements (保管责任书): the head signs (or the office records the signature).
+	"/houqin.assets.v1.CustodyService/DrawUpCustodyAgreement":  {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.assets.v1.CustodyService/SignCustodyAgreement":    {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleTeacher}},
+	"/houqin.assets.v1.CustodyService/RecheckCustodyAgreement": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},
+	"/houqin.assets.v1.CustodyService/GetCustodyAgreement":     {Scope: ScopeSchool, Roles: schoolReaders},
+
 	// Procurement service (采购): the district supplier directory (bureau).
 	"/houqin.procurement.v1.ProcurementService/RegisterSupplier":     {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
 	"/houqin.procurement.v1.ProcurementService/RenewSupplierLicence": {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
