@@ -32,6 +32,10 @@ const usage = `houqin — 后勤管理平台命令行工具 / the Houqin command
   houqin token [flags]   签发开发用登录令牌 / issue a development token
   houqin verify [flags]  校验事件存储的哈希链（防篡改审计）/ check the event store's hash chains (tamper audit)
   houqin rebuild [flags] 从事件重建一个报表投影 / rebuild a read-model projection from the events
+  houqin import assets FILE.xlsx|FILE.csv --school S [--dry-run] [flags]
+                         从 Excel/CSV 台帐导入资产：先逐行校验，有错则一条不写；重复导入不重复登记
+                         import a school's asset ledger from Excel/CSV: every row is checked first and
+                         nothing is written if any is invalid; importing the same file again adds nothing
 
 "houqin <command> -h" 查看各命令参数 / shows each command's flags.
 `
@@ -51,6 +55,8 @@ func main() {
 		err = verify(os.Args[2:], os.Stdout)
 	case "rebuild":
 		err = rebuild(os.Args[2:], os.Stdout)
+	case "import":
+		err = importCmd(os.Args[2:], os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -209,30 +215,35 @@ func token(args []string, out io.Writer) error {
 	if !r.DistrictWide() && *school == "" {
 		return fmt.Errorf("角色 %s 需要 --school / role %s needs --school", r, r)
 	}
-	keyPath := filepath.Join(*data, "dev-signing-key.pem")
-	if _, err := os.Stat(keyPath); err != nil {
-		return fmt.Errorf("找不到开发密钥 %s，请先运行 houqin dev / no dev signing key at %s: run houqin dev first", keyPath, keyPath)
-	}
-	key, err := auth.LoadOrCreateKey(keyPath)
-	if err != nil {
-		return err
-	}
 	id := auth.Identity{Subject: *subject, Name: *name, Roles: []auth.Role{r}, District: *district}
 	if !r.DistrictWide() {
 		id.SchoolID = *school
 	}
-	if id.Subject == "" {
-		id.Subject = "dev-" + string(r)
-		if id.SchoolID != "" {
-			id.Subject += "-" + id.SchoolID
-		}
-	}
-	tok, err := auth.NewSigner(key, stack.Issuer, stack.Audience).Sign(id, *ttl)
+	tok, err := devToken(*data, id, *ttl)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(out, tok)
 	return nil
+}
+
+// devToken signs a token for id with the dev signing key of the data folder.
+func devToken(data string, id auth.Identity, ttl time.Duration) (string, error) {
+	keyPath := filepath.Join(data, "dev-signing-key.pem")
+	if _, err := os.Stat(keyPath); err != nil {
+		return "", fmt.Errorf("找不到开发密钥 %s，请先运行 houqin dev / no dev signing key at %s: run houqin dev first", keyPath, keyPath)
+	}
+	key, err := auth.LoadOrCreateKey(keyPath)
+	if err != nil {
+		return "", err
+	}
+	if id.Subject == "" {
+		id.Subject = "dev-" + string(id.Roles[0])
+		if id.SchoolID != "" {
+			id.Subject += "-" + id.SchoolID
+		}
+	}
+	return auth.NewSigner(key, stack.Issuer, stack.Audience).Sign(id, ttl)
 }
 
 // self is how the user ran this binary, for hints they can paste.

@@ -79,6 +79,9 @@ type Stack struct {
 // databases are the service databases the stack creates.
 var databases = []string{"houqin_assets", "houqin_procurement", "houqin_projector"}
 
+// AssetsAddrFile, in the data folder, holds the gRPC address of the running assets service.
+const AssetsAddrFile = "assets.addr"
+
 // Issuer and audience of dev tokens.
 const (
 	Issuer   = "houqin-dev"
@@ -190,6 +193,10 @@ func (s *Stack) StartAssets(ctx context.Context, relay outbox.Options) (func() e
 	s.mu.Lock()
 	s.assetsAddr, s.Assets = svc.Addr(), svc
 	s.mu.Unlock()
+	// The CLI (houqin import) finds the running service here, as it finds PostgreSQL and NATS.
+	if err := os.WriteFile(filepath.Join(s.opts.DataDir, AssetsAddrFile), []byte(svc.Addr()+"\n"), 0o644); err != nil {
+		return nil, err
+	}
 	return runtime.Go(ctx, svc.Run), nil
 }
 
