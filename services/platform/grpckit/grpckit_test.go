@@ -3,11 +3,13 @@ package grpckit
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -111,5 +113,30 @@ func TestServerRecoversAndFailsClosed(t *testing.T) {
 	err = conn.Invoke(ctx, "/grpc.health.v1.Health/List", &healthpb.HealthListRequest{}, &healthpb.HealthListResponse{})
 	if status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("undeclared RPC: %v", err)
+	}
+}
+
+func TestServiceCredentials(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	signer := auth.NewSigner(key, "iss", "aud")
+	v, err := auth.NewVerifier([]ed25519.PublicKey{signer.Public()}, "iss", "aud", "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &ServiceCredentials{Signer: signer, Service: "procurement", District: "d1", TTL: time.Hour}
+	md, err := c.GetRequestMetadata(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := strings.TrimPrefix(md["authorization"], "Bearer ")
+	id, err := v.Verify(tok)
+	if err != nil || !id.Has(auth.RoleService) || id.SchoolID != "" || id.Subject != "service:procurement" {
+		t.Fatalf("%+v %v", id, err)
+	}
+	if again, _ := c.Token(); again != tok {
+		t.Fatal("a fresh token is signed for every call")
+	}
+	if !c.RequireTransportSecurity() {
+		t.Fatal("plaintext allowed without Insecure")
 	}
 }

@@ -1,0 +1,229 @@
+// Package reactor runs process managers: cross-service reactions to events (accepted goods in
+// procurement → asset registrations in assets). A reactor consumes one service stream with a
+// durable JetStream pull consumer, filtered to the event types it handles, and calls a handler
+// per event type. It keeps no checkpoint: every handler issues idempotent commands (request and
+// aggregate ids derived from the causing event), so a redelivery, a restart or a second
+// instance acting on the same event changes nothing. A message is acknowledged after its
+// handler succeeded; a failed one is redelivered with backoff (the other service is down),
+// forever, unless the handler says the failure is permanent.
+package reactor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"google.golang.org/protobuf/proto"
+
+	"houqin.dev/platform/bus"
+	"houqin.dev/platform/event"
+)
+
+// Handler reacts to one event (e, decoded as m). It must be idempotent. A nil error
+// acknowledges the event; an error redelivers it later, unless wrapped by Permanent.
+type Handler func(ctx context.Context, e event.Event, m proto.Message) error
+
+// Permanent marks an error that a retry cannot cure (the other service refused the command
+// as invalid): the event is logged and not delivered again.
+func Permanent(err error) error { return permanentError{err} }
+
+type permanentError struct{ error }
+
+func (p permanentError) Unwrap() error { return p.error }
+
+// Options tune a reactor.
+type Options struct {
+	// Backoff is the delay before the n-th redelivery (n from 1) of a failed event (default
+	// 200 ms doubling up to 30 s).
+	Backoff func(n uint64) time.Duration
+	// AckWait is how long an event may be handled before JetStream delivers it again (default
+	// 30 s); a handler's context ends a little earlier.
+	AckWait time.Duration
+	// MaxAckPending bounds the events delivered but not yet acknowledged (default 256): a
+	// failing event waits for its redelivery while the others go on.
+	MaxAckPending int
+}
+
+// Stats counts what a reactor did.
+type Stats struct {
+	Handled uint64 // events whose handler succeeded
+	Retried uint64 // failures redelivered later
+	Dropped uint64 // permanent failures
+}
+
+// Reactor consumes one service's stream for one process manager.
+type Reactor struct {
+	js       jetstream.JetStream
+	name     string
+	service  string
+	handlers map[string]Handler
+	log      *slog.Logger
+	opts     Options
+
+	handled, retried, dropped atomic.Uint64
+}
+
+// New returns the reactor name (its durable consumer is "react-<name>") over service's
+// stream, calling handlers by full event type (houqin.assets.events.v1.AssetRegistered).
+func New(js jetstream.JetStream, name, service string, handlers map[string]Handler, log *slog.Logger, opts Options) *Reactor {
+	if opts.Backoff == nil {
+		opts.Backoff = func(n uint64) time.Duration {
+			d := 200 * time.Millisecond << min(n-1, 8)
+			return min(d, 30*time.Second)
+		}
+	}
+	if opts.AckWait <= 0 {
+		opts.AckWait = 30 * time.Second
+	}
+	if opts.MaxAckPending <= 0 {
+		opts.MaxAckPending = 256
+	}
+	return &Reactor{js: js, name: name, service: service, handlers: handlers, opts: opts,
+		log: log.With("reactor", name, "stream", bus.StreamName(service))}
+}
+
+// Stats returns the counts so far.
+func (r *Reactor) Stats() Stats {
+	return Stats{Handled: r.handled.Load(), Retried: r.retried.Load(), Dropped: r.dropped.Load()}
+}
+
+// ConsumerName is the durable consumer of the reactor.
+func (r *Reactor) ConsumerName() string { return "react-" + r.name }
+
+// Run handles events until ctx ends. Any number of instances may run: they share the durable
+// consumer, so each event goes to one of them at a time. Transient bus errors are retried.
+func (r *Reactor) Run(ctx context.Context) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := r.run(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.log.Error("reactor interrupted, retrying", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+// filters are the subjects of the handled event types: houqin.<service>.*.*.<Event>.
+func (r *Reactor) filters() []string {
+	var fs []string
+	for t := range r.handlers {
+		fs = append(fs, "houqin."+r.service+".*.*."+event.ShortType(t))
+	}
+	sort.Strings(fs)
+	return fs
+}
+
+// Consumer creates or updates the reactor's durable consumer. It starts at the beginning of
+// the stream the first time: a process manager deployed late still reacts to what happened
+// before it.
+func (r *Reactor) Consumer(ctx context.Context) (jetstream.Consumer, error) {
+	return r.js.CreateOrUpdateConsumer(ctx, bus.StreamName(r.service), jetstream.ConsumerConfig{
+		Durable:        r.ConsumerName(),
+		Description:    "Houqin process manager " + r.name,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        r.opts.AckWait,
+		MaxDeliver:     -1,
+		MaxAckPending:  r.opts.MaxAckPending,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		FilterSubjects: r.filters(),
+	})
+}
+
+func (r *Reactor) run(ctx context.Context) error {
+	cons, err := r.Consumer(ctx)
+	if err != nil {
+		return fmt.Errorf("reactor: consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(r.opts.MaxAckPending))
+	if err != nil {
+		return fmt.Errorf("reactor: consume: %w", err)
+	}
+	defer it.Stop()
+	for {
+		m, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return fmt.Errorf("reactor: next: %w", err)
+		}
+		r.handle(ctx, m)
+	}
+}
+
+// handle runs the handler of one message and acknowledges, redelivers or drops it.
+func (r *Reactor) handle(ctx context.Context, m jetstream.Msg) {
+	e, err := bus.FromMsg(m)
+	var attempt uint64 = 1
+	if md, merr := m.Metadata(); merr == nil {
+		attempt = md.NumDelivered
+	}
+	if err == nil {
+		err = r.call(ctx, e)
+	}
+	log := r.log.With("event_id", e.ID, "type", e.Type, "stream_id", e.StreamID, "attempt", attempt)
+	switch {
+	case err == nil:
+		r.handled.Add(1)
+		if aerr := m.Ack(); aerr != nil {
+			log.Warn("ack failed; the event comes back and is handled again", "err", aerr)
+		}
+	case errors.As(err, new(permanentError)):
+		r.dropped.Add(1)
+		log.Error("event cannot be handled; dropped", "err", err)
+		_ = m.Term()
+	default:
+		r.retried.Add(1)
+		delay := r.opts.Backoff(attempt)
+		log.Warn("event not handled yet, retrying", "err", err, "in", delay)
+		_ = m.NakWithDelay(delay)
+	}
+}
+
+// call decodes e and runs its handler within the ack deadline, in a span linked to the trace
+// of the command that produced e.
+func (r *Reactor) call(ctx context.Context, e event.Event) (err error) {
+	h, ok := r.handlers[e.Type]
+	if !ok {
+		return nil // a filter that matched another service's type of the same short name
+	}
+	msg, err := e.Decode()
+	if err != nil {
+		return Permanent(err)
+	}
+	if e.TraceParent != "" {
+		ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": e.TraceParent})
+	}
+	ctx, span := otel.Tracer("houqin.dev/platform/reactor").Start(ctx, "react "+r.name+" "+e.ShortType())
+	defer func() {
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}()
+	ctx, cancel := context.WithTimeout(ctx, r.opts.AckWait*9/10)
+	defer cancel()
+	return h(ctx, e, msg)
+}
+
+// commandSpace is the UUIDv5 name space of request ids derived from events.
+var commandSpace = uuid.MustParse("2b7e1516-28ae-5d2a-abf7-158809cf4f3c")
+
+// CommandID derives the request id of a command issued in reaction to an event: the same
+// reaction (what, e.g. "register-asset") to the same key (an event or line id) always gives
+// the same id, so a redelivered reaction is answered as a repeat.
+func CommandID(what, key string) string {
+	return uuid.NewSHA1(commandSpace, []byte(what+"\x00"+key)).String()
+}
