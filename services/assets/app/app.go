@@ -25,6 +25,9 @@ type App struct {
 	now      func() time.Time
 	known    sync.Map // school id → struct{}: schools seen registered (they are never removed)
 	custodyApp
+
+	categories *es.Handler[domain.CategoryTree]
+	cats       categoryCache
 }
 
 // Aggregates of the service.
@@ -66,6 +69,7 @@ func New(store *eventstore.Store, o Options) *App {
 		assets:   es.NewHandler(store, AssetAggregate, o.Retries, o.Now),
 		policies: o.Policies, loc: o.Location, now: o.Now,
 		custodyApp: newCustodyApp(store, o),
+		categories: es.NewHandler(store, CategoryTreeAggregate, o.Retries, o.Now),
 	}
 }
 
@@ -88,18 +92,22 @@ func (a *App) RegisterAsset(ctx context.Context, meta es.Meta, c domain.Register
 	c.AssetID = uuid.Must(uuid.NewV7()).String()
 	c.SchoolID = meta.SchoolID
 	// Business time: the ledger holds the asset from its acquisition date.
-	occurred, policy := a.businessDate(c.AcquiredOn)
+	occurred, rules, err := a.registerRules(ctx, c)
+	if err != nil {
+		return "", 0, err
+	}
 	if err := meta.Validate(); err != nil {
 		// Report the command's own invalid fields in the same answer.
-		_, derr := domain.DecideRegisterAsset(domain.Asset{}, c, a.today(), policy)
+		_, derr := domain.DecideRegisterAsset(domain.Asset{}, c, rules)
 		return "", 0, errs.Join(err, derr)
 	}
 	if err := a.requireSchool(ctx, meta.SchoolID); err != nil {
 		return "", 0, err
 	}
+	policy := rules.Policy
 	res, err := a.assets.Execute(ctx, meta, es.Command[domain.Asset]{ID: c.AssetID, New: true,
 		Decide: func(s domain.Asset) (es.Decision, error) {
-			ev, err := domain.DecideRegisterAsset(s, c, a.today(), policy)
+			ev, err := domain.DecideRegisterAsset(s, c, rules)
 			return es.Decision{Events: ev, OccurredAt: occurred, PolicyVersion: policy.Version,
 				UniqueKeys: []eventstore.UniqueKey{{Scope: "asset_tag", Key: domain.TagKey(c.SchoolID, c.Tag),
 					Reason: domain.ReasonTagTaken, Message: "该校已有相同资产编号 / the school already has an asset with this tag"}}}, err
@@ -135,12 +143,16 @@ func (a *App) RegisterFromPurchaseLine(ctx context.Context, meta es.Meta, c doma
 	c.SchoolID = meta.SchoolID
 	c.AssetID = PurchaseLineAssetID(c.SourceLineID)
 	c.Tag = domain.PurchaseTag(c.SourceLineID)
-	occurred, policy := a.businessDate(c.AcquiredOn)
+	occurred, rules, err := a.registerRules(ctx, c)
+	if err != nil {
+		return Registration{}, err
+	}
+	policy := rules.Policy
 	if err := meta.Validate(); err != nil {
-		_, derr := domain.DecideRegisterFromPurchaseLine(domain.Asset{}, c, a.today(), policy)
+		_, derr := domain.DecideRegisterFromPurchaseLine(domain.Asset{}, c, rules)
 		return Registration{}, errs.Join(err, derr)
 	}
-	if _, err := domain.DecideRegisterFromPurchaseLine(domain.Asset{}, c, a.today(), policy); err != nil {
+	if _, err := domain.DecideRegisterFromPurchaseLine(domain.Asset{}, c, rules); err != nil {
 		return Registration{}, err // invalid input is answered before any read
 	}
 	if err := a.requireSchool(ctx, meta.SchoolID); err != nil {
@@ -148,7 +160,7 @@ func (a *App) RegisterFromPurchaseLine(ctx context.Context, meta es.Meta, c doma
 	}
 	res, err := a.assets.Execute(ctx, meta, es.Command[domain.Asset]{ID: c.AssetID,
 		Decide: func(s domain.Asset) (es.Decision, error) {
-			ev, err := domain.DecideRegisterFromPurchaseLine(s, c, a.today(), policy)
+			ev, err := domain.DecideRegisterFromPurchaseLine(s, c, rules)
 			return es.Decision{Events: ev, OccurredAt: occurred, PolicyVersion: policy.Version,
 				UniqueKeys: []eventstore.UniqueKey{{Scope: "asset_tag", Key: domain.TagKey(c.SchoolID, c.Tag),
 					Reason: domain.ReasonTagTaken, Message: "该校已有相同资产编号 / the school already has an asset with this tag"}}}, err
@@ -158,6 +170,13 @@ func (a *App) RegisterFromPurchaseLine(ctx context.Context, meta es.Meta, c doma
 	}
 	return Registration{AssetID: c.AssetID, Tag: c.Tag, Version: res.Version,
 		Already: res.Repeated || len(res.EventIDs) == 0}, nil
+}
+
+// registerRules returns the business time of a registration and what it is judged against.
+func (a *App) registerRules(ctx context.Context, c domain.RegisterAsset) (time.Time, domain.RegisterRules, error) {
+	occurred, policy := a.businessDate(c.AcquiredOn)
+	tree, err := a.categoryTree(ctx, c.Category)
+	return occurred, domain.RegisterRules{Today: a.today(), Policy: policy, Categories: tree}, err
 }
 
 // businessDate returns the business time of an acquisition date (YYYY-MM-DD in the district's
@@ -196,6 +215,15 @@ func (a *App) GetAsset(ctx context.Context, school, assetID string) (domain.Asse
 		return domain.Asset{}, 0, errs.Invalid("asset_id", "资产ID格式有误 / asset_id must be a UUID")
 	}
 	return a.assets.Load(ctx, school, assetID)
+}
+
+// alsoInvalid adds the command's own invalid fields (from a trial decision) to the invalid
+// request metadata, so a client learns every invalid field at once.
+func alsoInvalid(metaErr, decideErr error) error {
+	if _, ok := errs.As[*errs.InvalidError](decideErr); ok {
+		return errs.Join(metaErr, decideErr)
+	}
+	return metaErr
 }
 
 func (a *App) requireSchool(ctx context.Context, school string) error {

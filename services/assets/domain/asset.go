@@ -56,6 +56,10 @@ type Asset struct {
 	SupplierID   string
 	// Loans and off-campus permits (lending.go).
 	Lending Lending
+	// Depreciation as judged at registration.
+	ExpectedUseMonths  int
+	DepreciationMonths int
+	DepreciationStart  string
 }
 
 // EvolveAsset folds one event into an asset.
@@ -65,7 +69,9 @@ func EvolveAsset(a Asset, m proto.Message) Asset {
 		a = Asset{ID: e.AssetId, SchoolID: e.SchoolId, Tag: e.Tag, Name: e.Name, Category: e.Category, Model: e.Model,
 			UnitPriceFen: e.UnitPriceFen, Quantity: e.Quantity, AcquiredOn: e.AcquiredOn, Source: e.Source,
 			FundingSource: e.FundingSource, Location: e.Location, Department: e.Department, Custodian: e.Custodian,
-			FixedAsset: e.FixedAsset, Registered: true, SourceLineID: e.SourceLineId, OrderID: e.OrderId, SupplierID: e.SupplierId}
+			FixedAsset: e.FixedAsset, Registered: true, SourceLineID: e.SourceLineId, OrderID: e.OrderId, SupplierID: e.SupplierId,
+			ExpectedUseMonths: int(e.ExpectedUseMonths), DepreciationMonths: int(e.DepreciationMonths),
+			DepreciationStart: e.DepreciationStart}
 	case *eventsv1.AssetTransferred:
 		a.Location, a.Department, a.Custodian = e.ToLocation, e.ToDepartment, e.ToCustodian
 	default:
@@ -90,6 +96,8 @@ type RegisterAsset struct {
 	Location      string
 	Department    string
 	Custodian     string
+	// ExpectedUseMonths 预计使用月数; 0 = not stated.
+	ExpectedUseMonths int
 	// Set by RegisterFromPurchaseLine only.
 	SourceLineID string
 	OrderID      string
@@ -102,9 +110,19 @@ const DateLayout = "2006-01-02"
 // MaxUnitPriceFen bounds a unit price (100 million yuan) so sums cannot overflow.
 const MaxUnitPriceFen = 100_000_000_00
 
-// DecideRegisterAsset decides RegisterAsset. today is the current date in the district's time
-// zone; p is the policy in force on the acquisition date.
-func DecideRegisterAsset(a Asset, c RegisterAsset, today time.Time, p Policy) ([]proto.Message, error) {
+// RegisterRules is what a registration is judged against: the district's date, the policy in
+// force on the acquisition date and the district's category tree.
+type RegisterRules struct {
+	Today      time.Time
+	Policy     Policy
+	Categories CategoryTree
+}
+
+// DecideRegisterAsset decides RegisterAsset. It judges whether the item is a fixed asset and,
+// if so, its depreciation life (the category's life in force on the acquisition date) and start
+// rule, and records them on the event.
+func DecideRegisterAsset(a Asset, c RegisterAsset, r RegisterRules) ([]proto.Message, error) {
+	today, p := r.Today, r.Policy
 	var v errs.Violations
 	text := func(field, value string, min, max int, what string) {
 		if n := utf8.RuneCountInString(value); n < min || n > max {
@@ -120,7 +138,8 @@ func DecideRegisterAsset(a Asset, c RegisterAsset, today time.Time, p Policy) ([
 		v.Add("tag", "资产编号不能含空格 / tag must not contain spaces")
 	}
 	text("name", c.Name, 1, 100, "name")
-	if !knownCategory(c.Category) {
+	cat, known := r.Categories.Get(c.Category)
+	if !known {
 		v.Add("category", "未知的资产分类 / unknown category")
 	}
 	text("model", c.Model, 0, 100, "model")
@@ -130,7 +149,8 @@ func DecideRegisterAsset(a Asset, c RegisterAsset, today time.Time, p Policy) ([
 	if c.Quantity <= 0 || c.Quantity > 1_000_000 {
 		v.Add("quantity", "数量须为1–1000000 / quantity must be 1–1,000,000")
 	}
-	if d, err := time.Parse(DateLayout, c.AcquiredOn); err != nil {
+	acquired, err := time.Parse(DateLayout, c.AcquiredOn)
+	if d := acquired; err != nil {
 		v.Add("acquired_on", "日期格式须为YYYY-MM-DD / date must be YYYY-MM-DD")
 	} else if d.After(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)) {
 		v.Add("acquired_on", "购置日期不能晚于今天 / acquisition date cannot be in the future")
@@ -144,25 +164,35 @@ func DecideRegisterAsset(a Asset, c RegisterAsset, today time.Time, p Policy) ([
 	text("location", c.Location, 1, 100, "location")
 	text("department", c.Department, 0, 60, "department")
 	text("custodian", c.Custodian, 1, 60, "custodian")
+	if c.ExpectedUseMonths < 0 || c.ExpectedUseMonths > MaxLifeMonths {
+		v.Addf("expected_use_months", "须为0–%d / must be 0–%d", MaxLifeMonths, MaxLifeMonths)
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if a.Registered {
 		return nil, errs.Rule(ReasonAssetExists, "该资产已登记 / the asset is already registered", "asset_id", a.ID)
 	}
+	fixed := p.FixedAsset(c.Category, c.UnitPriceFen, c.ExpectedUseMonths)
+	life, lifeVersion := 0, ""
+	if fixed { // low-value items are expensed, not depreciated
+		life, lifeVersion = cat.LifeAt(acquired)
+	}
 	return []proto.Message{&eventsv1.AssetRegistered{
 		AssetId: c.AssetID, SchoolId: c.SchoolID, Tag: c.Tag, Name: c.Name, Category: c.Category, Model: c.Model,
 		UnitPriceFen: c.UnitPriceFen, Quantity: c.Quantity, AcquiredOn: c.AcquiredOn, Source: c.Source,
 		FundingSource: c.FundingSource, Location: c.Location, Department: c.Department, Custodian: c.Custodian,
-		FixedAsset:   c.UnitPriceFen >= p.CapitalisationThresholdFen,
+		FixedAsset:   fixed,
 		SourceLineId: c.SourceLineID, OrderId: c.OrderID, SupplierId: c.SupplierID,
+		ExpectedUseMonths: int32(c.ExpectedUseMonths), DepreciationMonths: int32(life),
+		DepreciationStart: p.DepreciationStart, LifeVersion: lifeVersion,
 	}}, nil
 }
 
 // DecideRegisterFromPurchaseLine decides the registration of an accepted purchase line
 // (验收入账). The asset's id and tag derive from the line, so a: is the line's asset: when it
 // is registered already, the decision is to write nothing.
-func DecideRegisterFromPurchaseLine(a Asset, c RegisterAsset, today time.Time, p Policy) ([]proto.Message, error) {
+func DecideRegisterFromPurchaseLine(a Asset, c RegisterAsset, r RegisterRules) ([]proto.Message, error) {
 	var v errs.Violations
 	if !IsUUID(c.SourceLineID) {
 		v.Add("source_line_id", "须为UUID / source_line_id must be a UUID")
@@ -174,7 +204,7 @@ func DecideRegisterFromPurchaseLine(a Asset, c RegisterAsset, today time.Time, p
 		v.Add("supplier_id", "不超过64个字符 / at most 64 characters")
 	}
 	c.Source, c.Tag = "purchase", PurchaseTag(c.SourceLineID)
-	ev, err := DecideRegisterAsset(Asset{}, c, today, p)
+	ev, err := DecideRegisterAsset(Asset{}, c, r)
 	if inv, ok := errs.As[*errs.InvalidError](err); ok {
 		for _, x := range inv.Violations {
 			if x.Field == "acquired_on" { // the request's name for it

@@ -13,6 +13,11 @@ import (
 
 var today = time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
 
+// rulesAt judges a registration acquired on day (today's date stays the test's today).
+func rulesAt(day time.Time) RegisterRules {
+	return RegisterRules{Today: today, Policy: DefaultPolicies.At(day), Categories: DefaultCategoryTree()}
+}
+
 func given(events ...proto.Message) Asset {
 	a := Asset{ID: "a1"}
 	for _, e := range events {
@@ -28,7 +33,7 @@ func validRegister() RegisterAsset {
 }
 
 func registered() *eventsv1.AssetRegistered {
-	ev, _ := DecideRegisterAsset(Asset{ID: "a1"}, validRegister(), today, DefaultPolicies.At(today))
+	ev, _ := DecideRegisterAsset(Asset{ID: "a1"}, validRegister(), rulesAt(today))
 	return ev[0].(*eventsv1.AssetRegistered)
 }
 
@@ -61,7 +66,7 @@ func wantReason(t *testing.T, err error, reason errs.Reason) {
 }
 
 func TestRegisterAsset(t *testing.T) {
-	ev, err := DecideRegisterAsset(given(), validRegister(), today, DefaultPolicies.At(today))
+	ev, err := DecideRegisterAsset(given(), validRegister(), rulesAt(today))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +85,7 @@ func TestCapitalisationThresholdFollowsPolicyInForce(t *testing.T) {
 	}{{"2010-05-01", true}, {"2024-09-01", false}} {
 		c.AcquiredOn = tc.on
 		d, _ := time.Parse(DateLayout, tc.on)
-		ev, err := DecideRegisterAsset(given(), c, today, DefaultPolicies.At(d))
+		ev, err := DecideRegisterAsset(given(), c, rulesAt(d))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,14 +95,14 @@ func TestCapitalisationThresholdFollowsPolicyInForce(t *testing.T) {
 	}
 	c.UnitPriceFen = 100000 // exactly 1,000 yuan is capitalised
 	c.AcquiredOn = "2024-09-01"
-	ev, _ := DecideRegisterAsset(given(), c, today, DefaultPolicies.At(today))
+	ev, _ := DecideRegisterAsset(given(), c, rulesAt(today))
 	if !ev[0].(*eventsv1.AssetRegistered).FixedAsset {
 		t.Error("1,000 yuan must be a fixed asset")
 	}
 }
 
 func TestRegisterAssetRefusals(t *testing.T) {
-	p := DefaultPolicies.At(today)
+	p := rulesAt(today)
 	cases := []struct {
 		name   string
 		edit   func(*RegisterAsset)
@@ -122,11 +127,11 @@ func TestRegisterAssetRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := validRegister()
 			tc.edit(&c)
-			_, err := DecideRegisterAsset(given(), c, today, p)
+			_, err := DecideRegisterAsset(given(), c, p)
 			wantViolations(t, err, tc.fields...)
 		})
 	}
-	_, err := DecideRegisterAsset(given(registered()), validRegister(), today, p)
+	_, err := DecideRegisterAsset(given(registered()), validRegister(), p)
 	wantReason(t, err, ReasonAssetExists)
 }
 
@@ -161,6 +166,8 @@ func TestRegisterSchool(t *testing.T) {
 	wantReason(t, err, ReasonSchoolExists)
 	_, err = DecideRegisterSchool(School{}, RegisterSchool{SchoolID: "s1", Name: "石", Kind: "college"})
 	wantViolations(t, err, "name", "kind")
+	_, err = DecideRegisterSchool(School{}, RegisterSchool{SchoolID: DistrictStreams, Name: "全区", Kind: "primary"})
+	wantViolations(t, err, "school_id")
 }
 
 func TestPolicyAt(t *testing.T) {
@@ -185,8 +192,8 @@ func validPurchaseLine() RegisterAsset {
 }
 
 func TestRegisterFromPurchaseLine(t *testing.T) {
-	p := DefaultPolicies.At(today)
-	ev, err := DecideRegisterFromPurchaseLine(given(), validPurchaseLine(), today, p)
+	p := rulesAt(today)
+	ev, err := DecideRegisterFromPurchaseLine(given(), validPurchaseLine(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,19 +204,19 @@ func TestRegisterFromPurchaseLine(t *testing.T) {
 		t.Fatalf("event %v", r)
 	}
 	// The same line again: nothing new.
-	again, err := DecideRegisterFromPurchaseLine(given(r), validPurchaseLine(), today, p)
+	again, err := DecideRegisterFromPurchaseLine(given(r), validPurchaseLine(), p)
 	if err != nil || len(again) != 0 {
 		t.Fatalf("second registration of the line: %v %v", again, err)
 	}
 	// Another line can never land on this asset, but if it did it is refused.
 	other := validPurchaseLine()
 	other.SourceLineID = "0190a5a2-7c1e-7b3a-9f00-1234567890ac"
-	_, err = DecideRegisterFromPurchaseLine(given(r), other, today, p)
+	_, err = DecideRegisterFromPurchaseLine(given(r), other, p)
 	wantReason(t, err, ReasonAssetExists)
 }
 
 func TestRegisterFromPurchaseLineRefusals(t *testing.T) {
-	p := DefaultPolicies.At(today)
+	p := rulesAt(today)
 	for _, tc := range []struct {
 		name   string
 		edit   func(*RegisterAsset)
@@ -227,7 +234,7 @@ func TestRegisterFromPurchaseLineRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := validPurchaseLine()
 			tc.edit(&c)
-			_, err := DecideRegisterFromPurchaseLine(given(), c, today, p)
+			_, err := DecideRegisterFromPurchaseLine(given(), c, p)
 			wantViolations(t, err, tc.fields...)
 		})
 	}

@@ -85,14 +85,15 @@ func toRegisterAsset(r *assetsv1.RegisterAssetRequest) domain.RegisterAsset {
 		Category: r.Category, Model: strings.TrimSpace(r.Model), UnitPriceFen: r.UnitPriceFen, Quantity: r.Quantity,
 		AcquiredOn: r.AcquiredOn, Source: source(r.Source), FundingSource: strings.TrimSpace(r.FundingSource),
 		Location: strings.TrimSpace(r.Location), Department: strings.TrimSpace(r.Department),
-		Custodian: strings.TrimSpace(r.Custodian)}
+		Custodian: strings.TrimSpace(r.Custodian), ExpectedUseMonths: int(r.ExpectedUseMonths)}
 }
 
 func fromAsset(a domain.Asset, version int64) *assetsv1.Asset {
 	return &assetsv1.Asset{AssetId: a.ID, SchoolId: a.SchoolID, Tag: a.Tag, Name: a.Name, Category: a.Category,
 		Model: a.Model, UnitPriceFen: a.UnitPriceFen, Quantity: a.Quantity, AcquiredOn: a.AcquiredOn,
 		Source: sourceEnum(a.Source), FundingSource: a.FundingSource, Location: a.Location, Department: a.Department,
-		Custodian: a.Custodian, Version: version}
+		Custodian: a.Custodian, Version: version, FixedAsset: a.FixedAsset, ExpectedUseMonths: int32(a.ExpectedUseMonths),
+		DepreciationMonths: int32(a.DepreciationMonths), DepreciationStart: a.DepreciationStart}
 }
 
 var sources = map[assetsv1.AcquisitionSource]string{

@@ -109,8 +109,9 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		assetsv1.RegisterAssetsServiceServer(gs, ports.NewServer(a))
 		s.registerCustody(gs, a)
 		assetsv1.RegisterRepairsServiceServer(gs, ports.NewRepairsServer(repairs))
-	}, append([]string{assetsv1.AssetsService_ServiceDesc.ServiceName, assetsv1.RepairsService_ServiceDesc.ServiceName},
-		custodyServices...)...); err != nil {
+		assetsv1.RegisterLedgerServiceServer(gs, ports.NewLedgerServer(a))
+	}, append([]string{assetsv1.AssetsService_ServiceDesc.ServiceName, assetsv1.RepairsService_ServiceDesc.ServiceName,
+		assetsv1.LedgerService_ServiceDesc.ServiceName}, custodyServices...)...); err != nil {
 		return err
 	}
 	s.Server.Background = []func(context.Context) error{

@@ -336,6 +336,7 @@ func TestAuthorization(t *testing.T) {
 	e.school(t, "s1")
 	e.school(t, "s2")
 	testkit.AuthorizationMatrix(t, e.conn, "houqin.assets.v1.AssetsService", e.auth, auth.Table, "s1", "s2")
+	testkit.AuthorizationMatrix(t, e.conn, "houqin.assets.v1.LedgerService", e.auth, auth.Table, "s1", "s2")
 
 	// Spelled out: a school's token cannot write or read another school; a bureau viewer reads
 	// every school and writes none.

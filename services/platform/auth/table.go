@@ -52,6 +52,10 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.AssetsService/GetAsset":       {Scope: ScopeSchool, Roles: schoolReaders},
 	// Accepted purchase lines, from procurement's process manager (or by hand).
 	"/houqin.assets.v1.AssetsService/RegisterFromPurchaseLine": {Scope: ScopeSchool, Roles: []Role{RoleService, RoleLogisticsDirector, RoleStorekeeper}},
+	// Ledger set-up and life cycle (LedgerService).
+	"/houqin.assets.v1.LedgerService/AddCategory":     {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.assets.v1.LedgerService/SetCategoryLife": {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.assets.v1.LedgerService/ListCategories":  {Scope: ScopeSchool, Roles: schoolReaders},
 
 	// Lending (借还): the logistics office issues permits; the storekeeper lends and takes back.
 	"/houqin.assets.v1.LendingService/IssueOffCampusPermit": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},

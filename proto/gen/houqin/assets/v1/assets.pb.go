@@ -309,9 +309,12 @@ type RegisterAssetRequest struct {
 	// 仅校验: check the request as it would run now (fields, school, tag still free) and write
 	// nothing. The answer is the error the command would get, or an empty response. A tag found
 	// free may still be taken before a later registration.
-	ValidateOnly  bool `protobuf:"varint,15,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ValidateOnly bool `protobuf:"varint,15,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	// 预计使用月数: 0 = not stated (taken to be over a year). An item expected to be used for a
+	// year or less is a low-value item (低值易耗品) whatever its price.
+	ExpectedUseMonths int32 `protobuf:"varint,16,opt,name=expected_use_months,json=expectedUseMonths,proto3" json:"expected_use_months,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RegisterAssetRequest) Reset() {
@@ -447,6 +450,13 @@ func (x *RegisterAssetRequest) GetValidateOnly() bool {
 		return x.ValidateOnly
 	}
 	return false
+}
+
+func (x *RegisterAssetRequest) GetExpectedUseMonths() int32 {
+	if x != nil {
+		return x.ExpectedUseMonths
+	}
+	return 0
 }
 
 type RegisterAssetResponse struct {
@@ -770,9 +780,16 @@ type Asset struct {
 	Department    string                 `protobuf:"bytes,13,opt,name=department,proto3" json:"department,omitempty"`
 	Custodian     string                 `protobuf:"bytes,14,opt,name=custodian,proto3" json:"custodian,omitempty"`
 	// Stream version: pass it as expected_version to guard an edit.
-	Version       int64 `protobuf:"varint,15,opt,name=version,proto3" json:"version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Version int64 `protobuf:"varint,15,opt,name=version,proto3" json:"version,omitempty"`
+	// 固定资产 (true) or 低值易耗品 (false), as judged at registration.
+	FixedAsset        bool  `protobuf:"varint,16,opt,name=fixed_asset,json=fixedAsset,proto3" json:"fixed_asset,omitempty"`
+	ExpectedUseMonths int32 `protobuf:"varint,17,opt,name=expected_use_months,json=expectedUseMonths,proto3" json:"expected_use_months,omitempty"`
+	// Depreciation life in months judged at registration; 0 = not depreciated.
+	DepreciationMonths int32 `protobuf:"varint,18,opt,name=depreciation_months,json=depreciationMonths,proto3" json:"depreciation_months,omitempty"`
+	// same_month | next_month
+	DepreciationStart string `protobuf:"bytes,19,opt,name=depreciation_start,json=depreciationStart,proto3" json:"depreciation_start,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Asset) Reset() {
@@ -908,6 +925,34 @@ func (x *Asset) GetVersion() int64 {
 		return x.Version
 	}
 	return 0
+}
+
+func (x *Asset) GetFixedAsset() bool {
+	if x != nil {
+		return x.FixedAsset
+	}
+	return false
+}
+
+func (x *Asset) GetExpectedUseMonths() int32 {
+	if x != nil {
+		return x.ExpectedUseMonths
+	}
+	return 0
+}
+
+func (x *Asset) GetDepreciationMonths() int32 {
+	if x != nil {
+		return x.DepreciationMonths
+	}
+	return 0
+}
+
+func (x *Asset) GetDepreciationStart() string {
+	if x != nil {
+		return x.DepreciationStart
+	}
+	return ""
 }
 
 type RegisterFromPurchaseLineRequest struct {
@@ -1154,7 +1199,7 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"\bboarding\x18\x05 \x01(\bR\bboarding\"O\n" +
 	"\x16RegisterSchoolResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x03R\aversion\"\xf0\x03\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"\xa0\x04\n" +
 	"\x14RegisterAssetRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
@@ -1175,7 +1220,8 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"department\x18\r \x01(\tR\n" +
 	"department\x12\x1c\n" +
 	"\tcustodian\x18\x0e \x01(\tR\tcustodian\x12#\n" +
-	"\rvalidate_only\x18\x0f \x01(\bR\fvalidateOnly\"L\n" +
+	"\rvalidate_only\x18\x0f \x01(\bR\fvalidateOnly\x12.\n" +
+	"\x13expected_use_months\x18\x10 \x01(\x05R\x11expectedUseMonths\"L\n" +
 	"\x15RegisterAssetResponse\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\"\x99\x02\n" +
@@ -1197,7 +1243,7 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x19\n" +
 	"\basset_id\x18\x02 \x01(\tR\aassetId\"A\n" +
 	"\x10GetAssetResponse\x12-\n" +
-	"\x05asset\x18\x01 \x01(\v2\x17.houqin.assets.v1.AssetR\x05asset\"\xd2\x03\n" +
+	"\x05asset\x18\x01 \x01(\v2\x17.houqin.assets.v1.AssetR\x05asset\"\x83\x05\n" +
 	"\x05Asset\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x1b\n" +
 	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x10\n" +
@@ -1217,7 +1263,12 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"department\x18\r \x01(\tR\n" +
 	"department\x12\x1c\n" +
 	"\tcustodian\x18\x0e \x01(\tR\tcustodian\x12\x18\n" +
-	"\aversion\x18\x0f \x01(\x03R\aversion\"\xe9\x03\n" +
+	"\aversion\x18\x0f \x01(\x03R\aversion\x12\x1f\n" +
+	"\vfixed_asset\x18\x10 \x01(\bR\n" +
+	"fixedAsset\x12.\n" +
+	"\x13expected_use_months\x18\x11 \x01(\x05R\x11expectedUseMonths\x12/\n" +
+	"\x13depreciation_months\x18\x12 \x01(\x05R\x12depreciationMonths\x12-\n" +
+	"\x12depreciation_start\x18\x13 \x01(\tR\x11depreciationStart\"\xe9\x03\n" +
 	"\x1fRegisterFromPurchaseLineRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +

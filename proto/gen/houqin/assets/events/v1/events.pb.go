@@ -119,11 +119,20 @@ type AssetRegistered struct {
 	// For registrations of accepted purchase lines (RegisterFromPurchaseLine): the procurement
 	// acceptance line and purchase order; empty otherwise. A non-empty source_line_id tells
 	// procurement the line is registered (required before reimbursement).
-	SourceLineId  string `protobuf:"bytes,16,opt,name=source_line_id,json=sourceLineId,proto3" json:"source_line_id,omitempty"`
-	OrderId       string `protobuf:"bytes,17,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
-	SupplierId    string `protobuf:"bytes,18,opt,name=supplier_id,json=supplierId,proto3" json:"supplier_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	SourceLineId string `protobuf:"bytes,16,opt,name=source_line_id,json=sourceLineId,proto3" json:"source_line_id,omitempty"`
+	OrderId      string `protobuf:"bytes,17,opt,name=order_id,json=orderId,proto3" json:"order_id,omitempty"`
+	SupplierId   string `protobuf:"bytes,18,opt,name=supplier_id,json=supplierId,proto3" json:"supplier_id,omitempty"`
+	// 预计使用月数 as stated at registration; 0 = not stated (taken to be over a year).
+	ExpectedUseMonths int32 `protobuf:"varint,19,opt,name=expected_use_months,json=expectedUseMonths,proto3" json:"expected_use_months,omitempty"`
+	// Depreciation as judged at registration, so reports compute net book value as of any
+	// date without the policy tables (see services/assets/depreciation): the life in months
+	// (0 = not depreciated: a low-value item or a never-depreciated class), the start rule
+	// (same_month | next_month) and the version of the category life used ("<code>@<date>").
+	DepreciationMonths int32  `protobuf:"varint,20,opt,name=depreciation_months,json=depreciationMonths,proto3" json:"depreciation_months,omitempty"`
+	DepreciationStart  string `protobuf:"bytes,21,opt,name=depreciation_start,json=depreciationStart,proto3" json:"depreciation_start,omitempty"`
+	LifeVersion        string `protobuf:"bytes,22,opt,name=life_version,json=lifeVersion,proto3" json:"life_version,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *AssetRegistered) Reset() {
@@ -282,6 +291,34 @@ func (x *AssetRegistered) GetSupplierId() string {
 	return ""
 }
 
+func (x *AssetRegistered) GetExpectedUseMonths() int32 {
+	if x != nil {
+		return x.ExpectedUseMonths
+	}
+	return 0
+}
+
+func (x *AssetRegistered) GetDepreciationMonths() int32 {
+	if x != nil {
+		return x.DepreciationMonths
+	}
+	return 0
+}
+
+func (x *AssetRegistered) GetDepreciationStart() string {
+	if x != nil {
+		return x.DepreciationStart
+	}
+	return ""
+}
+
+func (x *AssetRegistered) GetLifeVersion() string {
+	if x != nil {
+		return x.LifeVersion
+	}
+	return ""
+}
+
 // AssetTransferred 校内调拨: an asset moved within its school.
 type AssetTransferred struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -392,7 +429,7 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1a\n" +
-	"\bboarding\x18\x04 \x01(\bR\bboarding\"\xa0\x04\n" +
+	"\bboarding\x18\x04 \x01(\bR\bboarding\"\xd3\x05\n" +
 	"\x0fAssetRegistered\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x1b\n" +
 	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x10\n" +
@@ -417,7 +454,11 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"\x0esource_line_id\x18\x10 \x01(\tR\fsourceLineId\x12\x19\n" +
 	"\border_id\x18\x11 \x01(\tR\aorderId\x12\x1f\n" +
 	"\vsupplier_id\x18\x12 \x01(\tR\n" +
-	"supplierId\"\xa3\x02\n" +
+	"supplierId\x12.\n" +
+	"\x13expected_use_months\x18\x13 \x01(\x05R\x11expectedUseMonths\x12/\n" +
+	"\x13depreciation_months\x18\x14 \x01(\x05R\x12depreciationMonths\x12-\n" +
+	"\x12depreciation_start\x18\x15 \x01(\tR\x11depreciationStart\x12!\n" +
+	"\flife_version\x18\x16 \x01(\tR\vlifeVersion\"\xa3\x02\n" +
 	"\x10AssetTransferred\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12#\n" +
 	"\rfrom_location\x18\x02 \x01(\tR\ffromLocation\x12\x1f\n" +

@@ -1,0 +1,99 @@
+package app
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"houqin.dev/assets/domain"
+	"houqin.dev/platform/errs"
+	"houqin.dev/platform/es"
+)
+
+// District is the school id under which district-wide streams (the category tree) are
+// stored; no school may take it.
+const District = domain.DistrictStreams
+
+// CategoryTreeAggregate is the district's category tree: the shipped defaults plus the
+// bureau's changes, in one stream ("category_tree:district").
+var CategoryTreeAggregate = es.Aggregate[domain.CategoryTree]{Type: "category_tree",
+	Initial: domain.DefaultCategoryTree, Evolve: domain.EvolveCategoryTree}
+
+// categoryCacheTTL bounds how long another process's change to the tree may go unseen here.
+// A class unknown to the cache is always looked up afresh; only a life change may wait.
+const categoryCacheTTL = time.Second
+
+type categoryCache struct {
+	mu   sync.Mutex
+	tree domain.CategoryTree
+	at   time.Time
+}
+
+func (a *App) districtMeta(meta es.Meta) es.Meta {
+	meta.SchoolID = District
+	return meta
+}
+
+// AddCategory adds a district sub-class.
+func (a *App) AddCategory(ctx context.Context, meta es.Meta, c domain.AddCategory) (int64, error) {
+	if err := a.districtMeta(meta).Validate(); err != nil {
+		_, derr := domain.DecideAddCategory(domain.DefaultCategoryTree(), c)
+		return 0, alsoInvalid(err, derr)
+	}
+	res, err := a.categories.Execute(ctx, a.districtMeta(meta), es.Command[domain.CategoryTree]{ID: District,
+		Decide: func(t domain.CategoryTree) (es.Decision, error) {
+			ev, err := domain.DecideAddCategory(t, c)
+			return es.Decision{Events: ev}, err
+		}})
+	a.forgetCategories()
+	return res.Version, err
+}
+
+// SetCategoryLife sets a class's life from a date on.
+func (a *App) SetCategoryLife(ctx context.Context, meta es.Meta, c domain.SetCategoryLife) (int64, error) {
+	if err := a.districtMeta(meta).Validate(); err != nil {
+		_, derr := domain.DecideSetCategoryLife(domain.DefaultCategoryTree(), c)
+		return 0, alsoInvalid(err, derr)
+	}
+	res, err := a.categories.Execute(ctx, a.districtMeta(meta), es.Command[domain.CategoryTree]{ID: District,
+		Decide: func(t domain.CategoryTree) (es.Decision, error) {
+			ev, err := domain.DecideSetCategoryLife(t, c)
+			return es.Decision{Events: ev}, err
+		}})
+	a.forgetCategories()
+	return res.Version, err
+}
+
+// Categories returns the district's category tree as it is now.
+func (a *App) Categories(ctx context.Context) (domain.CategoryTree, error) {
+	return a.categoryTree(ctx, "")
+}
+
+// categoryTree returns the tree, from the cache when it is fresh and knows code.
+func (a *App) categoryTree(ctx context.Context, code string) (domain.CategoryTree, error) {
+	a.cats.mu.Lock()
+	t, at := a.cats.tree, a.cats.at
+	a.cats.mu.Unlock()
+	if !at.IsZero() && time.Since(at) < categoryCacheTTL {
+		if _, ok := t.Get(code); ok || code == "" {
+			return t, nil
+		}
+	}
+	t, _, err := a.categories.Load(ctx, District, District)
+	if _, missing := errs.As[*errs.NotFoundError](err); missing {
+		t, err = domain.DefaultCategoryTree(), nil // no district change yet
+	}
+	if err != nil {
+		return domain.CategoryTree{}, err
+	}
+	a.cats.mu.Lock()
+	a.cats.tree, a.cats.at = t, time.Now()
+	a.cats.mu.Unlock()
+	return t, nil
+}
+
+func (a *App) forgetCategories() {
+	a.cats.mu.Lock()
+	a.cats.at = time.Time{}
+	a.cats.mu.Unlock()
+}
