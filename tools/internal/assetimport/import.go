@@ -355,7 +355,9 @@ func checkDomain(sheet *Sheet, line int, req *assetsv1.RegisterAssetRequest, tod
 		Location: strings.TrimSpace(req.Location), Department: strings.TrimSpace(req.Department),
 		Custodian: strings.TrimSpace(req.Custodian)}
 	day, _ := time.Parse(domain.DateLayout, req.AcquiredOn)
-	_, err := domain.DecideRegisterAsset(domain.Asset{}, c, today, domain.DefaultPolicies.At(day))
+	// The shipped category tree: classes the bureau added later are the server's check.
+	_, err := domain.DecideRegisterAsset(domain.Asset{}, c, domain.RegisterRules{Today: today,
+		Policy: domain.DefaultPolicies.At(day), Categories: domain.DefaultCategoryTree()})
 	inv, ok := errs.As[*errs.InvalidError](err)
 	if !ok {
 		return nil // rules beyond the input (the school, the tag) are the server's check
