@@ -29,6 +29,7 @@ const intro = `loadgen — Houqin 基准测试 / benchmarks
   指令   RegisterAsset（gRPC，真实 assets 服务）对比 pgbench 直接写入同样的行
   外发   outbox 外发器对比 JetStream 直接异步发布
   投影   台帐投影对比直接拉取确认、直接批量写入；以及重建
+  台帐   全区 100 所学校 × 3000 条资产时，单校与全区按日期查询台帐的延迟（gRPC 与网关），目标 p95 < 100 ms
 结果同时写入 --out 指定的 JSON 文件。未达标只作提示，退出码仍为 0。
 
 Measures Houqin against this machine's raw limits in one run, with the same settings on both
@@ -36,6 +37,8 @@ sides (PostgreSQL with fsync, JetStream fsyncing every write), and prints the co
   commands    RegisterAsset over gRPC on the real assets service vs pgbench writing the same rows
   relay       the outbox relay vs raw JetStream async publish
   projection  the ledger projection vs raw fetch+ack and raw batch insert; and a rebuild
+  ledger      as-of ledger queries of one school and of the district over 100 schools × 3,000
+              assets (gRPC and the gateway), p50/p95/p99 against the target p95 < 100 ms
 The results also go to the JSON file of --out. A missed target is informational: exit code 0.
 
 用法 / usage: go run ./tools/cmd/loadgen [flags]
@@ -51,6 +54,8 @@ type options struct {
 	clients    string
 	only       string
 	out        string
+	ledger     string
+	queries    int
 	logFile    string
 	cpuProfile string
 }
@@ -64,6 +69,8 @@ func parseFlags(args []string, stderr io.Writer) (options, bench.Config, error) 
 	fs.BoolVar(&o.quick, "quick", false, "冒烟测试：每点约 2 秒、2 万条事件 / smoke run: ~2 s per point and 20,000 events (unless -duration or -events are given)")
 	fs.IntVar(&o.events, "events", 100_000, "外发与投影测量的事件数 / events moved by the relay and projection measurements")
 	fs.StringVar(&o.clients, "clients", "1,16,64", "指令测量的并发客户端数，逗号分隔 / concurrent clients of the command measurement, comma-separated")
+	fs.StringVar(&o.ledger, "ledger", "100x3000", "台帐查询测量的学校数×每校资产数 / schools × assets per school of the ledger query measurement")
+	fs.IntVar(&o.queries, "ledger-queries", 200, "每种台帐查询计时的次数 / timed calls of each ledger query kind")
 	fs.StringVar(&o.only, "only", "", "只运行这些阶段，逗号分隔 / run only these phases, comma-separated: "+strings.Join(bench.AllPhases, ","))
 	fs.StringVar(&o.out, "out", "bench-results/latest.json", "结果 JSON 文件（相对当前目录）/ results JSON file (relative to the current directory)")
 	fs.StringVar(&o.logFile, "log", "", "服务日志写入此文件，默认丢弃 / write the services' logs to this file (default: discarded)")
@@ -86,6 +93,12 @@ func parseFlags(args []string, stderr io.Writer) (options, bench.Config, error) 
 	if o.quick && !set["rounds"] {
 		o.rounds = 1
 	}
+	if o.quick && !set["ledger"] {
+		o.ledger = "20x500"
+	}
+	if o.quick && !set["ledger-queries"] {
+		o.queries = 40
+	}
 	cfg, err := o.config()
 	return o, cfg, err
 }
@@ -100,6 +113,16 @@ func (o options) config() (bench.Config, error) {
 	}
 	if o.events < 1 {
 		return cfg, errors.New("-events 至少为 1 / must be at least 1")
+	}
+	school, per, ok := strings.Cut(o.ledger, "x")
+	var err1, err2 error
+	cfg.LedgerSchools, err1 = strconv.Atoi(school)
+	cfg.LedgerAssets, err2 = strconv.Atoi(per)
+	if !ok || err1 != nil || err2 != nil || cfg.LedgerSchools < 1 || cfg.LedgerAssets < 1 {
+		return cfg, fmt.Errorf("-ledger: %q 须为 学校数x每校资产数 / must be schools x assets, e.g. 100x3000", o.ledger)
+	}
+	if cfg.LedgerQueries = o.queries; o.queries < 1 {
+		return cfg, errors.New("-ledger-queries 至少为 1 / must be at least 1")
 	}
 	for _, s := range strings.Split(o.clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

@@ -27,10 +27,11 @@ const (
 	PhaseCommands   = "commands"
 	PhaseRelay      = "relay"
 	PhaseProjection = "projection"
+	PhaseLedger     = "ledger"
 )
 
 // AllPhases lists every phase in run order.
-var AllPhases = []string{PhaseCommands, PhaseRelay, PhaseProjection}
+var AllPhases = []string{PhaseCommands, PhaseRelay, PhaseProjection, PhaseLedger}
 
 // Config says what to measure.
 type Config struct {
@@ -47,6 +48,9 @@ type Config struct {
 	Events int
 	// Clients are the concurrency levels of the command measurement.
 	Clients []int
+	// LedgerSchools × LedgerAssets registrations seed the read model the as-of ledger queries
+	// read; LedgerQueries is how many of each query kind are timed.
+	LedgerSchools, LedgerAssets, LedgerQueries int
 	// Phases to run (default all).
 	Phases []string
 	// Log receives the services' logs.
@@ -91,7 +95,7 @@ func measure(ctx context.Context, cfg Config, rep *Report) error {
 	for _, p := range []struct {
 		name string
 		run  func(context.Context) error
-	}{{PhaseCommands, r.commands}, {PhaseRelay, r.relay}, {PhaseProjection, r.projection}} {
+	}{{PhaseCommands, r.commands}, {PhaseRelay, r.relay}, {PhaseProjection, r.projection}, {PhaseLedger, r.ledger}} {
 		if !slices.Contains(cfg.Phases, p.name) {
 			continue
 		}
@@ -180,5 +184,15 @@ func (r *run) projection(ctx context.Context) error {
 	r.progress("projection %s, fetch+ack %s, batch insert %s, rebuild %s events/s", thousands(p.Projection.PerSec),
 		thousands(p.RawFetch.PerSec), thousands(p.RawInsert.PerSec), thousands(p.Rebuild.PerSec))
 	r.rep.addProjection(p)
+	return nil
+}
+
+func (r *run) ledger(ctx context.Context) error {
+	res, err := measureLedger(ctx, r.env, max(r.cfg.LedgerSchools, 1), max(r.cfg.LedgerAssets, 1), max(r.cfg.LedgerQueries, 1),
+		r.cfg.Log, r.progress)
+	if err != nil {
+		return err
+	}
+	r.rep.addLedger(res)
 	return nil
 }

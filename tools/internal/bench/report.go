@@ -27,6 +27,7 @@ type Report struct {
 	Relay      *Rate             `json:"relay,omitempty"`
 	RawPublish *Rate             `json:"raw_publish,omitempty"`
 	Projection *ProjectionResult `json:"projection,omitempty"`
+	Ledger     *LedgerResult     `json:"ledger,omitempty"`
 	Error      string            `json:"error,omitempty"`
 }
 
@@ -65,6 +66,7 @@ type Row struct {
 	RawName string  `json:"raw_name,omitempty"`
 	Ratio   float64 `json:"ratio,omitempty"`
 	P50Ms   float64 `json:"p50_ms,omitempty"`
+	P95Ms   float64 `json:"p95_ms,omitempty"`
 	P99Ms   float64 `json:"p99_ms,omitempty"`
 	Target  string  `json:"target,omitempty"`
 	// Pass is set for rows with a target. A miss is information, never a failure.
@@ -136,6 +138,16 @@ func (r *Report) addProjection(p ProjectionResult) {
 	r.Rows = append(r.Rows, insert, fetch, abs, rebuild)
 }
 
+func (r *Report) addLedger(l LedgerResult) {
+	r.Ledger = &l
+	for _, q := range l.Queries {
+		row := Row{Key: q.Key, Metric: q.Metric, Unit: "queries/s", Houqin: q.PerSec, P50Ms: q.P50Ms, P95Ms: q.P95Ms, P99Ms: q.P99Ms,
+			Target: fmt.Sprintf("p95 < %d ms", ledgerTargetP95Ms)}
+		row.Pass = pass(q.P95Ms < ledgerTargetP95Ms)
+		r.Rows = append(r.Rows, row)
+	}
+}
+
 // WriteJSON writes the report to path, creating its folder.
 func (r *Report) WriteJSON(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -168,7 +180,10 @@ func (row Row) cells() []string {
 		c[2] = fmt.Sprintf("%s/s %s", thousands(row.Raw), row.RawName)
 		c[3] = fmt.Sprintf("%.1f%%", row.Ratio*100)
 	}
-	if row.P50Ms > 0 {
+	switch {
+	case row.P95Ms > 0:
+		c[4] = fmt.Sprintf("%.1f / %.1f ms, p95 %.1f", row.P50Ms, row.P99Ms, row.P95Ms)
+	case row.P50Ms > 0:
 		c[4] = fmt.Sprintf("%.1f / %.1f ms", row.P50Ms, row.P99Ms)
 	}
 	if row.Target != "" {
