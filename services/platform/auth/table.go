@@ -91,6 +91,23 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.RepairsService/GetRepair":               {Scope: ScopeSchool, Roles: schoolReaders},
 	"/houqin.assets.v1.RepairsService/ListRepairs":             {Scope: ScopeSchool, Roles: schoolReaders},
 
+	// Procurement: stock (库存, 材料账). Goods in by the storekeeper (accepted purchase lines also
+	// from procurement's acceptance reactor); requisitions asked by teachers and departments,
+	// decided by the logistics director; issues and returns by the storekeeper; stocktake
+	// counts by the storekeeper or accountant, their adjustments approved by the director or
+	// principal.
+	"/houqin.procurement.v1.StockService/ReceiveAcceptedLine":    {Scope: ScopeSchool, Roles: []Role{RoleService, RoleStorekeeper, RoleLogisticsDirector}},
+	"/houqin.procurement.v1.StockService/ReceiveGoods":           {Scope: ScopeSchool, Roles: []Role{RoleStorekeeper, RoleLogisticsDirector}},
+	"/houqin.procurement.v1.StockService/RequestRequisition":     {Scope: ScopeSchool, Roles: []Role{RoleTeacher, RoleDepartmentHead}},
+	"/houqin.procurement.v1.StockService/ApproveRequisition":     {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.procurement.v1.StockService/RejectRequisition":      {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.procurement.v1.StockService/GetRequisition":         {Scope: ScopeSchool, Roles: schoolReaders},
+	"/houqin.procurement.v1.StockService/IssueStock":             {Scope: ScopeSchool, Roles: []Role{RoleStorekeeper}},
+	"/houqin.procurement.v1.StockService/ReturnStock":            {Scope: ScopeSchool, Roles: []Role{RoleStorekeeper}},
+	"/houqin.procurement.v1.StockService/RecordStockCount":       {Scope: ScopeSchool, Roles: []Role{RoleStorekeeper, RoleAccountant}},
+	"/houqin.procurement.v1.StockService/ApproveStockAdjustment": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RolePrincipal}},
+	"/houqin.procurement.v1.StockService/GetStockItem":           {Scope: ScopeSchool, Roles: schoolReaders},
+
 	// Reports (projector).
 	"/houqin.reports.v1.ReportsService/GetAssetLedger":    {Scope: ScopeSchool, Roles: reportReaders},
 	"/houqin.reports.v1.ReportsService/GetDistrictLedger": {Scope: ScopeDistrict, Roles: bureau},

@@ -18,6 +18,7 @@ import (
 type App struct {
 	store     *eventstore.Store
 	suppliers *es.Handler[domain.Supplier]
+	stock     stockHandlers
 	retries   int
 	policies  domain.Policies
 	loc       *time.Location
@@ -37,7 +38,9 @@ type Options struct {
 	// Location is the district's time zone, for business dates (default Asia/Shanghai).
 	Location *time.Location
 	Policies domain.Policies
-	Now      func() time.Time
+	// StockPolicies are the stores rules (default domain.DefaultStockPolicies).
+	StockPolicies domain.StockPolicies
+	Now           func() time.Time
 }
 
 // New returns the app over store.
@@ -57,6 +60,7 @@ func New(store *eventstore.Store, o Options) *App {
 	return &App{
 		store:     store,
 		suppliers: es.NewHandler(store, SupplierAggregate, o.Retries, o.Now),
+		stock:     newStockHandlers(store, o),
 		retries:   o.Retries, policies: o.Policies, loc: o.Location, now: o.Now,
 	}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 var requested = &eventsv1.RequisitionRequested{RequisitionId: "r1", Department: "三年级二班", Purpose: "期中考试",
-	Lines: []*eventsv1.StockRequisitionLine{{ItemCode: "BJ-001", Quantity: 10}, {ItemCode: "ZB-002", Quantity: 4}},
+	Lines:       []*eventsv1.StockRequisitionLine{{ItemCode: "BJ-001", Quantity: 10}, {ItemCode: "ZB-002", Quantity: 4}},
 	RequestedBy: "teacher", RequestedOn: "2026-09-06"}
 
 func TestRequestRequisition(t *testing.T) {

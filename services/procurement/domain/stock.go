@@ -38,9 +38,11 @@ const (
 	ReasonAdjustmentSelfApproval errs.Reason = "STOCK_ADJUSTMENT_SELF_APPROVAL"
 )
 
-// Goods-in sources (入库来源).
-var StockSources = map[string]string{
-	"purchase":    "采购验收",
+// SourcePurchase is the source of goods in from an accepted purchase line (采购验收).
+const SourcePurchase = "purchase"
+
+// ManualSources are the sources of goods in by the storekeeper (入库来源).
+var ManualSources = map[string]string{
 	"donation":    "捐赠",
 	"transfer_in": "调入",
 	"other":       "其他",
@@ -193,10 +195,15 @@ func removeNewest(slices []Slice, qty int64) []Slice {
 	return out
 }
 
-func validSpec(v *errs.Violations, field string, s StockItemSpec) {
-	if !codeRE.MatchString(s.Code) {
-		v.Add(field+".code", "物资编码只能含字母、数字和.-_，1–32个字符 / code: letters, digits, '.', '-', '_', 1–32 characters")
+// ValidItemCode records a violation of field unless code is a valid (normalised) item code.
+func ValidItemCode(v *errs.Violations, field, code string) {
+	if !codeRE.MatchString(code) {
+		v.Add(field, "物资编码只能含字母、数字和.-_，1–32个字符 / item code: letters, digits, '.', '-', '_', 1–32 characters")
 	}
+}
+
+func validSpec(v *errs.Violations, field string, s StockItemSpec) {
+	ValidItemCode(v, field+".code", s.Code)
 	text(v, field+".name", s.Name, 1, 60, "name")
 	text(v, field+".unit", s.Unit, 1, 10, "unit")
 	text(v, field+".category", s.Category, 1, 30, "category")
@@ -237,8 +244,10 @@ type ReceiveStock struct {
 	Quantity    int64
 	UnitCostFen int64
 	ReceivedOn  string
-	Source      string
-	// For purchases (验收入库).
+	// Source of a manual goods in (ManualSources); FromAcceptance makes it a purchase.
+	Source string
+	// FromAcceptance: an accepted purchase line (验收入库), with its line, order and supplier.
+	FromAcceptance   bool
 	AcceptanceLineID string
 	OrderID          string
 	SupplierID       string
@@ -257,16 +266,16 @@ func DecideReceiveStock(s StockItem, c ReceiveStock, today string) ([]proto.Mess
 		v.Add("quantity", "金额超出范围 / quantity × unit cost is too large")
 	}
 	validDate(&v, "received_on", c.ReceivedOn)
-	if _, ok := StockSources[c.Source]; !ok {
-		v.Add("source", "入库来源须为donation、transfer_in或other / source must be donation, transfer_in or other")
-	}
-	if c.Source == "purchase" {
+	if c.FromAcceptance {
+		c.Source = SourcePurchase
 		if c.AcceptanceLineID == "" {
 			v.Add("acceptance_line_id", "必填 / required")
 		}
 		if c.UnitCostFen == 0 {
 			v.Add("unit_cost_fen", "采购入库须有单价 / a purchase has a unit cost")
 		}
+	} else if _, ok := ManualSources[c.Source]; !ok {
+		v.Add("source", "入库来源须为donation、transfer_in或other（采购须经验收入库） / source must be donation, transfer_in or other (purchases come in through acceptance)")
 	}
 	text(&v, "note", c.Note, 0, 200, "note")
 	if err := v.Err(); err != nil {

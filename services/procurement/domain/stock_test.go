@@ -39,7 +39,7 @@ var approvedReq = Requisition{ID: "req1", Department: "三年级二班", Status:
 
 func TestReceiveStock(t *testing.T) {
 	ev, err := DecideReceiveStock(StockItem{}, ReceiveStock{Item: chalk, LotID: "A", Quantity: 10, UnitCostFen: 200, ReceivedOn: "2026-09-01",
-		Source: "purchase", AcceptanceLineID: "line-1", OrderID: "po-1", SupplierID: "sup-1"}, "2026-09-02")
+		FromAcceptance: true, AcceptanceLineID: "line-1", OrderID: "po-1", SupplierID: "sup-1"}, "2026-09-02")
 	want := []proto.Message{
 		&eventsv1.StockItemOpened{ItemCode: "BJ-001", Name: "无尘粉笔", Unit: "盒", Category: "教学耗材"},
 		&eventsv1.StockReceived{ItemCode: "BJ-001", Category: "教学耗材", LotId: "A", Quantity: 10, UnitCostFen: 200, ValueFen: 2000,
@@ -52,7 +52,7 @@ func TestReceiveStock(t *testing.T) {
 	s := given(EvolveStockItem, ev...)
 	// The same acceptance line again: nothing.
 	if again, err := DecideReceiveStock(s, ReceiveStock{Item: chalk, LotID: "A2", Quantity: 10, UnitCostFen: 200, ReceivedOn: "2026-09-01",
-		Source: "purchase", AcceptanceLineID: "line-1"}, "2026-09-02"); err != nil || len(again) != 0 {
+		FromAcceptance: true, AcceptanceLineID: "line-1"}, "2026-09-02"); err != nil || len(again) != 0 {
 		t.Fatalf("second receipt of the line: %v %v", again, err)
 	}
 	// A second lot: no new opening, the after-values include both lots.
@@ -70,8 +70,10 @@ func TestReceiveStockRefusals(t *testing.T) {
 	_, err := DecideReceiveStock(StockItem{}, ReceiveStock{Item: StockItemSpec{Code: "bad code"}, Quantity: 0, UnitCostFen: -1,
 		ReceivedOn: "2026/09/01", Source: "gift"}, "2026-09-01")
 	wantFields(t, err, "item.code", "item.name", "item.unit", "item.category", "quantity", "unit_cost_fen", "received_on", "source")
-	_, err = DecideReceiveStock(StockItem{}, ReceiveStock{Item: chalk, Quantity: 1, ReceivedOn: "2026-09-01", Source: "purchase"}, "2026-09-01")
+	_, err = DecideReceiveStock(StockItem{}, ReceiveStock{Item: chalk, Quantity: 1, ReceivedOn: "2026-09-01", FromAcceptance: true}, "2026-09-01")
 	wantFields(t, err, "acceptance_line_id", "unit_cost_fen")
+	_, err = DecideReceiveStock(StockItem{}, ReceiveStock{Item: chalk, Quantity: 1, ReceivedOn: "2026-09-01", Source: "purchase"}, "2026-09-01")
+	wantFields(t, err, "source")
 	_, err = DecideReceiveStock(StockItem{}, ReceiveStock{Item: chalk, Quantity: MaxQuantity, UnitCostFen: MaxAmountFen, ReceivedOn: "2026-09-01", Source: "other"}, "2026-09-01")
 	wantFields(t, err, "quantity")
 

@@ -92,7 +92,9 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc})
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		procurementv1.RegisterProcurementServiceServer(gs, ports.NewServer(a))
-	}, procurementv1.ProcurementService_ServiceDesc.ServiceName); err != nil {
+		procurementv1.RegisterStockServiceServer(gs, ports.NewStockServer(a))
+	}, procurementv1.ProcurementService_ServiceDesc.ServiceName,
+		procurementv1.StockService_ServiceDesc.ServiceName); err != nil {
 		return err
 	}
 	s.Server.Background = []func(context.Context) error{
