@@ -64,9 +64,12 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b // indirect
+	houqin.dev/assets v0.0.0
 )
 
 replace (
 	houqin.dev/platform => ../platform
 	houqin.dev/proto => ../../proto
 )
+
+replace houqin.dev/assets => ../assets

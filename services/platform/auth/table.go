@@ -32,6 +32,8 @@ var (
 		RoleStorekeeper, RoleAccountant, RoleTeacher, RoleService}
 	// The logistics office records the work of its workers and vendors.
 	repairKeepers = []Role{RoleLogisticsDirector, RoleStorekeeper}
+	// Who may hold a step of a purchase request's approval chain.
+	purchaseApprovers = []Role{RoleDepartmentHead, RoleLogisticsDirector, RolePrincipal, RoleBureauAdmin}
 )
 
 // Table is the one declaration of who may call what, for every RPC of every Houqin service.
@@ -75,12 +77,6 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.CustodyService/RecheckCustodyAgreement": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},
 	"/houqin.assets.v1.CustodyService/GetCustodyAgreement":     {Scope: ScopeSchool, Roles: schoolReaders},
 
-	// Procurement service (采购): the district supplier directory (bureau).
-	"/houqin.procurement.v1.ProcurementService/RegisterSupplier":     {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
-	"/houqin.procurement.v1.ProcurementService/RenewSupplierLicence": {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
-	"/houqin.procurement.v1.ProcurementService/BlacklistSupplier":    {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
-	"/houqin.procurement.v1.ProcurementService/ReinstateSupplier":    {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
-	"/houqin.procurement.v1.ProcurementService/GetSupplier":          {Scope: ScopeSchool, Roles: schoolReaders},
 	// Repairs (报修/维修): anyone of the school reports; the logistics office dispatches and
 	// records the work; the service's repair clock records breaches itself (no RPC).
 	"/houqin.assets.v1.RepairsService/ReportRepair":            {Scope: ScopeSchool, Roles: repairReporters},
@@ -90,6 +86,31 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.RepairsService/CompleteRepair":          {Scope: ScopeSchool, Roles: repairKeepers},
 	"/houqin.assets.v1.RepairsService/GetRepair":               {Scope: ScopeSchool, Roles: schoolReaders},
 	"/houqin.assets.v1.RepairsService/ListRepairs":             {Scope: ScopeSchool, Roles: schoolReaders},
+
+	// Procurement service (采购): the district supplier directory (bureau).
+	"/houqin.procurement.v1.ProcurementService/RegisterSupplier":     {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.procurement.v1.ProcurementService/RenewSupplierLicence": {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.procurement.v1.ProcurementService/BlacklistSupplier":    {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.procurement.v1.ProcurementService/ReinstateSupplier":    {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.procurement.v1.ProcurementService/GetSupplier":          {Scope: ScopeSchool, Roles: schoolReaders},
+	// Budgets (预算): the accountant and the principal keep them; adjustments by policy tier.
+	"/houqin.procurement.v1.ProcurementService/OpenBudgetLine":          {Scope: ScopeSchool, Roles: []Role{RoleAccountant, RolePrincipal, RoleBureauAdmin}},
+	"/houqin.procurement.v1.ProcurementService/RequestBudgetAdjustment": {Scope: ScopeSchool, Roles: []Role{RoleAccountant, RoleLogisticsDirector, RolePrincipal}},
+	"/houqin.procurement.v1.ProcurementService/ApproveBudgetAdjustment": {Scope: ScopeSchool, Roles: []Role{RolePrincipal, RoleBureauAdmin}},
+	"/houqin.procurement.v1.ProcurementService/RejectBudgetAdjustment":  {Scope: ScopeSchool, Roles: []Role{RolePrincipal, RoleBureauAdmin}},
+	"/houqin.procurement.v1.ProcurementService/GetBudgetLine":           {Scope: ScopeSchool, Roles: schoolReaders},
+	// Purchase requests (购物申请): any staff asks; the chain's roles approve (the domain checks
+	// the step's role); quotes and orders by the logistics office.
+	"/houqin.procurement.v1.ProcurementService/SubmitPurchaseRequest": {Scope: ScopeSchool, Roles: []Role{RoleTeacher, RoleDepartmentHead,
+		RoleLogisticsDirector, RoleStorekeeper, RoleVicePrincipal, RolePrincipal}},
+	"/houqin.procurement.v1.ProcurementService/ApprovePurchaseRequest": {Scope: ScopeSchool, Roles: purchaseApprovers},
+	"/houqin.procurement.v1.ProcurementService/RejectPurchaseRequest":  {Scope: ScopeSchool, Roles: purchaseApprovers},
+	"/houqin.procurement.v1.ProcurementService/AddQuote":               {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},
+	"/houqin.procurement.v1.ProcurementService/ChooseQuote":            {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.procurement.v1.ProcurementService/GetPurchaseRequest":     {Scope: ScopeSchool, Roles: schoolReaders},
+	"/houqin.procurement.v1.ProcurementService/PlacePurchaseOrder":     {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.procurement.v1.ProcurementService/CancelPurchaseOrder":    {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RolePrincipal}},
+	"/houqin.procurement.v1.ProcurementService/GetPurchaseOrder":       {Scope: ScopeSchool, Roles: schoolReaders},
 
 	// Procurement: stock (库存, 材料账). Goods in by the storekeeper (accepted purchase lines also
 	// from procurement's acceptance reactor); requisitions asked by teachers and departments,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	assetsdomain "houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/es"
 	"houqin.dev/platform/eventstore"
@@ -19,8 +20,13 @@ type App struct {
 	store     *eventstore.Store
 	suppliers *es.Handler[domain.Supplier]
 	stock     stockHandlers
+	budgets   *es.Handler[domain.Budget]
+	requests  *es.Handler[domain.PurchaseRequest]
+	orders    *es.Handler[domain.PurchaseOrder]
 	retries   int
 	policies  domain.Policies
+	catalogue domain.Catalogue
+	capAt     func(time.Time) domain.Capitalisation
 	loc       *time.Location
 	now       func() time.Time
 }
@@ -29,7 +35,33 @@ type App struct {
 var (
 	SupplierAggregate = es.Aggregate[domain.Supplier]{Type: "supplier", Initial: func() domain.Supplier { return domain.Supplier{} },
 		Evolve: domain.EvolveSupplier}
+	BudgetAggregate = es.Aggregate[domain.Budget]{Type: "budget", Initial: func() domain.Budget { return domain.Budget{} },
+		Evolve: domain.EvolveBudget}
+	RequestAggregate = es.Aggregate[domain.PurchaseRequest]{Type: "purchase_request",
+		Initial: func() domain.PurchaseRequest { return domain.PurchaseRequest{} }, Evolve: domain.EvolvePurchaseRequest}
+	OrderAggregate = es.Aggregate[domain.PurchaseOrder]{Type: "purchase_order",
+		Initial: func() domain.PurchaseOrder { return domain.PurchaseOrder{} }, Evolve: domain.EvolvePurchaseOrder}
 )
+
+// DefaultCatalogue is the assets service's fixed-asset classification (GB/T 14885) and the
+// material categories of procurement.
+func DefaultCatalogue() domain.Catalogue {
+	c := domain.Catalogue{Categories: map[string]string{}, FixedAssetCategories: map[string]bool{}}
+	for _, x := range assetsdomain.DefaultCategories {
+		c.Categories[x.Code], c.FixedAssetCategories[x.Code] = x.Name, true
+	}
+	for code, name := range domain.MaterialCategories {
+		c.Categories[code] = name
+	}
+	return c
+}
+
+// DefaultCapitalisation is the assets service's capitalisation rule in force on a date: a
+// purchase line and the asset registered from it are judged alike.
+func DefaultCapitalisation(t time.Time) domain.Capitalisation {
+	p := assetsdomain.DefaultPolicies.At(t)
+	return domain.Capitalisation{ThresholdFen: p.CapitalisationThresholdFen, PolicyVersion: p.Version}
+}
 
 // Options configure the app.
 type Options struct {
@@ -40,7 +72,11 @@ type Options struct {
 	Policies domain.Policies
 	// StockPolicies are the stores rules (default domain.DefaultStockPolicies).
 	StockPolicies domain.StockPolicies
-	Now           func() time.Time
+	// Catalogue of purchase categories (default DefaultCatalogue).
+	Catalogue *domain.Catalogue
+	// Capitalisation rule by date (default DefaultCapitalisation).
+	Capitalisation func(time.Time) domain.Capitalisation
+	Now            func() time.Time
 }
 
 // New returns the app over store.
@@ -57,11 +93,21 @@ func New(store *eventstore.Store, o Options) *App {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Catalogue == nil {
+		c := DefaultCatalogue()
+		o.Catalogue = &c
+	}
+	if o.Capitalisation == nil {
+		o.Capitalisation = DefaultCapitalisation
+	}
 	return &App{
 		store:     store,
 		suppliers: es.NewHandler(store, SupplierAggregate, o.Retries, o.Now),
 		stock:     newStockHandlers(store, o),
-		retries:   o.Retries, policies: o.Policies, loc: o.Location, now: o.Now,
+		budgets:   es.NewHandler(store, BudgetAggregate, o.Retries, o.Now),
+		requests:  es.NewHandler(store, RequestAggregate, o.Retries, o.Now),
+		orders:    es.NewHandler(store, OrderAggregate, o.Retries, o.Now),
+		retries:   o.Retries, policies: o.Policies, catalogue: *o.Catalogue, capAt: o.Capitalisation, loc: o.Location, now: o.Now,
 	}
 }
 
@@ -84,7 +130,20 @@ func (a *App) BusinessTime(day string) time.Time {
 	return t
 }
 
+// today is the current date in the district as YYYY-MM-DD.
+func (a *App) today() string { return domain.Day(a.Today()) }
+
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// idSpace is the namespace of ids derived from request ids.
+var idSpace = uuid.MustParse("6f1c2a9e-3b57-4d0e-9a43-5e8b7c1d2f60")
+
+// derivedID is the id of what a command adds inside an aggregate (an adjustment, a quote) or
+// beside it (an order): derived from the school and the request id, so a retry names the same
+// thing and is answered as a repeat.
+func derivedID(meta es.Meta) string {
+	return uuid.NewSHA1(idSpace, []byte(meta.SchoolID+"/"+meta.RequestID)).String()
+}
 
 func checkID(field, id string) error {
 	if _, err := uuid.Parse(id); err != nil {

@@ -4,9 +4,12 @@
 package ports
 
 import (
+	"context"
 	"strings"
 
+	"houqin.dev/platform/auth"
 	"houqin.dev/procurement/app"
+	"houqin.dev/procurement/domain"
 	procurementv1 "houqin.dev/proto/gen/houqin/procurement/v1"
 )
 
@@ -20,3 +23,13 @@ type Server struct {
 func NewServer(a *app.App) *Server { return &Server{app: a} }
 
 func trim(s string) string { return strings.TrimSpace(s) }
+
+// actor is the caller of ctx, as the domain judges approvals.
+func actor(ctx context.Context) domain.Actor {
+	id, _ := auth.FromContext(ctx)
+	a := domain.Actor{Subject: id.Subject, Name: id.Name}
+	for _, r := range id.Roles {
+		a.Roles = append(a.Roles, string(r))
+	}
+	return a
+}

@@ -25,6 +25,60 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// AssetClass says whether a requested line is a fixed asset (固定资产).
+type AssetClass int32
+
+const (
+	// Decided by the capitalisation rule when ordered: a line of a fixed-asset category
+	// (GB/T 14885) whose unit price reaches the threshold.
+	AssetClass_ASSET_CLASS_UNSPECIFIED AssetClass = 0
+	// A fixed asset whatever its price (its category must be a GB/T 14885 code).
+	AssetClass_ASSET_CLASS_FIXED_ASSET AssetClass = 1
+	// Not a fixed asset (materials, low-value items).
+	AssetClass_ASSET_CLASS_NOT_FIXED_ASSET AssetClass = 2
+)
+
+// Enum value maps for AssetClass.
+var (
+	AssetClass_name = map[int32]string{
+		0: "ASSET_CLASS_UNSPECIFIED",
+		1: "ASSET_CLASS_FIXED_ASSET",
+		2: "ASSET_CLASS_NOT_FIXED_ASSET",
+	}
+	AssetClass_value = map[string]int32{
+		"ASSET_CLASS_UNSPECIFIED":     0,
+		"ASSET_CLASS_FIXED_ASSET":     1,
+		"ASSET_CLASS_NOT_FIXED_ASSET": 2,
+	}
+)
+
+func (x AssetClass) Enum() *AssetClass {
+	p := new(AssetClass)
+	*p = x
+	return p
+}
+
+func (x AssetClass) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AssetClass) Descriptor() protoreflect.EnumDescriptor {
+	return file_houqin_procurement_v1_procurement_proto_enumTypes[0].Descriptor()
+}
+
+func (AssetClass) Type() protoreflect.EnumType {
+	return &file_houqin_procurement_v1_procurement_proto_enumTypes[0]
+}
+
+func (x AssetClass) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AssetClass.Descriptor instead.
+func (AssetClass) EnumDescriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{0}
+}
+
 // Licence is one licence or certificate of a supplier.
 type Licence struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -802,6 +856,2639 @@ func (x *Supplier) GetVersion() int64 {
 	return 0
 }
 
+type OpenBudgetLineRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId  string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// 预算年度, e.g. 2025.
+	FiscalYear int32 `protobuf:"varint,3,opt,name=fiscal_year,json=fiscalYear,proto3" json:"fiscal_year,omitempty"`
+	// 科目编码, unique within the school and year, e.g. 3020201.
+	Code string `protobuf:"bytes,4,opt,name=code,proto3" json:"code,omitempty"`
+	// 科目名称, e.g. 办公费.
+	Name      string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	AmountFen int64  `protobuf:"varint,6,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	// 经费来源, e.g. 财政拨款.
+	FundingSource string `protobuf:"bytes,7,opt,name=funding_source,json=fundingSource,proto3" json:"funding_source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenBudgetLineRequest) Reset() {
+	*x = OpenBudgetLineRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenBudgetLineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenBudgetLineRequest) ProtoMessage() {}
+
+func (x *OpenBudgetLineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenBudgetLineRequest.ProtoReflect.Descriptor instead.
+func (*OpenBudgetLineRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *OpenBudgetLineRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *OpenBudgetLineRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *OpenBudgetLineRequest) GetFiscalYear() int32 {
+	if x != nil {
+		return x.FiscalYear
+	}
+	return 0
+}
+
+func (x *OpenBudgetLineRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *OpenBudgetLineRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OpenBudgetLineRequest) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *OpenBudgetLineRequest) GetFundingSource() string {
+	if x != nil {
+		return x.FundingSource
+	}
+	return ""
+}
+
+type OpenBudgetLineResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BudgetLineId  string                 `protobuf:"bytes,1,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	Version       int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenBudgetLineResponse) Reset() {
+	*x = OpenBudgetLineResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenBudgetLineResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenBudgetLineResponse) ProtoMessage() {}
+
+func (x *OpenBudgetLineResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenBudgetLineResponse.ProtoReflect.Descriptor instead.
+func (*OpenBudgetLineResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *OpenBudgetLineResponse) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *OpenBudgetLineResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type RequestBudgetAdjustmentRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	RequestId    string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId     string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	BudgetLineId string                 `protobuf:"bytes,3,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	// The change in fen: positive raises the line, negative lowers it.
+	AmountFen     int64  `protobuf:"varint,4,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestBudgetAdjustmentRequest) Reset() {
+	*x = RequestBudgetAdjustmentRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestBudgetAdjustmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestBudgetAdjustmentRequest) ProtoMessage() {}
+
+func (x *RequestBudgetAdjustmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestBudgetAdjustmentRequest.ProtoReflect.Descriptor instead.
+func (*RequestBudgetAdjustmentRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RequestBudgetAdjustmentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RequestBudgetAdjustmentRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *RequestBudgetAdjustmentRequest) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *RequestBudgetAdjustmentRequest) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *RequestBudgetAdjustmentRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type RequestBudgetAdjustmentResponse struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	AdjustmentId string                 `protobuf:"bytes,1,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	// The role that must approve it (principal or bureau_admin), by policy.
+	ApproverRole  string `protobuf:"bytes,2,opt,name=approver_role,json=approverRole,proto3" json:"approver_role,omitempty"`
+	Version       int64  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestBudgetAdjustmentResponse) Reset() {
+	*x = RequestBudgetAdjustmentResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestBudgetAdjustmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestBudgetAdjustmentResponse) ProtoMessage() {}
+
+func (x *RequestBudgetAdjustmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestBudgetAdjustmentResponse.ProtoReflect.Descriptor instead.
+func (*RequestBudgetAdjustmentResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *RequestBudgetAdjustmentResponse) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+func (x *RequestBudgetAdjustmentResponse) GetApproverRole() string {
+	if x != nil {
+		return x.ApproverRole
+	}
+	return ""
+}
+
+func (x *RequestBudgetAdjustmentResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type ApproveBudgetAdjustmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId      string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	BudgetLineId  string                 `protobuf:"bytes,3,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	AdjustmentId  string                 `protobuf:"bytes,4,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveBudgetAdjustmentRequest) Reset() {
+	*x = ApproveBudgetAdjustmentRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveBudgetAdjustmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveBudgetAdjustmentRequest) ProtoMessage() {}
+
+func (x *ApproveBudgetAdjustmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveBudgetAdjustmentRequest.ProtoReflect.Descriptor instead.
+func (*ApproveBudgetAdjustmentRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ApproveBudgetAdjustmentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ApproveBudgetAdjustmentRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *ApproveBudgetAdjustmentRequest) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *ApproveBudgetAdjustmentRequest) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+type ApproveBudgetAdjustmentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveBudgetAdjustmentResponse) Reset() {
+	*x = ApproveBudgetAdjustmentResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveBudgetAdjustmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveBudgetAdjustmentResponse) ProtoMessage() {}
+
+func (x *ApproveBudgetAdjustmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveBudgetAdjustmentResponse.ProtoReflect.Descriptor instead.
+func (*ApproveBudgetAdjustmentResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ApproveBudgetAdjustmentResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type RejectBudgetAdjustmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId      string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	BudgetLineId  string                 `protobuf:"bytes,3,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	AdjustmentId  string                 `protobuf:"bytes,4,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectBudgetAdjustmentRequest) Reset() {
+	*x = RejectBudgetAdjustmentRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectBudgetAdjustmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectBudgetAdjustmentRequest) ProtoMessage() {}
+
+func (x *RejectBudgetAdjustmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectBudgetAdjustmentRequest.ProtoReflect.Descriptor instead.
+func (*RejectBudgetAdjustmentRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RejectBudgetAdjustmentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RejectBudgetAdjustmentRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *RejectBudgetAdjustmentRequest) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *RejectBudgetAdjustmentRequest) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+func (x *RejectBudgetAdjustmentRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type RejectBudgetAdjustmentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectBudgetAdjustmentResponse) Reset() {
+	*x = RejectBudgetAdjustmentResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectBudgetAdjustmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectBudgetAdjustmentResponse) ProtoMessage() {}
+
+func (x *RejectBudgetAdjustmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectBudgetAdjustmentResponse.ProtoReflect.Descriptor instead.
+func (*RejectBudgetAdjustmentResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RejectBudgetAdjustmentResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type GetBudgetLineRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId      string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	BudgetLineId  string                 `protobuf:"bytes,2,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBudgetLineRequest) Reset() {
+	*x = GetBudgetLineRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBudgetLineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBudgetLineRequest) ProtoMessage() {}
+
+func (x *GetBudgetLineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBudgetLineRequest.ProtoReflect.Descriptor instead.
+func (*GetBudgetLineRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetBudgetLineRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *GetBudgetLineRequest) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+type GetBudgetLineResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BudgetLine    *BudgetLine            `protobuf:"bytes,1,opt,name=budget_line,json=budgetLine,proto3" json:"budget_line,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBudgetLineResponse) Reset() {
+	*x = GetBudgetLineResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBudgetLineResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBudgetLineResponse) ProtoMessage() {}
+
+func (x *GetBudgetLineResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBudgetLineResponse.ProtoReflect.Descriptor instead.
+func (*GetBudgetLineResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetBudgetLineResponse) GetBudgetLine() *BudgetLine {
+	if x != nil {
+		return x.BudgetLine
+	}
+	return nil
+}
+
+// BudgetLine is one line of a school's budget for a year.
+type BudgetLine struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BudgetLineId  string                 `protobuf:"bytes,1,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	SchoolId      string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	FiscalYear    int32                  `protobuf:"varint,3,opt,name=fiscal_year,json=fiscalYear,proto3" json:"fiscal_year,omitempty"`
+	Code          string                 `protobuf:"bytes,4,opt,name=code,proto3" json:"code,omitempty"`
+	Name          string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	FundingSource string                 `protobuf:"bytes,6,opt,name=funding_source,json=fundingSource,proto3" json:"funding_source,omitempty"`
+	// Amount including approved adjustments.
+	AmountFen int64 `protobuf:"varint,7,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	// Open commitments of placed orders.
+	CommittedFen int64 `protobuf:"varint,8,opt,name=committed_fen,json=committedFen,proto3" json:"committed_fen,omitempty"`
+	SpentFen     int64 `protobuf:"varint,9,opt,name=spent_fen,json=spentFen,proto3" json:"spent_fen,omitempty"`
+	// amount − committed − spent.
+	AvailableFen  int64               `protobuf:"varint,10,opt,name=available_fen,json=availableFen,proto3" json:"available_fen,omitempty"`
+	Adjustments   []*BudgetAdjustment `protobuf:"bytes,11,rep,name=adjustments,proto3" json:"adjustments,omitempty"`
+	Version       int64               `protobuf:"varint,12,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetLine) Reset() {
+	*x = BudgetLine{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetLine) ProtoMessage() {}
+
+func (x *BudgetLine) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetLine.ProtoReflect.Descriptor instead.
+func (*BudgetLine) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *BudgetLine) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *BudgetLine) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *BudgetLine) GetFiscalYear() int32 {
+	if x != nil {
+		return x.FiscalYear
+	}
+	return 0
+}
+
+func (x *BudgetLine) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *BudgetLine) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BudgetLine) GetFundingSource() string {
+	if x != nil {
+		return x.FundingSource
+	}
+	return ""
+}
+
+func (x *BudgetLine) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *BudgetLine) GetCommittedFen() int64 {
+	if x != nil {
+		return x.CommittedFen
+	}
+	return 0
+}
+
+func (x *BudgetLine) GetSpentFen() int64 {
+	if x != nil {
+		return x.SpentFen
+	}
+	return 0
+}
+
+func (x *BudgetLine) GetAvailableFen() int64 {
+	if x != nil {
+		return x.AvailableFen
+	}
+	return 0
+}
+
+func (x *BudgetLine) GetAdjustments() []*BudgetAdjustment {
+	if x != nil {
+		return x.Adjustments
+	}
+	return nil
+}
+
+func (x *BudgetLine) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type BudgetAdjustment struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	AdjustmentId string                 `protobuf:"bytes,1,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	AmountFen    int64                  `protobuf:"varint,2,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	Reason       string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	ApproverRole string                 `protobuf:"bytes,4,opt,name=approver_role,json=approverRole,proto3" json:"approver_role,omitempty"`
+	// requested | approved | rejected
+	Status        string `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetAdjustment) Reset() {
+	*x = BudgetAdjustment{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetAdjustment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetAdjustment) ProtoMessage() {}
+
+func (x *BudgetAdjustment) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetAdjustment.ProtoReflect.Descriptor instead.
+func (*BudgetAdjustment) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *BudgetAdjustment) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+func (x *BudgetAdjustment) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *BudgetAdjustment) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *BudgetAdjustment) GetApproverRole() string {
+	if x != nil {
+		return x.ApproverRole
+	}
+	return ""
+}
+
+func (x *BudgetAdjustment) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+// RequestLine is one item asked for.
+type RequestLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 品名
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// A fixed-asset category (GB/T 14885: 1–6) or a material category (office, cleaning,
+	// teaching, maintenance, food, sports, other).
+	Category string `protobuf:"bytes,2,opt,name=category,proto3" json:"category,omitempty"`
+	// 规格型号
+	Model string `protobuf:"bytes,3,opt,name=model,proto3" json:"model,omitempty"`
+	// 单位, e.g. 台, 箱.
+	Unit     string `protobuf:"bytes,4,opt,name=unit,proto3" json:"unit,omitempty"`
+	Quantity int64  `protobuf:"varint,5,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// 估价 per unit, in fen.
+	EstimatedUnitPriceFen int64      `protobuf:"varint,6,opt,name=estimated_unit_price_fen,json=estimatedUnitPriceFen,proto3" json:"estimated_unit_price_fen,omitempty"`
+	AssetClass            AssetClass `protobuf:"varint,7,opt,name=asset_class,json=assetClass,proto3,enum=houqin.procurement.v1.AssetClass" json:"asset_class,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *RequestLine) Reset() {
+	*x = RequestLine{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestLine) ProtoMessage() {}
+
+func (x *RequestLine) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestLine.ProtoReflect.Descriptor instead.
+func (*RequestLine) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RequestLine) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RequestLine) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *RequestLine) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RequestLine) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *RequestLine) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *RequestLine) GetEstimatedUnitPriceFen() int64 {
+	if x != nil {
+		return x.EstimatedUnitPriceFen
+	}
+	return 0
+}
+
+func (x *RequestLine) GetAssetClass() AssetClass {
+	if x != nil {
+		return x.AssetClass
+	}
+	return AssetClass_ASSET_CLASS_UNSPECIFIED
+}
+
+type SubmitPurchaseRequestRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId  string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// 申请部门
+	Department string         `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	Lines      []*RequestLine `protobuf:"bytes,4,rep,name=lines,proto3" json:"lines,omitempty"`
+	// The budget line to buy from (of the same school).
+	BudgetLineId string `protobuf:"bytes,5,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	// 申请理由
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// 政府采购: the purchase must go through government procurement (the bureau approves).
+	GovernmentProcurement bool `protobuf:"varint,7,opt,name=government_procurement,json=governmentProcurement,proto3" json:"government_procurement,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *SubmitPurchaseRequestRequest) Reset() {
+	*x = SubmitPurchaseRequestRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitPurchaseRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitPurchaseRequestRequest) ProtoMessage() {}
+
+func (x *SubmitPurchaseRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitPurchaseRequestRequest.ProtoReflect.Descriptor instead.
+func (*SubmitPurchaseRequestRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SubmitPurchaseRequestRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SubmitPurchaseRequestRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *SubmitPurchaseRequestRequest) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *SubmitPurchaseRequestRequest) GetLines() []*RequestLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *SubmitPurchaseRequestRequest) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *SubmitPurchaseRequestRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SubmitPurchaseRequestRequest) GetGovernmentProcurement() bool {
+	if x != nil {
+		return x.GovernmentProcurement
+	}
+	return false
+}
+
+type SubmitPurchaseRequestResponse struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseRequestId string                 `protobuf:"bytes,1,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	// The approval chain fixed at submission.
+	Chain         []*ApprovalStep `protobuf:"bytes,2,rep,name=chain,proto3" json:"chain,omitempty"`
+	Version       int64           `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitPurchaseRequestResponse) Reset() {
+	*x = SubmitPurchaseRequestResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitPurchaseRequestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitPurchaseRequestResponse) ProtoMessage() {}
+
+func (x *SubmitPurchaseRequestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitPurchaseRequestResponse.ProtoReflect.Descriptor instead.
+func (*SubmitPurchaseRequestResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *SubmitPurchaseRequestResponse) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *SubmitPurchaseRequestResponse) GetChain() []*ApprovalStep {
+	if x != nil {
+		return x.Chain
+	}
+	return nil
+}
+
+func (x *SubmitPurchaseRequestResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// ApprovalStep is one step of a request's approval chain.
+type ApprovalStep struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// department_head | logistics_director | principal | bureau
+	Step string `protobuf:"bytes,1,opt,name=step,proto3" json:"step,omitempty"`
+	// The role that approves it.
+	Role string `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
+	// Set once approved.
+	Approver      string `protobuf:"bytes,3,opt,name=approver,proto3" json:"approver,omitempty"`
+	ApprovedOn    string `protobuf:"bytes,4,opt,name=approved_on,json=approvedOn,proto3" json:"approved_on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApprovalStep) Reset() {
+	*x = ApprovalStep{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApprovalStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApprovalStep) ProtoMessage() {}
+
+func (x *ApprovalStep) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApprovalStep.ProtoReflect.Descriptor instead.
+func (*ApprovalStep) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ApprovalStep) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *ApprovalStep) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *ApprovalStep) GetApprover() string {
+	if x != nil {
+		return x.Approver
+	}
+	return ""
+}
+
+func (x *ApprovalStep) GetApprovedOn() string {
+	if x != nil {
+		return x.ApprovedOn
+	}
+	return ""
+}
+
+type ApprovePurchaseRequestRequest struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	RequestId         string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId          string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	PurchaseRequestId string                 `protobuf:"bytes,3,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	// 审批意见 (optional).
+	Comment       string `protobuf:"bytes,4,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApprovePurchaseRequestRequest) Reset() {
+	*x = ApprovePurchaseRequestRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApprovePurchaseRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApprovePurchaseRequestRequest) ProtoMessage() {}
+
+func (x *ApprovePurchaseRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApprovePurchaseRequestRequest.ProtoReflect.Descriptor instead.
+func (*ApprovePurchaseRequestRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ApprovePurchaseRequestRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ApprovePurchaseRequestRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *ApprovePurchaseRequestRequest) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *ApprovePurchaseRequestRequest) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+type ApprovePurchaseRequestResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// approved when the last step was approved, else pending.
+	Status        string `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Version       int64  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApprovePurchaseRequestResponse) Reset() {
+	*x = ApprovePurchaseRequestResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApprovePurchaseRequestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApprovePurchaseRequestResponse) ProtoMessage() {}
+
+func (x *ApprovePurchaseRequestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApprovePurchaseRequestResponse.ProtoReflect.Descriptor instead.
+func (*ApprovePurchaseRequestResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ApprovePurchaseRequestResponse) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ApprovePurchaseRequestResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type RejectPurchaseRequestRequest struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	RequestId         string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId          string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	PurchaseRequestId string                 `protobuf:"bytes,3,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	Reason            string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *RejectPurchaseRequestRequest) Reset() {
+	*x = RejectPurchaseRequestRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectPurchaseRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectPurchaseRequestRequest) ProtoMessage() {}
+
+func (x *RejectPurchaseRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectPurchaseRequestRequest.ProtoReflect.Descriptor instead.
+func (*RejectPurchaseRequestRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *RejectPurchaseRequestRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RejectPurchaseRequestRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *RejectPurchaseRequestRequest) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *RejectPurchaseRequestRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type RejectPurchaseRequestResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectPurchaseRequestResponse) Reset() {
+	*x = RejectPurchaseRequestResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectPurchaseRequestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectPurchaseRequestResponse) ProtoMessage() {}
+
+func (x *RejectPurchaseRequestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectPurchaseRequestResponse.ProtoReflect.Descriptor instead.
+func (*RejectPurchaseRequestResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RejectPurchaseRequestResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type AddQuoteRequest struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	RequestId         string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId          string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	PurchaseRequestId string                 `protobuf:"bytes,3,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	SupplierId        string                 `protobuf:"bytes,4,opt,name=supplier_id,json=supplierId,proto3" json:"supplier_id,omitempty"`
+	// 报价: one unit price per request line, in the request's line order, in fen.
+	UnitPricesFen []int64 `protobuf:"varint,5,rep,packed,name=unit_prices_fen,json=unitPricesFen,proto3" json:"unit_prices_fen,omitempty"`
+	// 备注 (optional).
+	Note          string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddQuoteRequest) Reset() {
+	*x = AddQuoteRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddQuoteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddQuoteRequest) ProtoMessage() {}
+
+func (x *AddQuoteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddQuoteRequest.ProtoReflect.Descriptor instead.
+func (*AddQuoteRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *AddQuoteRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AddQuoteRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *AddQuoteRequest) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *AddQuoteRequest) GetSupplierId() string {
+	if x != nil {
+		return x.SupplierId
+	}
+	return ""
+}
+
+func (x *AddQuoteRequest) GetUnitPricesFen() []int64 {
+	if x != nil {
+		return x.UnitPricesFen
+	}
+	return nil
+}
+
+func (x *AddQuoteRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type AddQuoteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	QuoteId       string                 `protobuf:"bytes,1,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
+	TotalFen      int64                  `protobuf:"varint,2,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
+	Version       int64                  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddQuoteResponse) Reset() {
+	*x = AddQuoteResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddQuoteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddQuoteResponse) ProtoMessage() {}
+
+func (x *AddQuoteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddQuoteResponse.ProtoReflect.Descriptor instead.
+func (*AddQuoteResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *AddQuoteResponse) GetQuoteId() string {
+	if x != nil {
+		return x.QuoteId
+	}
+	return ""
+}
+
+func (x *AddQuoteResponse) GetTotalFen() int64 {
+	if x != nil {
+		return x.TotalFen
+	}
+	return 0
+}
+
+func (x *AddQuoteResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type ChooseQuoteRequest struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	RequestId         string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId          string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	PurchaseRequestId string                 `protobuf:"bytes,3,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	QuoteId           string                 `protobuf:"bytes,4,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
+	// Required when the quote is not the cheapest.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChooseQuoteRequest) Reset() {
+	*x = ChooseQuoteRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChooseQuoteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChooseQuoteRequest) ProtoMessage() {}
+
+func (x *ChooseQuoteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChooseQuoteRequest.ProtoReflect.Descriptor instead.
+func (*ChooseQuoteRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ChooseQuoteRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ChooseQuoteRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *ChooseQuoteRequest) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *ChooseQuoteRequest) GetQuoteId() string {
+	if x != nil {
+		return x.QuoteId
+	}
+	return ""
+}
+
+func (x *ChooseQuoteRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type ChooseQuoteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChooseQuoteResponse) Reset() {
+	*x = ChooseQuoteResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChooseQuoteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChooseQuoteResponse) ProtoMessage() {}
+
+func (x *ChooseQuoteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChooseQuoteResponse.ProtoReflect.Descriptor instead.
+func (*ChooseQuoteResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ChooseQuoteResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type GetPurchaseRequestRequest struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId          string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	PurchaseRequestId string                 `protobuf:"bytes,2,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *GetPurchaseRequestRequest) Reset() {
+	*x = GetPurchaseRequestRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPurchaseRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPurchaseRequestRequest) ProtoMessage() {}
+
+func (x *GetPurchaseRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPurchaseRequestRequest.ProtoReflect.Descriptor instead.
+func (*GetPurchaseRequestRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *GetPurchaseRequestRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *GetPurchaseRequestRequest) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+type GetPurchaseRequestResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseRequest *PurchaseRequest       `protobuf:"bytes,1,opt,name=purchase_request,json=purchaseRequest,proto3" json:"purchase_request,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *GetPurchaseRequestResponse) Reset() {
+	*x = GetPurchaseRequestResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPurchaseRequestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPurchaseRequestResponse) ProtoMessage() {}
+
+func (x *GetPurchaseRequestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPurchaseRequestResponse.ProtoReflect.Descriptor instead.
+func (*GetPurchaseRequestResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *GetPurchaseRequestResponse) GetPurchaseRequest() *PurchaseRequest {
+	if x != nil {
+		return x.PurchaseRequest
+	}
+	return nil
+}
+
+type Quote struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	QuoteId       string                 `protobuf:"bytes,1,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
+	SupplierId    string                 `protobuf:"bytes,2,opt,name=supplier_id,json=supplierId,proto3" json:"supplier_id,omitempty"`
+	SupplierName  string                 `protobuf:"bytes,3,opt,name=supplier_name,json=supplierName,proto3" json:"supplier_name,omitempty"`
+	UnitPricesFen []int64                `protobuf:"varint,4,rep,packed,name=unit_prices_fen,json=unitPricesFen,proto3" json:"unit_prices_fen,omitempty"`
+	TotalFen      int64                  `protobuf:"varint,5,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
+	QuotedOn      string                 `protobuf:"bytes,6,opt,name=quoted_on,json=quotedOn,proto3" json:"quoted_on,omitempty"`
+	Note          string                 `protobuf:"bytes,7,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Quote) Reset() {
+	*x = Quote{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Quote) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Quote) ProtoMessage() {}
+
+func (x *Quote) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Quote.ProtoReflect.Descriptor instead.
+func (*Quote) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *Quote) GetQuoteId() string {
+	if x != nil {
+		return x.QuoteId
+	}
+	return ""
+}
+
+func (x *Quote) GetSupplierId() string {
+	if x != nil {
+		return x.SupplierId
+	}
+	return ""
+}
+
+func (x *Quote) GetSupplierName() string {
+	if x != nil {
+		return x.SupplierName
+	}
+	return ""
+}
+
+func (x *Quote) GetUnitPricesFen() []int64 {
+	if x != nil {
+		return x.UnitPricesFen
+	}
+	return nil
+}
+
+func (x *Quote) GetTotalFen() int64 {
+	if x != nil {
+		return x.TotalFen
+	}
+	return 0
+}
+
+func (x *Quote) GetQuotedOn() string {
+	if x != nil {
+		return x.QuotedOn
+	}
+	return ""
+}
+
+func (x *Quote) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// PurchaseRequest is a request's current state.
+type PurchaseRequest struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseRequestId     string                 `protobuf:"bytes,1,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	SchoolId              string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	Department            string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	Lines                 []*RequestLine         `protobuf:"bytes,4,rep,name=lines,proto3" json:"lines,omitempty"`
+	EstimatedTotalFen     int64                  `protobuf:"varint,5,opt,name=estimated_total_fen,json=estimatedTotalFen,proto3" json:"estimated_total_fen,omitempty"`
+	BudgetLineId          string                 `protobuf:"bytes,6,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	Reason                string                 `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	GovernmentProcurement bool                   `protobuf:"varint,8,opt,name=government_procurement,json=governmentProcurement,proto3" json:"government_procurement,omitempty"`
+	RequestedBy           string                 `protobuf:"bytes,9,opt,name=requested_by,json=requestedBy,proto3" json:"requested_by,omitempty"`
+	SubmittedOn           string                 `protobuf:"bytes,10,opt,name=submitted_on,json=submittedOn,proto3" json:"submitted_on,omitempty"`
+	Chain                 []*ApprovalStep        `protobuf:"bytes,11,rep,name=chain,proto3" json:"chain,omitempty"`
+	// pending | approved | rejected
+	Status          string   `protobuf:"bytes,12,opt,name=status,proto3" json:"status,omitempty"`
+	RejectionReason string   `protobuf:"bytes,13,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
+	QuotesRequired  bool     `protobuf:"varint,14,opt,name=quotes_required,json=quotesRequired,proto3" json:"quotes_required,omitempty"`
+	MinQuotes       int32    `protobuf:"varint,15,opt,name=min_quotes,json=minQuotes,proto3" json:"min_quotes,omitempty"`
+	Quotes          []*Quote `protobuf:"bytes,16,rep,name=quotes,proto3" json:"quotes,omitempty"`
+	ChosenQuoteId   string   `protobuf:"bytes,17,opt,name=chosen_quote_id,json=chosenQuoteId,proto3" json:"chosen_quote_id,omitempty"`
+	ChoiceReason    string   `protobuf:"bytes,18,opt,name=choice_reason,json=choiceReason,proto3" json:"choice_reason,omitempty"`
+	// The policy version the chain was computed from.
+	PolicyVersion string `protobuf:"bytes,19,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	Version       int64  `protobuf:"varint,20,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PurchaseRequest) Reset() {
+	*x = PurchaseRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurchaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurchaseRequest) ProtoMessage() {}
+
+func (x *PurchaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurchaseRequest.ProtoReflect.Descriptor instead.
+func (*PurchaseRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *PurchaseRequest) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *PurchaseRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *PurchaseRequest) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *PurchaseRequest) GetLines() []*RequestLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *PurchaseRequest) GetEstimatedTotalFen() int64 {
+	if x != nil {
+		return x.EstimatedTotalFen
+	}
+	return 0
+}
+
+func (x *PurchaseRequest) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *PurchaseRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *PurchaseRequest) GetGovernmentProcurement() bool {
+	if x != nil {
+		return x.GovernmentProcurement
+	}
+	return false
+}
+
+func (x *PurchaseRequest) GetRequestedBy() string {
+	if x != nil {
+		return x.RequestedBy
+	}
+	return ""
+}
+
+func (x *PurchaseRequest) GetSubmittedOn() string {
+	if x != nil {
+		return x.SubmittedOn
+	}
+	return ""
+}
+
+func (x *PurchaseRequest) GetChain() []*ApprovalStep {
+	if x != nil {
+		return x.Chain
+	}
+	return nil
+}
+
+func (x *PurchaseRequest) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *PurchaseRequest) GetRejectionReason() string {
+	if x != nil {
+		return x.RejectionReason
+	}
+	return ""
+}
+
+func (x *PurchaseRequest) GetQuotesRequired() bool {
+	if x != nil {
+		return x.QuotesRequired
+	}
+	return false
+}
+
+func (x *PurchaseRequest) GetMinQuotes() int32 {
+	if x != nil {
+		return x.MinQuotes
+	}
+	return 0
+}
+
+func (x *PurchaseRequest) GetQuotes() []*Quote {
+	if x != nil {
+		return x.Quotes
+	}
+	return nil
+}
+
+func (x *PurchaseRequest) GetChosenQuoteId() string {
+	if x != nil {
+		return x.ChosenQuoteId
+	}
+	return ""
+}
+
+func (x *PurchaseRequest) GetChoiceReason() string {
+	if x != nil {
+		return x.ChoiceReason
+	}
+	return ""
+}
+
+func (x *PurchaseRequest) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
+func (x *PurchaseRequest) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type PlacePurchaseOrderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Also fixes the order's id: a retry with the same request_id can neither order nor commit
+	// the budget twice.
+	RequestId         string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId          string `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	PurchaseRequestId string `protobuf:"bytes,3,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *PlacePurchaseOrderRequest) Reset() {
+	*x = PlacePurchaseOrderRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlacePurchaseOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlacePurchaseOrderRequest) ProtoMessage() {}
+
+func (x *PlacePurchaseOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlacePurchaseOrderRequest.ProtoReflect.Descriptor instead.
+func (*PlacePurchaseOrderRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *PlacePurchaseOrderRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *PlacePurchaseOrderRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *PlacePurchaseOrderRequest) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+type PlacePurchaseOrderResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseOrderId string                 `protobuf:"bytes,1,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	TotalFen        int64                  `protobuf:"varint,2,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
+	Version         int64                  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PlacePurchaseOrderResponse) Reset() {
+	*x = PlacePurchaseOrderResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlacePurchaseOrderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlacePurchaseOrderResponse) ProtoMessage() {}
+
+func (x *PlacePurchaseOrderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlacePurchaseOrderResponse.ProtoReflect.Descriptor instead.
+func (*PlacePurchaseOrderResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *PlacePurchaseOrderResponse) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *PlacePurchaseOrderResponse) GetTotalFen() int64 {
+	if x != nil {
+		return x.TotalFen
+	}
+	return 0
+}
+
+func (x *PlacePurchaseOrderResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type CancelPurchaseOrderRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId        string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	PurchaseOrderId string                 `protobuf:"bytes,3,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	Reason          string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CancelPurchaseOrderRequest) Reset() {
+	*x = CancelPurchaseOrderRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelPurchaseOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelPurchaseOrderRequest) ProtoMessage() {}
+
+func (x *CancelPurchaseOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelPurchaseOrderRequest.ProtoReflect.Descriptor instead.
+func (*CancelPurchaseOrderRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *CancelPurchaseOrderRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CancelPurchaseOrderRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *CancelPurchaseOrderRequest) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *CancelPurchaseOrderRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type CancelPurchaseOrderResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelPurchaseOrderResponse) Reset() {
+	*x = CancelPurchaseOrderResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelPurchaseOrderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelPurchaseOrderResponse) ProtoMessage() {}
+
+func (x *CancelPurchaseOrderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelPurchaseOrderResponse.ProtoReflect.Descriptor instead.
+func (*CancelPurchaseOrderResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *CancelPurchaseOrderResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type GetPurchaseOrderRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId        string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	PurchaseOrderId string                 `protobuf:"bytes,2,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *GetPurchaseOrderRequest) Reset() {
+	*x = GetPurchaseOrderRequest{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPurchaseOrderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPurchaseOrderRequest) ProtoMessage() {}
+
+func (x *GetPurchaseOrderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPurchaseOrderRequest.ProtoReflect.Descriptor instead.
+func (*GetPurchaseOrderRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *GetPurchaseOrderRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *GetPurchaseOrderRequest) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+type GetPurchaseOrderResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseOrder *PurchaseOrder         `protobuf:"bytes,1,opt,name=purchase_order,json=purchaseOrder,proto3" json:"purchase_order,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPurchaseOrderResponse) Reset() {
+	*x = GetPurchaseOrderResponse{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPurchaseOrderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPurchaseOrderResponse) ProtoMessage() {}
+
+func (x *GetPurchaseOrderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPurchaseOrderResponse.ProtoReflect.Descriptor instead.
+func (*GetPurchaseOrderResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *GetPurchaseOrderResponse) GetPurchaseOrder() *PurchaseOrder {
+	if x != nil {
+		return x.PurchaseOrder
+	}
+	return nil
+}
+
+// OrderLine is one line of an order.
+type OrderLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unique line id (<order id>-<n>): the source_line_id of assets registered from it.
+	LineId        string `protobuf:"bytes,1,opt,name=line_id,json=lineId,proto3" json:"line_id,omitempty"`
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Category      string `protobuf:"bytes,3,opt,name=category,proto3" json:"category,omitempty"`
+	Model         string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
+	Unit          string `protobuf:"bytes,5,opt,name=unit,proto3" json:"unit,omitempty"`
+	Quantity      int64  `protobuf:"varint,6,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	UnitPriceFen  int64  `protobuf:"varint,7,opt,name=unit_price_fen,json=unitPriceFen,proto3" json:"unit_price_fen,omitempty"`
+	AmountFen     int64  `protobuf:"varint,8,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	FixedAsset    bool   `protobuf:"varint,9,opt,name=fixed_asset,json=fixedAsset,proto3" json:"fixed_asset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OrderLine) Reset() {
+	*x = OrderLine{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrderLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrderLine) ProtoMessage() {}
+
+func (x *OrderLine) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrderLine.ProtoReflect.Descriptor instead.
+func (*OrderLine) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *OrderLine) GetLineId() string {
+	if x != nil {
+		return x.LineId
+	}
+	return ""
+}
+
+func (x *OrderLine) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OrderLine) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *OrderLine) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *OrderLine) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *OrderLine) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *OrderLine) GetUnitPriceFen() int64 {
+	if x != nil {
+		return x.UnitPriceFen
+	}
+	return 0
+}
+
+func (x *OrderLine) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *OrderLine) GetFixedAsset() bool {
+	if x != nil {
+		return x.FixedAsset
+	}
+	return false
+}
+
+// PurchaseOrder is an order's current state.
+type PurchaseOrder struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseOrderId   string                 `protobuf:"bytes,1,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	SchoolId          string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	PurchaseRequestId string                 `protobuf:"bytes,3,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	QuoteId           string                 `protobuf:"bytes,4,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
+	SupplierId        string                 `protobuf:"bytes,5,opt,name=supplier_id,json=supplierId,proto3" json:"supplier_id,omitempty"`
+	SupplierName      string                 `protobuf:"bytes,6,opt,name=supplier_name,json=supplierName,proto3" json:"supplier_name,omitempty"`
+	BudgetLineId      string                 `protobuf:"bytes,7,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	Department        string                 `protobuf:"bytes,8,opt,name=department,proto3" json:"department,omitempty"`
+	OrderedOn         string                 `protobuf:"bytes,9,opt,name=ordered_on,json=orderedOn,proto3" json:"ordered_on,omitempty"`
+	Lines             []*OrderLine           `protobuf:"bytes,10,rep,name=lines,proto3" json:"lines,omitempty"`
+	TotalFen          int64                  `protobuf:"varint,11,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
+	// placed | cancelled (later areas add delivery states)
+	Status        string `protobuf:"bytes,12,opt,name=status,proto3" json:"status,omitempty"`
+	CancelReason  string `protobuf:"bytes,13,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
+	Version       int64  `protobuf:"varint,14,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PurchaseOrder) Reset() {
+	*x = PurchaseOrder{}
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurchaseOrder) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurchaseOrder) ProtoMessage() {}
+
+func (x *PurchaseOrder) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_procurement_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurchaseOrder.ProtoReflect.Descriptor instead.
+func (*PurchaseOrder) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_procurement_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *PurchaseOrder) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *PurchaseOrder) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *PurchaseOrder) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *PurchaseOrder) GetQuoteId() string {
+	if x != nil {
+		return x.QuoteId
+	}
+	return ""
+}
+
+func (x *PurchaseOrder) GetSupplierId() string {
+	if x != nil {
+		return x.SupplierId
+	}
+	return ""
+}
+
+func (x *PurchaseOrder) GetSupplierName() string {
+	if x != nil {
+		return x.SupplierName
+	}
+	return ""
+}
+
+func (x *PurchaseOrder) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *PurchaseOrder) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *PurchaseOrder) GetOrderedOn() string {
+	if x != nil {
+		return x.OrderedOn
+	}
+	return ""
+}
+
+func (x *PurchaseOrder) GetLines() []*OrderLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *PurchaseOrder) GetTotalFen() int64 {
+	if x != nil {
+		return x.TotalFen
+	}
+	return 0
+}
+
+func (x *PurchaseOrder) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *PurchaseOrder) GetCancelReason() string {
+	if x != nil {
+		return x.CancelReason
+	}
+	return ""
+}
+
+func (x *PurchaseOrder) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 var File_houqin_procurement_v1_procurement_proto protoreflect.FileDescriptor
 
 const file_houqin_procurement_v1_procurement_proto_rawDesc = "" +
@@ -876,13 +3563,267 @@ const file_houqin_procurement_v1_procurement_proto_rawDesc = "" +
 	"\x06usable\x18\t \x01(\bR\x06usable\x12'\n" +
 	"\x0funusable_reason\x18\n" +
 	" \x01(\tR\x0eunusableReason\x12\x18\n" +
-	"\aversion\x18\v \x01(\x03R\aversion2\xe0\x04\n" +
+	"\aversion\x18\v \x01(\x03R\aversion\"\xe2\x01\n" +
+	"\x15OpenBudgetLineRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x1f\n" +
+	"\vfiscal_year\x18\x03 \x01(\x05R\n" +
+	"fiscalYear\x12\x12\n" +
+	"\x04code\x18\x04 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x06 \x01(\x03R\tamountFen\x12%\n" +
+	"\x0efunding_source\x18\a \x01(\tR\rfundingSource\"X\n" +
+	"\x16OpenBudgetLineResponse\x12$\n" +
+	"\x0ebudget_line_id\x18\x01 \x01(\tR\fbudgetLineId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"\xb9\x01\n" +
+	"\x1eRequestBudgetAdjustmentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12$\n" +
+	"\x0ebudget_line_id\x18\x03 \x01(\tR\fbudgetLineId\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x04 \x01(\x03R\tamountFen\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x85\x01\n" +
+	"\x1fRequestBudgetAdjustmentResponse\x12#\n" +
+	"\radjustment_id\x18\x01 \x01(\tR\fadjustmentId\x12#\n" +
+	"\rapprover_role\x18\x02 \x01(\tR\fapproverRole\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\"\xa7\x01\n" +
+	"\x1eApproveBudgetAdjustmentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12$\n" +
+	"\x0ebudget_line_id\x18\x03 \x01(\tR\fbudgetLineId\x12#\n" +
+	"\radjustment_id\x18\x04 \x01(\tR\fadjustmentId\";\n" +
+	"\x1fApproveBudgetAdjustmentResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"\xbe\x01\n" +
+	"\x1dRejectBudgetAdjustmentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12$\n" +
+	"\x0ebudget_line_id\x18\x03 \x01(\tR\fbudgetLineId\x12#\n" +
+	"\radjustment_id\x18\x04 \x01(\tR\fadjustmentId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\":\n" +
+	"\x1eRejectBudgetAdjustmentResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"Y\n" +
+	"\x14GetBudgetLineRequest\x12\x1b\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12$\n" +
+	"\x0ebudget_line_id\x18\x02 \x01(\tR\fbudgetLineId\"[\n" +
+	"\x15GetBudgetLineResponse\x12B\n" +
+	"\vbudget_line\x18\x01 \x01(\v2!.houqin.procurement.v1.BudgetLineR\n" +
+	"budgetLine\"\xaa\x03\n" +
+	"\n" +
+	"BudgetLine\x12$\n" +
+	"\x0ebudget_line_id\x18\x01 \x01(\tR\fbudgetLineId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x1f\n" +
+	"\vfiscal_year\x18\x03 \x01(\x05R\n" +
+	"fiscalYear\x12\x12\n" +
+	"\x04code\x18\x04 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12%\n" +
+	"\x0efunding_source\x18\x06 \x01(\tR\rfundingSource\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\a \x01(\x03R\tamountFen\x12#\n" +
+	"\rcommitted_fen\x18\b \x01(\x03R\fcommittedFen\x12\x1b\n" +
+	"\tspent_fen\x18\t \x01(\x03R\bspentFen\x12#\n" +
+	"\ravailable_fen\x18\n" +
+	" \x01(\x03R\favailableFen\x12I\n" +
+	"\vadjustments\x18\v \x03(\v2'.houqin.procurement.v1.BudgetAdjustmentR\vadjustments\x12\x18\n" +
+	"\aversion\x18\f \x01(\x03R\aversion\"\xab\x01\n" +
+	"\x10BudgetAdjustment\x12#\n" +
+	"\radjustment_id\x18\x01 \x01(\tR\fadjustmentId\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x02 \x01(\x03R\tamountFen\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12#\n" +
+	"\rapprover_role\x18\x04 \x01(\tR\fapproverRole\x12\x16\n" +
+	"\x06status\x18\x05 \x01(\tR\x06status\"\x80\x02\n" +
+	"\vRequestLine\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcategory\x18\x02 \x01(\tR\bcategory\x12\x14\n" +
+	"\x05model\x18\x03 \x01(\tR\x05model\x12\x12\n" +
+	"\x04unit\x18\x04 \x01(\tR\x04unit\x12\x1a\n" +
+	"\bquantity\x18\x05 \x01(\x03R\bquantity\x127\n" +
+	"\x18estimated_unit_price_fen\x18\x06 \x01(\x03R\x15estimatedUnitPriceFen\x12B\n" +
+	"\vasset_class\x18\a \x01(\x0e2!.houqin.procurement.v1.AssetClassR\n" +
+	"assetClass\"\xa9\x02\n" +
+	"\x1cSubmitPurchaseRequestRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x1e\n" +
+	"\n" +
+	"department\x18\x03 \x01(\tR\n" +
+	"department\x128\n" +
+	"\x05lines\x18\x04 \x03(\v2\".houqin.procurement.v1.RequestLineR\x05lines\x12$\n" +
+	"\x0ebudget_line_id\x18\x05 \x01(\tR\fbudgetLineId\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x125\n" +
+	"\x16government_procurement\x18\a \x01(\bR\x15governmentProcurement\"\xa4\x01\n" +
+	"\x1dSubmitPurchaseRequestResponse\x12.\n" +
+	"\x13purchase_request_id\x18\x01 \x01(\tR\x11purchaseRequestId\x129\n" +
+	"\x05chain\x18\x02 \x03(\v2#.houqin.procurement.v1.ApprovalStepR\x05chain\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\"s\n" +
+	"\fApprovalStep\x12\x12\n" +
+	"\x04step\x18\x01 \x01(\tR\x04step\x12\x12\n" +
+	"\x04role\x18\x02 \x01(\tR\x04role\x12\x1a\n" +
+	"\bapprover\x18\x03 \x01(\tR\bapprover\x12\x1f\n" +
+	"\vapproved_on\x18\x04 \x01(\tR\n" +
+	"approvedOn\"\xa5\x01\n" +
+	"\x1dApprovePurchaseRequestRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12.\n" +
+	"\x13purchase_request_id\x18\x03 \x01(\tR\x11purchaseRequestId\x12\x18\n" +
+	"\acomment\x18\x04 \x01(\tR\acomment\"R\n" +
+	"\x1eApprovePurchaseRequestResponse\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"\xa2\x01\n" +
+	"\x1cRejectPurchaseRequestRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12.\n" +
+	"\x13purchase_request_id\x18\x03 \x01(\tR\x11purchaseRequestId\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"9\n" +
+	"\x1dRejectPurchaseRequestResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"\xda\x01\n" +
+	"\x0fAddQuoteRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12.\n" +
+	"\x13purchase_request_id\x18\x03 \x01(\tR\x11purchaseRequestId\x12\x1f\n" +
+	"\vsupplier_id\x18\x04 \x01(\tR\n" +
+	"supplierId\x12&\n" +
+	"\x0funit_prices_fen\x18\x05 \x03(\x03R\runitPricesFen\x12\x12\n" +
+	"\x04note\x18\x06 \x01(\tR\x04note\"d\n" +
+	"\x10AddQuoteResponse\x12\x19\n" +
+	"\bquote_id\x18\x01 \x01(\tR\aquoteId\x12\x1b\n" +
+	"\ttotal_fen\x18\x02 \x01(\x03R\btotalFen\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\"\xb3\x01\n" +
+	"\x12ChooseQuoteRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12.\n" +
+	"\x13purchase_request_id\x18\x03 \x01(\tR\x11purchaseRequestId\x12\x19\n" +
+	"\bquote_id\x18\x04 \x01(\tR\aquoteId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"/\n" +
+	"\x13ChooseQuoteResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"h\n" +
+	"\x19GetPurchaseRequestRequest\x12\x1b\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12.\n" +
+	"\x13purchase_request_id\x18\x02 \x01(\tR\x11purchaseRequestId\"o\n" +
+	"\x1aGetPurchaseRequestResponse\x12Q\n" +
+	"\x10purchase_request\x18\x01 \x01(\v2&.houqin.procurement.v1.PurchaseRequestR\x0fpurchaseRequest\"\xde\x01\n" +
+	"\x05Quote\x12\x19\n" +
+	"\bquote_id\x18\x01 \x01(\tR\aquoteId\x12\x1f\n" +
+	"\vsupplier_id\x18\x02 \x01(\tR\n" +
+	"supplierId\x12#\n" +
+	"\rsupplier_name\x18\x03 \x01(\tR\fsupplierName\x12&\n" +
+	"\x0funit_prices_fen\x18\x04 \x03(\x03R\runitPricesFen\x12\x1b\n" +
+	"\ttotal_fen\x18\x05 \x01(\x03R\btotalFen\x12\x1b\n" +
+	"\tquoted_on\x18\x06 \x01(\tR\bquotedOn\x12\x12\n" +
+	"\x04note\x18\a \x01(\tR\x04note\"\xad\x06\n" +
+	"\x0fPurchaseRequest\x12.\n" +
+	"\x13purchase_request_id\x18\x01 \x01(\tR\x11purchaseRequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x1e\n" +
+	"\n" +
+	"department\x18\x03 \x01(\tR\n" +
+	"department\x128\n" +
+	"\x05lines\x18\x04 \x03(\v2\".houqin.procurement.v1.RequestLineR\x05lines\x12.\n" +
+	"\x13estimated_total_fen\x18\x05 \x01(\x03R\x11estimatedTotalFen\x12$\n" +
+	"\x0ebudget_line_id\x18\x06 \x01(\tR\fbudgetLineId\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\x125\n" +
+	"\x16government_procurement\x18\b \x01(\bR\x15governmentProcurement\x12!\n" +
+	"\frequested_by\x18\t \x01(\tR\vrequestedBy\x12!\n" +
+	"\fsubmitted_on\x18\n" +
+	" \x01(\tR\vsubmittedOn\x129\n" +
+	"\x05chain\x18\v \x03(\v2#.houqin.procurement.v1.ApprovalStepR\x05chain\x12\x16\n" +
+	"\x06status\x18\f \x01(\tR\x06status\x12)\n" +
+	"\x10rejection_reason\x18\r \x01(\tR\x0frejectionReason\x12'\n" +
+	"\x0fquotes_required\x18\x0e \x01(\bR\x0equotesRequired\x12\x1d\n" +
+	"\n" +
+	"min_quotes\x18\x0f \x01(\x05R\tminQuotes\x124\n" +
+	"\x06quotes\x18\x10 \x03(\v2\x1c.houqin.procurement.v1.QuoteR\x06quotes\x12&\n" +
+	"\x0fchosen_quote_id\x18\x11 \x01(\tR\rchosenQuoteId\x12#\n" +
+	"\rchoice_reason\x18\x12 \x01(\tR\fchoiceReason\x12%\n" +
+	"\x0epolicy_version\x18\x13 \x01(\tR\rpolicyVersion\x12\x18\n" +
+	"\aversion\x18\x14 \x01(\x03R\aversion\"\x87\x01\n" +
+	"\x19PlacePurchaseOrderRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12.\n" +
+	"\x13purchase_request_id\x18\x03 \x01(\tR\x11purchaseRequestId\"\x7f\n" +
+	"\x1aPlacePurchaseOrderResponse\x12*\n" +
+	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12\x1b\n" +
+	"\ttotal_fen\x18\x02 \x01(\x03R\btotalFen\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\"\x9c\x01\n" +
+	"\x1aCancelPurchaseOrderRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12*\n" +
+	"\x11purchase_order_id\x18\x03 \x01(\tR\x0fpurchaseOrderId\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"7\n" +
+	"\x1bCancelPurchaseOrderResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"b\n" +
+	"\x17GetPurchaseOrderRequest\x12\x1b\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12*\n" +
+	"\x11purchase_order_id\x18\x02 \x01(\tR\x0fpurchaseOrderId\"g\n" +
+	"\x18GetPurchaseOrderResponse\x12K\n" +
+	"\x0epurchase_order\x18\x01 \x01(\v2$.houqin.procurement.v1.PurchaseOrderR\rpurchaseOrder\"\x80\x02\n" +
+	"\tOrderLine\x12\x17\n" +
+	"\aline_id\x18\x01 \x01(\tR\x06lineId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcategory\x18\x03 \x01(\tR\bcategory\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\x12\x12\n" +
+	"\x04unit\x18\x05 \x01(\tR\x04unit\x12\x1a\n" +
+	"\bquantity\x18\x06 \x01(\x03R\bquantity\x12$\n" +
+	"\x0eunit_price_fen\x18\a \x01(\x03R\funitPriceFen\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\b \x01(\x03R\tamountFen\x12\x1f\n" +
+	"\vfixed_asset\x18\t \x01(\bR\n" +
+	"fixedAsset\"\xfa\x03\n" +
+	"\rPurchaseOrder\x12*\n" +
+	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12.\n" +
+	"\x13purchase_request_id\x18\x03 \x01(\tR\x11purchaseRequestId\x12\x19\n" +
+	"\bquote_id\x18\x04 \x01(\tR\aquoteId\x12\x1f\n" +
+	"\vsupplier_id\x18\x05 \x01(\tR\n" +
+	"supplierId\x12#\n" +
+	"\rsupplier_name\x18\x06 \x01(\tR\fsupplierName\x12$\n" +
+	"\x0ebudget_line_id\x18\a \x01(\tR\fbudgetLineId\x12\x1e\n" +
+	"\n" +
+	"department\x18\b \x01(\tR\n" +
+	"department\x12\x1d\n" +
+	"\n" +
+	"ordered_on\x18\t \x01(\tR\torderedOn\x126\n" +
+	"\x05lines\x18\n" +
+	" \x03(\v2 .houqin.procurement.v1.OrderLineR\x05lines\x12\x1b\n" +
+	"\ttotal_fen\x18\v \x01(\x03R\btotalFen\x12\x16\n" +
+	"\x06status\x18\f \x01(\tR\x06status\x12#\n" +
+	"\rcancel_reason\x18\r \x01(\tR\fcancelReason\x12\x18\n" +
+	"\aversion\x18\x0e \x01(\x03R\aversion*g\n" +
+	"\n" +
+	"AssetClass\x12\x1b\n" +
+	"\x17ASSET_CLASS_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17ASSET_CLASS_FIXED_ASSET\x10\x01\x12\x1f\n" +
+	"\x1bASSET_CLASS_NOT_FIXED_ASSET\x10\x022\x97\x12\n" +
 	"\x12ProcurementService\x12s\n" +
 	"\x10RegisterSupplier\x12..houqin.procurement.v1.RegisterSupplierRequest\x1a/.houqin.procurement.v1.RegisterSupplierResponse\x12\x7f\n" +
 	"\x14RenewSupplierLicence\x122.houqin.procurement.v1.RenewSupplierLicenceRequest\x1a3.houqin.procurement.v1.RenewSupplierLicenceResponse\x12v\n" +
 	"\x11BlacklistSupplier\x12/.houqin.procurement.v1.BlacklistSupplierRequest\x1a0.houqin.procurement.v1.BlacklistSupplierResponse\x12v\n" +
 	"\x11ReinstateSupplier\x12/.houqin.procurement.v1.ReinstateSupplierRequest\x1a0.houqin.procurement.v1.ReinstateSupplierResponse\x12d\n" +
-	"\vGetSupplier\x12).houqin.procurement.v1.GetSupplierRequest\x1a*.houqin.procurement.v1.GetSupplierResponseB\xdd\x01\n" +
+	"\vGetSupplier\x12).houqin.procurement.v1.GetSupplierRequest\x1a*.houqin.procurement.v1.GetSupplierResponse\x12m\n" +
+	"\x0eOpenBudgetLine\x12,.houqin.procurement.v1.OpenBudgetLineRequest\x1a-.houqin.procurement.v1.OpenBudgetLineResponse\x12\x88\x01\n" +
+	"\x17RequestBudgetAdjustment\x125.houqin.procurement.v1.RequestBudgetAdjustmentRequest\x1a6.houqin.procurement.v1.RequestBudgetAdjustmentResponse\x12\x88\x01\n" +
+	"\x17ApproveBudgetAdjustment\x125.houqin.procurement.v1.ApproveBudgetAdjustmentRequest\x1a6.houqin.procurement.v1.ApproveBudgetAdjustmentResponse\x12\x85\x01\n" +
+	"\x16RejectBudgetAdjustment\x124.houqin.procurement.v1.RejectBudgetAdjustmentRequest\x1a5.houqin.procurement.v1.RejectBudgetAdjustmentResponse\x12j\n" +
+	"\rGetBudgetLine\x12+.houqin.procurement.v1.GetBudgetLineRequest\x1a,.houqin.procurement.v1.GetBudgetLineResponse\x12\x82\x01\n" +
+	"\x15SubmitPurchaseRequest\x123.houqin.procurement.v1.SubmitPurchaseRequestRequest\x1a4.houqin.procurement.v1.SubmitPurchaseRequestResponse\x12\x85\x01\n" +
+	"\x16ApprovePurchaseRequest\x124.houqin.procurement.v1.ApprovePurchaseRequestRequest\x1a5.houqin.procurement.v1.ApprovePurchaseRequestResponse\x12\x82\x01\n" +
+	"\x15RejectPurchaseRequest\x123.houqin.procurement.v1.RejectPurchaseRequestRequest\x1a4.houqin.procurement.v1.RejectPurchaseRequestResponse\x12[\n" +
+	"\bAddQuote\x12&.houqin.procurement.v1.AddQuoteRequest\x1a'.houqin.procurement.v1.AddQuoteResponse\x12d\n" +
+	"\vChooseQuote\x12).houqin.procurement.v1.ChooseQuoteRequest\x1a*.houqin.procurement.v1.ChooseQuoteResponse\x12y\n" +
+	"\x12GetPurchaseRequest\x120.houqin.procurement.v1.GetPurchaseRequestRequest\x1a1.houqin.procurement.v1.GetPurchaseRequestResponse\x12y\n" +
+	"\x12PlacePurchaseOrder\x120.houqin.procurement.v1.PlacePurchaseOrderRequest\x1a1.houqin.procurement.v1.PlacePurchaseOrderResponse\x12|\n" +
+	"\x13CancelPurchaseOrder\x121.houqin.procurement.v1.CancelPurchaseOrderRequest\x1a2.houqin.procurement.v1.CancelPurchaseOrderResponse\x12s\n" +
+	"\x10GetPurchaseOrder\x12..houqin.procurement.v1.GetPurchaseOrderRequest\x1a/.houqin.procurement.v1.GetPurchaseOrderResponseB\xdd\x01\n" +
 	"\x19com.houqin.procurement.v1B\x10ProcurementProtoP\x01Z8houqin.dev/proto/gen/houqin/procurement/v1;procurementv1\xa2\x02\x03HPX\xaa\x02\x15Houqin.Procurement.V1\xca\x02\x15Houqin\\Procurement\\V1\xe2\x02!Houqin\\Procurement\\V1\\GPBMetadata\xea\x02\x17Houqin::Procurement::V1b\x06proto3"
 
 var (
@@ -897,41 +3838,118 @@ func file_houqin_procurement_v1_procurement_proto_rawDescGZIP() []byte {
 	return file_houqin_procurement_v1_procurement_proto_rawDescData
 }
 
-var file_houqin_procurement_v1_procurement_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_houqin_procurement_v1_procurement_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_houqin_procurement_v1_procurement_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_houqin_procurement_v1_procurement_proto_goTypes = []any{
-	(*Licence)(nil),                      // 0: houqin.procurement.v1.Licence
-	(*RegisterSupplierRequest)(nil),      // 1: houqin.procurement.v1.RegisterSupplierRequest
-	(*RegisterSupplierResponse)(nil),     // 2: houqin.procurement.v1.RegisterSupplierResponse
-	(*RenewSupplierLicenceRequest)(nil),  // 3: houqin.procurement.v1.RenewSupplierLicenceRequest
-	(*RenewSupplierLicenceResponse)(nil), // 4: houqin.procurement.v1.RenewSupplierLicenceResponse
-	(*BlacklistSupplierRequest)(nil),     // 5: houqin.procurement.v1.BlacklistSupplierRequest
-	(*BlacklistSupplierResponse)(nil),    // 6: houqin.procurement.v1.BlacklistSupplierResponse
-	(*ReinstateSupplierRequest)(nil),     // 7: houqin.procurement.v1.ReinstateSupplierRequest
-	(*ReinstateSupplierResponse)(nil),    // 8: houqin.procurement.v1.ReinstateSupplierResponse
-	(*GetSupplierRequest)(nil),           // 9: houqin.procurement.v1.GetSupplierRequest
-	(*GetSupplierResponse)(nil),          // 10: houqin.procurement.v1.GetSupplierResponse
-	(*Supplier)(nil),                     // 11: houqin.procurement.v1.Supplier
+	(AssetClass)(0),                         // 0: houqin.procurement.v1.AssetClass
+	(*Licence)(nil),                         // 1: houqin.procurement.v1.Licence
+	(*RegisterSupplierRequest)(nil),         // 2: houqin.procurement.v1.RegisterSupplierRequest
+	(*RegisterSupplierResponse)(nil),        // 3: houqin.procurement.v1.RegisterSupplierResponse
+	(*RenewSupplierLicenceRequest)(nil),     // 4: houqin.procurement.v1.RenewSupplierLicenceRequest
+	(*RenewSupplierLicenceResponse)(nil),    // 5: houqin.procurement.v1.RenewSupplierLicenceResponse
+	(*BlacklistSupplierRequest)(nil),        // 6: houqin.procurement.v1.BlacklistSupplierRequest
+	(*BlacklistSupplierResponse)(nil),       // 7: houqin.procurement.v1.BlacklistSupplierResponse
+	(*ReinstateSupplierRequest)(nil),        // 8: houqin.procurement.v1.ReinstateSupplierRequest
+	(*ReinstateSupplierResponse)(nil),       // 9: houqin.procurement.v1.ReinstateSupplierResponse
+	(*GetSupplierRequest)(nil),              // 10: houqin.procurement.v1.GetSupplierRequest
+	(*GetSupplierResponse)(nil),             // 11: houqin.procurement.v1.GetSupplierResponse
+	(*Supplier)(nil),                        // 12: houqin.procurement.v1.Supplier
+	(*OpenBudgetLineRequest)(nil),           // 13: houqin.procurement.v1.OpenBudgetLineRequest
+	(*OpenBudgetLineResponse)(nil),          // 14: houqin.procurement.v1.OpenBudgetLineResponse
+	(*RequestBudgetAdjustmentRequest)(nil),  // 15: houqin.procurement.v1.RequestBudgetAdjustmentRequest
+	(*RequestBudgetAdjustmentResponse)(nil), // 16: houqin.procurement.v1.RequestBudgetAdjustmentResponse
+	(*ApproveBudgetAdjustmentRequest)(nil),  // 17: houqin.procurement.v1.ApproveBudgetAdjustmentRequest
+	(*ApproveBudgetAdjustmentResponse)(nil), // 18: houqin.procurement.v1.ApproveBudgetAdjustmentResponse
+	(*RejectBudgetAdjustmentRequest)(nil),   // 19: houqin.procurement.v1.RejectBudgetAdjustmentRequest
+	(*RejectBudgetAdjustmentResponse)(nil),  // 20: houqin.procurement.v1.RejectBudgetAdjustmentResponse
+	(*GetBudgetLineRequest)(nil),            // 21: houqin.procurement.v1.GetBudgetLineRequest
+	(*GetBudgetLineResponse)(nil),           // 22: houqin.procurement.v1.GetBudgetLineResponse
+	(*BudgetLine)(nil),                      // 23: houqin.procurement.v1.BudgetLine
+	(*BudgetAdjustment)(nil),                // 24: houqin.procurement.v1.BudgetAdjustment
+	(*RequestLine)(nil),                     // 25: houqin.procurement.v1.RequestLine
+	(*SubmitPurchaseRequestRequest)(nil),    // 26: houqin.procurement.v1.SubmitPurchaseRequestRequest
+	(*SubmitPurchaseRequestResponse)(nil),   // 27: houqin.procurement.v1.SubmitPurchaseRequestResponse
+	(*ApprovalStep)(nil),                    // 28: houqin.procurement.v1.ApprovalStep
+	(*ApprovePurchaseRequestRequest)(nil),   // 29: houqin.procurement.v1.ApprovePurchaseRequestRequest
+	(*ApprovePurchaseRequestResponse)(nil),  // 30: houqin.procurement.v1.ApprovePurchaseRequestResponse
+	(*RejectPurchaseRequestRequest)(nil),    // 31: houqin.procurement.v1.RejectPurchaseRequestRequest
+	(*RejectPurchaseRequestResponse)(nil),   // 32: houqin.procurement.v1.RejectPurchaseRequestResponse
+	(*AddQuoteRequest)(nil),                 // 33: houqin.procurement.v1.AddQuoteRequest
+	(*AddQuoteResponse)(nil),                // 34: houqin.procurement.v1.AddQuoteResponse
+	(*ChooseQuoteRequest)(nil),              // 35: houqin.procurement.v1.ChooseQuoteRequest
+	(*ChooseQuoteResponse)(nil),             // 36: houqin.procurement.v1.ChooseQuoteResponse
+	(*GetPurchaseRequestRequest)(nil),       // 37: houqin.procurement.v1.GetPurchaseRequestRequest
+	(*GetPurchaseRequestResponse)(nil),      // 38: houqin.procurement.v1.GetPurchaseRequestResponse
+	(*Quote)(nil),                           // 39: houqin.procurement.v1.Quote
+	(*PurchaseRequest)(nil),                 // 40: houqin.procurement.v1.PurchaseRequest
+	(*PlacePurchaseOrderRequest)(nil),       // 41: houqin.procurement.v1.PlacePurchaseOrderRequest
+	(*PlacePurchaseOrderResponse)(nil),      // 42: houqin.procurement.v1.PlacePurchaseOrderResponse
+	(*CancelPurchaseOrderRequest)(nil),      // 43: houqin.procurement.v1.CancelPurchaseOrderRequest
+	(*CancelPurchaseOrderResponse)(nil),     // 44: houqin.procurement.v1.CancelPurchaseOrderResponse
+	(*GetPurchaseOrderRequest)(nil),         // 45: houqin.procurement.v1.GetPurchaseOrderRequest
+	(*GetPurchaseOrderResponse)(nil),        // 46: houqin.procurement.v1.GetPurchaseOrderResponse
+	(*OrderLine)(nil),                       // 47: houqin.procurement.v1.OrderLine
+	(*PurchaseOrder)(nil),                   // 48: houqin.procurement.v1.PurchaseOrder
 }
 var file_houqin_procurement_v1_procurement_proto_depIdxs = []int32{
-	0,  // 0: houqin.procurement.v1.RegisterSupplierRequest.licences:type_name -> houqin.procurement.v1.Licence
-	0,  // 1: houqin.procurement.v1.RenewSupplierLicenceRequest.licence:type_name -> houqin.procurement.v1.Licence
-	11, // 2: houqin.procurement.v1.GetSupplierResponse.supplier:type_name -> houqin.procurement.v1.Supplier
-	0,  // 3: houqin.procurement.v1.Supplier.licences:type_name -> houqin.procurement.v1.Licence
-	1,  // 4: houqin.procurement.v1.ProcurementService.RegisterSupplier:input_type -> houqin.procurement.v1.RegisterSupplierRequest
-	3,  // 5: houqin.procurement.v1.ProcurementService.RenewSupplierLicence:input_type -> houqin.procurement.v1.RenewSupplierLicenceRequest
-	5,  // 6: houqin.procurement.v1.ProcurementService.BlacklistSupplier:input_type -> houqin.procurement.v1.BlacklistSupplierRequest
-	7,  // 7: houqin.procurement.v1.ProcurementService.ReinstateSupplier:input_type -> houqin.procurement.v1.ReinstateSupplierRequest
-	9,  // 8: houqin.procurement.v1.ProcurementService.GetSupplier:input_type -> houqin.procurement.v1.GetSupplierRequest
-	2,  // 9: houqin.procurement.v1.ProcurementService.RegisterSupplier:output_type -> houqin.procurement.v1.RegisterSupplierResponse
-	4,  // 10: houqin.procurement.v1.ProcurementService.RenewSupplierLicence:output_type -> houqin.procurement.v1.RenewSupplierLicenceResponse
-	6,  // 11: houqin.procurement.v1.ProcurementService.BlacklistSupplier:output_type -> houqin.procurement.v1.BlacklistSupplierResponse
-	8,  // 12: houqin.procurement.v1.ProcurementService.ReinstateSupplier:output_type -> houqin.procurement.v1.ReinstateSupplierResponse
-	10, // 13: houqin.procurement.v1.ProcurementService.GetSupplier:output_type -> houqin.procurement.v1.GetSupplierResponse
-	9,  // [9:14] is the sub-list for method output_type
-	4,  // [4:9] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	1,  // 0: houqin.procurement.v1.RegisterSupplierRequest.licences:type_name -> houqin.procurement.v1.Licence
+	1,  // 1: houqin.procurement.v1.RenewSupplierLicenceRequest.licence:type_name -> houqin.procurement.v1.Licence
+	12, // 2: houqin.procurement.v1.GetSupplierResponse.supplier:type_name -> houqin.procurement.v1.Supplier
+	1,  // 3: houqin.procurement.v1.Supplier.licences:type_name -> houqin.procurement.v1.Licence
+	23, // 4: houqin.procurement.v1.GetBudgetLineResponse.budget_line:type_name -> houqin.procurement.v1.BudgetLine
+	24, // 5: houqin.procurement.v1.BudgetLine.adjustments:type_name -> houqin.procurement.v1.BudgetAdjustment
+	0,  // 6: houqin.procurement.v1.RequestLine.asset_class:type_name -> houqin.procurement.v1.AssetClass
+	25, // 7: houqin.procurement.v1.SubmitPurchaseRequestRequest.lines:type_name -> houqin.procurement.v1.RequestLine
+	28, // 8: houqin.procurement.v1.SubmitPurchaseRequestResponse.chain:type_name -> houqin.procurement.v1.ApprovalStep
+	40, // 9: houqin.procurement.v1.GetPurchaseRequestResponse.purchase_request:type_name -> houqin.procurement.v1.PurchaseRequest
+	25, // 10: houqin.procurement.v1.PurchaseRequest.lines:type_name -> houqin.procurement.v1.RequestLine
+	28, // 11: houqin.procurement.v1.PurchaseRequest.chain:type_name -> houqin.procurement.v1.ApprovalStep
+	39, // 12: houqin.procurement.v1.PurchaseRequest.quotes:type_name -> houqin.procurement.v1.Quote
+	48, // 13: houqin.procurement.v1.GetPurchaseOrderResponse.purchase_order:type_name -> houqin.procurement.v1.PurchaseOrder
+	47, // 14: houqin.procurement.v1.PurchaseOrder.lines:type_name -> houqin.procurement.v1.OrderLine
+	2,  // 15: houqin.procurement.v1.ProcurementService.RegisterSupplier:input_type -> houqin.procurement.v1.RegisterSupplierRequest
+	4,  // 16: houqin.procurement.v1.ProcurementService.RenewSupplierLicence:input_type -> houqin.procurement.v1.RenewSupplierLicenceRequest
+	6,  // 17: houqin.procurement.v1.ProcurementService.BlacklistSupplier:input_type -> houqin.procurement.v1.BlacklistSupplierRequest
+	8,  // 18: houqin.procurement.v1.ProcurementService.ReinstateSupplier:input_type -> houqin.procurement.v1.ReinstateSupplierRequest
+	10, // 19: houqin.procurement.v1.ProcurementService.GetSupplier:input_type -> houqin.procurement.v1.GetSupplierRequest
+	13, // 20: houqin.procurement.v1.ProcurementService.OpenBudgetLine:input_type -> houqin.procurement.v1.OpenBudgetLineRequest
+	15, // 21: houqin.procurement.v1.ProcurementService.RequestBudgetAdjustment:input_type -> houqin.procurement.v1.RequestBudgetAdjustmentRequest
+	17, // 22: houqin.procurement.v1.ProcurementService.ApproveBudgetAdjustment:input_type -> houqin.procurement.v1.ApproveBudgetAdjustmentRequest
+	19, // 23: houqin.procurement.v1.ProcurementService.RejectBudgetAdjustment:input_type -> houqin.procurement.v1.RejectBudgetAdjustmentRequest
+	21, // 24: houqin.procurement.v1.ProcurementService.GetBudgetLine:input_type -> houqin.procurement.v1.GetBudgetLineRequest
+	26, // 25: houqin.procurement.v1.ProcurementService.SubmitPurchaseRequest:input_type -> houqin.procurement.v1.SubmitPurchaseRequestRequest
+	29, // 26: houqin.procurement.v1.ProcurementService.ApprovePurchaseRequest:input_type -> houqin.procurement.v1.ApprovePurchaseRequestRequest
+	31, // 27: houqin.procurement.v1.ProcurementService.RejectPurchaseRequest:input_type -> houqin.procurement.v1.RejectPurchaseRequestRequest
+	33, // 28: houqin.procurement.v1.ProcurementService.AddQuote:input_type -> houqin.procurement.v1.AddQuoteRequest
+	35, // 29: houqin.procurement.v1.ProcurementService.ChooseQuote:input_type -> houqin.procurement.v1.ChooseQuoteRequest
+	37, // 30: houqin.procurement.v1.ProcurementService.GetPurchaseRequest:input_type -> houqin.procurement.v1.GetPurchaseRequestRequest
+	41, // 31: houqin.procurement.v1.ProcurementService.PlacePurchaseOrder:input_type -> houqin.procurement.v1.PlacePurchaseOrderRequest
+	43, // 32: houqin.procurement.v1.ProcurementService.CancelPurchaseOrder:input_type -> houqin.procurement.v1.CancelPurchaseOrderRequest
+	45, // 33: houqin.procurement.v1.ProcurementService.GetPurchaseOrder:input_type -> houqin.procurement.v1.GetPurchaseOrderRequest
+	3,  // 34: houqin.procurement.v1.ProcurementService.RegisterSupplier:output_type -> houqin.procurement.v1.RegisterSupplierResponse
+	5,  // 35: houqin.procurement.v1.ProcurementService.RenewSupplierLicence:output_type -> houqin.procurement.v1.RenewSupplierLicenceResponse
+	7,  // 36: houqin.procurement.v1.ProcurementService.BlacklistSupplier:output_type -> houqin.procurement.v1.BlacklistSupplierResponse
+	9,  // 37: houqin.procurement.v1.ProcurementService.ReinstateSupplier:output_type -> houqin.procurement.v1.ReinstateSupplierResponse
+	11, // 38: houqin.procurement.v1.ProcurementService.GetSupplier:output_type -> houqin.procurement.v1.GetSupplierResponse
+	14, // 39: houqin.procurement.v1.ProcurementService.OpenBudgetLine:output_type -> houqin.procurement.v1.OpenBudgetLineResponse
+	16, // 40: houqin.procurement.v1.ProcurementService.RequestBudgetAdjustment:output_type -> houqin.procurement.v1.RequestBudgetAdjustmentResponse
+	18, // 41: houqin.procurement.v1.ProcurementService.ApproveBudgetAdjustment:output_type -> houqin.procurement.v1.ApproveBudgetAdjustmentResponse
+	20, // 42: houqin.procurement.v1.ProcurementService.RejectBudgetAdjustment:output_type -> houqin.procurement.v1.RejectBudgetAdjustmentResponse
+	22, // 43: houqin.procurement.v1.ProcurementService.GetBudgetLine:output_type -> houqin.procurement.v1.GetBudgetLineResponse
+	27, // 44: houqin.procurement.v1.ProcurementService.SubmitPurchaseRequest:output_type -> houqin.procurement.v1.SubmitPurchaseRequestResponse
+	30, // 45: houqin.procurement.v1.ProcurementService.ApprovePurchaseRequest:output_type -> houqin.procurement.v1.ApprovePurchaseRequestResponse
+	32, // 46: houqin.procurement.v1.ProcurementService.RejectPurchaseRequest:output_type -> houqin.procurement.v1.RejectPurchaseRequestResponse
+	34, // 47: houqin.procurement.v1.ProcurementService.AddQuote:output_type -> houqin.procurement.v1.AddQuoteResponse
+	36, // 48: houqin.procurement.v1.ProcurementService.ChooseQuote:output_type -> houqin.procurement.v1.ChooseQuoteResponse
+	38, // 49: houqin.procurement.v1.ProcurementService.GetPurchaseRequest:output_type -> houqin.procurement.v1.GetPurchaseRequestResponse
+	42, // 50: houqin.procurement.v1.ProcurementService.PlacePurchaseOrder:output_type -> houqin.procurement.v1.PlacePurchaseOrderResponse
+	44, // 51: houqin.procurement.v1.ProcurementService.CancelPurchaseOrder:output_type -> houqin.procurement.v1.CancelPurchaseOrderResponse
+	46, // 52: houqin.procurement.v1.ProcurementService.GetPurchaseOrder:output_type -> houqin.procurement.v1.GetPurchaseOrderResponse
+	34, // [34:53] is the sub-list for method output_type
+	15, // [15:34] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_houqin_procurement_v1_procurement_proto_init() }
@@ -944,13 +3962,14 @@ func file_houqin_procurement_v1_procurement_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_procurement_v1_procurement_proto_rawDesc), len(file_houqin_procurement_v1_procurement_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   12,
+			NumEnums:      1,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_houqin_procurement_v1_procurement_proto_goTypes,
 		DependencyIndexes: file_houqin_procurement_v1_procurement_proto_depIdxs,
+		EnumInfos:         file_houqin_procurement_v1_procurement_proto_enumTypes,
 		MessageInfos:      file_houqin_procurement_v1_procurement_proto_msgTypes,
 	}.Build()
 	File_houqin_procurement_v1_procurement_proto = out.File

@@ -23,11 +23,25 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ProcurementService_RegisterSupplier_FullMethodName     = "/houqin.procurement.v1.ProcurementService/RegisterSupplier"
-	ProcurementService_RenewSupplierLicence_FullMethodName = "/houqin.procurement.v1.ProcurementService/RenewSupplierLicence"
-	ProcurementService_BlacklistSupplier_FullMethodName    = "/houqin.procurement.v1.ProcurementService/BlacklistSupplier"
-	ProcurementService_ReinstateSupplier_FullMethodName    = "/houqin.procurement.v1.ProcurementService/ReinstateSupplier"
-	ProcurementService_GetSupplier_FullMethodName          = "/houqin.procurement.v1.ProcurementService/GetSupplier"
+	ProcurementService_RegisterSupplier_FullMethodName        = "/houqin.procurement.v1.ProcurementService/RegisterSupplier"
+	ProcurementService_RenewSupplierLicence_FullMethodName    = "/houqin.procurement.v1.ProcurementService/RenewSupplierLicence"
+	ProcurementService_BlacklistSupplier_FullMethodName       = "/houqin.procurement.v1.ProcurementService/BlacklistSupplier"
+	ProcurementService_ReinstateSupplier_FullMethodName       = "/houqin.procurement.v1.ProcurementService/ReinstateSupplier"
+	ProcurementService_GetSupplier_FullMethodName             = "/houqin.procurement.v1.ProcurementService/GetSupplier"
+	ProcurementService_OpenBudgetLine_FullMethodName          = "/houqin.procurement.v1.ProcurementService/OpenBudgetLine"
+	ProcurementService_RequestBudgetAdjustment_FullMethodName = "/houqin.procurement.v1.ProcurementService/RequestBudgetAdjustment"
+	ProcurementService_ApproveBudgetAdjustment_FullMethodName = "/houqin.procurement.v1.ProcurementService/ApproveBudgetAdjustment"
+	ProcurementService_RejectBudgetAdjustment_FullMethodName  = "/houqin.procurement.v1.ProcurementService/RejectBudgetAdjustment"
+	ProcurementService_GetBudgetLine_FullMethodName           = "/houqin.procurement.v1.ProcurementService/GetBudgetLine"
+	ProcurementService_SubmitPurchaseRequest_FullMethodName   = "/houqin.procurement.v1.ProcurementService/SubmitPurchaseRequest"
+	ProcurementService_ApprovePurchaseRequest_FullMethodName  = "/houqin.procurement.v1.ProcurementService/ApprovePurchaseRequest"
+	ProcurementService_RejectPurchaseRequest_FullMethodName   = "/houqin.procurement.v1.ProcurementService/RejectPurchaseRequest"
+	ProcurementService_AddQuote_FullMethodName                = "/houqin.procurement.v1.ProcurementService/AddQuote"
+	ProcurementService_ChooseQuote_FullMethodName             = "/houqin.procurement.v1.ProcurementService/ChooseQuote"
+	ProcurementService_GetPurchaseRequest_FullMethodName      = "/houqin.procurement.v1.ProcurementService/GetPurchaseRequest"
+	ProcurementService_PlacePurchaseOrder_FullMethodName      = "/houqin.procurement.v1.ProcurementService/PlacePurchaseOrder"
+	ProcurementService_CancelPurchaseOrder_FullMethodName     = "/houqin.procurement.v1.ProcurementService/CancelPurchaseOrder"
+	ProcurementService_GetPurchaseOrder_FullMethodName        = "/houqin.procurement.v1.ProcurementService/GetPurchaseOrder"
 )
 
 // ProcurementServiceClient is the client API for ProcurementService service.
@@ -51,6 +65,38 @@ type ProcurementServiceClient interface {
 	ReinstateSupplier(ctx context.Context, in *ReinstateSupplierRequest, opts ...grpc.CallOption) (*ReinstateSupplierResponse, error)
 	// GetSupplier returns a supplier and whether it is usable as of a date.
 	GetSupplier(ctx context.Context, in *GetSupplierRequest, opts ...grpc.CallOption) (*GetSupplierResponse, error)
+	// OpenBudgetLine 预算: opens a budget line of a school for a fiscal year.
+	OpenBudgetLine(ctx context.Context, in *OpenBudgetLineRequest, opts ...grpc.CallOption) (*OpenBudgetLineResponse, error)
+	// RequestBudgetAdjustment 预算调整申请: asks to raise (or lower) a line; policy says who approves.
+	RequestBudgetAdjustment(ctx context.Context, in *RequestBudgetAdjustmentRequest, opts ...grpc.CallOption) (*RequestBudgetAdjustmentResponse, error)
+	// ApproveBudgetAdjustment applies a requested adjustment (principal or bureau, by amount).
+	ApproveBudgetAdjustment(ctx context.Context, in *ApproveBudgetAdjustmentRequest, opts ...grpc.CallOption) (*ApproveBudgetAdjustmentResponse, error)
+	// RejectBudgetAdjustment refuses a requested adjustment, with a reason.
+	RejectBudgetAdjustment(ctx context.Context, in *RejectBudgetAdjustmentRequest, opts ...grpc.CallOption) (*RejectBudgetAdjustmentResponse, error)
+	// GetBudgetLine returns a line with its commitments and spend.
+	GetBudgetLine(ctx context.Context, in *GetBudgetLineRequest, opts ...grpc.CallOption) (*GetBudgetLineResponse, error)
+	// SubmitPurchaseRequest 购物申请: a department asks to buy; the approval chain is fixed from
+	// the policy in force on the day.
+	SubmitPurchaseRequest(ctx context.Context, in *SubmitPurchaseRequestRequest, opts ...grpc.CallOption) (*SubmitPurchaseRequestResponse, error)
+	// ApprovePurchaseRequest approves the request's next step; the caller must hold the step's role
+	// and must not have approved an earlier step.
+	ApprovePurchaseRequest(ctx context.Context, in *ApprovePurchaseRequestRequest, opts ...grpc.CallOption) (*ApprovePurchaseRequestResponse, error)
+	// RejectPurchaseRequest refuses the request at its next step, with a reason.
+	RejectPurchaseRequest(ctx context.Context, in *RejectPurchaseRequestRequest, opts ...grpc.CallOption) (*RejectPurchaseRequestResponse, error)
+	// AddQuote 询价: records a supplier's quote for the request's lines (货比三家).
+	AddQuote(ctx context.Context, in *AddQuoteRequest, opts ...grpc.CallOption) (*AddQuoteResponse, error)
+	// ChooseQuote chooses one quote; above the policy amount only after enough quotes from
+	// different suppliers, and with a reason when it is not the cheapest.
+	ChooseQuote(ctx context.Context, in *ChooseQuoteRequest, opts ...grpc.CallOption) (*ChooseQuoteResponse, error)
+	// GetPurchaseRequest returns a request with its approvals and quotes.
+	GetPurchaseRequest(ctx context.Context, in *GetPurchaseRequestRequest, opts ...grpc.CallOption) (*GetPurchaseRequestResponse, error)
+	// PlacePurchaseOrder 下单: orders an approved request from its chosen quote's supplier and
+	// commits the amount on the request's budget line.
+	PlacePurchaseOrder(ctx context.Context, in *PlacePurchaseOrderRequest, opts ...grpc.CallOption) (*PlacePurchaseOrderResponse, error)
+	// CancelPurchaseOrder cancels an order and releases its budget commitment.
+	CancelPurchaseOrder(ctx context.Context, in *CancelPurchaseOrderRequest, opts ...grpc.CallOption) (*CancelPurchaseOrderResponse, error)
+	// GetPurchaseOrder returns an order.
+	GetPurchaseOrder(ctx context.Context, in *GetPurchaseOrderRequest, opts ...grpc.CallOption) (*GetPurchaseOrderResponse, error)
 }
 
 type procurementServiceClient struct {
@@ -111,6 +157,146 @@ func (c *procurementServiceClient) GetSupplier(ctx context.Context, in *GetSuppl
 	return out, nil
 }
 
+func (c *procurementServiceClient) OpenBudgetLine(ctx context.Context, in *OpenBudgetLineRequest, opts ...grpc.CallOption) (*OpenBudgetLineResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(OpenBudgetLineResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_OpenBudgetLine_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) RequestBudgetAdjustment(ctx context.Context, in *RequestBudgetAdjustmentRequest, opts ...grpc.CallOption) (*RequestBudgetAdjustmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RequestBudgetAdjustmentResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_RequestBudgetAdjustment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) ApproveBudgetAdjustment(ctx context.Context, in *ApproveBudgetAdjustmentRequest, opts ...grpc.CallOption) (*ApproveBudgetAdjustmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApproveBudgetAdjustmentResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_ApproveBudgetAdjustment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) RejectBudgetAdjustment(ctx context.Context, in *RejectBudgetAdjustmentRequest, opts ...grpc.CallOption) (*RejectBudgetAdjustmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RejectBudgetAdjustmentResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_RejectBudgetAdjustment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) GetBudgetLine(ctx context.Context, in *GetBudgetLineRequest, opts ...grpc.CallOption) (*GetBudgetLineResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetBudgetLineResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_GetBudgetLine_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) SubmitPurchaseRequest(ctx context.Context, in *SubmitPurchaseRequestRequest, opts ...grpc.CallOption) (*SubmitPurchaseRequestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SubmitPurchaseRequestResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_SubmitPurchaseRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) ApprovePurchaseRequest(ctx context.Context, in *ApprovePurchaseRequestRequest, opts ...grpc.CallOption) (*ApprovePurchaseRequestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApprovePurchaseRequestResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_ApprovePurchaseRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) RejectPurchaseRequest(ctx context.Context, in *RejectPurchaseRequestRequest, opts ...grpc.CallOption) (*RejectPurchaseRequestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RejectPurchaseRequestResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_RejectPurchaseRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) AddQuote(ctx context.Context, in *AddQuoteRequest, opts ...grpc.CallOption) (*AddQuoteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddQuoteResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_AddQuote_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) ChooseQuote(ctx context.Context, in *ChooseQuoteRequest, opts ...grpc.CallOption) (*ChooseQuoteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChooseQuoteResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_ChooseQuote_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) GetPurchaseRequest(ctx context.Context, in *GetPurchaseRequestRequest, opts ...grpc.CallOption) (*GetPurchaseRequestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPurchaseRequestResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_GetPurchaseRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) PlacePurchaseOrder(ctx context.Context, in *PlacePurchaseOrderRequest, opts ...grpc.CallOption) (*PlacePurchaseOrderResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PlacePurchaseOrderResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_PlacePurchaseOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) CancelPurchaseOrder(ctx context.Context, in *CancelPurchaseOrderRequest, opts ...grpc.CallOption) (*CancelPurchaseOrderResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CancelPurchaseOrderResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_CancelPurchaseOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *procurementServiceClient) GetPurchaseOrder(ctx context.Context, in *GetPurchaseOrderRequest, opts ...grpc.CallOption) (*GetPurchaseOrderResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPurchaseOrderResponse)
+	err := c.cc.Invoke(ctx, ProcurementService_GetPurchaseOrder_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ProcurementServiceServer is the server API for ProcurementService service.
 // All implementations must embed UnimplementedProcurementServiceServer
 // for forward compatibility.
@@ -132,6 +318,38 @@ type ProcurementServiceServer interface {
 	ReinstateSupplier(context.Context, *ReinstateSupplierRequest) (*ReinstateSupplierResponse, error)
 	// GetSupplier returns a supplier and whether it is usable as of a date.
 	GetSupplier(context.Context, *GetSupplierRequest) (*GetSupplierResponse, error)
+	// OpenBudgetLine 预算: opens a budget line of a school for a fiscal year.
+	OpenBudgetLine(context.Context, *OpenBudgetLineRequest) (*OpenBudgetLineResponse, error)
+	// RequestBudgetAdjustment 预算调整申请: asks to raise (or lower) a line; policy says who approves.
+	RequestBudgetAdjustment(context.Context, *RequestBudgetAdjustmentRequest) (*RequestBudgetAdjustmentResponse, error)
+	// ApproveBudgetAdjustment applies a requested adjustment (principal or bureau, by amount).
+	ApproveBudgetAdjustment(context.Context, *ApproveBudgetAdjustmentRequest) (*ApproveBudgetAdjustmentResponse, error)
+	// RejectBudgetAdjustment refuses a requested adjustment, with a reason.
+	RejectBudgetAdjustment(context.Context, *RejectBudgetAdjustmentRequest) (*RejectBudgetAdjustmentResponse, error)
+	// GetBudgetLine returns a line with its commitments and spend.
+	GetBudgetLine(context.Context, *GetBudgetLineRequest) (*GetBudgetLineResponse, error)
+	// SubmitPurchaseRequest 购物申请: a department asks to buy; the approval chain is fixed from
+	// the policy in force on the day.
+	SubmitPurchaseRequest(context.Context, *SubmitPurchaseRequestRequest) (*SubmitPurchaseRequestResponse, error)
+	// ApprovePurchaseRequest approves the request's next step; the caller must hold the step's role
+	// and must not have approved an earlier step.
+	ApprovePurchaseRequest(context.Context, *ApprovePurchaseRequestRequest) (*ApprovePurchaseRequestResponse, error)
+	// RejectPurchaseRequest refuses the request at its next step, with a reason.
+	RejectPurchaseRequest(context.Context, *RejectPurchaseRequestRequest) (*RejectPurchaseRequestResponse, error)
+	// AddQuote 询价: records a supplier's quote for the request's lines (货比三家).
+	AddQuote(context.Context, *AddQuoteRequest) (*AddQuoteResponse, error)
+	// ChooseQuote chooses one quote; above the policy amount only after enough quotes from
+	// different suppliers, and with a reason when it is not the cheapest.
+	ChooseQuote(context.Context, *ChooseQuoteRequest) (*ChooseQuoteResponse, error)
+	// GetPurchaseRequest returns a request with its approvals and quotes.
+	GetPurchaseRequest(context.Context, *GetPurchaseRequestRequest) (*GetPurchaseRequestResponse, error)
+	// PlacePurchaseOrder 下单: orders an approved request from its chosen quote's supplier and
+	// commits the amount on the request's budget line.
+	PlacePurchaseOrder(context.Context, *PlacePurchaseOrderRequest) (*PlacePurchaseOrderResponse, error)
+	// CancelPurchaseOrder cancels an order and releases its budget commitment.
+	CancelPurchaseOrder(context.Context, *CancelPurchaseOrderRequest) (*CancelPurchaseOrderResponse, error)
+	// GetPurchaseOrder returns an order.
+	GetPurchaseOrder(context.Context, *GetPurchaseOrderRequest) (*GetPurchaseOrderResponse, error)
 	mustEmbedUnimplementedProcurementServiceServer()
 }
 
@@ -156,6 +374,48 @@ func (UnimplementedProcurementServiceServer) ReinstateSupplier(context.Context, 
 }
 func (UnimplementedProcurementServiceServer) GetSupplier(context.Context, *GetSupplierRequest) (*GetSupplierResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetSupplier not implemented")
+}
+func (UnimplementedProcurementServiceServer) OpenBudgetLine(context.Context, *OpenBudgetLineRequest) (*OpenBudgetLineResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method OpenBudgetLine not implemented")
+}
+func (UnimplementedProcurementServiceServer) RequestBudgetAdjustment(context.Context, *RequestBudgetAdjustmentRequest) (*RequestBudgetAdjustmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequestBudgetAdjustment not implemented")
+}
+func (UnimplementedProcurementServiceServer) ApproveBudgetAdjustment(context.Context, *ApproveBudgetAdjustmentRequest) (*ApproveBudgetAdjustmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveBudgetAdjustment not implemented")
+}
+func (UnimplementedProcurementServiceServer) RejectBudgetAdjustment(context.Context, *RejectBudgetAdjustmentRequest) (*RejectBudgetAdjustmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RejectBudgetAdjustment not implemented")
+}
+func (UnimplementedProcurementServiceServer) GetBudgetLine(context.Context, *GetBudgetLineRequest) (*GetBudgetLineResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBudgetLine not implemented")
+}
+func (UnimplementedProcurementServiceServer) SubmitPurchaseRequest(context.Context, *SubmitPurchaseRequestRequest) (*SubmitPurchaseRequestResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitPurchaseRequest not implemented")
+}
+func (UnimplementedProcurementServiceServer) ApprovePurchaseRequest(context.Context, *ApprovePurchaseRequestRequest) (*ApprovePurchaseRequestResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApprovePurchaseRequest not implemented")
+}
+func (UnimplementedProcurementServiceServer) RejectPurchaseRequest(context.Context, *RejectPurchaseRequestRequest) (*RejectPurchaseRequestResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RejectPurchaseRequest not implemented")
+}
+func (UnimplementedProcurementServiceServer) AddQuote(context.Context, *AddQuoteRequest) (*AddQuoteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddQuote not implemented")
+}
+func (UnimplementedProcurementServiceServer) ChooseQuote(context.Context, *ChooseQuoteRequest) (*ChooseQuoteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChooseQuote not implemented")
+}
+func (UnimplementedProcurementServiceServer) GetPurchaseRequest(context.Context, *GetPurchaseRequestRequest) (*GetPurchaseRequestResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPurchaseRequest not implemented")
+}
+func (UnimplementedProcurementServiceServer) PlacePurchaseOrder(context.Context, *PlacePurchaseOrderRequest) (*PlacePurchaseOrderResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PlacePurchaseOrder not implemented")
+}
+func (UnimplementedProcurementServiceServer) CancelPurchaseOrder(context.Context, *CancelPurchaseOrderRequest) (*CancelPurchaseOrderResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CancelPurchaseOrder not implemented")
+}
+func (UnimplementedProcurementServiceServer) GetPurchaseOrder(context.Context, *GetPurchaseOrderRequest) (*GetPurchaseOrderResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPurchaseOrder not implemented")
 }
 func (UnimplementedProcurementServiceServer) mustEmbedUnimplementedProcurementServiceServer() {}
 func (UnimplementedProcurementServiceServer) testEmbeddedByValue()                            {}
@@ -268,6 +528,258 @@ func _ProcurementService_GetSupplier_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ProcurementService_OpenBudgetLine_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OpenBudgetLineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).OpenBudgetLine(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_OpenBudgetLine_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).OpenBudgetLine(ctx, req.(*OpenBudgetLineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_RequestBudgetAdjustment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequestBudgetAdjustmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).RequestBudgetAdjustment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_RequestBudgetAdjustment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).RequestBudgetAdjustment(ctx, req.(*RequestBudgetAdjustmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_ApproveBudgetAdjustment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveBudgetAdjustmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).ApproveBudgetAdjustment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_ApproveBudgetAdjustment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).ApproveBudgetAdjustment(ctx, req.(*ApproveBudgetAdjustmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_RejectBudgetAdjustment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RejectBudgetAdjustmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).RejectBudgetAdjustment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_RejectBudgetAdjustment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).RejectBudgetAdjustment(ctx, req.(*RejectBudgetAdjustmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_GetBudgetLine_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBudgetLineRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).GetBudgetLine(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_GetBudgetLine_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).GetBudgetLine(ctx, req.(*GetBudgetLineRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_SubmitPurchaseRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitPurchaseRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).SubmitPurchaseRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_SubmitPurchaseRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).SubmitPurchaseRequest(ctx, req.(*SubmitPurchaseRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_ApprovePurchaseRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApprovePurchaseRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).ApprovePurchaseRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_ApprovePurchaseRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).ApprovePurchaseRequest(ctx, req.(*ApprovePurchaseRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_RejectPurchaseRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RejectPurchaseRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).RejectPurchaseRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_RejectPurchaseRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).RejectPurchaseRequest(ctx, req.(*RejectPurchaseRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_AddQuote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddQuoteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).AddQuote(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_AddQuote_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).AddQuote(ctx, req.(*AddQuoteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_ChooseQuote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChooseQuoteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).ChooseQuote(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_ChooseQuote_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).ChooseQuote(ctx, req.(*ChooseQuoteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_GetPurchaseRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPurchaseRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).GetPurchaseRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_GetPurchaseRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).GetPurchaseRequest(ctx, req.(*GetPurchaseRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_PlacePurchaseOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PlacePurchaseOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).PlacePurchaseOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_PlacePurchaseOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).PlacePurchaseOrder(ctx, req.(*PlacePurchaseOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_CancelPurchaseOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelPurchaseOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).CancelPurchaseOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_CancelPurchaseOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).CancelPurchaseOrder(ctx, req.(*CancelPurchaseOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ProcurementService_GetPurchaseOrder_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPurchaseOrderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcurementServiceServer).GetPurchaseOrder(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcurementService_GetPurchaseOrder_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcurementServiceServer).GetPurchaseOrder(ctx, req.(*GetPurchaseOrderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ProcurementService_ServiceDesc is the grpc.ServiceDesc for ProcurementService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -294,6 +806,62 @@ var ProcurementService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetSupplier",
 			Handler:    _ProcurementService_GetSupplier_Handler,
+		},
+		{
+			MethodName: "OpenBudgetLine",
+			Handler:    _ProcurementService_OpenBudgetLine_Handler,
+		},
+		{
+			MethodName: "RequestBudgetAdjustment",
+			Handler:    _ProcurementService_RequestBudgetAdjustment_Handler,
+		},
+		{
+			MethodName: "ApproveBudgetAdjustment",
+			Handler:    _ProcurementService_ApproveBudgetAdjustment_Handler,
+		},
+		{
+			MethodName: "RejectBudgetAdjustment",
+			Handler:    _ProcurementService_RejectBudgetAdjustment_Handler,
+		},
+		{
+			MethodName: "GetBudgetLine",
+			Handler:    _ProcurementService_GetBudgetLine_Handler,
+		},
+		{
+			MethodName: "SubmitPurchaseRequest",
+			Handler:    _ProcurementService_SubmitPurchaseRequest_Handler,
+		},
+		{
+			MethodName: "ApprovePurchaseRequest",
+			Handler:    _ProcurementService_ApprovePurchaseRequest_Handler,
+		},
+		{
+			MethodName: "RejectPurchaseRequest",
+			Handler:    _ProcurementService_RejectPurchaseRequest_Handler,
+		},
+		{
+			MethodName: "AddQuote",
+			Handler:    _ProcurementService_AddQuote_Handler,
+		},
+		{
+			MethodName: "ChooseQuote",
+			Handler:    _ProcurementService_ChooseQuote_Handler,
+		},
+		{
+			MethodName: "GetPurchaseRequest",
+			Handler:    _ProcurementService_GetPurchaseRequest_Handler,
+		},
+		{
+			MethodName: "PlacePurchaseOrder",
+			Handler:    _ProcurementService_PlacePurchaseOrder_Handler,
+		},
+		{
+			MethodName: "CancelPurchaseOrder",
+			Handler:    _ProcurementService_CancelPurchaseOrder_Handler,
+		},
+		{
+			MethodName: "GetPurchaseOrder",
+			Handler:    _ProcurementService_GetPurchaseOrder_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -348,6 +348,1732 @@ func (x *SupplierReinstated) GetReinstatedOn() string {
 	return ""
 }
 
+// BudgetLineOpened 预算: a school's budget line for a fiscal year.
+type BudgetLineOpened struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BudgetLineId  string                 `protobuf:"bytes,1,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	SchoolId      string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	FiscalYear    int32                  `protobuf:"varint,3,opt,name=fiscal_year,json=fiscalYear,proto3" json:"fiscal_year,omitempty"`
+	Code          string                 `protobuf:"bytes,4,opt,name=code,proto3" json:"code,omitempty"`
+	Name          string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	AmountFen     int64                  `protobuf:"varint,6,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	FundingSource string                 `protobuf:"bytes,7,opt,name=funding_source,json=fundingSource,proto3" json:"funding_source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetLineOpened) Reset() {
+	*x = BudgetLineOpened{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetLineOpened) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetLineOpened) ProtoMessage() {}
+
+func (x *BudgetLineOpened) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetLineOpened.ProtoReflect.Descriptor instead.
+func (*BudgetLineOpened) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *BudgetLineOpened) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *BudgetLineOpened) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *BudgetLineOpened) GetFiscalYear() int32 {
+	if x != nil {
+		return x.FiscalYear
+	}
+	return 0
+}
+
+func (x *BudgetLineOpened) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *BudgetLineOpened) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BudgetLineOpened) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *BudgetLineOpened) GetFundingSource() string {
+	if x != nil {
+		return x.FundingSource
+	}
+	return ""
+}
+
+// BudgetAdjustmentRequested 预算调整申请.
+type BudgetAdjustmentRequested struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	BudgetLineId string                 `protobuf:"bytes,1,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	AdjustmentId string                 `protobuf:"bytes,2,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	// Signed change in fen.
+	AmountFen int64  `protobuf:"varint,3,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	Reason    string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// principal | bureau_admin, by the policy on the event.
+	ApproverRole  string `protobuf:"bytes,5,opt,name=approver_role,json=approverRole,proto3" json:"approver_role,omitempty"`
+	RequestedBy   string `protobuf:"bytes,6,opt,name=requested_by,json=requestedBy,proto3" json:"requested_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetAdjustmentRequested) Reset() {
+	*x = BudgetAdjustmentRequested{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetAdjustmentRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetAdjustmentRequested) ProtoMessage() {}
+
+func (x *BudgetAdjustmentRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetAdjustmentRequested.ProtoReflect.Descriptor instead.
+func (*BudgetAdjustmentRequested) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *BudgetAdjustmentRequested) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *BudgetAdjustmentRequested) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+func (x *BudgetAdjustmentRequested) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *BudgetAdjustmentRequested) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *BudgetAdjustmentRequested) GetApproverRole() string {
+	if x != nil {
+		return x.ApproverRole
+	}
+	return ""
+}
+
+func (x *BudgetAdjustmentRequested) GetRequestedBy() string {
+	if x != nil {
+		return x.RequestedBy
+	}
+	return ""
+}
+
+// BudgetAdjustmentApproved: the line's amount changed.
+type BudgetAdjustmentApproved struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	BudgetLineId string                 `protobuf:"bytes,1,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	AdjustmentId string                 `protobuf:"bytes,2,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	AmountFen    int64                  `protobuf:"varint,3,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	Approver     string                 `protobuf:"bytes,4,opt,name=approver,proto3" json:"approver,omitempty"`
+	ApproverRole string                 `protobuf:"bytes,5,opt,name=approver_role,json=approverRole,proto3" json:"approver_role,omitempty"`
+	// The line's amount after the adjustment.
+	NewAmountFen  int64 `protobuf:"varint,6,opt,name=new_amount_fen,json=newAmountFen,proto3" json:"new_amount_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetAdjustmentApproved) Reset() {
+	*x = BudgetAdjustmentApproved{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetAdjustmentApproved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetAdjustmentApproved) ProtoMessage() {}
+
+func (x *BudgetAdjustmentApproved) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetAdjustmentApproved.ProtoReflect.Descriptor instead.
+func (*BudgetAdjustmentApproved) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *BudgetAdjustmentApproved) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *BudgetAdjustmentApproved) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+func (x *BudgetAdjustmentApproved) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *BudgetAdjustmentApproved) GetApprover() string {
+	if x != nil {
+		return x.Approver
+	}
+	return ""
+}
+
+func (x *BudgetAdjustmentApproved) GetApproverRole() string {
+	if x != nil {
+		return x.ApproverRole
+	}
+	return ""
+}
+
+func (x *BudgetAdjustmentApproved) GetNewAmountFen() int64 {
+	if x != nil {
+		return x.NewAmountFen
+	}
+	return 0
+}
+
+// BudgetAdjustmentRejected.
+type BudgetAdjustmentRejected struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	BudgetLineId  string                 `protobuf:"bytes,1,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	AdjustmentId  string                 `protobuf:"bytes,2,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	RejectedBy    string                 `protobuf:"bytes,4,opt,name=rejected_by,json=rejectedBy,proto3" json:"rejected_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetAdjustmentRejected) Reset() {
+	*x = BudgetAdjustmentRejected{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetAdjustmentRejected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetAdjustmentRejected) ProtoMessage() {}
+
+func (x *BudgetAdjustmentRejected) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetAdjustmentRejected.ProtoReflect.Descriptor instead.
+func (*BudgetAdjustmentRejected) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *BudgetAdjustmentRejected) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *BudgetAdjustmentRejected) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+func (x *BudgetAdjustmentRejected) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *BudgetAdjustmentRejected) GetRejectedBy() string {
+	if x != nil {
+		return x.RejectedBy
+	}
+	return ""
+}
+
+// BudgetCommitted: a placed order holds part of the line (预算占用).
+type BudgetCommitted struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	BudgetLineId      string                 `protobuf:"bytes,1,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	PurchaseOrderId   string                 `protobuf:"bytes,2,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	PurchaseRequestId string                 `protobuf:"bytes,3,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	AmountFen         int64                  `protobuf:"varint,4,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	// YYYY-MM-DD
+	CommittedOn string `protobuf:"bytes,5,opt,name=committed_on,json=committedOn,proto3" json:"committed_on,omitempty"`
+	// What is left of the line after the commitment.
+	AvailableAfterFen int64 `protobuf:"varint,6,opt,name=available_after_fen,json=availableAfterFen,proto3" json:"available_after_fen,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *BudgetCommitted) Reset() {
+	*x = BudgetCommitted{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetCommitted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetCommitted) ProtoMessage() {}
+
+func (x *BudgetCommitted) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetCommitted.ProtoReflect.Descriptor instead.
+func (*BudgetCommitted) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *BudgetCommitted) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *BudgetCommitted) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *BudgetCommitted) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *BudgetCommitted) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *BudgetCommitted) GetCommittedOn() string {
+	if x != nil {
+		return x.CommittedOn
+	}
+	return ""
+}
+
+func (x *BudgetCommitted) GetAvailableAfterFen() int64 {
+	if x != nil {
+		return x.AvailableAfterFen
+	}
+	return 0
+}
+
+// BudgetCommitmentReleased: what remained of an order's commitment is free again (order
+// cancelled, not placed after all, or closed below its amount).
+type BudgetCommitmentReleased struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	BudgetLineId    string                 `protobuf:"bytes,1,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	PurchaseOrderId string                 `protobuf:"bytes,2,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	AmountFen       int64                  `protobuf:"varint,3,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	Reason          string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *BudgetCommitmentReleased) Reset() {
+	*x = BudgetCommitmentReleased{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetCommitmentReleased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetCommitmentReleased) ProtoMessage() {}
+
+func (x *BudgetCommitmentReleased) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetCommitmentReleased.ProtoReflect.Descriptor instead.
+func (*BudgetCommitmentReleased) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *BudgetCommitmentReleased) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *BudgetCommitmentReleased) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *BudgetCommitmentReleased) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *BudgetCommitmentReleased) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// CategoryAmount is part of an amount by purchase category.
+type CategoryAmount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Category      string                 `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
+	AmountFen     int64                  `protobuf:"varint,2,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CategoryAmount) Reset() {
+	*x = CategoryAmount{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CategoryAmount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CategoryAmount) ProtoMessage() {}
+
+func (x *CategoryAmount) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CategoryAmount.ProtoReflect.Descriptor instead.
+func (*CategoryAmount) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CategoryAmount) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *CategoryAmount) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+// BudgetSpent 报账支出: a reimbursed invoice spent from the line; the order's commitment is
+// drawn down first.
+type BudgetSpent struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	BudgetLineId    string                 `protobuf:"bytes,1,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	PurchaseOrderId string                 `protobuf:"bytes,2,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	InvoiceId       string                 `protobuf:"bytes,3,opt,name=invoice_id,json=invoiceId,proto3" json:"invoice_id,omitempty"`
+	AmountFen       int64                  `protobuf:"varint,4,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	// The part of amount that was committed to the order before.
+	FromCommitmentFen int64 `protobuf:"varint,5,opt,name=from_commitment_fen,json=fromCommitmentFen,proto3" json:"from_commitment_fen,omitempty"`
+	// YYYY-MM-DD: reports sum spend by month of this date.
+	SpentOn       string            `protobuf:"bytes,6,opt,name=spent_on,json=spentOn,proto3" json:"spent_on,omitempty"`
+	Categories    []*CategoryAmount `protobuf:"bytes,7,rep,name=categories,proto3" json:"categories,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetSpent) Reset() {
+	*x = BudgetSpent{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetSpent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetSpent) ProtoMessage() {}
+
+func (x *BudgetSpent) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetSpent.ProtoReflect.Descriptor instead.
+func (*BudgetSpent) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *BudgetSpent) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *BudgetSpent) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *BudgetSpent) GetInvoiceId() string {
+	if x != nil {
+		return x.InvoiceId
+	}
+	return ""
+}
+
+func (x *BudgetSpent) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *BudgetSpent) GetFromCommitmentFen() int64 {
+	if x != nil {
+		return x.FromCommitmentFen
+	}
+	return 0
+}
+
+func (x *BudgetSpent) GetSpentOn() string {
+	if x != nil {
+		return x.SpentOn
+	}
+	return ""
+}
+
+func (x *BudgetSpent) GetCategories() []*CategoryAmount {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+// RequestLine is one item asked for.
+type RequestLine struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	Name                  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Category              string                 `protobuf:"bytes,2,opt,name=category,proto3" json:"category,omitempty"`
+	Model                 string                 `protobuf:"bytes,3,opt,name=model,proto3" json:"model,omitempty"`
+	Unit                  string                 `protobuf:"bytes,4,opt,name=unit,proto3" json:"unit,omitempty"`
+	Quantity              int64                  `protobuf:"varint,5,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	EstimatedUnitPriceFen int64                  `protobuf:"varint,6,opt,name=estimated_unit_price_fen,json=estimatedUnitPriceFen,proto3" json:"estimated_unit_price_fen,omitempty"`
+	// "" (by the capitalisation rule) | fixed_asset | not_fixed_asset
+	AssetClass    string `protobuf:"bytes,7,opt,name=asset_class,json=assetClass,proto3" json:"asset_class,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestLine) Reset() {
+	*x = RequestLine{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestLine) ProtoMessage() {}
+
+func (x *RequestLine) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestLine.ProtoReflect.Descriptor instead.
+func (*RequestLine) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RequestLine) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RequestLine) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *RequestLine) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RequestLine) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *RequestLine) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *RequestLine) GetEstimatedUnitPriceFen() int64 {
+	if x != nil {
+		return x.EstimatedUnitPriceFen
+	}
+	return 0
+}
+
+func (x *RequestLine) GetAssetClass() string {
+	if x != nil {
+		return x.AssetClass
+	}
+	return ""
+}
+
+// ApprovalStep is one step of an approval chain.
+type ApprovalStep struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// department_head | logistics_director | principal | bureau
+	Step          string `protobuf:"bytes,1,opt,name=step,proto3" json:"step,omitempty"`
+	Role          string `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApprovalStep) Reset() {
+	*x = ApprovalStep{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApprovalStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApprovalStep) ProtoMessage() {}
+
+func (x *ApprovalStep) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApprovalStep.ProtoReflect.Descriptor instead.
+func (*ApprovalStep) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ApprovalStep) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *ApprovalStep) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+// PurchaseRequestSubmitted 购物申请: the chain is fixed by the policy on the event.
+type PurchaseRequestSubmitted struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseRequestId     string                 `protobuf:"bytes,1,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	SchoolId              string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	Department            string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	Lines                 []*RequestLine         `protobuf:"bytes,4,rep,name=lines,proto3" json:"lines,omitempty"`
+	EstimatedTotalFen     int64                  `protobuf:"varint,5,opt,name=estimated_total_fen,json=estimatedTotalFen,proto3" json:"estimated_total_fen,omitempty"`
+	BudgetLineId          string                 `protobuf:"bytes,6,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	Reason                string                 `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	GovernmentProcurement bool                   `protobuf:"varint,8,opt,name=government_procurement,json=governmentProcurement,proto3" json:"government_procurement,omitempty"`
+	RequestedBy           string                 `protobuf:"bytes,9,opt,name=requested_by,json=requestedBy,proto3" json:"requested_by,omitempty"`
+	// YYYY-MM-DD: the first step waits from this day.
+	SubmittedOn string          `protobuf:"bytes,10,opt,name=submitted_on,json=submittedOn,proto3" json:"submitted_on,omitempty"`
+	Chain       []*ApprovalStep `protobuf:"bytes,11,rep,name=chain,proto3" json:"chain,omitempty"`
+	// 货比三家 applies: at least min_quotes quotes from different suppliers.
+	QuotesRequired bool   `protobuf:"varint,12,opt,name=quotes_required,json=quotesRequired,proto3" json:"quotes_required,omitempty"`
+	MinQuotes      int32  `protobuf:"varint,13,opt,name=min_quotes,json=minQuotes,proto3" json:"min_quotes,omitempty"`
+	PolicyVersion  string `protobuf:"bytes,14,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PurchaseRequestSubmitted) Reset() {
+	*x = PurchaseRequestSubmitted{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurchaseRequestSubmitted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurchaseRequestSubmitted) ProtoMessage() {}
+
+func (x *PurchaseRequestSubmitted) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurchaseRequestSubmitted.ProtoReflect.Descriptor instead.
+func (*PurchaseRequestSubmitted) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *PurchaseRequestSubmitted) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *PurchaseRequestSubmitted) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *PurchaseRequestSubmitted) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *PurchaseRequestSubmitted) GetLines() []*RequestLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *PurchaseRequestSubmitted) GetEstimatedTotalFen() int64 {
+	if x != nil {
+		return x.EstimatedTotalFen
+	}
+	return 0
+}
+
+func (x *PurchaseRequestSubmitted) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *PurchaseRequestSubmitted) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *PurchaseRequestSubmitted) GetGovernmentProcurement() bool {
+	if x != nil {
+		return x.GovernmentProcurement
+	}
+	return false
+}
+
+func (x *PurchaseRequestSubmitted) GetRequestedBy() string {
+	if x != nil {
+		return x.RequestedBy
+	}
+	return ""
+}
+
+func (x *PurchaseRequestSubmitted) GetSubmittedOn() string {
+	if x != nil {
+		return x.SubmittedOn
+	}
+	return ""
+}
+
+func (x *PurchaseRequestSubmitted) GetChain() []*ApprovalStep {
+	if x != nil {
+		return x.Chain
+	}
+	return nil
+}
+
+func (x *PurchaseRequestSubmitted) GetQuotesRequired() bool {
+	if x != nil {
+		return x.QuotesRequired
+	}
+	return false
+}
+
+func (x *PurchaseRequestSubmitted) GetMinQuotes() int32 {
+	if x != nil {
+		return x.MinQuotes
+	}
+	return 0
+}
+
+func (x *PurchaseRequestSubmitted) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
+// PurchaseRequestApproved: one step approved. The next step (if any) waits from approved_on.
+type PurchaseRequestApproved struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseRequestId string                 `protobuf:"bytes,1,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	StepIndex         int32                  `protobuf:"varint,2,opt,name=step_index,json=stepIndex,proto3" json:"step_index,omitempty"`
+	Step              string                 `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	Role              string                 `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	Approver          string                 `protobuf:"bytes,5,opt,name=approver,proto3" json:"approver,omitempty"`
+	ApproverName      string                 `protobuf:"bytes,6,opt,name=approver_name,json=approverName,proto3" json:"approver_name,omitempty"`
+	ApprovedOn        string                 `protobuf:"bytes,7,opt,name=approved_on,json=approvedOn,proto3" json:"approved_on,omitempty"`
+	// The policy version the chain was judged against.
+	PolicyVersion string `protobuf:"bytes,8,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	Comment       string `protobuf:"bytes,9,opt,name=comment,proto3" json:"comment,omitempty"`
+	// The last step: the request is approved.
+	Final         bool   `protobuf:"varint,10,opt,name=final,proto3" json:"final,omitempty"`
+	NextStep      string `protobuf:"bytes,11,opt,name=next_step,json=nextStep,proto3" json:"next_step,omitempty"`
+	NextRole      string `protobuf:"bytes,12,opt,name=next_role,json=nextRole,proto3" json:"next_role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PurchaseRequestApproved) Reset() {
+	*x = PurchaseRequestApproved{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurchaseRequestApproved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurchaseRequestApproved) ProtoMessage() {}
+
+func (x *PurchaseRequestApproved) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurchaseRequestApproved.ProtoReflect.Descriptor instead.
+func (*PurchaseRequestApproved) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *PurchaseRequestApproved) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *PurchaseRequestApproved) GetStepIndex() int32 {
+	if x != nil {
+		return x.StepIndex
+	}
+	return 0
+}
+
+func (x *PurchaseRequestApproved) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *PurchaseRequestApproved) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *PurchaseRequestApproved) GetApprover() string {
+	if x != nil {
+		return x.Approver
+	}
+	return ""
+}
+
+func (x *PurchaseRequestApproved) GetApproverName() string {
+	if x != nil {
+		return x.ApproverName
+	}
+	return ""
+}
+
+func (x *PurchaseRequestApproved) GetApprovedOn() string {
+	if x != nil {
+		return x.ApprovedOn
+	}
+	return ""
+}
+
+func (x *PurchaseRequestApproved) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
+func (x *PurchaseRequestApproved) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *PurchaseRequestApproved) GetFinal() bool {
+	if x != nil {
+		return x.Final
+	}
+	return false
+}
+
+func (x *PurchaseRequestApproved) GetNextStep() string {
+	if x != nil {
+		return x.NextStep
+	}
+	return ""
+}
+
+func (x *PurchaseRequestApproved) GetNextRole() string {
+	if x != nil {
+		return x.NextRole
+	}
+	return ""
+}
+
+// PurchaseRequestRejected: refused at a step.
+type PurchaseRequestRejected struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseRequestId string                 `protobuf:"bytes,1,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	StepIndex         int32                  `protobuf:"varint,2,opt,name=step_index,json=stepIndex,proto3" json:"step_index,omitempty"`
+	Step              string                 `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	Role              string                 `protobuf:"bytes,4,opt,name=role,proto3" json:"role,omitempty"`
+	RejectedBy        string                 `protobuf:"bytes,5,opt,name=rejected_by,json=rejectedBy,proto3" json:"rejected_by,omitempty"`
+	Reason            string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	RejectedOn        string                 `protobuf:"bytes,7,opt,name=rejected_on,json=rejectedOn,proto3" json:"rejected_on,omitempty"`
+	PolicyVersion     string                 `protobuf:"bytes,8,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *PurchaseRequestRejected) Reset() {
+	*x = PurchaseRequestRejected{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurchaseRequestRejected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurchaseRequestRejected) ProtoMessage() {}
+
+func (x *PurchaseRequestRejected) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurchaseRequestRejected.ProtoReflect.Descriptor instead.
+func (*PurchaseRequestRejected) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *PurchaseRequestRejected) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *PurchaseRequestRejected) GetStepIndex() int32 {
+	if x != nil {
+		return x.StepIndex
+	}
+	return 0
+}
+
+func (x *PurchaseRequestRejected) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *PurchaseRequestRejected) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *PurchaseRequestRejected) GetRejectedBy() string {
+	if x != nil {
+		return x.RejectedBy
+	}
+	return ""
+}
+
+func (x *PurchaseRequestRejected) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *PurchaseRequestRejected) GetRejectedOn() string {
+	if x != nil {
+		return x.RejectedOn
+	}
+	return ""
+}
+
+func (x *PurchaseRequestRejected) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
+// QuoteAdded 询价: a supplier's quote for a request.
+type QuoteAdded struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseRequestId string                 `protobuf:"bytes,1,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	QuoteId           string                 `protobuf:"bytes,2,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
+	SupplierId        string                 `protobuf:"bytes,3,opt,name=supplier_id,json=supplierId,proto3" json:"supplier_id,omitempty"`
+	SupplierName      string                 `protobuf:"bytes,4,opt,name=supplier_name,json=supplierName,proto3" json:"supplier_name,omitempty"`
+	// One unit price per request line, in line order.
+	UnitPricesFen []int64 `protobuf:"varint,5,rep,packed,name=unit_prices_fen,json=unitPricesFen,proto3" json:"unit_prices_fen,omitempty"`
+	TotalFen      int64   `protobuf:"varint,6,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
+	QuotedOn      string  `protobuf:"bytes,7,opt,name=quoted_on,json=quotedOn,proto3" json:"quoted_on,omitempty"`
+	Note          string  `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuoteAdded) Reset() {
+	*x = QuoteAdded{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuoteAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuoteAdded) ProtoMessage() {}
+
+func (x *QuoteAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuoteAdded.ProtoReflect.Descriptor instead.
+func (*QuoteAdded) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *QuoteAdded) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *QuoteAdded) GetQuoteId() string {
+	if x != nil {
+		return x.QuoteId
+	}
+	return ""
+}
+
+func (x *QuoteAdded) GetSupplierId() string {
+	if x != nil {
+		return x.SupplierId
+	}
+	return ""
+}
+
+func (x *QuoteAdded) GetSupplierName() string {
+	if x != nil {
+		return x.SupplierName
+	}
+	return ""
+}
+
+func (x *QuoteAdded) GetUnitPricesFen() []int64 {
+	if x != nil {
+		return x.UnitPricesFen
+	}
+	return nil
+}
+
+func (x *QuoteAdded) GetTotalFen() int64 {
+	if x != nil {
+		return x.TotalFen
+	}
+	return 0
+}
+
+func (x *QuoteAdded) GetQuotedOn() string {
+	if x != nil {
+		return x.QuotedOn
+	}
+	return ""
+}
+
+func (x *QuoteAdded) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// QuoteChosen: the quote to order from, and the facts of 货比三家 compliance.
+type QuoteChosen struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseRequestId string                 `protobuf:"bytes,1,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	QuoteId           string                 `protobuf:"bytes,2,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
+	SupplierId        string                 `protobuf:"bytes,3,opt,name=supplier_id,json=supplierId,proto3" json:"supplier_id,omitempty"`
+	TotalFen          int64                  `protobuf:"varint,4,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
+	Cheapest          bool                   `protobuf:"varint,5,opt,name=cheapest,proto3" json:"cheapest,omitempty"`
+	CheapestTotalFen  int64                  `protobuf:"varint,6,opt,name=cheapest_total_fen,json=cheapestTotalFen,proto3" json:"cheapest_total_fen,omitempty"`
+	// Quotes and distinct suppliers at the time of the choice.
+	Quotes            int32 `protobuf:"varint,7,opt,name=quotes,proto3" json:"quotes,omitempty"`
+	DistinctSuppliers int32 `protobuf:"varint,8,opt,name=distinct_suppliers,json=distinctSuppliers,proto3" json:"distinct_suppliers,omitempty"`
+	QuotesRequired    bool  `protobuf:"varint,9,opt,name=quotes_required,json=quotesRequired,proto3" json:"quotes_required,omitempty"`
+	MinQuotes         int32 `protobuf:"varint,10,opt,name=min_quotes,json=minQuotes,proto3" json:"min_quotes,omitempty"`
+	// Why not the cheapest (empty when it is).
+	Reason        string `protobuf:"bytes,11,opt,name=reason,proto3" json:"reason,omitempty"`
+	ChosenBy      string `protobuf:"bytes,12,opt,name=chosen_by,json=chosenBy,proto3" json:"chosen_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuoteChosen) Reset() {
+	*x = QuoteChosen{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuoteChosen) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuoteChosen) ProtoMessage() {}
+
+func (x *QuoteChosen) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuoteChosen.ProtoReflect.Descriptor instead.
+func (*QuoteChosen) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *QuoteChosen) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *QuoteChosen) GetQuoteId() string {
+	if x != nil {
+		return x.QuoteId
+	}
+	return ""
+}
+
+func (x *QuoteChosen) GetSupplierId() string {
+	if x != nil {
+		return x.SupplierId
+	}
+	return ""
+}
+
+func (x *QuoteChosen) GetTotalFen() int64 {
+	if x != nil {
+		return x.TotalFen
+	}
+	return 0
+}
+
+func (x *QuoteChosen) GetCheapest() bool {
+	if x != nil {
+		return x.Cheapest
+	}
+	return false
+}
+
+func (x *QuoteChosen) GetCheapestTotalFen() int64 {
+	if x != nil {
+		return x.CheapestTotalFen
+	}
+	return 0
+}
+
+func (x *QuoteChosen) GetQuotes() int32 {
+	if x != nil {
+		return x.Quotes
+	}
+	return 0
+}
+
+func (x *QuoteChosen) GetDistinctSuppliers() int32 {
+	if x != nil {
+		return x.DistinctSuppliers
+	}
+	return 0
+}
+
+func (x *QuoteChosen) GetQuotesRequired() bool {
+	if x != nil {
+		return x.QuotesRequired
+	}
+	return false
+}
+
+func (x *QuoteChosen) GetMinQuotes() int32 {
+	if x != nil {
+		return x.MinQuotes
+	}
+	return 0
+}
+
+func (x *QuoteChosen) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *QuoteChosen) GetChosenBy() string {
+	if x != nil {
+		return x.ChosenBy
+	}
+	return ""
+}
+
+// OrderLine is one line of an order.
+type OrderLine struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// <order id>-<n>, n from 1.
+	LineId        string `protobuf:"bytes,1,opt,name=line_id,json=lineId,proto3" json:"line_id,omitempty"`
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Category      string `protobuf:"bytes,3,opt,name=category,proto3" json:"category,omitempty"`
+	Model         string `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
+	Unit          string `protobuf:"bytes,5,opt,name=unit,proto3" json:"unit,omitempty"`
+	Quantity      int64  `protobuf:"varint,6,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	UnitPriceFen  int64  `protobuf:"varint,7,opt,name=unit_price_fen,json=unitPriceFen,proto3" json:"unit_price_fen,omitempty"`
+	AmountFen     int64  `protobuf:"varint,8,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	FixedAsset    bool   `protobuf:"varint,9,opt,name=fixed_asset,json=fixedAsset,proto3" json:"fixed_asset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OrderLine) Reset() {
+	*x = OrderLine{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrderLine) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrderLine) ProtoMessage() {}
+
+func (x *OrderLine) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrderLine.ProtoReflect.Descriptor instead.
+func (*OrderLine) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *OrderLine) GetLineId() string {
+	if x != nil {
+		return x.LineId
+	}
+	return ""
+}
+
+func (x *OrderLine) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OrderLine) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *OrderLine) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *OrderLine) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *OrderLine) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *OrderLine) GetUnitPriceFen() int64 {
+	if x != nil {
+		return x.UnitPriceFen
+	}
+	return 0
+}
+
+func (x *OrderLine) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *OrderLine) GetFixedAsset() bool {
+	if x != nil {
+		return x.FixedAsset
+	}
+	return false
+}
+
+// PurchaseOrderPlaced 下单: the budget line has been committed for total_fen.
+type PurchaseOrderPlaced struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseOrderId   string                 `protobuf:"bytes,1,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	SchoolId          string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	PurchaseRequestId string                 `protobuf:"bytes,3,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	QuoteId           string                 `protobuf:"bytes,4,opt,name=quote_id,json=quoteId,proto3" json:"quote_id,omitempty"`
+	SupplierId        string                 `protobuf:"bytes,5,opt,name=supplier_id,json=supplierId,proto3" json:"supplier_id,omitempty"`
+	SupplierName      string                 `protobuf:"bytes,6,opt,name=supplier_name,json=supplierName,proto3" json:"supplier_name,omitempty"`
+	BudgetLineId      string                 `protobuf:"bytes,7,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	Department        string                 `protobuf:"bytes,8,opt,name=department,proto3" json:"department,omitempty"`
+	OrderedOn         string                 `protobuf:"bytes,9,opt,name=ordered_on,json=orderedOn,proto3" json:"ordered_on,omitempty"`
+	Lines             []*OrderLine           `protobuf:"bytes,10,rep,name=lines,proto3" json:"lines,omitempty"`
+	TotalFen          int64                  `protobuf:"varint,11,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
+	// The assets capitalisation policy the fixed-asset flags were judged against.
+	CapitalisationPolicyVersion string `protobuf:"bytes,12,opt,name=capitalisation_policy_version,json=capitalisationPolicyVersion,proto3" json:"capitalisation_policy_version,omitempty"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
+}
+
+func (x *PurchaseOrderPlaced) Reset() {
+	*x = PurchaseOrderPlaced{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurchaseOrderPlaced) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurchaseOrderPlaced) ProtoMessage() {}
+
+func (x *PurchaseOrderPlaced) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurchaseOrderPlaced.ProtoReflect.Descriptor instead.
+func (*PurchaseOrderPlaced) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *PurchaseOrderPlaced) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderPlaced) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderPlaced) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderPlaced) GetQuoteId() string {
+	if x != nil {
+		return x.QuoteId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderPlaced) GetSupplierId() string {
+	if x != nil {
+		return x.SupplierId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderPlaced) GetSupplierName() string {
+	if x != nil {
+		return x.SupplierName
+	}
+	return ""
+}
+
+func (x *PurchaseOrderPlaced) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderPlaced) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *PurchaseOrderPlaced) GetOrderedOn() string {
+	if x != nil {
+		return x.OrderedOn
+	}
+	return ""
+}
+
+func (x *PurchaseOrderPlaced) GetLines() []*OrderLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+func (x *PurchaseOrderPlaced) GetTotalFen() int64 {
+	if x != nil {
+		return x.TotalFen
+	}
+	return 0
+}
+
+func (x *PurchaseOrderPlaced) GetCapitalisationPolicyVersion() string {
+	if x != nil {
+		return x.CapitalisationPolicyVersion
+	}
+	return ""
+}
+
+// PurchaseOrderCancelled: the order's commitment is released.
+type PurchaseOrderCancelled struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseOrderId string                 `protobuf:"bytes,1,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	Reason          string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	CancelledOn     string                 `protobuf:"bytes,3,opt,name=cancelled_on,json=cancelledOn,proto3" json:"cancelled_on,omitempty"`
+	CancelledBy     string                 `protobuf:"bytes,4,opt,name=cancelled_by,json=cancelledBy,proto3" json:"cancelled_by,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PurchaseOrderCancelled) Reset() {
+	*x = PurchaseOrderCancelled{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurchaseOrderCancelled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurchaseOrderCancelled) ProtoMessage() {}
+
+func (x *PurchaseOrderCancelled) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurchaseOrderCancelled.ProtoReflect.Descriptor instead.
+func (*PurchaseOrderCancelled) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *PurchaseOrderCancelled) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderCancelled) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *PurchaseOrderCancelled) GetCancelledOn() string {
+	if x != nil {
+		return x.CancelledOn
+	}
+	return ""
+}
+
+func (x *PurchaseOrderCancelled) GetCancelledBy() string {
+	if x != nil {
+		return x.CancelledBy
+	}
+	return ""
+}
+
 var File_houqin_procurement_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_houqin_procurement_events_v1_events_proto_rawDesc = "" +
@@ -380,7 +2106,190 @@ const file_houqin_procurement_events_v1_events_proto_rawDesc = "" +
 	"\vsupplier_id\x18\x01 \x01(\tR\n" +
 	"supplierId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12#\n" +
-	"\rreinstated_on\x18\x03 \x01(\tR\freinstatedOnB\xfe\x01\n" +
+	"\rreinstated_on\x18\x03 \x01(\tR\freinstatedOn\"\xe4\x01\n" +
+	"\x10BudgetLineOpened\x12$\n" +
+	"\x0ebudget_line_id\x18\x01 \x01(\tR\fbudgetLineId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x1f\n" +
+	"\vfiscal_year\x18\x03 \x01(\x05R\n" +
+	"fiscalYear\x12\x12\n" +
+	"\x04code\x18\x04 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x06 \x01(\x03R\tamountFen\x12%\n" +
+	"\x0efunding_source\x18\a \x01(\tR\rfundingSource\"\xe5\x01\n" +
+	"\x19BudgetAdjustmentRequested\x12$\n" +
+	"\x0ebudget_line_id\x18\x01 \x01(\tR\fbudgetLineId\x12#\n" +
+	"\radjustment_id\x18\x02 \x01(\tR\fadjustmentId\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x03 \x01(\x03R\tamountFen\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12#\n" +
+	"\rapprover_role\x18\x05 \x01(\tR\fapproverRole\x12!\n" +
+	"\frequested_by\x18\x06 \x01(\tR\vrequestedBy\"\xeb\x01\n" +
+	"\x18BudgetAdjustmentApproved\x12$\n" +
+	"\x0ebudget_line_id\x18\x01 \x01(\tR\fbudgetLineId\x12#\n" +
+	"\radjustment_id\x18\x02 \x01(\tR\fadjustmentId\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x03 \x01(\x03R\tamountFen\x12\x1a\n" +
+	"\bapprover\x18\x04 \x01(\tR\bapprover\x12#\n" +
+	"\rapprover_role\x18\x05 \x01(\tR\fapproverRole\x12$\n" +
+	"\x0enew_amount_fen\x18\x06 \x01(\x03R\fnewAmountFen\"\x9e\x01\n" +
+	"\x18BudgetAdjustmentRejected\x12$\n" +
+	"\x0ebudget_line_id\x18\x01 \x01(\tR\fbudgetLineId\x12#\n" +
+	"\radjustment_id\x18\x02 \x01(\tR\fadjustmentId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vrejected_by\x18\x04 \x01(\tR\n" +
+	"rejectedBy\"\x85\x02\n" +
+	"\x0fBudgetCommitted\x12$\n" +
+	"\x0ebudget_line_id\x18\x01 \x01(\tR\fbudgetLineId\x12*\n" +
+	"\x11purchase_order_id\x18\x02 \x01(\tR\x0fpurchaseOrderId\x12.\n" +
+	"\x13purchase_request_id\x18\x03 \x01(\tR\x11purchaseRequestId\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x04 \x01(\x03R\tamountFen\x12!\n" +
+	"\fcommitted_on\x18\x05 \x01(\tR\vcommittedOn\x12.\n" +
+	"\x13available_after_fen\x18\x06 \x01(\x03R\x11availableAfterFen\"\xa3\x01\n" +
+	"\x18BudgetCommitmentReleased\x12$\n" +
+	"\x0ebudget_line_id\x18\x01 \x01(\tR\fbudgetLineId\x12*\n" +
+	"\x11purchase_order_id\x18\x02 \x01(\tR\x0fpurchaseOrderId\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x03 \x01(\x03R\tamountFen\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"K\n" +
+	"\x0eCategoryAmount\x12\x1a\n" +
+	"\bcategory\x18\x01 \x01(\tR\bcategory\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x02 \x01(\x03R\tamountFen\"\xb6\x02\n" +
+	"\vBudgetSpent\x12$\n" +
+	"\x0ebudget_line_id\x18\x01 \x01(\tR\fbudgetLineId\x12*\n" +
+	"\x11purchase_order_id\x18\x02 \x01(\tR\x0fpurchaseOrderId\x12\x1d\n" +
+	"\n" +
+	"invoice_id\x18\x03 \x01(\tR\tinvoiceId\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x04 \x01(\x03R\tamountFen\x12.\n" +
+	"\x13from_commitment_fen\x18\x05 \x01(\x03R\x11fromCommitmentFen\x12\x19\n" +
+	"\bspent_on\x18\x06 \x01(\tR\aspentOn\x12L\n" +
+	"\n" +
+	"categories\x18\a \x03(\v2,.houqin.procurement.events.v1.CategoryAmountR\n" +
+	"categories\"\xdd\x01\n" +
+	"\vRequestLine\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcategory\x18\x02 \x01(\tR\bcategory\x12\x14\n" +
+	"\x05model\x18\x03 \x01(\tR\x05model\x12\x12\n" +
+	"\x04unit\x18\x04 \x01(\tR\x04unit\x12\x1a\n" +
+	"\bquantity\x18\x05 \x01(\x03R\bquantity\x127\n" +
+	"\x18estimated_unit_price_fen\x18\x06 \x01(\x03R\x15estimatedUnitPriceFen\x12\x1f\n" +
+	"\vasset_class\x18\a \x01(\tR\n" +
+	"assetClass\"6\n" +
+	"\fApprovalStep\x12\x12\n" +
+	"\x04step\x18\x01 \x01(\tR\x04step\x12\x12\n" +
+	"\x04role\x18\x02 \x01(\tR\x04role\"\xe4\x04\n" +
+	"\x18PurchaseRequestSubmitted\x12.\n" +
+	"\x13purchase_request_id\x18\x01 \x01(\tR\x11purchaseRequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x1e\n" +
+	"\n" +
+	"department\x18\x03 \x01(\tR\n" +
+	"department\x12?\n" +
+	"\x05lines\x18\x04 \x03(\v2).houqin.procurement.events.v1.RequestLineR\x05lines\x12.\n" +
+	"\x13estimated_total_fen\x18\x05 \x01(\x03R\x11estimatedTotalFen\x12$\n" +
+	"\x0ebudget_line_id\x18\x06 \x01(\tR\fbudgetLineId\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\x125\n" +
+	"\x16government_procurement\x18\b \x01(\bR\x15governmentProcurement\x12!\n" +
+	"\frequested_by\x18\t \x01(\tR\vrequestedBy\x12!\n" +
+	"\fsubmitted_on\x18\n" +
+	" \x01(\tR\vsubmittedOn\x12@\n" +
+	"\x05chain\x18\v \x03(\v2*.houqin.procurement.events.v1.ApprovalStepR\x05chain\x12'\n" +
+	"\x0fquotes_required\x18\f \x01(\bR\x0equotesRequired\x12\x1d\n" +
+	"\n" +
+	"min_quotes\x18\r \x01(\x05R\tminQuotes\x12%\n" +
+	"\x0epolicy_version\x18\x0e \x01(\tR\rpolicyVersion\"\x83\x03\n" +
+	"\x17PurchaseRequestApproved\x12.\n" +
+	"\x13purchase_request_id\x18\x01 \x01(\tR\x11purchaseRequestId\x12\x1d\n" +
+	"\n" +
+	"step_index\x18\x02 \x01(\x05R\tstepIndex\x12\x12\n" +
+	"\x04step\x18\x03 \x01(\tR\x04step\x12\x12\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role\x12\x1a\n" +
+	"\bapprover\x18\x05 \x01(\tR\bapprover\x12#\n" +
+	"\rapprover_name\x18\x06 \x01(\tR\fapproverName\x12\x1f\n" +
+	"\vapproved_on\x18\a \x01(\tR\n" +
+	"approvedOn\x12%\n" +
+	"\x0epolicy_version\x18\b \x01(\tR\rpolicyVersion\x12\x18\n" +
+	"\acomment\x18\t \x01(\tR\acomment\x12\x14\n" +
+	"\x05final\x18\n" +
+	" \x01(\bR\x05final\x12\x1b\n" +
+	"\tnext_step\x18\v \x01(\tR\bnextStep\x12\x1b\n" +
+	"\tnext_role\x18\f \x01(\tR\bnextRole\"\x91\x02\n" +
+	"\x17PurchaseRequestRejected\x12.\n" +
+	"\x13purchase_request_id\x18\x01 \x01(\tR\x11purchaseRequestId\x12\x1d\n" +
+	"\n" +
+	"step_index\x18\x02 \x01(\x05R\tstepIndex\x12\x12\n" +
+	"\x04step\x18\x03 \x01(\tR\x04step\x12\x12\n" +
+	"\x04role\x18\x04 \x01(\tR\x04role\x12\x1f\n" +
+	"\vrejected_by\x18\x05 \x01(\tR\n" +
+	"rejectedBy\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vrejected_on\x18\a \x01(\tR\n" +
+	"rejectedOn\x12%\n" +
+	"\x0epolicy_version\x18\b \x01(\tR\rpolicyVersion\"\x93\x02\n" +
+	"\n" +
+	"QuoteAdded\x12.\n" +
+	"\x13purchase_request_id\x18\x01 \x01(\tR\x11purchaseRequestId\x12\x19\n" +
+	"\bquote_id\x18\x02 \x01(\tR\aquoteId\x12\x1f\n" +
+	"\vsupplier_id\x18\x03 \x01(\tR\n" +
+	"supplierId\x12#\n" +
+	"\rsupplier_name\x18\x04 \x01(\tR\fsupplierName\x12&\n" +
+	"\x0funit_prices_fen\x18\x05 \x03(\x03R\runitPricesFen\x12\x1b\n" +
+	"\ttotal_fen\x18\x06 \x01(\x03R\btotalFen\x12\x1b\n" +
+	"\tquoted_on\x18\a \x01(\tR\bquotedOn\x12\x12\n" +
+	"\x04note\x18\b \x01(\tR\x04note\"\xa4\x03\n" +
+	"\vQuoteChosen\x12.\n" +
+	"\x13purchase_request_id\x18\x01 \x01(\tR\x11purchaseRequestId\x12\x19\n" +
+	"\bquote_id\x18\x02 \x01(\tR\aquoteId\x12\x1f\n" +
+	"\vsupplier_id\x18\x03 \x01(\tR\n" +
+	"supplierId\x12\x1b\n" +
+	"\ttotal_fen\x18\x04 \x01(\x03R\btotalFen\x12\x1a\n" +
+	"\bcheapest\x18\x05 \x01(\bR\bcheapest\x12,\n" +
+	"\x12cheapest_total_fen\x18\x06 \x01(\x03R\x10cheapestTotalFen\x12\x16\n" +
+	"\x06quotes\x18\a \x01(\x05R\x06quotes\x12-\n" +
+	"\x12distinct_suppliers\x18\b \x01(\x05R\x11distinctSuppliers\x12'\n" +
+	"\x0fquotes_required\x18\t \x01(\bR\x0equotesRequired\x12\x1d\n" +
+	"\n" +
+	"min_quotes\x18\n" +
+	" \x01(\x05R\tminQuotes\x12\x16\n" +
+	"\x06reason\x18\v \x01(\tR\x06reason\x12\x1b\n" +
+	"\tchosen_by\x18\f \x01(\tR\bchosenBy\"\x80\x02\n" +
+	"\tOrderLine\x12\x17\n" +
+	"\aline_id\x18\x01 \x01(\tR\x06lineId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcategory\x18\x03 \x01(\tR\bcategory\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\x12\x12\n" +
+	"\x04unit\x18\x05 \x01(\tR\x04unit\x12\x1a\n" +
+	"\bquantity\x18\x06 \x01(\x03R\bquantity\x12$\n" +
+	"\x0eunit_price_fen\x18\a \x01(\x03R\funitPriceFen\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\b \x01(\x03R\tamountFen\x12\x1f\n" +
+	"\vfixed_asset\x18\t \x01(\bR\n" +
+	"fixedAsset\"\xf4\x03\n" +
+	"\x13PurchaseOrderPlaced\x12*\n" +
+	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12.\n" +
+	"\x13purchase_request_id\x18\x03 \x01(\tR\x11purchaseRequestId\x12\x19\n" +
+	"\bquote_id\x18\x04 \x01(\tR\aquoteId\x12\x1f\n" +
+	"\vsupplier_id\x18\x05 \x01(\tR\n" +
+	"supplierId\x12#\n" +
+	"\rsupplier_name\x18\x06 \x01(\tR\fsupplierName\x12$\n" +
+	"\x0ebudget_line_id\x18\a \x01(\tR\fbudgetLineId\x12\x1e\n" +
+	"\n" +
+	"department\x18\b \x01(\tR\n" +
+	"department\x12\x1d\n" +
+	"\n" +
+	"ordered_on\x18\t \x01(\tR\torderedOn\x12=\n" +
+	"\x05lines\x18\n" +
+	" \x03(\v2'.houqin.procurement.events.v1.OrderLineR\x05lines\x12\x1b\n" +
+	"\ttotal_fen\x18\v \x01(\x03R\btotalFen\x12B\n" +
+	"\x1dcapitalisation_policy_version\x18\f \x01(\tR\x1bcapitalisationPolicyVersion\"\xa2\x01\n" +
+	"\x16PurchaseOrderCancelled\x12*\n" +
+	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
+	"\fcancelled_on\x18\x03 \x01(\tR\vcancelledOn\x12!\n" +
+	"\fcancelled_by\x18\x04 \x01(\tR\vcancelledByB\xfe\x01\n" +
 	" com.houqin.procurement.events.v1B\vEventsProtoP\x01Z:houqin.dev/proto/gen/houqin/procurement/events/v1;eventsv1\xa2\x02\x03HPE\xaa\x02\x1cHouqin.Procurement.Events.V1\xca\x02\x1cHouqin\\Procurement\\Events\\V1\xe2\x02(Houqin\\Procurement\\Events\\V1\\GPBMetadata\xea\x02\x1fHouqin::Procurement::Events::V1b\x06proto3"
 
 var (
@@ -395,22 +2304,44 @@ func file_houqin_procurement_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_houqin_procurement_events_v1_events_proto_rawDescData
 }
 
-var file_houqin_procurement_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_houqin_procurement_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_houqin_procurement_events_v1_events_proto_goTypes = []any{
-	(*Licence)(nil),                // 0: houqin.procurement.events.v1.Licence
-	(*SupplierRegistered)(nil),     // 1: houqin.procurement.events.v1.SupplierRegistered
-	(*SupplierLicenceRenewed)(nil), // 2: houqin.procurement.events.v1.SupplierLicenceRenewed
-	(*SupplierBlacklisted)(nil),    // 3: houqin.procurement.events.v1.SupplierBlacklisted
-	(*SupplierReinstated)(nil),     // 4: houqin.procurement.events.v1.SupplierReinstated
+	(*Licence)(nil),                   // 0: houqin.procurement.events.v1.Licence
+	(*SupplierRegistered)(nil),        // 1: houqin.procurement.events.v1.SupplierRegistered
+	(*SupplierLicenceRenewed)(nil),    // 2: houqin.procurement.events.v1.SupplierLicenceRenewed
+	(*SupplierBlacklisted)(nil),       // 3: houqin.procurement.events.v1.SupplierBlacklisted
+	(*SupplierReinstated)(nil),        // 4: houqin.procurement.events.v1.SupplierReinstated
+	(*BudgetLineOpened)(nil),          // 5: houqin.procurement.events.v1.BudgetLineOpened
+	(*BudgetAdjustmentRequested)(nil), // 6: houqin.procurement.events.v1.BudgetAdjustmentRequested
+	(*BudgetAdjustmentApproved)(nil),  // 7: houqin.procurement.events.v1.BudgetAdjustmentApproved
+	(*BudgetAdjustmentRejected)(nil),  // 8: houqin.procurement.events.v1.BudgetAdjustmentRejected
+	(*BudgetCommitted)(nil),           // 9: houqin.procurement.events.v1.BudgetCommitted
+	(*BudgetCommitmentReleased)(nil),  // 10: houqin.procurement.events.v1.BudgetCommitmentReleased
+	(*CategoryAmount)(nil),            // 11: houqin.procurement.events.v1.CategoryAmount
+	(*BudgetSpent)(nil),               // 12: houqin.procurement.events.v1.BudgetSpent
+	(*RequestLine)(nil),               // 13: houqin.procurement.events.v1.RequestLine
+	(*ApprovalStep)(nil),              // 14: houqin.procurement.events.v1.ApprovalStep
+	(*PurchaseRequestSubmitted)(nil),  // 15: houqin.procurement.events.v1.PurchaseRequestSubmitted
+	(*PurchaseRequestApproved)(nil),   // 16: houqin.procurement.events.v1.PurchaseRequestApproved
+	(*PurchaseRequestRejected)(nil),   // 17: houqin.procurement.events.v1.PurchaseRequestRejected
+	(*QuoteAdded)(nil),                // 18: houqin.procurement.events.v1.QuoteAdded
+	(*QuoteChosen)(nil),               // 19: houqin.procurement.events.v1.QuoteChosen
+	(*OrderLine)(nil),                 // 20: houqin.procurement.events.v1.OrderLine
+	(*PurchaseOrderPlaced)(nil),       // 21: houqin.procurement.events.v1.PurchaseOrderPlaced
+	(*PurchaseOrderCancelled)(nil),    // 22: houqin.procurement.events.v1.PurchaseOrderCancelled
 }
 var file_houqin_procurement_events_v1_events_proto_depIdxs = []int32{
-	0, // 0: houqin.procurement.events.v1.SupplierRegistered.licences:type_name -> houqin.procurement.events.v1.Licence
-	0, // 1: houqin.procurement.events.v1.SupplierLicenceRenewed.licence:type_name -> houqin.procurement.events.v1.Licence
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	0,  // 0: houqin.procurement.events.v1.SupplierRegistered.licences:type_name -> houqin.procurement.events.v1.Licence
+	0,  // 1: houqin.procurement.events.v1.SupplierLicenceRenewed.licence:type_name -> houqin.procurement.events.v1.Licence
+	11, // 2: houqin.procurement.events.v1.BudgetSpent.categories:type_name -> houqin.procurement.events.v1.CategoryAmount
+	13, // 3: houqin.procurement.events.v1.PurchaseRequestSubmitted.lines:type_name -> houqin.procurement.events.v1.RequestLine
+	14, // 4: houqin.procurement.events.v1.PurchaseRequestSubmitted.chain:type_name -> houqin.procurement.events.v1.ApprovalStep
+	20, // 5: houqin.procurement.events.v1.PurchaseOrderPlaced.lines:type_name -> houqin.procurement.events.v1.OrderLine
+	6,  // [6:6] is the sub-list for method output_type
+	6,  // [6:6] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_houqin_procurement_events_v1_events_proto_init() }
@@ -424,7 +2355,7 @@ func file_houqin_procurement_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_procurement_events_v1_events_proto_rawDesc), len(file_houqin_procurement_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

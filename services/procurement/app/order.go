@@ -1,0 +1,156 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+
+	"houqin.dev/platform/errs"
+	"houqin.dev/platform/es"
+	"houqin.dev/platform/eventstore"
+	"houqin.dev/procurement/domain"
+)
+
+// PlacePurchaseOrder orders an approved request from its chosen quote and commits the amount
+// on the request's budget line. It returns the order's id, total and version.
+//
+// Two aggregates, no distributed transaction; the order of the steps keeps them consistent:
+//
+//  1. The order's id is derived from the school and the client's request id, so a retry of
+//     the same call names the same order.
+//  2. The order is decided first on the loaded request and supplier (nothing written): a
+//     refusal commits nothing.
+//  3. The budget line is committed for the order, under the request id "commit-<order id>"
+//     with the call's fingerprint: a retry is answered as a repeat and commits nothing again
+//     (the budget decider also ignores a second commitment of the same order).
+//  4. The order is appended under the client's request id, claiming the unique key "one order
+//     per purchase request". If it is refused now (another call ordered the request in the
+//     meantime), the commitment is released under "release-<order id>"; a transient failure
+//     leaves the commitment for the client's retry, which completes the order.
+//
+// So a placed order always has its commitment, and a commitment without an order exists only
+// between steps 3 and 4 or when a client gives up after a transient failure (visible on the
+// budget line as a commitment whose order does not exist).
+func (a *App) PlacePurchaseOrder(ctx context.Context, meta es.Meta, requestID string) (string, int64, int64, error) {
+	if err := errs.Join(meta.Validate(), checkID("purchase_request_id", requestID)); err != nil {
+		return "", 0, 0, err
+	}
+	orderID := derivedID(meta)
+	today := a.Today()
+	day := domain.Day(today)
+	r, _, err := a.requests.Load(ctx, meta.SchoolID, requestID)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	var sup domain.Supplier
+	if q, ok := r.Quote(r.ChosenQuoteID); ok {
+		if sup, _, err = a.suppliers.Load(ctx, domain.DistrictSchool, q.SupplierID); err != nil {
+			return "", 0, 0, err
+		}
+	}
+	c := domain.PlacePurchaseOrder{OrderID: orderID, Request: r, Supplier: sup, Today: day}
+	rule := a.capAt(today)
+	p := a.policies.At(today)
+	ev, err := domain.DecidePlacePurchaseOrder(domain.PurchaseOrder{}, c, a.catalogue, rule)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	placed := domain.EvolvePurchaseOrder(domain.PurchaseOrder{}, ev[0])
+
+	commit := a.derived(meta, "commit-"+orderID, meta.Fingerprint)
+	if _, err := a.budgets.Execute(ctx, commit, es.Command[domain.Budget]{ID: r.BudgetLineID,
+		Decide: func(b domain.Budget) (es.Decision, error) {
+			ev, err := domain.DecideCommitBudget(b, domain.CommitBudget{OrderID: orderID, PurchaseRequestID: r.ID,
+				AmountFen: placed.TotalFen, On: day})
+			return es.Decision{Events: ev, PolicyVersion: p.Version}, err
+		}}); err != nil {
+		return "", 0, 0, err
+	}
+
+	res, err := a.orders.Execute(ctx, meta, es.Command[domain.PurchaseOrder]{ID: orderID, New: true,
+		Decide: func(o domain.PurchaseOrder) (es.Decision, error) {
+			ev, err := domain.DecidePlacePurchaseOrder(o, c, a.catalogue, rule)
+			return es.Decision{Events: ev, PolicyVersion: p.Version, UniqueKeys: []eventstore.UniqueKey{{Scope: "purchase_order_of_request",
+				Key: r.ID, Reason: domain.ReasonOrderExists, Message: "该申请已下单 / the request has been ordered already"}}}, err
+		}})
+	if err != nil {
+		if refused(err) {
+			if rerr := a.releaseCommitment(ctx, meta, r.BudgetLineID, orderID, "订单未能下达 / the order was not placed"); rerr != nil {
+				return "", 0, 0, errs.Join(err, rerr)
+			}
+		}
+		return "", 0, 0, err
+	}
+	if res.Repeated {
+		o, _, err := a.orders.Load(ctx, meta.SchoolID, orderID)
+		return orderID, o.TotalFen, res.Version, err
+	}
+	return orderID, placed.TotalFen, res.Version, nil
+}
+
+// CancelPurchaseOrder cancels an order, then releases its commitment. The release runs on a
+// repeat, and on a refused cancel of an order cancelled before, too (under its own derived
+// request id, and releasing only what is still open), so any retry after a failure in
+// between completes it.
+func (a *App) CancelPurchaseOrder(ctx context.Context, meta es.Meta, actor domain.Actor, orderID, reason string) (int64, error) {
+	if err := checkID("purchase_order_id", orderID); err != nil {
+		return 0, err
+	}
+	var line string
+	cancelledBefore := false
+	res, err := a.orders.Execute(ctx, meta, es.Command[domain.PurchaseOrder]{ID: orderID,
+		Decide: func(o domain.PurchaseOrder) (es.Decision, error) {
+			line, cancelledBefore = o.BudgetLineID, o.Status == domain.OrderCancelled
+			ev, err := domain.DecideCancelPurchaseOrder(o, reason, actor, a.today())
+			return es.Decision{Events: ev}, err
+		}})
+	if err != nil {
+		if cancelledBefore {
+			return 0, errs.Join(err, a.releaseCommitment(ctx, meta, line, orderID, reason))
+		}
+		return 0, err
+	}
+	if line == "" {
+		o, _, err := a.orders.Load(ctx, meta.SchoolID, orderID)
+		if err != nil {
+			return 0, err
+		}
+		line = o.BudgetLineID
+	}
+	return res.Version, a.releaseCommitment(ctx, meta, line, orderID, reason)
+}
+
+// GetPurchaseOrder returns an order of school.
+func (a *App) GetPurchaseOrder(ctx context.Context, school, orderID string) (domain.PurchaseOrder, int64, error) {
+	if err := checkID("purchase_order_id", orderID); err != nil {
+		return domain.PurchaseOrder{}, 0, err
+	}
+	return a.orders.Load(ctx, school, orderID)
+}
+
+func (a *App) releaseCommitment(ctx context.Context, meta es.Meta, lineID, orderID, reason string) error {
+	fp := sha256.Sum256([]byte("release/" + orderID))
+	_, err := a.budgets.Execute(ctx, a.derived(meta, "release-"+orderID, fp[:]), es.Command[domain.Budget]{ID: lineID,
+		Decide: func(b domain.Budget) (es.Decision, error) {
+			ev, err := domain.DecideReleaseCommitment(b, orderID, reason)
+			return es.Decision{Events: ev}, err
+		}})
+	return err
+}
+
+// derived is the meta of a step a command takes on another aggregate: same caller and
+// trace, caused by the client's request, under its own request id.
+func (a *App) derived(meta es.Meta, requestID string, fingerprint []byte) es.Meta {
+	m := meta
+	m.RequestID, m.Fingerprint, m.CausationID = requestID, fingerprint, meta.RequestID
+	return m
+}
+
+// refused reports whether err is a decision (a rule or a missing aggregate), not a failure
+// that a retry might get past.
+func refused(err error) bool {
+	if _, ok := errs.As[*errs.RuleError](err); ok {
+		return true
+	}
+	_, ok := errs.As[*errs.NotFoundError](err)
+	return ok
+}

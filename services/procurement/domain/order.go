@@ -1,0 +1,150 @@
+package domain
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+
+	"houqin.dev/platform/errs"
+	eventsv1 "houqin.dev/proto/gen/houqin/procurement/events/v1"
+)
+
+// Reasons of purchase order refusals.
+const (
+	// Only a fully approved request can be ordered.
+	ReasonRequestNotApproved errs.Reason = "PURCHASE_REQUEST_NOT_APPROVED"
+	// The request has no chosen quote.
+	ReasonQuoteNotChosen errs.Reason = "QUOTE_NOT_CHOSEN"
+	// The request was ordered already (one order per request).
+	ReasonOrderExists errs.Reason = "PURCHASE_ORDER_EXISTS"
+	// The order is no longer open (cancelled, or goods delivered).
+	ReasonOrderNotCancellable errs.Reason = "PURCHASE_ORDER_NOT_CANCELLABLE"
+)
+
+// Order statuses. Later areas (deliveries) add theirs.
+const (
+	OrderPlaced    = "placed"
+	OrderCancelled = "cancelled"
+)
+
+// OrderLine is one line of an order.
+type OrderLine struct {
+	LineID       string
+	Name         string
+	Category     string
+	Model        string
+	Unit         string
+	Quantity     int64
+	UnitPriceFen int64
+	AmountFen    int64
+	FixedAsset   bool
+}
+
+// PurchaseOrder is an order to a supplier (采购订单).
+type PurchaseOrder struct {
+	ID                string
+	SchoolID          string
+	PurchaseRequestID string
+	QuoteID           string
+	SupplierID        string
+	SupplierName      string
+	BudgetLineID      string
+	Department        string
+	OrderedOn         string
+	Lines             []OrderLine
+	TotalFen          int64
+	Status            string
+	CancelReason      string
+	Placed            bool
+}
+
+// EvolvePurchaseOrder folds one event into an order.
+func EvolvePurchaseOrder(o PurchaseOrder, m proto.Message) PurchaseOrder {
+	switch e := m.(type) {
+	case *eventsv1.PurchaseOrderPlaced:
+		o = PurchaseOrder{ID: e.PurchaseOrderId, SchoolID: e.SchoolId, PurchaseRequestID: e.PurchaseRequestId, QuoteID: e.QuoteId,
+			SupplierID: e.SupplierId, SupplierName: e.SupplierName, BudgetLineID: e.BudgetLineId, Department: e.Department,
+			OrderedOn: e.OrderedOn, TotalFen: e.TotalFen, Status: OrderPlaced, Placed: true}
+		for _, l := range e.Lines {
+			o.Lines = append(o.Lines, OrderLine{LineID: l.LineId, Name: l.Name, Category: l.Category, Model: l.Model, Unit: l.Unit,
+				Quantity: l.Quantity, UnitPriceFen: l.UnitPriceFen, AmountFen: l.AmountFen, FixedAsset: l.FixedAsset})
+		}
+	case *eventsv1.PurchaseOrderCancelled:
+		o.Status, o.CancelReason = OrderCancelled, e.Reason
+	}
+	return o
+}
+
+// Capitalisation is the fixed-asset rule an order's lines are judged by (the assets service's
+// capitalisation threshold in force on the order date).
+type Capitalisation struct {
+	ThresholdFen  int64
+	PolicyVersion string
+}
+
+// PlacePurchaseOrder orders an approved request from its chosen quote.
+type PlacePurchaseOrder struct {
+	OrderID  string
+	Request  PurchaseRequest
+	Supplier Supplier
+	Today    string
+}
+
+// LineID is the id of an order's n-th line (from 1): the source_line_id of assets registered
+// from it.
+func LineID(orderID string, n int) string { return fmt.Sprintf("%s-%d", orderID, n) }
+
+// DecidePlacePurchaseOrder decides an order: the request is approved and has a chosen quote,
+// its supplier is usable on the order date; each line is a fixed asset as the request says or,
+// by the capitalisation rule, when its category is a fixed-asset category and its unit price
+// reaches the threshold.
+func DecidePlacePurchaseOrder(o PurchaseOrder, c PlacePurchaseOrder, cat Catalogue, rule Capitalisation) ([]proto.Message, error) {
+	r := c.Request
+	if !r.Submitted {
+		return nil, errs.NotFound("purchase_request", r.ID)
+	}
+	if o.Placed {
+		return nil, errs.Rule(ReasonOrderExists, "该订单已下达 / the order was placed already", "purchase_order_id", o.ID)
+	}
+	if r.Status != RequestApproved {
+		return nil, errs.Rule(ReasonRequestNotApproved, "申请尚未审批通过 / the request is not approved", "status", r.Status)
+	}
+	q, ok := r.Quote(r.ChosenQuoteID)
+	if !ok {
+		return nil, errs.Rule(ReasonQuoteNotChosen, "尚未选定报价 / no quote has been chosen")
+	}
+	if c.Supplier.ID != q.SupplierID {
+		return nil, fmt.Errorf("order: supplier %s is not the chosen quote's %s", c.Supplier.ID, q.SupplierID)
+	}
+	if err := c.Supplier.UsableOn(c.Today); err != nil {
+		return nil, err
+	}
+	e := &eventsv1.PurchaseOrderPlaced{PurchaseOrderId: c.OrderID, SchoolId: r.SchoolID, PurchaseRequestId: r.ID, QuoteId: q.ID,
+		SupplierId: q.SupplierID, SupplierName: c.Supplier.Name, BudgetLineId: r.BudgetLineID, Department: r.Department,
+		OrderedOn: c.Today, CapitalisationPolicyVersion: rule.PolicyVersion}
+	for i, l := range r.Lines {
+		price := q.UnitPricesFen[i]
+		fixed := l.AssetClass == AssetClassFixedAsset ||
+			l.AssetClass == AssetClassByRule && cat.FixedAssetCategories[l.Category] && price >= rule.ThresholdFen
+		e.Lines = append(e.Lines, &eventsv1.OrderLine{LineId: LineID(c.OrderID, i+1), Name: l.Name, Category: l.Category, Model: l.Model,
+			Unit: l.Unit, Quantity: l.Quantity, UnitPriceFen: price, AmountFen: price * l.Quantity, FixedAsset: fixed})
+		e.TotalFen += price * l.Quantity
+	}
+	return []proto.Message{e}, nil
+}
+
+// DecideCancelPurchaseOrder cancels an open order on day today.
+func DecideCancelPurchaseOrder(o PurchaseOrder, reason string, actor Actor, today string) ([]proto.Message, error) {
+	var v errs.Violations
+	text(&v, "reason", reason, 2, 200, "reason")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if !o.Placed {
+		return nil, errs.NotFound("purchase_order", o.ID)
+	}
+	if o.Status != OrderPlaced {
+		return nil, errs.Rule(ReasonOrderNotCancellable, "订单已不能取消 / the order can no longer be cancelled", "status", o.Status)
+	}
+	return []proto.Message{&eventsv1.PurchaseOrderCancelled{PurchaseOrderId: o.ID, Reason: reason, CancelledOn: today, CancelledBy: actor.Subject}}, nil
+}
