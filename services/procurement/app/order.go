@@ -17,8 +17,8 @@ import (
 //
 //  1. The order's id is derived from the school and the client's request id, so a retry of
 //     the same call names the same order.
-//  2. The order is decided first on the loaded request and supplier (nothing written): a
-//     refusal commits nothing.
+//  2. The order is decided first on the loaded request and supplier, and the request checked
+//     for an order (nothing written): a refusal commits nothing.
 //  3. The budget line is committed for the order, under the request id "commit-<order id>"
 //     with the call's fingerprint: a retry is answered as a repeat and commits nothing again
 //     (the budget decider also ignores a second commitment of the same order).
@@ -55,6 +55,11 @@ func (a *App) PlacePurchaseOrder(ctx context.Context, meta es.Meta, requestID st
 		return "", 0, 0, err
 	}
 	placed := domain.EvolvePurchaseOrder(domain.PurchaseOrder{}, ev[0])
+	oneOrder := []eventstore.UniqueKey{{Scope: "purchase_order_of_request", Key: r.ID, Reason: domain.ReasonOrderExists,
+		Message: "该申请已下单 / the request has been ordered already"}}
+	if err := a.store.CheckUniqueKeys(ctx, OrderAggregate.Type+":"+orderID, oneOrder); err != nil {
+		return "", 0, 0, err
+	}
 
 	commit := a.derived(meta, "commit-"+orderID, meta.Fingerprint)
 	if _, err := a.budgets.Execute(ctx, commit, es.Command[domain.Budget]{ID: r.BudgetLineID,
@@ -69,8 +74,7 @@ func (a *App) PlacePurchaseOrder(ctx context.Context, meta es.Meta, requestID st
 	res, err := a.orders.Execute(ctx, meta, es.Command[domain.PurchaseOrder]{ID: orderID, New: true,
 		Decide: func(o domain.PurchaseOrder) (es.Decision, error) {
 			ev, err := domain.DecidePlacePurchaseOrder(o, c, a.catalogue, rule)
-			return es.Decision{Events: ev, PolicyVersion: p.Version, UniqueKeys: []eventstore.UniqueKey{{Scope: "purchase_order_of_request",
-				Key: r.ID, Reason: domain.ReasonOrderExists, Message: "该申请已下单 / the request has been ordered already"}}}, err
+			return es.Decision{Events: ev, PolicyVersion: p.Version, UniqueKeys: oneOrder}, err
 		}})
 	if err != nil {
 		if refused(err) {

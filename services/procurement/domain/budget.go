@@ -81,7 +81,10 @@ func (b Budget) CommittedFen() int64 {
 // AvailableFen is what can still be committed or spent.
 func (b Budget) AvailableFen() int64 { return b.AmountFen - b.CommittedFen() - b.SpentFen }
 
+// adjustment returns the adjustment with id in a copy of the list, so that changing it leaves
+// earlier states alone.
 func (b *Budget) adjustment(id string) *Adjustment {
+	b.Adjustments = append([]Adjustment(nil), b.Adjustments...)
 	for i := range b.Adjustments {
 		if b.Adjustments[i].ID == id {
 			return &b.Adjustments[i]
