@@ -55,7 +55,10 @@ CREATE TABLE IF NOT EXISTS %[1]s.assets (
 );
 CREATE INDEX IF NOT EXISTS assets_by_school_date ON %[1]s.assets (school_id, acquired_on)
     INCLUDE (category, quantity, value_fen);`, s))
-	return err
+	if err != nil {
+		return err
+	}
+	return setupTotals(ctx, tx, schema)
 }
 
 type assetRows struct {
@@ -200,12 +203,7 @@ func (r Reader) SchoolLedger(ctx context.Context, school string, asOf time.Time)
 
 // District returns every school with its totals as of the end of asOf.
 func (r Reader) District(ctx context.Context, asOf time.Time) ([]School, error) {
-	rows, err := r.Pool.Query(ctx, `SELECT s.school_id, s.name, s.kind, s.boarding,
-			coalesce(a.entries, 0), coalesce(a.quantity, 0), coalesce(a.value_fen, 0)
-		FROM ledger.schools s LEFT JOIN (
-			SELECT school_id, count(*) entries, sum(quantity) quantity, sum(value_fen) value_fen
-			FROM ledger.assets WHERE acquired_on <= $1 GROUP BY school_id) a USING (school_id)
-		ORDER BY s.school_id`, asOf)
+	rows, err := r.Pool.Query(ctx, districtSQL, districtArgs(asOf)...)
 	if err != nil {
 		return nil, err
 	}
