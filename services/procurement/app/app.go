@@ -60,7 +60,8 @@ func DefaultCatalogue() domain.Catalogue {
 // purchase line and the asset registered from it are judged alike.
 func DefaultCapitalisation(t time.Time) domain.Capitalisation {
 	p := assetsdomain.DefaultPolicies.At(t)
-	return domain.Capitalisation{ThresholdFen: p.CapitalisationThresholdFen, PolicyVersion: p.Version}
+	return domain.Capitalisation{PolicyVersion: p.Version,
+		FixedAsset: func(category string, price int64) bool { return p.FixedAsset(category, price, 0) }}
 }
 
 // Options configure the app.

@@ -78,7 +78,7 @@ func (a *App) PlacePurchaseOrder(ctx context.Context, meta es.Meta, requestID st
 		}})
 	if err != nil {
 		if refused(err) {
-			if rerr := a.releaseCommitment(ctx, meta, r.BudgetLineID, orderID, "订单未能下达 / the order was not placed"); rerr != nil {
+			if rerr := a.ReleaseBudgetCommitment(ctx, meta, r.BudgetLineID, orderID, "订单未能下达 / the order was not placed"); rerr != nil {
 				return "", 0, 0, errs.Join(err, rerr)
 			}
 		}
@@ -109,7 +109,7 @@ func (a *App) CancelPurchaseOrder(ctx context.Context, meta es.Meta, actor domai
 		}})
 	if err != nil {
 		if cancelledBefore {
-			return 0, errs.Join(err, a.releaseCommitment(ctx, meta, line, orderID, reason))
+			return 0, errs.Join(err, a.ReleaseBudgetCommitment(ctx, meta, line, orderID, reason))
 		}
 		return 0, err
 	}
@@ -120,7 +120,7 @@ func (a *App) CancelPurchaseOrder(ctx context.Context, meta es.Meta, actor domai
 		}
 		line = o.BudgetLineID
 	}
-	return res.Version, a.releaseCommitment(ctx, meta, line, orderID, reason)
+	return res.Version, a.ReleaseBudgetCommitment(ctx, meta, line, orderID, reason)
 }
 
 // GetPurchaseOrder returns an order of school.
@@ -131,7 +131,11 @@ func (a *App) GetPurchaseOrder(ctx context.Context, school, orderID string) (dom
 	return a.orders.Load(ctx, school, orderID)
 }
 
-func (a *App) releaseCommitment(ctx context.Context, meta es.Meta, lineID, orderID, reason string) error {
+// ReleaseBudgetCommitment frees what remains of an order's commitment on its budget line
+// (cancelled, not placed after all, or — for the delivery flow — closed below its amount
+// once every invoice is recorded). It runs under the request id "release-<order id>" in the
+// caller's school, so calling it again records nothing.
+func (a *App) ReleaseBudgetCommitment(ctx context.Context, meta es.Meta, lineID, orderID, reason string) error {
 	fp := sha256.Sum256([]byte("release/" + orderID))
 	_, err := a.budgets.Execute(ctx, a.derived(meta, "release-"+orderID, fp[:]), es.Command[domain.Budget]{ID: lineID,
 		Decide: func(b domain.Budget) (es.Decision, error) {

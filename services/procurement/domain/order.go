@@ -75,10 +75,10 @@ func EvolvePurchaseOrder(o PurchaseOrder, m proto.Message) PurchaseOrder {
 	return o
 }
 
-// Capitalisation is the fixed-asset rule an order's lines are judged by (the assets service's
-// capitalisation threshold in force on the order date).
+// Capitalisation is the fixed-asset rule an order's lines are judged by: the assets service's
+// rule in force on the order date (thresholds per class, classes always held as fixed).
 type Capitalisation struct {
-	ThresholdFen  int64
+	FixedAsset    func(category string, unitPriceFen int64) bool
 	PolicyVersion string
 }
 
@@ -96,8 +96,8 @@ func LineID(orderID string, n int) string { return fmt.Sprintf("%s-%d", orderID,
 
 // DecidePlacePurchaseOrder decides an order: the request is approved and has a chosen quote,
 // its supplier is usable on the order date; each line is a fixed asset as the request says or,
-// by the capitalisation rule, when its category is a fixed-asset category and its unit price
-// reaches the threshold.
+// by the capitalisation rule, when its category is a fixed-asset category and the rule holds
+// it fixed at its unit price.
 func DecidePlacePurchaseOrder(o PurchaseOrder, c PlacePurchaseOrder, cat Catalogue, rule Capitalisation) ([]proto.Message, error) {
 	r := c.Request
 	if !r.Submitted {
@@ -125,7 +125,7 @@ func DecidePlacePurchaseOrder(o PurchaseOrder, c PlacePurchaseOrder, cat Catalog
 	for i, l := range r.Lines {
 		price := q.UnitPricesFen[i]
 		fixed := l.AssetClass == AssetClassFixedAsset ||
-			l.AssetClass == AssetClassByRule && cat.FixedAssetCategories[l.Category] && price >= rule.ThresholdFen
+			l.AssetClass == AssetClassByRule && cat.FixedAssetCategories[l.Category] && rule.FixedAsset(l.Category, price)
 		e.Lines = append(e.Lines, &eventsv1.OrderLine{LineId: LineID(c.OrderID, i+1), Name: l.Name, Category: l.Category, Model: l.Model,
 			Unit: l.Unit, Quantity: l.Quantity, UnitPriceFen: price, AmountFen: price * l.Quantity, FixedAsset: fixed})
 		e.TotalFen += price * l.Quantity

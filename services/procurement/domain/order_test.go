@@ -6,7 +6,9 @@ import (
 	eventsv1 "houqin.dev/proto/gen/houqin/procurement/events/v1"
 )
 
-var capRule = Capitalisation{ThresholdFen: 100_000, PolicyVersion: "cap-2022"}
+var capRule = Capitalisation{PolicyVersion: "cap-2022", FixedAsset: func(category string, price int64) bool {
+	return category == "5" || price >= 100_000 // books are fixed whatever their price
+}}
 
 // approvedWithQuote is a request of paper, a computer and a desk, approved, with a chosen quote
 // from supplier a.
