@@ -20,6 +20,7 @@ type custodyApp struct {
 	store           *eventstore.Store
 	damages         *es.Handler[domain.DamageCharge]
 	agreements      *es.Handler[domain.CustodyAgreement]
+	requisitions    *es.Handler[domain.Requisition]
 	holdings        Holdings
 	custodyPolicies domain.CustodyPolicies
 }
@@ -33,8 +34,9 @@ func newCustodyApp(store *eventstore.Store, o Options) custodyApp {
 		o.CustodyPolicies = domain.DefaultCustodyPolicies
 	}
 	return custodyApp{store: store, custodyPolicies: o.CustodyPolicies,
-		damages:    es.NewHandler(store, DamageAggregate, o.Retries, o.Now),
-		agreements: es.NewHandler(store, CustodyAggregate, o.Retries, o.Now)}
+		damages:      es.NewHandler(store, DamageAggregate, o.Retries, o.Now),
+		agreements:   es.NewHandler(store, CustodyAggregate, o.Retries, o.Now),
+		requisitions: es.NewHandler(store, RequisitionAggregate, o.Retries, o.Now)}
 }
 
 // CustodyAggregate is a custody agreement (保管责任书).

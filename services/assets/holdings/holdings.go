@@ -52,7 +52,19 @@ CREATE TABLE IF NOT EXISTS %[1]s.loans (
     off_campus  boolean NOT NULL
 );
 CREATE INDEX IF NOT EXISTS loans_by_school_due ON %[1]s.loans (school_id, due_on);
-CREATE INDEX IF NOT EXISTS loans_open_by_borrower ON %[1]s.loans (school_id, borrower) WHERE returned_on IS NULL;`,
+CREATE INDEX IF NOT EXISTS loans_open_by_borrower ON %[1]s.loans (school_id, borrower) WHERE returned_on IS NULL;
+CREATE TABLE IF NOT EXISTS %[1]s.issued (
+    requisition_id uuid   NOT NULL,
+    line           int    NOT NULL,
+    school_id      text   NOT NULL,
+    person         text   NOT NULL,
+    item           text   NOT NULL,
+    returnable     boolean NOT NULL,
+    issued         bigint NOT NULL DEFAULT 0,
+    returned       bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (requisition_id, line)
+);
+CREATE INDEX IF NOT EXISTS issued_out_by_person ON %[1]s.issued (school_id, person) WHERE returnable AND issued > returned;`,
 		pgx.Identifier{schema}.Sanitize()))
 	return err
 }
@@ -81,6 +93,19 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 			b.Queue(fmt.Sprintf(`INSERT INTO %s.loans (loan_id, asset_id, school_id, tag, name, borrower, lent_on, due_on, off_campus)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (loan_id) DO NOTHING`, s),
 				p.LoanId, p.AssetId, e.SchoolID, p.Tag, p.Name, p.Borrower, lent, due, p.OffCampus)
+		case *eventsv1.RequisitionIssued:
+			// Events carry running totals, so GREATEST makes a replay harmless.
+			for _, l := range p.Lines {
+				b.Queue(fmt.Sprintf(`INSERT INTO %s.issued (requisition_id, line, school_id, person, item, returnable, issued)
+					VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (requisition_id, line)
+					DO UPDATE SET issued = GREATEST(issued.issued, EXCLUDED.issued)`, s),
+					p.RequisitionId, l.Line, e.SchoolID, p.IssuedTo, l.Item, l.Returnable, l.Total)
+			}
+		case *eventsv1.IssuedItemsReturned:
+			for _, l := range p.Lines {
+				b.Queue(fmt.Sprintf(`UPDATE %s.issued SET returned = GREATEST(returned, $3) WHERE requisition_id=$1 AND line=$2`, s),
+					p.RequisitionId, l.Line, l.Total)
+			}
 		case *eventsv1.AssetReturned:
 			ret, _ := domain.ParseDay(p.ReturnedOn)
 			b.Queue(fmt.Sprintf(`UPDATE %s.loans SET returned_on=$2 WHERE loan_id=$1 AND returned_on IS NULL`, s),

@@ -18,6 +18,7 @@ var custodyServices = []string{
 	assetsv1.LendingService_ServiceDesc.ServiceName,
 	assetsv1.DamageService_ServiceDesc.ServiceName,
 	assetsv1.CustodyService_ServiceDesc.ServiceName,
+	assetsv1.RequisitionService_ServiceDesc.ServiceName,
 }
 
 // initHoldings prepares the holdings read model and its runner (started with the server).
@@ -39,6 +40,7 @@ func (s *Service) registerCustody(gs *grpc.Server, a *app.App) {
 	assetsv1.RegisterLendingServiceServer(gs, ports.NewLendingServer(a, h))
 	assetsv1.RegisterDamageServiceServer(gs, ports.NewDamageServer(a))
 	assetsv1.RegisterCustodyServiceServer(gs, ports.NewCustodyServer(a))
+	assetsv1.RegisterRequisitionServiceServer(gs, ports.NewRequisitionServer(a))
 }
 
 // Holdings is the runner of the holdings read model (tests).

@@ -277,3 +277,68 @@ func TestCustodyAgreement(t *testing.T) {
 		t.Fatalf("bad input: %v %v", err, got)
 	}
 }
+
+func TestRequisition(t *testing.T) {
+	e := start(t)
+	e.school(t, "s1")
+	req := assetsv1.NewRequisitionServiceClient(e.conn)
+	teacher, dir, keeper := e.as(t, auth.RoleTeacher, "s1"), e.as(t, auth.RoleLogisticsDirector, "s1"), e.as(t, auth.RoleStorekeeper, "s1")
+	sub, err := req.SubmitRequisition(teacher, &assetsv1.SubmitRequisitionRequest{RequestId: "requisition-01", SchoolId: "s1",
+		Requester: "张老师", Department: "科学组", Purpose: "实验课", Items: []*assetsv1.RequestedItem{
+			{Item: "酒精灯", Unit: "个", Quantity: 10}, {Item: "万用表", Unit: "台", Quantity: 3, Returnable: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sub.RequisitionId
+	issue := func(rid string, lines ...*assetsv1.LineAmount) error {
+		_, err := req.IssueRequisition(keeper, &assetsv1.IssueRequisitionRequest{RequestId: rid, SchoolId: "s1", RequisitionId: id, Lines: lines})
+		return err
+	}
+	wantRule(t, issue("issue-00000001"), "REQUISITION_NOT_APPROVED")
+	if _, err := req.ApproveRequisition(dir, &assetsv1.ApproveRequisitionRequest{RequestId: "approve-000001", SchoolId: "s1",
+		RequisitionId: id, Lines: []*assetsv1.LineAmount{{Line: 1, Quantity: 8}}}); err != nil {
+		t.Fatal(err)
+	}
+	wantRule(t, issue("issue-00000002", &assetsv1.LineAmount{Line: 1, Quantity: 9}), "ISSUE_EXCEEDS_APPROVED")
+	if err := issue("issue-00000003"); err != nil {
+		t.Fatal(err)
+	}
+	wantRule(t, issue("issue-00000004"), "NOTHING_TO_ISSUE")
+	if _, err := req.ReturnIssuedItems(keeper, &assetsv1.ReturnIssuedItemsRequest{RequestId: "return-0000001", SchoolId: "s1",
+		RequisitionId: id, Lines: []*assetsv1.LineAmount{{Line: 2, Quantity: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := req.GetRequisition(teacher, &assetsv1.GetRequisitionRequest{SchoolId: "s1", RequisitionId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := got.Requisition
+	if q.Status != assetsv1.RequisitionStatus_REQUISITION_STATUS_ISSUED || q.Items[0].Issued != 8 || q.Items[1].Issued != 3 ||
+		q.Items[1].Returned != 1 || q.Items[0].Approved != 8 {
+		t.Fatalf("requisition %v", q)
+	}
+	// The holdings model counts the two meters still out with 张老师.
+	eventually(t, "the issued items in holdings", func() bool {
+		var out int64
+		_ = e.svc.Store().Pool().QueryRow(context.Background(), `SELECT coalesce(sum(issued-returned),0) FROM holdings.issued
+			WHERE school_id='s1' AND person='张老师' AND returnable`).Scan(&out)
+		return out == 2
+	})
+	// A rejected requisition is never issued; bad input names its fields.
+	sub2, err := req.SubmitRequisition(teacher, &assetsv1.SubmitRequisitionRequest{RequestId: "requisition-02", SchoolId: "s1",
+		Requester: "张老师", Items: []*assetsv1.RequestedItem{{Item: "打印纸", Unit: "箱", Quantity: 50}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := req.RejectRequisition(dir, &assetsv1.RejectRequisitionRequest{RequestId: "reject-0000001", SchoolId: "s1",
+		RequisitionId: sub2.RequisitionId, Reason: "本月已领"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = req.IssueRequisition(keeper, &assetsv1.IssueRequisitionRequest{RequestId: "issue-00000005", SchoolId: "s1", RequisitionId: sub2.RequisitionId})
+	wantRule(t, err, "REQUISITION_REJECTED")
+	_, err = req.SubmitRequisition(teacher, &assetsv1.SubmitRequisitionRequest{RequestId: "bad", SchoolId: "s1",
+		Items: []*assetsv1.RequestedItem{{Item: "笔", Quantity: -1}}})
+	if got := fields(err); status.Code(err) != codes.InvalidArgument || len(got) != 3 {
+		t.Fatalf("bad input: %v %v", err, got)
+	}
+}

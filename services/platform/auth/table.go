@@ -77,6 +77,14 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.CustodyService/RecheckCustodyAgreement": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},
 	"/houqin.assets.v1.CustodyService/GetCustodyAgreement":     {Scope: ScopeSchool, Roles: schoolReaders},
 
+	// Requisition and issue (申领/领用): a teacher asks, the logistics director decides, the storekeeper issues.
+	"/houqin.assets.v1.RequisitionService/SubmitRequisition":  {Scope: ScopeSchool, Roles: []Role{RoleTeacher, RoleDepartmentHead, RoleLogisticsDirector}},
+	"/houqin.assets.v1.RequisitionService/ApproveRequisition": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.assets.v1.RequisitionService/RejectRequisition":  {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.assets.v1.RequisitionService/IssueRequisition":   {Scope: ScopeSchool, Roles: []Role{RoleStorekeeper}},
+	"/houqin.assets.v1.RequisitionService/ReturnIssuedItems":  {Scope: ScopeSchool, Roles: []Role{RoleStorekeeper}},
+	"/houqin.assets.v1.RequisitionService/GetRequisition":     {Scope: ScopeSchool, Roles: schoolReaders},
+
 	// Repairs (报修/维修): anyone of the school reports; the logistics office dispatches and
 	// records the work; the service's repair clock records breaches itself (no RPC).
 	"/houqin.assets.v1.RepairsService/ReportRepair":            {Scope: ScopeSchool, Roles: repairReporters},
