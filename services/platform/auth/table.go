@@ -137,6 +137,16 @@ var Table = map[string]Rule{
 	"/houqin.procurement.v1.StockService/ApproveStockAdjustment": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RolePrincipal}},
 	"/houqin.procurement.v1.StockService/GetStockItem":           {Scope: ScopeSchool, Roles: schoolReaders},
 
+	// Procurement: fees (收费公示, 代收费结退). The accountant or principal publishes standards;
+	// class teachers and the accountant record collections; the accountant settles, the
+	// principal approves, the accountant or principal publishes the settlement.
+	"/houqin.procurement.v1.FeesService/PublishFeeStandard":   {Scope: ScopeSchool, Roles: []Role{RoleAccountant, RolePrincipal}},
+	"/houqin.procurement.v1.FeesService/RecordFeeCollection":  {Scope: ScopeSchool, Roles: []Role{RoleTeacher, RoleAccountant}},
+	"/houqin.procurement.v1.FeesService/SettleFees":           {Scope: ScopeSchool, Roles: []Role{RoleAccountant}},
+	"/houqin.procurement.v1.FeesService/ApproveFeeSettlement": {Scope: ScopeSchool, Roles: []Role{RolePrincipal}},
+	"/houqin.procurement.v1.FeesService/PublishFeeSettlement": {Scope: ScopeSchool, Roles: []Role{RoleAccountant, RolePrincipal}},
+	"/houqin.procurement.v1.FeesService/GetFee":               {Scope: ScopeSchool, Roles: schoolReaders},
+
 	// Reports (projector).
 	"/houqin.reports.v1.ReportsService/GetAssetLedger":    {Scope: ScopeSchool, Roles: reportReaders},
 	"/houqin.reports.v1.ReportsService/GetDistrictLedger": {Scope: ScopeDistrict, Roles: bureau},

@@ -23,6 +23,7 @@ type App struct {
 	budgets   *es.Handler[domain.Budget]
 	requests  *es.Handler[domain.PurchaseRequest]
 	orders    *es.Handler[domain.PurchaseOrder]
+	fees      *es.Handler[domain.Fee]
 	retries   int
 	policies  domain.Policies
 	catalogue domain.Catalogue
@@ -108,6 +109,7 @@ func New(store *eventstore.Store, o Options) *App {
 		budgets:   es.NewHandler(store, BudgetAggregate, o.Retries, o.Now),
 		requests:  es.NewHandler(store, RequestAggregate, o.Retries, o.Now),
 		orders:    es.NewHandler(store, OrderAggregate, o.Retries, o.Now),
+		fees:      es.NewHandler(store, FeeAggregate, o.Retries, o.Now),
 		retries:   o.Retries, policies: o.Policies, catalogue: *o.Catalogue, capAt: o.Capitalisation, loc: o.Location, now: o.Now,
 	}
 }

@@ -93,8 +93,9 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		procurementv1.RegisterProcurementServiceServer(gs, ports.NewServer(a))
 		procurementv1.RegisterStockServiceServer(gs, ports.NewStockServer(a))
+		procurementv1.RegisterFeesServiceServer(gs, ports.NewFeesServer(a))
 	}, procurementv1.ProcurementService_ServiceDesc.ServiceName,
-		procurementv1.StockService_ServiceDesc.ServiceName); err != nil {
+		procurementv1.StockService_ServiceDesc.ServiceName, procurementv1.FeesService_ServiceDesc.ServiceName); err != nil {
 		return err
 	}
 	s.Server.Background = []func(context.Context) error{
