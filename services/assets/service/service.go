@@ -39,6 +39,7 @@ type Config struct {
 	RelayBatch      int           `conf:"default:1000,help:events per outbox publish batch"`
 	GroupCommit     int           `conf:"default:1,help:committers that combine concurrent commands into one transaction (0: off)"`
 	RepairClock     time.Duration `conf:"default:30s,help:how often the repair clock looks for missed repair deadlines"`
+	CachedSessions  int           `conf:"default:64,help:stocktake sessions kept in memory so a scan reads only new events (negative: off)"`
 	// Relay hooks for crash tests; not configurable.
 	Relay outbox.Options `conf:"-"`
 	// Now is the service's clock (tests inject one; default time.Now).
@@ -105,13 +106,20 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc, Now: cfg.Now})
 	repairs := app.NewRepairs(a, s.store, readmodel.RepairQueries{Pool: s.Pool}, nil)
 	s.repairs = repairs
+	cached := cfg.CachedSessions
+	if cached == 0 {
+		cached = 64
+	}
+	stocktakes := app.NewStocktakes(a, s.store, app.StocktakeOptions{CachedSessions: cached})
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		assetsv1.RegisterAssetsServiceServer(gs, ports.NewServer(a))
 		s.registerCustody(gs, a)
 		assetsv1.RegisterRepairsServiceServer(gs, ports.NewRepairsServer(repairs))
 		assetsv1.RegisterLedgerServiceServer(gs, ports.NewLedgerServer(a))
+		assetsv1.RegisterStocktakeServiceServer(gs, ports.NewStocktakeServer(stocktakes))
 	}, append([]string{assetsv1.AssetsService_ServiceDesc.ServiceName, assetsv1.RepairsService_ServiceDesc.ServiceName,
-		assetsv1.LedgerService_ServiceDesc.ServiceName}, custodyServices...)...); err != nil {
+		assetsv1.LedgerService_ServiceDesc.ServiceName, assetsv1.StocktakeService_ServiceDesc.ServiceName},
+		custodyServices...)...); err != nil {
 		return err
 	}
 	s.Server.Background = []func(context.Context) error{

@@ -95,6 +95,13 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.RepairsService/GetRepair":               {Scope: ScopeSchool, Roles: schoolReaders},
 	"/houqin.assets.v1.RepairsService/ListRepairs":             {Scope: ScopeSchool, Roles: schoolReaders},
 
+	// Stocktake (清查/盘点): the logistics office runs sessions; storekeepers and teachers
+	// (room heads) scan.
+	"/houqin.assets.v1.StocktakeService/StartStocktake":    {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},
+	"/houqin.assets.v1.StocktakeService/ScanStocktakeItem": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper, RoleTeacher}},
+	"/houqin.assets.v1.StocktakeService/CloseStocktake":    {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},
+	"/houqin.assets.v1.StocktakeService/GetStocktake":      {Scope: ScopeSchool, Roles: schoolReaders},
+
 	// Procurement service (采购): the district supplier directory (bureau).
 	"/houqin.procurement.v1.ProcurementService/RegisterSupplier":     {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
 	"/houqin.procurement.v1.ProcurementService/RenewSupplierLicence": {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},

@@ -96,6 +96,7 @@ type Handler[S any] struct {
 	agg     Aggregate[S]
 	retries int
 	now     func() time.Time
+	cache   *stateCache[S]
 }
 
 // NewHandler returns a handler that retries a conflicting command up to retries times.
@@ -117,6 +118,9 @@ func reused() error {
 func (h *Handler[S]) Execute(ctx context.Context, meta Meta, cmd Command[S]) (Result[S], error) {
 	if err := meta.Validate(); err != nil {
 		return Result[S]{}, err
+	}
+	if h.cache != nil {
+		return h.executeCached(ctx, meta, cmd)
 	}
 	streamID := event.StreamID(h.agg.Type, cmd.ID)
 	for attempt := 0; ; attempt++ {
@@ -161,46 +165,53 @@ func (h *Handler[S]) Execute(ctx context.Context, meta Meta, cmd Command[S]) (Re
 			}
 			return Result[S]{Outcome: eventstore.Outcome{StreamID: streamID, Version: st.Version}, DryRun: true}, nil
 		}
-		now := h.now()
-		occurred := d.OccurredAt
-		if occurred.IsZero() {
-			occurred = now
-		}
-		evs := make([]eventstore.NewEvent, len(d.Events))
-		for i, m := range d.Events {
-			b, err := event.Marshal(m)
-			if err != nil {
-				return Result[S]{}, err
-			}
-			evs[i] = eventstore.NewEvent{Type: event.TypeOf(m), Payload: b, OccurredAt: occurred}
-		}
-		stored, err := h.store.Append(ctx, eventstore.Append{
-			StreamType: h.agg.Type, StreamID: streamID, SchoolID: meta.SchoolID,
-			Expected: st.Version, PrevHash: st.LastHash, Events: evs,
-			Metadata: eventstore.Metadata{Actor: meta.Actor, CorrelationID: meta.CorrelationID,
-				CausationID: meta.CausationID, TraceParent: meta.TraceParent, PolicyVersion: d.PolicyVersion},
-			Request:    &eventstore.Request{Key: meta.RequestID, Fingerprint: meta.Fingerprint},
-			UniqueKeys: d.UniqueKeys,
-			Now:        now,
-		})
-		if dup, ok := errs.As[*eventstore.DuplicateRequestError](err); ok {
-			if !(&eventstore.PriorRequest{Fingerprint: dup.Fingerprint}).Matches(meta.Fingerprint) {
-				return Result[S]{}, reused()
-			}
-			return Result[S]{Outcome: dup.Outcome, Repeated: true}, nil
-		}
+		_, res, err := h.append(ctx, meta, streamID, st, d)
 		if errors.Is(err, errs.ErrConflict) && cmd.Expected == 0 && attempt < h.retries {
 			continue
 		}
-		if err != nil {
-			return Result[S]{}, err
-		}
-		out := eventstore.Outcome{StreamID: streamID, Version: stored[len(stored)-1].Version}
-		for _, e := range stored {
-			out.EventIDs = append(out.EventIDs, e.ID.String())
-		}
-		return Result[S]{Outcome: out}, nil
+		return res, err
 	}
+}
+
+// append appends a decision's events to a stream loaded at st. A repeated request id is
+// answered with the first outcome (Repeated); a conflict is returned wrapping errs.ErrConflict.
+func (h *Handler[S]) append(ctx context.Context, meta Meta, streamID string, st eventstore.Stream, d Decision) ([]event.Event, Result[S], error) {
+	now := h.now()
+	occurred := d.OccurredAt
+	if occurred.IsZero() {
+		occurred = now
+	}
+	evs := make([]eventstore.NewEvent, len(d.Events))
+	for i, m := range d.Events {
+		b, err := event.Marshal(m)
+		if err != nil {
+			return nil, Result[S]{}, err
+		}
+		evs[i] = eventstore.NewEvent{Type: event.TypeOf(m), Payload: b, OccurredAt: occurred}
+	}
+	stored, err := h.store.Append(ctx, eventstore.Append{
+		StreamType: h.agg.Type, StreamID: streamID, SchoolID: meta.SchoolID,
+		Expected: st.Version, PrevHash: st.LastHash, Events: evs,
+		Metadata: eventstore.Metadata{Actor: meta.Actor, CorrelationID: meta.CorrelationID,
+			CausationID: meta.CausationID, TraceParent: meta.TraceParent, PolicyVersion: d.PolicyVersion},
+		Request:    &eventstore.Request{Key: meta.RequestID, Fingerprint: meta.Fingerprint},
+		UniqueKeys: d.UniqueKeys,
+		Now:        now,
+	})
+	if dup, ok := errs.As[*eventstore.DuplicateRequestError](err); ok {
+		if !(&eventstore.PriorRequest{Fingerprint: dup.Fingerprint}).Matches(meta.Fingerprint) {
+			return nil, Result[S]{}, reused()
+		}
+		return nil, Result[S]{Outcome: dup.Outcome, Repeated: true}, nil
+	}
+	if err != nil {
+		return nil, Result[S]{}, err
+	}
+	out := eventstore.Outcome{StreamID: streamID, Version: stored[len(stored)-1].Version}
+	for _, e := range stored {
+		out.EventIDs = append(out.EventIDs, e.ID.String())
+	}
+	return stored, Result[S]{Outcome: out}, nil
 }
 
 // Load returns the current state of an aggregate of school, and its version. An aggregate of

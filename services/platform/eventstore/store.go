@@ -367,6 +367,13 @@ func (s *Store) Load(ctx context.Context, streamID string) (Stream, error) {
 // LoadForCommand reads a stream and, in the same round trip, looks up the request id (when
 // given) so a repeated command is answered without deciding again.
 func (s *Store) LoadForCommand(ctx context.Context, streamID, school, requestKey string) (Stream, *PriorRequest, error) {
+	return s.LoadForCommandAfter(ctx, streamID, school, requestKey, Stream{})
+}
+
+// LoadForCommandAfter is LoadForCommand for a caller that already holds the stream up to
+// known.Version (a cached state): it reads only the events after it. The returned Stream has
+// those events and the stream's current version, hash and school.
+func (s *Store) LoadForCommandAfter(ctx context.Context, streamID, school, requestKey string, known Stream) (Stream, *PriorRequest, error) {
 	b := &pgx.Batch{}
 	var prior *PriorRequest
 	if requestKey != "" {
@@ -389,7 +396,10 @@ func (s *Store) LoadForCommand(ctx context.Context, streamID, school, requestKey
 			})
 	}
 	st := Stream{ID: streamID, LastHash: event.GenesisHash}
-	b.Queue(`SELECT `+eventColumns+` FROM events WHERE stream_id=$1 ORDER BY version`, streamID).
+	if known.Version > 0 {
+		st = Stream{ID: streamID, SchoolID: known.SchoolID, Version: known.Version, LastHash: known.LastHash}
+	}
+	b.Queue(`SELECT `+eventColumns+` FROM events WHERE stream_id=$1 AND version > $2 ORDER BY version`, streamID, known.Version).
 		Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				e, err := scanEvent(rows)
@@ -409,6 +419,32 @@ func (s *Store) LoadForCommand(ctx context.Context, streamID, school, requestKey
 		st.SchoolID = st.Events[0].SchoolID
 	}
 	return st, prior, nil
+}
+
+// LoadType reads every stream of one aggregate type of a school, each in version order (e.g.
+// a school's assets, for a stocktake's snapshot). It scans the school's events of that type:
+// meant for occasional commands, not for every call.
+func (s *Store) LoadType(ctx context.Context, school, streamType string) ([]Stream, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE school_id=$1 AND stream_type=$2
+		ORDER BY stream_id, version`, school, streamType)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: load %s of %s: %w", streamType, school, err)
+	}
+	defer rows.Close()
+	var out []Stream
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		if n := len(out); n == 0 || out[n-1].ID != e.StreamID {
+			out = append(out, Stream{ID: e.StreamID, SchoolID: e.SchoolID})
+		}
+		st := &out[len(out)-1]
+		st.Events = append(st.Events, e)
+		st.Version, st.LastHash = e.Version, e.Hash
+	}
+	return out, rows.Err()
 }
 
 func scanEvent(row pgx.Row) (event.Event, error) {
