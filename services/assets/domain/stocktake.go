@@ -195,8 +195,9 @@ func DecideStartStocktake(s Stocktake, c StartStocktake, ledger []Asset, now tim
 	return out, nil
 }
 
-// InLedger reports whether the asset is on the school's books (a stocktake expects it).
-func (a Asset) InLedger() bool { return a.Registered }
+// InLedger reports whether the asset is on the school's books (a stocktake expects it):
+// registered and not written off.
+func (a Asset) InLedger() bool { return a.Registered && !a.Lending.WrittenOff }
 
 // ScanItem is one scan in a room.
 type ScanItem struct {
