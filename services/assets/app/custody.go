@@ -21,6 +21,7 @@ type custodyApp struct {
 	damages         *es.Handler[domain.DamageCharge]
 	agreements      *es.Handler[domain.CustodyAgreement]
 	requisitions    *es.Handler[domain.Requisition]
+	clearances      *es.Handler[domain.Clearance]
 	holdings        Holdings
 	custodyPolicies domain.CustodyPolicies
 }
@@ -36,7 +37,8 @@ func newCustodyApp(store *eventstore.Store, o Options) custodyApp {
 	return custodyApp{store: store, custodyPolicies: o.CustodyPolicies,
 		damages:      es.NewHandler(store, DamageAggregate, o.Retries, o.Now),
 		agreements:   es.NewHandler(store, CustodyAggregate, o.Retries, o.Now),
-		requisitions: es.NewHandler(store, RequisitionAggregate, o.Retries, o.Now)}
+		requisitions: es.NewHandler(store, RequisitionAggregate, o.Retries, o.Now),
+		clearances:   es.NewHandler(store, ClearanceAggregate, o.Retries, o.Now)}
 }
 
 // CustodyAggregate is a custody agreement (保管责任书).
@@ -47,6 +49,10 @@ var CustodyAggregate = es.Aggregate[domain.CustodyAgreement]{Type: "custody",
 type Holdings interface {
 	// AssetsAt lists the ids of the school's assets the ledger puts at location.
 	AssetsAt(ctx context.Context, school, location string) ([]string, error)
+	// PersonHeld is what person holds in school.
+	PersonHeld(ctx context.Context, school, person string) (domain.Held, error)
+	// Current waits until the model holds every event committed before the call.
+	Current(ctx context.Context) error
 }
 
 // UseHoldings sets the read model the app asks questions across aggregates.

@@ -7,6 +7,7 @@ package holdings
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,7 +15,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"houqin.dev/assets/domain"
+	"houqin.dev/platform/errs"
 	"houqin.dev/platform/event"
+	"houqin.dev/platform/projection"
 	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
 )
 
@@ -127,7 +130,13 @@ type Loan struct {
 }
 
 // Reader answers holdings queries from the live tables.
-type Reader struct{ Pool *pgxpool.Pool }
+type Reader struct {
+	Pool *pgxpool.Pool
+	// LastSeq returns the last sequence of the service's stream (for Current).
+	LastSeq func(context.Context) (uint64, error)
+	// Service is the stream's service (the checkpoint's key).
+	Service string
+}
 
 // OverdueLoans are school's loans open at the end of asOf whose due date was before it, the
 // longest overdue first.
@@ -153,4 +162,78 @@ func (r Reader) AssetsAt(ctx context.Context, school, location string) ([]string
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// PersonHeld is what person holds in school: assets in their custody, open loans, and
+// returnable items issued and not returned.
+func (r Reader) PersonHeld(ctx context.Context, school, person string) (domain.Held, error) {
+	rows, err := r.Pool.Query(ctx, `
+SELECT 'custodian', asset_id::text, '', '', 0, tag, name, 1 FROM holdings.assets
+ WHERE school_id=$1 AND custodian=$2 AND on_ledger
+UNION ALL
+SELECT 'loan', asset_id::text, loan_id::text, '', 0, tag, name, 1 FROM holdings.loans
+ WHERE school_id=$1 AND borrower=$2 AND returned_on IS NULL
+UNION ALL
+SELECT 'issued', '', '', requisition_id::text, line, '', item, issued - returned FROM holdings.issued
+ WHERE school_id=$1 AND person=$2 AND returnable AND issued > returned
+ORDER BY 1, 6, 7, 4, 5`, school, person)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*eventsv1.HeldItem, error) {
+		h := &eventsv1.HeldItem{}
+		err := row.Scan(&h.Kind, &h.AssetId, &h.LoanId, &h.RequisitionId, &h.Line, &h.Tag, &h.Name, &h.Quantity)
+		return h, err
+	})
+}
+
+// Current waits until the model holds every event committed before the call: first until
+// the outbox rows present now are published, then until the projection's checkpoint reaches
+// the stream's last sequence after that. A rule that refuses on the model's word (a
+// clearance with items outstanding) must not judge a stale model. It gives up with
+// errs.ErrUnavailable when ctx or the wait (5 s) ends first.
+func (r Reader) Current(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var last int64
+	if err := r.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM outbox`).Scan(&last); err != nil {
+		return err
+	}
+	wait := func(done func() (bool, error)) error {
+		for {
+			ok, err := done()
+			if err != nil || ok {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("holdings: not current yet: %w", errs.ErrUnavailable)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	err := wait(func() (bool, error) {
+		var pending bool
+		err := r.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox WHERE id <= $1)`, last).Scan(&pending)
+		return !pending, err
+	})
+	if err != nil {
+		return unavailable(err)
+	}
+	seq, err := r.LastSeq(ctx)
+	if err != nil {
+		return unavailable(err)
+	}
+	return unavailable(wait(func() (bool, error) {
+		cp, err := projection.Checkpoint(ctx, r.Pool, Projection{}.Name(), r.Service)
+		return cp >= seq, err
+	}))
+}
+
+// unavailable reports a wait cut short by its deadline as errs.ErrUnavailable.
+func unavailable(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("holdings: not current yet: %w", errs.ErrUnavailable)
+	}
+	return err
 }

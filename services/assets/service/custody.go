@@ -8,6 +8,7 @@ import (
 	"houqin.dev/assets/app"
 	"houqin.dev/assets/holdings"
 	"houqin.dev/assets/ports"
+	"houqin.dev/platform/bus"
 	"houqin.dev/platform/projection"
 	"houqin.dev/platform/runtime"
 	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
@@ -19,6 +20,7 @@ var custodyServices = []string{
 	assetsv1.DamageService_ServiceDesc.ServiceName,
 	assetsv1.CustodyService_ServiceDesc.ServiceName,
 	assetsv1.RequisitionService_ServiceDesc.ServiceName,
+	assetsv1.ClearanceService_ServiceDesc.ServiceName,
 }
 
 // initHoldings prepares the holdings read model and its runner (started with the server).
@@ -35,12 +37,23 @@ func (s *Service) initHoldings(ctx context.Context, deps runtime.Deps) error {
 }
 
 func (s *Service) registerCustody(gs *grpc.Server, a *app.App) {
-	h := holdings.Reader{Pool: s.Pool}
+	h := holdings.Reader{Pool: s.Pool, Service: Name, LastSeq: func(ctx context.Context) (uint64, error) {
+		st, err := s.JS.Stream(ctx, bus.StreamName(Name))
+		if err != nil {
+			return 0, err
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return info.State.LastSeq, nil
+	}}
 	a.UseHoldings(h)
 	assetsv1.RegisterLendingServiceServer(gs, ports.NewLendingServer(a, h))
 	assetsv1.RegisterDamageServiceServer(gs, ports.NewDamageServer(a))
 	assetsv1.RegisterCustodyServiceServer(gs, ports.NewCustodyServer(a))
 	assetsv1.RegisterRequisitionServiceServer(gs, ports.NewRequisitionServer(a))
+	assetsv1.RegisterClearanceServiceServer(gs, ports.NewClearanceServer(a))
 }
 
 // Holdings is the runner of the holdings read model (tests).

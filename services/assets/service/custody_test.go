@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -341,4 +342,95 @@ func TestRequisition(t *testing.T) {
 	if got := fields(err); status.Code(err) != codes.InvalidArgument || len(got) != 3 {
 		t.Fatalf("bad input: %v %v", err, got)
 	}
+}
+
+func TestStaffClearance(t *testing.T) {
+	e := start(t)
+	e.school(t, "s1")
+	dir, keeper := e.as(t, auth.RoleLogisticsDirector, "s1"), e.as(t, auth.RoleStorekeeper, "s1")
+	clearance := assetsv1.NewClearanceServiceClient(e.conn)
+	lending := assetsv1.NewLendingServiceClient(e.conn)
+	reqs := assetsv1.NewRequisitionServiceClient(e.conn)
+
+	a1 := e.asset(t, "s1", "ZC-1") // custodian 李老师
+	r2 := registerReq("s1", "reg-s1-ZC-2", "ZC-2")
+	r2.Custodian = "总务处"
+	res2, err := e.client.RegisterAsset(dir, r2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2 := res2.AssetId
+	if _, err := lending.LendAsset(keeper, &assetsv1.LendAssetRequest{RequestId: "lend-00000001", SchoolId: "s1", AssetId: a2,
+		Borrower: "李老师", DueOn: day(5)}); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := reqs.SubmitRequisition(e.as(t, auth.RoleTeacher, "s1"), &assetsv1.SubmitRequisitionRequest{RequestId: "requisition-01",
+		SchoolId: "s1", Requester: "李老师", Items: []*assetsv1.RequestedItem{{Item: "粉笔", Quantity: 5}, {Item: "卷尺", Quantity: 1, Returnable: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.ApproveRequisition(dir, &assetsv1.ApproveRequisitionRequest{RequestId: "approve-000001", SchoolId: "s1", RequisitionId: sub.RequisitionId}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.IssueRequisition(keeper, &assetsv1.IssueRequisitionRequest{RequestId: "issue-00000001", SchoolId: "s1", RequisitionId: sub.RequisitionId}); err != nil {
+		t.Fatal(err)
+	}
+
+	start, err := clearance.StartClearance(dir, &assetsv1.StartClearanceRequest{RequestId: "clearance-0001", SchoolId: "s1",
+		Person: "李老师", Department: "数学组", LeavingOn: day(10), Reason: "调往城关小学"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	complete := func(req string) error {
+		_, err := clearance.CompleteClearance(dir, &assetsv1.CompleteClearanceRequest{RequestId: req, SchoolId: "s1", ClearanceId: start.ClearanceId})
+		return err
+	}
+	// Completion reads the holdings only once they hold every earlier event: all three are out.
+	err = complete("complete-00001")
+	wantRule(t, err, "CLEARANCE_HOLDINGS_OUTSTANDING")
+	if info := errInfo(err); info["custodian"] != "1" || info["loans"] != "1" || info["issued"] != "1" {
+		t.Fatalf("outstanding %v", info)
+	}
+	got, err := clearance.GetClearance(dir, &assetsv1.GetClearanceRequest{SchoolId: "s1", ClearanceId: start.ClearanceId})
+	if err != nil || len(got.Clearance.Held) != 3 || got.Clearance.Completed {
+		t.Fatalf("clearance %v %v", got, err)
+	}
+
+	// Return the loan and the tape measure, hand the asset over: completion succeeds at once.
+	if _, err := lending.ReturnAsset(keeper, &assetsv1.ReturnAssetRequest{RequestId: "return-0000001", SchoolId: "s1", AssetId: a2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.ReturnIssuedItems(keeper, &assetsv1.ReturnIssuedItemsRequest{RequestId: "return-0000002", SchoolId: "s1", RequisitionId: sub.RequisitionId}); err != nil {
+		t.Fatal(err)
+	}
+	err = complete("complete-00002")
+	wantRule(t, err, "CLEARANCE_HOLDINGS_OUTSTANDING")
+	if info := errInfo(err); info["custodian"] != "1" || info["loans"] != "0" || info["issued"] != "0" {
+		t.Fatalf("outstanding %v", info)
+	}
+	if _, err := e.client.TransferAsset(dir, &assetsv1.TransferAssetRequest{RequestId: "move-0000001", SchoolId: "s1", AssetId: a1,
+		ToCustodian: "赵老师", Reason: "教职工调离移交"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := complete("complete-00003"); err != nil {
+		t.Fatal(err)
+	}
+	wantRule(t, complete("complete-00004"), "CLEARANCE_ALREADY_COMPLETED")
+	got, err = clearance.GetClearance(e.as(t, auth.RolePrincipal, "s1"), &assetsv1.GetClearanceRequest{SchoolId: "s1", ClearanceId: start.ClearanceId})
+	if err != nil || !got.Clearance.Completed || got.Clearance.CompletedOn != day(0) || len(got.Clearance.Held) != 0 {
+		t.Fatalf("clearance %v %v", got, err)
+	}
+	// One clearance per person and leaving date.
+	_, err = clearance.StartClearance(dir, &assetsv1.StartClearanceRequest{RequestId: "clearance-0002", SchoolId: "s1",
+		Person: "李老师", LeavingOn: day(10)})
+	wantRule(t, err, "CLEARANCE_EXISTS")
+}
+
+func errInfo(err error) map[string]string {
+	for _, d := range status.Convert(err).Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
+			return ei.Metadata
+		}
+	}
+	return nil
 }

@@ -85,6 +85,11 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.RequisitionService/ReturnIssuedItems":  {Scope: ScopeSchool, Roles: []Role{RoleStorekeeper}},
 	"/houqin.assets.v1.RequisitionService/GetRequisition":     {Scope: ScopeSchool, Roles: schoolReaders},
 
+	// Staff leaving (教职工调离): the logistics office opens and completes the clearance.
+	"/houqin.assets.v1.ClearanceService/StartClearance":    {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RolePrincipal}},
+	"/houqin.assets.v1.ClearanceService/CompleteClearance": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.assets.v1.ClearanceService/GetClearance":      {Scope: ScopeSchool, Roles: schoolReaders},
+
 	// Repairs (报修/维修): anyone of the school reports; the logistics office dispatches and
 	// records the work; the service's repair clock records breaches itself (no RPC).
 	"/houqin.assets.v1.RepairsService/ReportRepair":            {Scope: ScopeSchool, Roles: repairReporters},

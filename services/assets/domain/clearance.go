@@ -1,0 +1,112 @@
+package domain
+
+import (
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	"houqin.dev/platform/errs"
+	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
+)
+
+// Reasons of clearance refusals (教职工调离).
+const (
+	// The person still holds assets, loans or issued items.
+	ReasonHoldingsOutstanding errs.Reason = "CLEARANCE_HOLDINGS_OUTSTANDING"
+	ReasonClearanceCompleted  errs.Reason = "CLEARANCE_ALREADY_COMPLETED"
+	// A clearance for the person and leaving date exists.
+	ReasonClearanceExists errs.Reason = "CLEARANCE_EXISTS"
+)
+
+// Kinds of held items.
+const (
+	HeldCustodian = "custodian"
+	HeldLoan      = "loan"
+	HeldIssued    = "issued"
+)
+
+// Held is what a person holds: assets in custody, open loans, returnable items issued.
+type Held []*eventsv1.HeldItem
+
+// Clearance is one leaving person's clearance.
+type Clearance struct {
+	ID          string
+	Person      string
+	Department  string
+	LeavingOn   string
+	Reason      string
+	Started     bool
+	CompletedOn string
+}
+
+// EvolveClearance folds one event into a clearance.
+func EvolveClearance(c Clearance, m proto.Message) Clearance {
+	switch e := m.(type) {
+	case *eventsv1.ClearanceStarted:
+		c = Clearance{ID: e.ClearanceId, Person: e.Person, Department: e.Department, LeavingOn: e.LeavingOn, Reason: e.Reason, Started: true}
+	case *eventsv1.ClearanceCompleted:
+		c.CompletedOn = e.CompletedOn
+	}
+	return c
+}
+
+// ClearanceKey keeps one clearance per person and leaving date.
+func ClearanceKey(school, person, leavingOn string) string {
+	return school + "/" + person + "/" + leavingOn
+}
+
+// StartClearance 教职工调离. Held is what the person holds now.
+type StartClearance struct {
+	ClearanceID string
+	Person      string
+	Department  string
+	LeavingOn   string
+	Reason      string
+	Held        Held
+}
+
+// DecideStartClearance opens a clearance.
+func DecideStartClearance(s Clearance, c StartClearance) ([]proto.Message, error) {
+	var v errs.Violations
+	person(&v, "person", c.Person, "person")
+	optional(&v, "department", c.Department, 60)
+	optional(&v, "reason", c.Reason, 200)
+	if _, ok := ParseDay(c.LeavingOn); !ok {
+		v.Add("leaving_on", "日期格式须为YYYY-MM-DD / date must be YYYY-MM-DD")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if s.Started {
+		return nil, errs.Rule(ReasonClearanceExists, "离校清查已开始 / the clearance exists already", "clearance_id", s.ID)
+	}
+	return []proto.Message{&eventsv1.ClearanceStarted{ClearanceId: c.ClearanceID, Person: c.Person, Department: c.Department,
+		LeavingOn: c.LeavingOn, Reason: c.Reason, Held: c.Held}}, nil
+}
+
+// CompleteClearance: Held is what the person holds now.
+type CompleteClearance struct {
+	Held        Held
+	CompletedBy string
+}
+
+// DecideCompleteClearance completes a clearance today, only when the person holds nothing.
+func DecideCompleteClearance(s Clearance, c CompleteClearance, today Day) ([]proto.Message, error) {
+	if !s.Started {
+		return nil, errs.NotFound("clearance", s.ID)
+	}
+	if s.CompletedOn != "" {
+		return nil, errs.Rule(ReasonClearanceCompleted, "离校清查已完成 / the clearance is complete", "completed_on", s.CompletedOn)
+	}
+	if len(c.Held) > 0 {
+		n := map[string]int{}
+		for _, h := range c.Held {
+			n[h.Kind]++
+		}
+		return nil, errs.Rule(ReasonHoldingsOutstanding,
+			"尚有物品未归还或未移交 / the person still holds items: return or transfer them first",
+			"custodian", strconv.Itoa(n[HeldCustodian]), "loans", strconv.Itoa(n[HeldLoan]), "issued", strconv.Itoa(n[HeldIssued]))
+	}
+	return []proto.Message{&eventsv1.ClearanceCompleted{ClearanceId: s.ID, Person: s.Person, CompletedOn: FormatDay(today),
+		CompletedBy: c.CompletedBy}}, nil
+}
