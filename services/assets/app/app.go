@@ -5,7 +5,6 @@ package app
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,11 +22,12 @@ type App struct {
 	policies domain.Policies
 	loc      *time.Location
 	now      func() time.Time
-	known    sync.Map // school id → struct{}: schools seen registered (they are never removed)
+	// Recently loaded schools (campus structure) and the category tree.
+	schoolCache cache[domain.School]
 	custodyApp
 
 	categories *es.Handler[domain.CategoryTree]
-	cats       categoryCache
+	cats       cache[domain.CategoryTree]
 }
 
 // Aggregates of the service.
@@ -101,9 +101,11 @@ func (a *App) RegisterAsset(ctx context.Context, meta es.Meta, c domain.Register
 		_, derr := domain.DecideRegisterAsset(domain.Asset{}, c, rules)
 		return "", 0, errs.Join(err, derr)
 	}
-	if err := a.requireSchool(ctx, meta.SchoolID); err != nil {
+	school, err := a.school(ctx, meta.SchoolID, c.Location)
+	if err != nil {
 		return "", 0, err
 	}
+	rules.Campus = school.Campus
 	policy := rules.Policy
 	res, err := a.assets.Execute(ctx, meta, es.Command[domain.Asset]{ID: c.AssetID, New: true,
 		Decide: func(s domain.Asset) (es.Decision, error) {
@@ -155,9 +157,11 @@ func (a *App) RegisterFromPurchaseLine(ctx context.Context, meta es.Meta, c doma
 	if _, err := domain.DecideRegisterFromPurchaseLine(domain.Asset{}, c, rules); err != nil {
 		return Registration{}, err // invalid input is answered before any read
 	}
-	if err := a.requireSchool(ctx, meta.SchoolID); err != nil {
+	school, err := a.school(ctx, meta.SchoolID, c.Location)
+	if err != nil {
 		return Registration{}, err
 	}
+	rules.Campus = school.Campus
 	res, err := a.assets.Execute(ctx, meta, es.Command[domain.Asset]{ID: c.AssetID,
 		Decide: func(s domain.Asset) (es.Decision, error) {
 			ev, err := domain.DecideRegisterFromPurchaseLine(s, c, rules)
@@ -198,12 +202,20 @@ func (a *App) TransferAsset(ctx context.Context, meta es.Meta, assetID string, e
 	if expected < 0 {
 		return 0, errs.Invalid("expected_version", "不能为负数 / must not be negative")
 	}
+	var campus domain.Campus
+	if c.ToLocation != "" && meta.Validate() == nil {
+		school, err := a.school(ctx, meta.SchoolID, c.ToLocation)
+		if err != nil {
+			return 0, err
+		}
+		campus = school.Campus
+	}
 	res, err := a.assets.Execute(ctx, meta, es.Command[domain.Asset]{ID: assetID, Expected: expected,
 		Decide: func(s domain.Asset) (es.Decision, error) {
 			if !s.Registered {
 				return es.Decision{}, errs.NotFound("asset", assetID)
 			}
-			ev, err := domain.DecideTransferAsset(s, c)
+			ev, err := domain.DecideTransferAsset(s, c, campus)
 			return es.Decision{Events: ev}, err
 		}})
 	return res.Version, err
@@ -227,16 +239,25 @@ func alsoInvalid(metaErr, decideErr error) error {
 }
 
 func (a *App) requireSchool(ctx context.Context, school string) error {
-	if _, ok := a.known.Load(school); ok {
-		return nil
+	_, err := a.school(ctx, school, "")
+	return err
+}
+
+// school returns a registered school, from the cache when it is fresh and knows location (a
+// room or class code; "" for none).
+func (a *App) school(ctx context.Context, id, location string) (domain.School, error) {
+	if s, ok := a.schoolCache.get(id); ok {
+		if _, _, known := s.Campus.Place(location); known || location == "" {
+			return s, nil
+		}
 	}
-	s, _, err := a.schools.Load(ctx, school, school)
+	s, _, err := a.schools.Load(ctx, id, id)
 	if _, missing := errs.As[*errs.NotFoundError](err); missing || (err == nil && !s.Registered) {
-		return errs.Rule(domain.ReasonSchoolUnknown, "学校未在本区登记 / the school is not registered in the district", "school_id", school)
+		return s, errs.Rule(domain.ReasonSchoolUnknown, "学校未在本区登记 / the school is not registered in the district", "school_id", id)
 	}
 	if err != nil {
-		return err
+		return s, err
 	}
-	a.known.Store(school, struct{}{})
-	return nil
+	a.schoolCache.put(id, s)
+	return s, nil
 }

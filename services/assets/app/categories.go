@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"sync"
-	"time"
 
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
@@ -18,16 +16,6 @@ const District = domain.DistrictStreams
 // bureau's changes, in one stream ("category_tree:district").
 var CategoryTreeAggregate = es.Aggregate[domain.CategoryTree]{Type: "category_tree",
 	Initial: domain.DefaultCategoryTree, Evolve: domain.EvolveCategoryTree}
-
-// categoryCacheTTL bounds how long another process's change to the tree may go unseen here.
-// A class unknown to the cache is always looked up afresh; only a life change may wait.
-const categoryCacheTTL = time.Second
-
-type categoryCache struct {
-	mu   sync.Mutex
-	tree domain.CategoryTree
-	at   time.Time
-}
 
 func (a *App) districtMeta(meta es.Meta) es.Meta {
 	meta.SchoolID = District
@@ -71,11 +59,8 @@ func (a *App) Categories(ctx context.Context) (domain.CategoryTree, error) {
 
 // categoryTree returns the tree, from the cache when it is fresh and knows code.
 func (a *App) categoryTree(ctx context.Context, code string) (domain.CategoryTree, error) {
-	a.cats.mu.Lock()
-	t, at := a.cats.tree, a.cats.at
-	a.cats.mu.Unlock()
-	if !at.IsZero() && time.Since(at) < categoryCacheTTL {
-		if _, ok := t.Get(code); ok || code == "" {
+	if t, ok := a.cats.get(District); ok {
+		if _, known := t.Get(code); known || code == "" {
 			return t, nil
 		}
 	}
@@ -86,14 +71,8 @@ func (a *App) categoryTree(ctx context.Context, code string) (domain.CategoryTre
 	if err != nil {
 		return domain.CategoryTree{}, err
 	}
-	a.cats.mu.Lock()
-	a.cats.tree, a.cats.at = t, time.Now()
-	a.cats.mu.Unlock()
+	a.cats.put(District, t)
 	return t, nil
 }
 
-func (a *App) forgetCategories() {
-	a.cats.mu.Lock()
-	a.cats.at = time.Time{}
-	a.cats.mu.Unlock()
-}
+func (a *App) forgetCategories() { a.cats.forget(District) }

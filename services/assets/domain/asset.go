@@ -60,6 +60,9 @@ type Asset struct {
 	ExpectedUseMonths  int
 	DepreciationMonths int
 	DepreciationStart  string
+	// LocationKind: room | class, or empty for free text; Building of a room.
+	LocationKind string
+	Building     string
 }
 
 // EvolveAsset folds one event into an asset.
@@ -71,9 +74,10 @@ func EvolveAsset(a Asset, m proto.Message) Asset {
 			FundingSource: e.FundingSource, Location: e.Location, Department: e.Department, Custodian: e.Custodian,
 			FixedAsset: e.FixedAsset, Registered: true, SourceLineID: e.SourceLineId, OrderID: e.OrderId, SupplierID: e.SupplierId,
 			ExpectedUseMonths: int(e.ExpectedUseMonths), DepreciationMonths: int(e.DepreciationMonths),
-			DepreciationStart: e.DepreciationStart}
+			DepreciationStart: e.DepreciationStart, LocationKind: e.LocationKind, Building: e.Building}
 	case *eventsv1.AssetTransferred:
 		a.Location, a.Department, a.Custodian = e.ToLocation, e.ToDepartment, e.ToCustodian
+		a.LocationKind, a.Building = e.ToLocationKind, e.ToBuilding
 	default:
 		a = evolveLending(a, m)
 	}
@@ -116,6 +120,8 @@ type RegisterRules struct {
 	Today      time.Time
 	Policy     Policy
 	Categories CategoryTree
+	// Campus of the school: once it has rooms or classes, the location must be one of them.
+	Campus Campus
 }
 
 // DecideRegisterAsset decides RegisterAsset. It judges whether the item is a fixed asset and,
@@ -173,6 +179,10 @@ func DecideRegisterAsset(a Asset, c RegisterAsset, r RegisterRules) ([]proto.Mes
 	if a.Registered {
 		return nil, errs.Rule(ReasonAssetExists, "该资产已登记 / the asset is already registered", "asset_id", a.ID)
 	}
+	kind, building, ok := r.Campus.Place(c.Location)
+	if !ok {
+		return nil, unknownLocation(c.Location)
+	}
 	fixed := p.FixedAsset(c.Category, c.UnitPriceFen, c.ExpectedUseMonths)
 	life, lifeVersion := 0, ""
 	if fixed { // low-value items are expensed, not depreciated
@@ -186,6 +196,7 @@ func DecideRegisterAsset(a Asset, c RegisterAsset, r RegisterRules) ([]proto.Mes
 		SourceLineId: c.SourceLineID, OrderId: c.OrderID, SupplierId: c.SupplierID,
 		ExpectedUseMonths: int32(c.ExpectedUseMonths), DepreciationMonths: int32(life),
 		DepreciationStart: p.DepreciationStart, LifeVersion: lifeVersion,
+		LocationKind: kind, Building: building,
 	}}, nil
 }
 
@@ -266,8 +277,14 @@ type TransferAsset struct {
 	Reason       string
 }
 
-// DecideTransferAsset decides TransferAsset. Empty target fields keep the current value.
-func DecideTransferAsset(a Asset, c TransferAsset) ([]proto.Message, error) {
+func unknownLocation(code string) error {
+	return errs.Rule(ReasonLocationUnknown, "存放地点须为本校的房间或班级编号 / the location must be a room or class code of the school",
+		"location", code)
+}
+
+// DecideTransferAsset decides TransferAsset within the school of campus. Empty target fields
+// keep the current value.
+func DecideTransferAsset(a Asset, c TransferAsset, campus Campus) ([]proto.Message, error) {
 	var v errs.Violations
 	if utf8.RuneCountInString(c.ToLocation) > 100 {
 		v.Add("to_location", "不超过100个字 / at most 100 characters")
@@ -291,9 +308,16 @@ func DecideTransferAsset(a Asset, c TransferAsset) ([]proto.Message, error) {
 		FromLocation: a.Location, ToLocation: or(c.ToLocation, a.Location),
 		FromDepartment: a.Department, ToDepartment: or(c.ToDepartment, a.Department),
 		FromCustodian: a.Custodian, ToCustodian: or(c.ToCustodian, a.Custodian),
-		Reason: c.Reason}
+		Reason: c.Reason, ToLocationKind: a.LocationKind, ToBuilding: a.Building}
 	if e.FromLocation == e.ToLocation && e.FromDepartment == e.ToDepartment && e.FromCustodian == e.ToCustodian {
 		return nil, errs.Rule(ReasonTransferNoChange, "调拨前后地点、部门和保管人均未变化 / the transfer changes nothing")
+	}
+	if c.ToLocation != "" && c.ToLocation != a.Location {
+		kind, building, ok := campus.Place(c.ToLocation)
+		if !ok {
+			return nil, unknownLocation(c.ToLocation)
+		}
+		e.ToLocationKind, e.ToBuilding = kind, building
 	}
 	return []proto.Message{e}, nil
 }

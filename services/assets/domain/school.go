@@ -25,14 +25,16 @@ type School struct {
 	Kind       string
 	Boarding   bool
 	Registered bool
+	// Campus is the school's buildings, rooms, classes and departments (campus.go).
+	Campus Campus
 }
 
 // EvolveSchool folds one event into a school.
 func EvolveSchool(s School, m proto.Message) School {
 	if e, ok := m.(*eventsv1.SchoolRegistered); ok {
-		s = School{ID: e.SchoolId, Name: e.Name, Kind: e.Kind, Boarding: e.Boarding, Registered: true}
+		return School{ID: e.SchoolId, Name: e.Name, Kind: e.Kind, Boarding: e.Boarding, Registered: true}
 	}
-	return s
+	return evolveCampus(s, m)
 }
 
 // RegisterSchool adds a school to the district.

@@ -27,6 +27,8 @@ var (
 	reportReaders = []Role{RoleBureauAdmin, RoleBureauViewer, RolePrincipal, RoleVicePrincipal,
 		RoleLogisticsDirector, RoleStorekeeper, RoleAccountant}
 	bureau = []Role{RoleBureauAdmin, RoleBureauViewer}
+	// Who keeps a school's campus structure (buildings, rooms, classes, departments).
+	campusKeepers = []Role{RoleLogisticsDirector, RoleBureauAdmin}
 	// Anyone of a school may report a fault (报修), and services (a safety hazard needing repair).
 	repairReporters = []Role{RolePrincipal, RoleVicePrincipal, RoleLogisticsDirector, RoleDepartmentHead,
 		RoleStorekeeper, RoleAccountant, RoleTeacher, RoleService}
@@ -58,6 +60,11 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.LedgerService/AddCategory":     {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
 	"/houqin.assets.v1.LedgerService/SetCategoryLife": {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
 	"/houqin.assets.v1.LedgerService/ListCategories":  {Scope: ScopeSchool, Roles: schoolReaders},
+	"/houqin.assets.v1.LedgerService/AddBuilding":     {Scope: ScopeSchool, Roles: campusKeepers},
+	"/houqin.assets.v1.LedgerService/AddRoom":         {Scope: ScopeSchool, Roles: campusKeepers},
+	"/houqin.assets.v1.LedgerService/AddClass":        {Scope: ScopeSchool, Roles: campusKeepers},
+	"/houqin.assets.v1.LedgerService/AddDepartment":   {Scope: ScopeSchool, Roles: campusKeepers},
+	"/houqin.assets.v1.LedgerService/GetCampus":       {Scope: ScopeSchool, Roles: schoolReaders},
 
 	// Lending (借还): the logistics office issues permits; the storekeeper lends and takes back.
 	"/houqin.assets.v1.LendingService/IssueOffCampusPermit": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},

@@ -21,6 +21,86 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RoomKind is the use of a room.
+type RoomKind int32
+
+const (
+	RoomKind_ROOM_KIND_UNSPECIFIED RoomKind = 0
+	// 教室
+	RoomKind_ROOM_KIND_CLASSROOM RoomKind = 1
+	// 实验室
+	RoomKind_ROOM_KIND_LAB RoomKind = 2
+	// 办公室
+	RoomKind_ROOM_KIND_OFFICE RoomKind = 3
+	// 宿舍
+	RoomKind_ROOM_KIND_DORM RoomKind = 4
+	// 图书室
+	RoomKind_ROOM_KIND_LIBRARY RoomKind = 5
+	// 食堂
+	RoomKind_ROOM_KIND_CANTEEN RoomKind = 6
+	// 仓库
+	RoomKind_ROOM_KIND_STORAGE RoomKind = 7
+	// 体育场馆
+	RoomKind_ROOM_KIND_SPORTS RoomKind = 8
+	// 其他
+	RoomKind_ROOM_KIND_OTHER RoomKind = 9
+)
+
+// Enum value maps for RoomKind.
+var (
+	RoomKind_name = map[int32]string{
+		0: "ROOM_KIND_UNSPECIFIED",
+		1: "ROOM_KIND_CLASSROOM",
+		2: "ROOM_KIND_LAB",
+		3: "ROOM_KIND_OFFICE",
+		4: "ROOM_KIND_DORM",
+		5: "ROOM_KIND_LIBRARY",
+		6: "ROOM_KIND_CANTEEN",
+		7: "ROOM_KIND_STORAGE",
+		8: "ROOM_KIND_SPORTS",
+		9: "ROOM_KIND_OTHER",
+	}
+	RoomKind_value = map[string]int32{
+		"ROOM_KIND_UNSPECIFIED": 0,
+		"ROOM_KIND_CLASSROOM":   1,
+		"ROOM_KIND_LAB":         2,
+		"ROOM_KIND_OFFICE":      3,
+		"ROOM_KIND_DORM":        4,
+		"ROOM_KIND_LIBRARY":     5,
+		"ROOM_KIND_CANTEEN":     6,
+		"ROOM_KIND_STORAGE":     7,
+		"ROOM_KIND_SPORTS":      8,
+		"ROOM_KIND_OTHER":       9,
+	}
+)
+
+func (x RoomKind) Enum() *RoomKind {
+	p := new(RoomKind)
+	*p = x
+	return p
+}
+
+func (x RoomKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RoomKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_houqin_assets_v1_ledger_proto_enumTypes[0].Descriptor()
+}
+
+func (RoomKind) Type() protoreflect.EnumType {
+	return &file_houqin_assets_v1_ledger_proto_enumTypes[0]
+}
+
+func (x RoomKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RoomKind.Descriptor instead.
+func (RoomKind) EnumDescriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{0}
+}
+
 type AddCategoryRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -503,6 +583,923 @@ func (x *CategoryLife) GetVersion() string {
 	return ""
 }
 
+type AddBuildingRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId  string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// 1–20 characters, no spaces; unique among the school's codes.
+	Code string `protobuf:"bytes,3,opt,name=code,proto3" json:"code,omitempty"`
+	// e.g. 教学楼
+	Name          string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	Floors        int32  `protobuf:"varint,5,opt,name=floors,proto3" json:"floors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddBuildingRequest) Reset() {
+	*x = AddBuildingRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddBuildingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddBuildingRequest) ProtoMessage() {}
+
+func (x *AddBuildingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddBuildingRequest.ProtoReflect.Descriptor instead.
+func (*AddBuildingRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AddBuildingRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AddBuildingRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *AddBuildingRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *AddBuildingRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddBuildingRequest) GetFloors() int32 {
+	if x != nil {
+		return x.Floors
+	}
+	return 0
+}
+
+type AddBuildingResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddBuildingResponse) Reset() {
+	*x = AddBuildingResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddBuildingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddBuildingResponse) ProtoMessage() {}
+
+func (x *AddBuildingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddBuildingResponse.ProtoReflect.Descriptor instead.
+func (*AddBuildingResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AddBuildingResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type AddRoomRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId  string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// Room code, e.g. A301: what asset locations name.
+	Code string `protobuf:"bytes,3,opt,name=code,proto3" json:"code,omitempty"`
+	// Code of an existing building.
+	Building      string   `protobuf:"bytes,4,opt,name=building,proto3" json:"building,omitempty"`
+	Name          string   `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	Kind          RoomKind `protobuf:"varint,6,opt,name=kind,proto3,enum=houqin.assets.v1.RoomKind" json:"kind,omitempty"`
+	Floor         int32    `protobuf:"varint,7,opt,name=floor,proto3" json:"floor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddRoomRequest) Reset() {
+	*x = AddRoomRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddRoomRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddRoomRequest) ProtoMessage() {}
+
+func (x *AddRoomRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddRoomRequest.ProtoReflect.Descriptor instead.
+func (*AddRoomRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AddRoomRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AddRoomRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *AddRoomRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *AddRoomRequest) GetBuilding() string {
+	if x != nil {
+		return x.Building
+	}
+	return ""
+}
+
+func (x *AddRoomRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddRoomRequest) GetKind() RoomKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RoomKind_ROOM_KIND_UNSPECIFIED
+}
+
+func (x *AddRoomRequest) GetFloor() int32 {
+	if x != nil {
+		return x.Floor
+	}
+	return 0
+}
+
+type AddRoomResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddRoomResponse) Reset() {
+	*x = AddRoomResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddRoomResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddRoomResponse) ProtoMessage() {}
+
+func (x *AddRoomResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddRoomResponse.ProtoReflect.Descriptor instead.
+func (*AddRoomResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *AddRoomResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type AddClassRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId  string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// Class code, e.g. 2024-03: what asset locations name.
+	Code string `protobuf:"bytes,3,opt,name=code,proto3" json:"code,omitempty"`
+	// e.g. 三年级(2)班
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// e.g. 三年级, 2024级
+	Grade string `protobuf:"bytes,5,opt,name=grade,proto3" json:"grade,omitempty"`
+	// 班主任
+	HeadTeacher string `protobuf:"bytes,6,opt,name=head_teacher,json=headTeacher,proto3" json:"head_teacher,omitempty"`
+	// Home room code (optional, must exist).
+	Room          string `protobuf:"bytes,7,opt,name=room,proto3" json:"room,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddClassRequest) Reset() {
+	*x = AddClassRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddClassRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddClassRequest) ProtoMessage() {}
+
+func (x *AddClassRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddClassRequest.ProtoReflect.Descriptor instead.
+func (*AddClassRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *AddClassRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AddClassRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *AddClassRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *AddClassRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddClassRequest) GetGrade() string {
+	if x != nil {
+		return x.Grade
+	}
+	return ""
+}
+
+func (x *AddClassRequest) GetHeadTeacher() string {
+	if x != nil {
+		return x.HeadTeacher
+	}
+	return ""
+}
+
+func (x *AddClassRequest) GetRoom() string {
+	if x != nil {
+		return x.Room
+	}
+	return ""
+}
+
+type AddClassResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddClassResponse) Reset() {
+	*x = AddClassResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddClassResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddClassResponse) ProtoMessage() {}
+
+func (x *AddClassResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddClassResponse.ProtoReflect.Descriptor instead.
+func (*AddClassResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AddClassResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type AddDepartmentRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId  string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	Code      string                 `protobuf:"bytes,3,opt,name=code,proto3" json:"code,omitempty"`
+	// e.g. 教务处
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// 负责人
+	Head          string `protobuf:"bytes,5,opt,name=head,proto3" json:"head,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddDepartmentRequest) Reset() {
+	*x = AddDepartmentRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddDepartmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddDepartmentRequest) ProtoMessage() {}
+
+func (x *AddDepartmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddDepartmentRequest.ProtoReflect.Descriptor instead.
+func (*AddDepartmentRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *AddDepartmentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AddDepartmentRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *AddDepartmentRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *AddDepartmentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddDepartmentRequest) GetHead() string {
+	if x != nil {
+		return x.Head
+	}
+	return ""
+}
+
+type AddDepartmentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddDepartmentResponse) Reset() {
+	*x = AddDepartmentResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddDepartmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddDepartmentResponse) ProtoMessage() {}
+
+func (x *AddDepartmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddDepartmentResponse.ProtoReflect.Descriptor instead.
+func (*AddDepartmentResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *AddDepartmentResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type GetCampusRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId      string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCampusRequest) Reset() {
+	*x = GetCampusRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCampusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCampusRequest) ProtoMessage() {}
+
+func (x *GetCampusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCampusRequest.ProtoReflect.Descriptor instead.
+func (*GetCampusRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetCampusRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+type GetCampusResponse struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Buildings   []*Building            `protobuf:"bytes,1,rep,name=buildings,proto3" json:"buildings,omitempty"`
+	Rooms       []*Room                `protobuf:"bytes,2,rep,name=rooms,proto3" json:"rooms,omitempty"`
+	Classes     []*SchoolClass         `protobuf:"bytes,3,rep,name=classes,proto3" json:"classes,omitempty"`
+	Departments []*Department          `protobuf:"bytes,4,rep,name=departments,proto3" json:"departments,omitempty"`
+	// The school stream's version.
+	Version       int64 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCampusResponse) Reset() {
+	*x = GetCampusResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCampusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCampusResponse) ProtoMessage() {}
+
+func (x *GetCampusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCampusResponse.ProtoReflect.Descriptor instead.
+func (*GetCampusResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetCampusResponse) GetBuildings() []*Building {
+	if x != nil {
+		return x.Buildings
+	}
+	return nil
+}
+
+func (x *GetCampusResponse) GetRooms() []*Room {
+	if x != nil {
+		return x.Rooms
+	}
+	return nil
+}
+
+func (x *GetCampusResponse) GetClasses() []*SchoolClass {
+	if x != nil {
+		return x.Classes
+	}
+	return nil
+}
+
+func (x *GetCampusResponse) GetDepartments() []*Department {
+	if x != nil {
+		return x.Departments
+	}
+	return nil
+}
+
+func (x *GetCampusResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type Building struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Floors        int32                  `protobuf:"varint,3,opt,name=floors,proto3" json:"floors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Building) Reset() {
+	*x = Building{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Building) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Building) ProtoMessage() {}
+
+func (x *Building) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Building.ProtoReflect.Descriptor instead.
+func (*Building) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Building) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Building) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Building) GetFloors() int32 {
+	if x != nil {
+		return x.Floors
+	}
+	return 0
+}
+
+type Room struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Building      string                 `protobuf:"bytes,2,opt,name=building,proto3" json:"building,omitempty"`
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Kind          RoomKind               `protobuf:"varint,4,opt,name=kind,proto3,enum=houqin.assets.v1.RoomKind" json:"kind,omitempty"`
+	Floor         int32                  `protobuf:"varint,5,opt,name=floor,proto3" json:"floor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Room) Reset() {
+	*x = Room{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Room) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Room) ProtoMessage() {}
+
+func (x *Room) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Room.ProtoReflect.Descriptor instead.
+func (*Room) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *Room) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Room) GetBuilding() string {
+	if x != nil {
+		return x.Building
+	}
+	return ""
+}
+
+func (x *Room) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Room) GetKind() RoomKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RoomKind_ROOM_KIND_UNSPECIFIED
+}
+
+func (x *Room) GetFloor() int32 {
+	if x != nil {
+		return x.Floor
+	}
+	return 0
+}
+
+// SchoolClass is a class (班级) of a school.
+type SchoolClass struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Grade         string                 `protobuf:"bytes,3,opt,name=grade,proto3" json:"grade,omitempty"`
+	HeadTeacher   string                 `protobuf:"bytes,4,opt,name=head_teacher,json=headTeacher,proto3" json:"head_teacher,omitempty"`
+	Room          string                 `protobuf:"bytes,5,opt,name=room,proto3" json:"room,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SchoolClass) Reset() {
+	*x = SchoolClass{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SchoolClass) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SchoolClass) ProtoMessage() {}
+
+func (x *SchoolClass) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SchoolClass.ProtoReflect.Descriptor instead.
+func (*SchoolClass) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SchoolClass) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *SchoolClass) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SchoolClass) GetGrade() string {
+	if x != nil {
+		return x.Grade
+	}
+	return ""
+}
+
+func (x *SchoolClass) GetHeadTeacher() string {
+	if x != nil {
+		return x.HeadTeacher
+	}
+	return ""
+}
+
+func (x *SchoolClass) GetRoom() string {
+	if x != nil {
+		return x.Room
+	}
+	return ""
+}
+
+type Department struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Head          string                 `protobuf:"bytes,3,opt,name=head,proto3" json:"head,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Department) Reset() {
+	*x = Department{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Department) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Department) ProtoMessage() {}
+
+func (x *Department) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Department.ProtoReflect.Descriptor instead.
+func (*Department) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Department) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Department) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Department) GetHead() string {
+	if x != nil {
+		return x.Head
+	}
+	return ""
+}
+
 var File_houqin_assets_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
@@ -544,11 +1541,96 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\fCategoryLife\x12%\n" +
 	"\x0eeffective_from\x18\x01 \x01(\tR\reffectiveFrom\x12\x16\n" +
 	"\x06months\x18\x02 \x01(\x05R\x06months\x12\x18\n" +
-	"\aversion\x18\x03 \x01(\tR\aversion2\xb8\x02\n" +
+	"\aversion\x18\x03 \x01(\tR\aversion\"\x90\x01\n" +
+	"\x12AddBuildingRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x12\n" +
+	"\x04code\x18\x03 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x16\n" +
+	"\x06floors\x18\x05 \x01(\x05R\x06floors\"/\n" +
+	"\x13AddBuildingResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"\xd6\x01\n" +
+	"\x0eAddRoomRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x12\n" +
+	"\x04code\x18\x03 \x01(\tR\x04code\x12\x1a\n" +
+	"\bbuilding\x18\x04 \x01(\tR\bbuilding\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12.\n" +
+	"\x04kind\x18\x06 \x01(\x0e2\x1a.houqin.assets.v1.RoomKindR\x04kind\x12\x14\n" +
+	"\x05floor\x18\a \x01(\x05R\x05floor\"+\n" +
+	"\x0fAddRoomResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"\xc2\x01\n" +
+	"\x0fAddClassRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x12\n" +
+	"\x04code\x18\x03 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x14\n" +
+	"\x05grade\x18\x05 \x01(\tR\x05grade\x12!\n" +
+	"\fhead_teacher\x18\x06 \x01(\tR\vheadTeacher\x12\x12\n" +
+	"\x04room\x18\a \x01(\tR\x04room\",\n" +
+	"\x10AddClassResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"\x8e\x01\n" +
+	"\x14AddDepartmentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x12\n" +
+	"\x04code\x18\x03 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x12\n" +
+	"\x04head\x18\x05 \x01(\tR\x04head\"1\n" +
+	"\x15AddDepartmentResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"/\n" +
+	"\x10GetCampusRequest\x12\x1b\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\"\x8e\x02\n" +
+	"\x11GetCampusResponse\x128\n" +
+	"\tbuildings\x18\x01 \x03(\v2\x1a.houqin.assets.v1.BuildingR\tbuildings\x12,\n" +
+	"\x05rooms\x18\x02 \x03(\v2\x16.houqin.assets.v1.RoomR\x05rooms\x127\n" +
+	"\aclasses\x18\x03 \x03(\v2\x1d.houqin.assets.v1.SchoolClassR\aclasses\x12>\n" +
+	"\vdepartments\x18\x04 \x03(\v2\x1c.houqin.assets.v1.DepartmentR\vdepartments\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\x03R\aversion\"J\n" +
+	"\bBuilding\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06floors\x18\x03 \x01(\x05R\x06floors\"\x90\x01\n" +
+	"\x04Room\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
+	"\bbuilding\x18\x02 \x01(\tR\bbuilding\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12.\n" +
+	"\x04kind\x18\x04 \x01(\x0e2\x1a.houqin.assets.v1.RoomKindR\x04kind\x12\x14\n" +
+	"\x05floor\x18\x05 \x01(\x05R\x05floor\"\x82\x01\n" +
+	"\vSchoolClass\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05grade\x18\x03 \x01(\tR\x05grade\x12!\n" +
+	"\fhead_teacher\x18\x04 \x01(\tR\vheadTeacher\x12\x12\n" +
+	"\x04room\x18\x05 \x01(\tR\x04room\"H\n" +
+	"\n" +
+	"Department\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04head\x18\x03 \x01(\tR\x04head*\xeb\x01\n" +
+	"\bRoomKind\x12\x19\n" +
+	"\x15ROOM_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13ROOM_KIND_CLASSROOM\x10\x01\x12\x11\n" +
+	"\rROOM_KIND_LAB\x10\x02\x12\x14\n" +
+	"\x10ROOM_KIND_OFFICE\x10\x03\x12\x12\n" +
+	"\x0eROOM_KIND_DORM\x10\x04\x12\x15\n" +
+	"\x11ROOM_KIND_LIBRARY\x10\x05\x12\x15\n" +
+	"\x11ROOM_KIND_CANTEEN\x10\x06\x12\x15\n" +
+	"\x11ROOM_KIND_STORAGE\x10\a\x12\x14\n" +
+	"\x10ROOM_KIND_SPORTS\x10\b\x12\x13\n" +
+	"\x0fROOM_KIND_OTHER\x10\t2\xef\x05\n" +
 	"\rLedgerService\x12Z\n" +
 	"\vAddCategory\x12$.houqin.assets.v1.AddCategoryRequest\x1a%.houqin.assets.v1.AddCategoryResponse\x12f\n" +
 	"\x0fSetCategoryLife\x12(.houqin.assets.v1.SetCategoryLifeRequest\x1a).houqin.assets.v1.SetCategoryLifeResponse\x12c\n" +
-	"\x0eListCategories\x12'.houqin.assets.v1.ListCategoriesRequest\x1a(.houqin.assets.v1.ListCategoriesResponseB\xb5\x01\n" +
+	"\x0eListCategories\x12'.houqin.assets.v1.ListCategoriesRequest\x1a(.houqin.assets.v1.ListCategoriesResponse\x12Z\n" +
+	"\vAddBuilding\x12$.houqin.assets.v1.AddBuildingRequest\x1a%.houqin.assets.v1.AddBuildingResponse\x12N\n" +
+	"\aAddRoom\x12 .houqin.assets.v1.AddRoomRequest\x1a!.houqin.assets.v1.AddRoomResponse\x12Q\n" +
+	"\bAddClass\x12!.houqin.assets.v1.AddClassRequest\x1a\".houqin.assets.v1.AddClassResponse\x12`\n" +
+	"\rAddDepartment\x12&.houqin.assets.v1.AddDepartmentRequest\x1a'.houqin.assets.v1.AddDepartmentResponse\x12T\n" +
+	"\tGetCampus\x12\".houqin.assets.v1.GetCampusRequest\x1a#.houqin.assets.v1.GetCampusResponseB\xb5\x01\n" +
 	"\x14com.houqin.assets.v1B\vLedgerProtoP\x01Z.houqin.dev/proto/gen/houqin/assets/v1;assetsv1\xa2\x02\x03HAX\xaa\x02\x10Houqin.Assets.V1\xca\x02\x10Houqin\\Assets\\V1\xe2\x02\x1cHouqin\\Assets\\V1\\GPBMetadata\xea\x02\x12Houqin::Assets::V1b\x06proto3"
 
 var (
@@ -563,31 +1645,63 @@ func file_houqin_assets_v1_ledger_proto_rawDescGZIP() []byte {
 	return file_houqin_assets_v1_ledger_proto_rawDescData
 }
 
-var file_houqin_assets_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_houqin_assets_v1_ledger_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_houqin_assets_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_houqin_assets_v1_ledger_proto_goTypes = []any{
-	(*AddCategoryRequest)(nil),      // 0: houqin.assets.v1.AddCategoryRequest
-	(*AddCategoryResponse)(nil),     // 1: houqin.assets.v1.AddCategoryResponse
-	(*SetCategoryLifeRequest)(nil),  // 2: houqin.assets.v1.SetCategoryLifeRequest
-	(*SetCategoryLifeResponse)(nil), // 3: houqin.assets.v1.SetCategoryLifeResponse
-	(*ListCategoriesRequest)(nil),   // 4: houqin.assets.v1.ListCategoriesRequest
-	(*ListCategoriesResponse)(nil),  // 5: houqin.assets.v1.ListCategoriesResponse
-	(*Category)(nil),                // 6: houqin.assets.v1.Category
-	(*CategoryLife)(nil),            // 7: houqin.assets.v1.CategoryLife
+	(RoomKind)(0),                   // 0: houqin.assets.v1.RoomKind
+	(*AddCategoryRequest)(nil),      // 1: houqin.assets.v1.AddCategoryRequest
+	(*AddCategoryResponse)(nil),     // 2: houqin.assets.v1.AddCategoryResponse
+	(*SetCategoryLifeRequest)(nil),  // 3: houqin.assets.v1.SetCategoryLifeRequest
+	(*SetCategoryLifeResponse)(nil), // 4: houqin.assets.v1.SetCategoryLifeResponse
+	(*ListCategoriesRequest)(nil),   // 5: houqin.assets.v1.ListCategoriesRequest
+	(*ListCategoriesResponse)(nil),  // 6: houqin.assets.v1.ListCategoriesResponse
+	(*Category)(nil),                // 7: houqin.assets.v1.Category
+	(*CategoryLife)(nil),            // 8: houqin.assets.v1.CategoryLife
+	(*AddBuildingRequest)(nil),      // 9: houqin.assets.v1.AddBuildingRequest
+	(*AddBuildingResponse)(nil),     // 10: houqin.assets.v1.AddBuildingResponse
+	(*AddRoomRequest)(nil),          // 11: houqin.assets.v1.AddRoomRequest
+	(*AddRoomResponse)(nil),         // 12: houqin.assets.v1.AddRoomResponse
+	(*AddClassRequest)(nil),         // 13: houqin.assets.v1.AddClassRequest
+	(*AddClassResponse)(nil),        // 14: houqin.assets.v1.AddClassResponse
+	(*AddDepartmentRequest)(nil),    // 15: houqin.assets.v1.AddDepartmentRequest
+	(*AddDepartmentResponse)(nil),   // 16: houqin.assets.v1.AddDepartmentResponse
+	(*GetCampusRequest)(nil),        // 17: houqin.assets.v1.GetCampusRequest
+	(*GetCampusResponse)(nil),       // 18: houqin.assets.v1.GetCampusResponse
+	(*Building)(nil),                // 19: houqin.assets.v1.Building
+	(*Room)(nil),                    // 20: houqin.assets.v1.Room
+	(*SchoolClass)(nil),             // 21: houqin.assets.v1.SchoolClass
+	(*Department)(nil),              // 22: houqin.assets.v1.Department
 }
 var file_houqin_assets_v1_ledger_proto_depIdxs = []int32{
-	6, // 0: houqin.assets.v1.ListCategoriesResponse.categories:type_name -> houqin.assets.v1.Category
-	7, // 1: houqin.assets.v1.Category.lives:type_name -> houqin.assets.v1.CategoryLife
-	0, // 2: houqin.assets.v1.LedgerService.AddCategory:input_type -> houqin.assets.v1.AddCategoryRequest
-	2, // 3: houqin.assets.v1.LedgerService.SetCategoryLife:input_type -> houqin.assets.v1.SetCategoryLifeRequest
-	4, // 4: houqin.assets.v1.LedgerService.ListCategories:input_type -> houqin.assets.v1.ListCategoriesRequest
-	1, // 5: houqin.assets.v1.LedgerService.AddCategory:output_type -> houqin.assets.v1.AddCategoryResponse
-	3, // 6: houqin.assets.v1.LedgerService.SetCategoryLife:output_type -> houqin.assets.v1.SetCategoryLifeResponse
-	5, // 7: houqin.assets.v1.LedgerService.ListCategories:output_type -> houqin.assets.v1.ListCategoriesResponse
-	5, // [5:8] is the sub-list for method output_type
-	2, // [2:5] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	7,  // 0: houqin.assets.v1.ListCategoriesResponse.categories:type_name -> houqin.assets.v1.Category
+	8,  // 1: houqin.assets.v1.Category.lives:type_name -> houqin.assets.v1.CategoryLife
+	0,  // 2: houqin.assets.v1.AddRoomRequest.kind:type_name -> houqin.assets.v1.RoomKind
+	19, // 3: houqin.assets.v1.GetCampusResponse.buildings:type_name -> houqin.assets.v1.Building
+	20, // 4: houqin.assets.v1.GetCampusResponse.rooms:type_name -> houqin.assets.v1.Room
+	21, // 5: houqin.assets.v1.GetCampusResponse.classes:type_name -> houqin.assets.v1.SchoolClass
+	22, // 6: houqin.assets.v1.GetCampusResponse.departments:type_name -> houqin.assets.v1.Department
+	0,  // 7: houqin.assets.v1.Room.kind:type_name -> houqin.assets.v1.RoomKind
+	1,  // 8: houqin.assets.v1.LedgerService.AddCategory:input_type -> houqin.assets.v1.AddCategoryRequest
+	3,  // 9: houqin.assets.v1.LedgerService.SetCategoryLife:input_type -> houqin.assets.v1.SetCategoryLifeRequest
+	5,  // 10: houqin.assets.v1.LedgerService.ListCategories:input_type -> houqin.assets.v1.ListCategoriesRequest
+	9,  // 11: houqin.assets.v1.LedgerService.AddBuilding:input_type -> houqin.assets.v1.AddBuildingRequest
+	11, // 12: houqin.assets.v1.LedgerService.AddRoom:input_type -> houqin.assets.v1.AddRoomRequest
+	13, // 13: houqin.assets.v1.LedgerService.AddClass:input_type -> houqin.assets.v1.AddClassRequest
+	15, // 14: houqin.assets.v1.LedgerService.AddDepartment:input_type -> houqin.assets.v1.AddDepartmentRequest
+	17, // 15: houqin.assets.v1.LedgerService.GetCampus:input_type -> houqin.assets.v1.GetCampusRequest
+	2,  // 16: houqin.assets.v1.LedgerService.AddCategory:output_type -> houqin.assets.v1.AddCategoryResponse
+	4,  // 17: houqin.assets.v1.LedgerService.SetCategoryLife:output_type -> houqin.assets.v1.SetCategoryLifeResponse
+	6,  // 18: houqin.assets.v1.LedgerService.ListCategories:output_type -> houqin.assets.v1.ListCategoriesResponse
+	10, // 19: houqin.assets.v1.LedgerService.AddBuilding:output_type -> houqin.assets.v1.AddBuildingResponse
+	12, // 20: houqin.assets.v1.LedgerService.AddRoom:output_type -> houqin.assets.v1.AddRoomResponse
+	14, // 21: houqin.assets.v1.LedgerService.AddClass:output_type -> houqin.assets.v1.AddClassResponse
+	16, // 22: houqin.assets.v1.LedgerService.AddDepartment:output_type -> houqin.assets.v1.AddDepartmentResponse
+	18, // 23: houqin.assets.v1.LedgerService.GetCampus:output_type -> houqin.assets.v1.GetCampusResponse
+	16, // [16:24] is the sub-list for method output_type
+	8,  // [8:16] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_houqin_assets_v1_ledger_proto_init() }
@@ -600,13 +1714,14 @@ func file_houqin_assets_v1_ledger_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_v1_ledger_proto_rawDesc), len(file_houqin_assets_v1_ledger_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   8,
+			NumEnums:      1,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_houqin_assets_v1_ledger_proto_goTypes,
 		DependencyIndexes: file_houqin_assets_v1_ledger_proto_depIdxs,
+		EnumInfos:         file_houqin_assets_v1_ledger_proto_enumTypes,
 		MessageInfos:      file_houqin_assets_v1_ledger_proto_msgTypes,
 	}.Build()
 	File_houqin_assets_v1_ledger_proto = out.File

@@ -22,6 +22,11 @@ const (
 	LedgerService_AddCategory_FullMethodName     = "/houqin.assets.v1.LedgerService/AddCategory"
 	LedgerService_SetCategoryLife_FullMethodName = "/houqin.assets.v1.LedgerService/SetCategoryLife"
 	LedgerService_ListCategories_FullMethodName  = "/houqin.assets.v1.LedgerService/ListCategories"
+	LedgerService_AddBuilding_FullMethodName     = "/houqin.assets.v1.LedgerService/AddBuilding"
+	LedgerService_AddRoom_FullMethodName         = "/houqin.assets.v1.LedgerService/AddRoom"
+	LedgerService_AddClass_FullMethodName        = "/houqin.assets.v1.LedgerService/AddClass"
+	LedgerService_AddDepartment_FullMethodName   = "/houqin.assets.v1.LedgerService/AddDepartment"
+	LedgerService_GetCampus_FullMethodName       = "/houqin.assets.v1.LedgerService/GetCampus"
 )
 
 // LedgerServiceClient is the client API for LedgerService service.
@@ -39,6 +44,19 @@ type LedgerServiceClient interface {
 	SetCategoryLife(ctx context.Context, in *SetCategoryLifeRequest, opts ...grpc.CallOption) (*SetCategoryLifeResponse, error)
 	// ListCategories returns the district's category tree with lives.
 	ListCategories(ctx context.Context, in *ListCategoriesRequest, opts ...grpc.CallOption) (*ListCategoriesResponse, error)
+	// Campus structure (校舍与班级). Once a school has rooms or classes, every asset's location
+	// (RegisterAsset.location, TransferAsset.to_location) must be the code of one of them;
+	// before that, free text is kept. Codes share one name space within a school.
+	// AddBuilding 新增楼栋.
+	AddBuilding(ctx context.Context, in *AddBuildingRequest, opts ...grpc.CallOption) (*AddBuildingResponse, error)
+	// AddRoom 新增房间.
+	AddRoom(ctx context.Context, in *AddRoomRequest, opts ...grpc.CallOption) (*AddRoomResponse, error)
+	// AddClass 新增班级 with its head teacher (班主任).
+	AddClass(ctx context.Context, in *AddClassRequest, opts ...grpc.CallOption) (*AddClassResponse, error)
+	// AddDepartment 新增部门.
+	AddDepartment(ctx context.Context, in *AddDepartmentRequest, opts ...grpc.CallOption) (*AddDepartmentResponse, error)
+	// GetCampus lists a school's buildings, rooms, classes and departments.
+	GetCampus(ctx context.Context, in *GetCampusRequest, opts ...grpc.CallOption) (*GetCampusResponse, error)
 }
 
 type ledgerServiceClient struct {
@@ -79,6 +97,56 @@ func (c *ledgerServiceClient) ListCategories(ctx context.Context, in *ListCatego
 	return out, nil
 }
 
+func (c *ledgerServiceClient) AddBuilding(ctx context.Context, in *AddBuildingRequest, opts ...grpc.CallOption) (*AddBuildingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddBuildingResponse)
+	err := c.cc.Invoke(ctx, LedgerService_AddBuilding_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) AddRoom(ctx context.Context, in *AddRoomRequest, opts ...grpc.CallOption) (*AddRoomResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddRoomResponse)
+	err := c.cc.Invoke(ctx, LedgerService_AddRoom_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) AddClass(ctx context.Context, in *AddClassRequest, opts ...grpc.CallOption) (*AddClassResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddClassResponse)
+	err := c.cc.Invoke(ctx, LedgerService_AddClass_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) AddDepartment(ctx context.Context, in *AddDepartmentRequest, opts ...grpc.CallOption) (*AddDepartmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddDepartmentResponse)
+	err := c.cc.Invoke(ctx, LedgerService_AddDepartment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) GetCampus(ctx context.Context, in *GetCampusRequest, opts ...grpc.CallOption) (*GetCampusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCampusResponse)
+	err := c.cc.Invoke(ctx, LedgerService_GetCampus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LedgerServiceServer is the server API for LedgerService service.
 // All implementations must embed UnimplementedLedgerServiceServer
 // for forward compatibility.
@@ -94,6 +162,19 @@ type LedgerServiceServer interface {
 	SetCategoryLife(context.Context, *SetCategoryLifeRequest) (*SetCategoryLifeResponse, error)
 	// ListCategories returns the district's category tree with lives.
 	ListCategories(context.Context, *ListCategoriesRequest) (*ListCategoriesResponse, error)
+	// Campus structure (校舍与班级). Once a school has rooms or classes, every asset's location
+	// (RegisterAsset.location, TransferAsset.to_location) must be the code of one of them;
+	// before that, free text is kept. Codes share one name space within a school.
+	// AddBuilding 新增楼栋.
+	AddBuilding(context.Context, *AddBuildingRequest) (*AddBuildingResponse, error)
+	// AddRoom 新增房间.
+	AddRoom(context.Context, *AddRoomRequest) (*AddRoomResponse, error)
+	// AddClass 新增班级 with its head teacher (班主任).
+	AddClass(context.Context, *AddClassRequest) (*AddClassResponse, error)
+	// AddDepartment 新增部门.
+	AddDepartment(context.Context, *AddDepartmentRequest) (*AddDepartmentResponse, error)
+	// GetCampus lists a school's buildings, rooms, classes and departments.
+	GetCampus(context.Context, *GetCampusRequest) (*GetCampusResponse, error)
 	mustEmbedUnimplementedLedgerServiceServer()
 }
 
@@ -112,6 +193,21 @@ func (UnimplementedLedgerServiceServer) SetCategoryLife(context.Context, *SetCat
 }
 func (UnimplementedLedgerServiceServer) ListCategories(context.Context, *ListCategoriesRequest) (*ListCategoriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCategories not implemented")
+}
+func (UnimplementedLedgerServiceServer) AddBuilding(context.Context, *AddBuildingRequest) (*AddBuildingResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddBuilding not implemented")
+}
+func (UnimplementedLedgerServiceServer) AddRoom(context.Context, *AddRoomRequest) (*AddRoomResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddRoom not implemented")
+}
+func (UnimplementedLedgerServiceServer) AddClass(context.Context, *AddClassRequest) (*AddClassResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddClass not implemented")
+}
+func (UnimplementedLedgerServiceServer) AddDepartment(context.Context, *AddDepartmentRequest) (*AddDepartmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddDepartment not implemented")
+}
+func (UnimplementedLedgerServiceServer) GetCampus(context.Context, *GetCampusRequest) (*GetCampusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCampus not implemented")
 }
 func (UnimplementedLedgerServiceServer) mustEmbedUnimplementedLedgerServiceServer() {}
 func (UnimplementedLedgerServiceServer) testEmbeddedByValue()                       {}
@@ -188,6 +284,96 @@ func _LedgerService_ListCategories_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerService_AddBuilding_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddBuildingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).AddBuilding(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_AddBuilding_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).AddBuilding(ctx, req.(*AddBuildingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_AddRoom_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddRoomRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).AddRoom(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_AddRoom_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).AddRoom(ctx, req.(*AddRoomRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_AddClass_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddClassRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).AddClass(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_AddClass_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).AddClass(ctx, req.(*AddClassRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_AddDepartment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddDepartmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).AddDepartment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_AddDepartment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).AddDepartment(ctx, req.(*AddDepartmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_GetCampus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCampusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).GetCampus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_GetCampus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).GetCampus(ctx, req.(*GetCampusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LedgerService_ServiceDesc is the grpc.ServiceDesc for LedgerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -206,6 +392,26 @@ var LedgerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListCategories",
 			Handler:    _LedgerService_ListCategories_Handler,
+		},
+		{
+			MethodName: "AddBuilding",
+			Handler:    _LedgerService_AddBuilding_Handler,
+		},
+		{
+			MethodName: "AddRoom",
+			Handler:    _LedgerService_AddRoom_Handler,
+		},
+		{
+			MethodName: "AddClass",
+			Handler:    _LedgerService_AddClass_Handler,
+		},
+		{
+			MethodName: "AddDepartment",
+			Handler:    _LedgerService_AddDepartment_Handler,
+		},
+		{
+			MethodName: "GetCampus",
+			Handler:    _LedgerService_GetCampus_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -131,8 +131,12 @@ type AssetRegistered struct {
 	DepreciationMonths int32  `protobuf:"varint,20,opt,name=depreciation_months,json=depreciationMonths,proto3" json:"depreciation_months,omitempty"`
 	DepreciationStart  string `protobuf:"bytes,21,opt,name=depreciation_start,json=depreciationStart,proto3" json:"depreciation_start,omitempty"`
 	LifeVersion        string `protobuf:"bytes,22,opt,name=life_version,json=lifeVersion,proto3" json:"life_version,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// What the location names (location holds its code): room | class; empty for free text
+	// (a school without a campus structure yet). For a room, its building's code.
+	LocationKind  string `protobuf:"bytes,23,opt,name=location_kind,json=locationKind,proto3" json:"location_kind,omitempty"`
+	Building      string `protobuf:"bytes,24,opt,name=building,proto3" json:"building,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AssetRegistered) Reset() {
@@ -319,6 +323,20 @@ func (x *AssetRegistered) GetLifeVersion() string {
 	return ""
 }
 
+func (x *AssetRegistered) GetLocationKind() string {
+	if x != nil {
+		return x.LocationKind
+	}
+	return ""
+}
+
+func (x *AssetRegistered) GetBuilding() string {
+	if x != nil {
+		return x.Building
+	}
+	return ""
+}
+
 // AssetTransferred 校内调拨: an asset moved within its school.
 type AssetTransferred struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -330,6 +348,9 @@ type AssetTransferred struct {
 	FromCustodian  string                 `protobuf:"bytes,6,opt,name=from_custodian,json=fromCustodian,proto3" json:"from_custodian,omitempty"`
 	ToCustodian    string                 `protobuf:"bytes,7,opt,name=to_custodian,json=toCustodian,proto3" json:"to_custodian,omitempty"`
 	Reason         string                 `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	// As on AssetRegistered, for to_location.
+	ToLocationKind string `protobuf:"bytes,9,opt,name=to_location_kind,json=toLocationKind,proto3" json:"to_location_kind,omitempty"`
+	ToBuilding     string `protobuf:"bytes,10,opt,name=to_building,json=toBuilding,proto3" json:"to_building,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -420,6 +441,20 @@ func (x *AssetTransferred) GetReason() string {
 	return ""
 }
 
+func (x *AssetTransferred) GetToLocationKind() string {
+	if x != nil {
+		return x.ToLocationKind
+	}
+	return ""
+}
+
+func (x *AssetTransferred) GetToBuilding() string {
+	if x != nil {
+		return x.ToBuilding
+	}
+	return ""
+}
+
 var File_houqin_assets_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
@@ -429,7 +464,7 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1a\n" +
-	"\bboarding\x18\x04 \x01(\bR\bboarding\"\xd3\x05\n" +
+	"\bboarding\x18\x04 \x01(\bR\bboarding\"\x94\x06\n" +
 	"\x0fAssetRegistered\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x1b\n" +
 	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x10\n" +
@@ -458,7 +493,9 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"\x13expected_use_months\x18\x13 \x01(\x05R\x11expectedUseMonths\x12/\n" +
 	"\x13depreciation_months\x18\x14 \x01(\x05R\x12depreciationMonths\x12-\n" +
 	"\x12depreciation_start\x18\x15 \x01(\tR\x11depreciationStart\x12!\n" +
-	"\flife_version\x18\x16 \x01(\tR\vlifeVersion\"\xa3\x02\n" +
+	"\flife_version\x18\x16 \x01(\tR\vlifeVersion\x12#\n" +
+	"\rlocation_kind\x18\x17 \x01(\tR\flocationKind\x12\x1a\n" +
+	"\bbuilding\x18\x18 \x01(\tR\bbuilding\"\xee\x02\n" +
 	"\x10AssetTransferred\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12#\n" +
 	"\rfrom_location\x18\x02 \x01(\tR\ffromLocation\x12\x1f\n" +
@@ -468,7 +505,11 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"\rto_department\x18\x05 \x01(\tR\ftoDepartment\x12%\n" +
 	"\x0efrom_custodian\x18\x06 \x01(\tR\rfromCustodian\x12!\n" +
 	"\fto_custodian\x18\a \x01(\tR\vtoCustodian\x12\x16\n" +
-	"\x06reason\x18\b \x01(\tR\x06reasonB\xe0\x01\n" +
+	"\x06reason\x18\b \x01(\tR\x06reason\x12(\n" +
+	"\x10to_location_kind\x18\t \x01(\tR\x0etoLocationKind\x12\x1f\n" +
+	"\vto_building\x18\n" +
+	" \x01(\tR\n" +
+	"toBuildingB\xe0\x01\n" +
 	"\x1bcom.houqin.assets.events.v1B\vEventsProtoP\x01Z5houqin.dev/proto/gen/houqin/assets/events/v1;eventsv1\xa2\x02\x03HAE\xaa\x02\x17Houqin.Assets.Events.V1\xca\x02\x17Houqin\\Assets\\Events\\V1\xe2\x02#Houqin\\Assets\\Events\\V1\\GPBMetadata\xea\x02\x1aHouqin::Assets::Events::V1b\x06proto3"
 
 var (

@@ -172,6 +172,288 @@ func (x *CategoryLifeSet) GetEffectiveFrom() string {
 	return ""
 }
 
+// BuildingAdded 楼栋.
+type BuildingAdded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Floors        int32                  `protobuf:"varint,3,opt,name=floors,proto3" json:"floors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BuildingAdded) Reset() {
+	*x = BuildingAdded{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BuildingAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BuildingAdded) ProtoMessage() {}
+
+func (x *BuildingAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BuildingAdded.ProtoReflect.Descriptor instead.
+func (*BuildingAdded) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *BuildingAdded) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *BuildingAdded) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *BuildingAdded) GetFloors() int32 {
+	if x != nil {
+		return x.Floors
+	}
+	return 0
+}
+
+// RoomAdded 房间 (教室、实验室、办公室、宿舍…).
+type RoomAdded struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Code     string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Building string                 `protobuf:"bytes,2,opt,name=building,proto3" json:"building,omitempty"`
+	Name     string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// classroom | lab | office | dorm | library | canteen | storage | sports | other
+	Kind          string `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	Floor         int32  `protobuf:"varint,5,opt,name=floor,proto3" json:"floor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoomAdded) Reset() {
+	*x = RoomAdded{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoomAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoomAdded) ProtoMessage() {}
+
+func (x *RoomAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoomAdded.ProtoReflect.Descriptor instead.
+func (*RoomAdded) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RoomAdded) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *RoomAdded) GetBuilding() string {
+	if x != nil {
+		return x.Building
+	}
+	return ""
+}
+
+func (x *RoomAdded) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RoomAdded) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *RoomAdded) GetFloor() int32 {
+	if x != nil {
+		return x.Floor
+	}
+	return 0
+}
+
+// ClassAdded 班级.
+type ClassAdded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// e.g. 三年级(2)班
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// e.g. 三年级, 2024级
+	Grade string `protobuf:"bytes,3,opt,name=grade,proto3" json:"grade,omitempty"`
+	// 班主任
+	HeadTeacher string `protobuf:"bytes,4,opt,name=head_teacher,json=headTeacher,proto3" json:"head_teacher,omitempty"`
+	// Home room (code), if any.
+	Room          string `protobuf:"bytes,5,opt,name=room,proto3" json:"room,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClassAdded) Reset() {
+	*x = ClassAdded{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClassAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClassAdded) ProtoMessage() {}
+
+func (x *ClassAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClassAdded.ProtoReflect.Descriptor instead.
+func (*ClassAdded) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ClassAdded) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *ClassAdded) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ClassAdded) GetGrade() string {
+	if x != nil {
+		return x.Grade
+	}
+	return ""
+}
+
+func (x *ClassAdded) GetHeadTeacher() string {
+	if x != nil {
+		return x.HeadTeacher
+	}
+	return ""
+}
+
+func (x *ClassAdded) GetRoom() string {
+	if x != nil {
+		return x.Room
+	}
+	return ""
+}
+
+// DepartmentAdded 部门 (教务处、总务处、理化生组…).
+type DepartmentAdded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// 负责人
+	Head          string `protobuf:"bytes,3,opt,name=head,proto3" json:"head,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DepartmentAdded) Reset() {
+	*x = DepartmentAdded{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DepartmentAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DepartmentAdded) ProtoMessage() {}
+
+func (x *DepartmentAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DepartmentAdded.ProtoReflect.Descriptor instead.
+func (*DepartmentAdded) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *DepartmentAdded) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *DepartmentAdded) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DepartmentAdded) GetHead() string {
+	if x != nil {
+		return x.Head
+	}
+	return ""
+}
+
 var File_houqin_assets_events_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_events_v1_ledger_proto_rawDesc = "" +
@@ -189,7 +471,28 @@ const file_houqin_assets_events_v1_ledger_proto_rawDesc = "" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1f\n" +
 	"\vlife_months\x18\x02 \x01(\x05R\n" +
 	"lifeMonths\x12%\n" +
-	"\x0eeffective_from\x18\x03 \x01(\tR\reffectiveFromB\xe0\x01\n" +
+	"\x0eeffective_from\x18\x03 \x01(\tR\reffectiveFrom\"O\n" +
+	"\rBuildingAdded\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06floors\x18\x03 \x01(\x05R\x06floors\"y\n" +
+	"\tRoomAdded\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1a\n" +
+	"\bbuilding\x18\x02 \x01(\tR\bbuilding\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x04 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05floor\x18\x05 \x01(\x05R\x05floor\"\x81\x01\n" +
+	"\n" +
+	"ClassAdded\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05grade\x18\x03 \x01(\tR\x05grade\x12!\n" +
+	"\fhead_teacher\x18\x04 \x01(\tR\vheadTeacher\x12\x12\n" +
+	"\x04room\x18\x05 \x01(\tR\x04room\"M\n" +
+	"\x0fDepartmentAdded\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04head\x18\x03 \x01(\tR\x04headB\xe0\x01\n" +
 	"\x1bcom.houqin.assets.events.v1B\vLedgerProtoP\x01Z5houqin.dev/proto/gen/houqin/assets/events/v1;eventsv1\xa2\x02\x03HAE\xaa\x02\x17Houqin.Assets.Events.V1\xca\x02\x17Houqin\\Assets\\Events\\V1\xe2\x02#Houqin\\Assets\\Events\\V1\\GPBMetadata\xea\x02\x1aHouqin::Assets::Events::V1b\x06proto3"
 
 var (
@@ -204,10 +507,14 @@ func file_houqin_assets_events_v1_ledger_proto_rawDescGZIP() []byte {
 	return file_houqin_assets_events_v1_ledger_proto_rawDescData
 }
 
-var file_houqin_assets_events_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_houqin_assets_events_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_houqin_assets_events_v1_ledger_proto_goTypes = []any{
 	(*CategoryAdded)(nil),   // 0: houqin.assets.events.v1.CategoryAdded
 	(*CategoryLifeSet)(nil), // 1: houqin.assets.events.v1.CategoryLifeSet
+	(*BuildingAdded)(nil),   // 2: houqin.assets.events.v1.BuildingAdded
+	(*RoomAdded)(nil),       // 3: houqin.assets.events.v1.RoomAdded
+	(*ClassAdded)(nil),      // 4: houqin.assets.events.v1.ClassAdded
+	(*DepartmentAdded)(nil), // 5: houqin.assets.events.v1.DepartmentAdded
 }
 var file_houqin_assets_events_v1_ledger_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -228,7 +535,7 @@ func file_houqin_assets_events_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_events_v1_ledger_proto_rawDesc), len(file_houqin_assets_events_v1_ledger_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
