@@ -50,6 +50,24 @@ func TestDevStackRunsTwiceOnOneDataFolder(t *testing.T) {
 		if res.Schools < 20 || res.Assets+res.Kept < 1000 {
 			t.Fatalf("run %d: seeded %+v", run, res)
 		}
+		pconn, err := stack.Dial(st.ProcurementAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pres, err := demo.SeedProcurement(ctx, pconn, tok, demo.FiscalYear())
+		pconn.Close()
+		if err != nil {
+			st.Close()
+			t.Fatalf("run %d: procurement seed: %v", run, err)
+		}
+		// Once per school, whatever the number of runs: one order and one commitment each.
+		var orders, commitments int
+		pool := st.Procurement.Store().Pool()
+		_ = pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE event_type LIKE '%.PurchaseOrderPlaced'),
+			count(*) FILTER (WHERE event_type LIKE '%.BudgetCommitted') FROM events`).Scan(&orders, &commitments)
+		if pres.Orders != len(demo.Schools) || orders != len(demo.Schools) || commitments != len(demo.Schools) {
+			t.Fatalf("run %d: procurement %+v, %d orders and %d commitments stored", run, pres, orders, commitments)
+		}
 		testkit.Eventually(t, 60*time.Second, 100*time.Millisecond, func() (bool, string) {
 			n, _, _ := outbox.Pending(ctx, st.Assets.Store().Pool())
 			lag, err := st.Projector.Runners()[0].Lag(ctx)

@@ -141,6 +141,17 @@ func dev(args []string) error {
 		if err != nil {
 			return err
 		}
+		pconn, err := stack.Dial(st.ProcurementAddr())
+		if err != nil {
+			return err
+		}
+		pres, err := demo.SeedProcurement(ctx, pconn, tok, demo.FiscalYear())
+		pconn.Close()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("采购演示：%d 家供应商，%d 份购物申请，%d 张订单 / procurement demo: %d suppliers, %d requests, %d orders\n",
+			pres.Suppliers, pres.Requests, pres.Orders, pres.Suppliers, pres.Requests, pres.Orders)
 		if err := waitForProjections(ctx, st); err != nil {
 			return err
 		}

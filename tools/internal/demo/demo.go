@@ -1,7 +1,8 @@
 // Package demo seeds a demo district: two dozen schools of every kind (幼儿园, 小学, 初中, 高中,
 // 九年一贯制, some boarding) with the assets such schools really hold, registered through the
-// public gRPC API as their logistics directors would. Every command carries a request id
-// derived from its content, so seeding twice changes nothing.
+// public gRPC API as their logistics directors would, and their procurement (procurement.go).
+// Every command carries a request id derived from its content, so seeding twice changes
+// nothing.
 package demo
 
 import (
