@@ -30,6 +30,7 @@ const intro = `loadgen — Houqin 基准测试 / benchmarks
   外发   outbox 外发器对比 JetStream 直接异步发布
   投影   台帐投影对比直接拉取确认、直接批量写入；以及重建
   台帐   全区 100 所学校 × 3000 条资产时，单校与全区按日期查询台帐的延迟（gRPC 与网关），目标 p95 < 100 ms
+  盘点   一次 5000 件的盘点（开始、5000 次扫描、结束）对比 pgbench 单连接串行写入；另测无状态缓存时
 结果同时写入 --out 指定的 JSON 文件。未达标只作提示，退出码仍为 0。
 
 Measures Houqin against this machine's raw limits in one run, with the same settings on both
@@ -39,6 +40,8 @@ sides (PostgreSQL with fsync, JetStream fsyncing every write), and prints the co
   projection  the ledger projection vs raw fetch+ack and raw batch insert; and a rebuild
   ledger      as-of ledger queries of one school and of the district over 100 schools × 3,000
               assets (gRPC and the gateway), p50/p95/p99 against the target p95 < 100 ms
+  stocktake   one stocktake session of 5,000 items (start, 5,000 scans, close) vs pgbench's
+              serial append from one connection; and the same without the state cache
 The results also go to the JSON file of --out. A missed target is informational: exit code 0.
 
 用法 / usage: go run ./tools/cmd/loadgen [flags]
@@ -47,17 +50,18 @@ The results also go to the JSON file of --out. A missed target is informational:
 `
 
 type options struct {
-	duration   time.Duration
-	rounds     int
-	quick      bool
-	events     int
-	clients    string
-	only       string
-	out        string
-	ledger     string
-	queries    int
-	logFile    string
-	cpuProfile string
+	duration                     time.Duration
+	rounds                       int
+	quick                        bool
+	events                       int
+	clients                      string
+	only                         string
+	out                          string
+	ledger                       string
+	queries                      int
+	logFile                      string
+	cpuProfile                   string
+	stocktake, stocktakeUncached int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, bench.Config, error) {
@@ -71,6 +75,8 @@ func parseFlags(args []string, stderr io.Writer) (options, bench.Config, error) 
 	fs.StringVar(&o.clients, "clients", "1,16,64", "指令测量的并发客户端数，逗号分隔 / concurrent clients of the command measurement, comma-separated")
 	fs.StringVar(&o.ledger, "ledger", "100x3000", "台帐查询测量的学校数×每校资产数 / schools × assets per school of the ledger query measurement")
 	fs.IntVar(&o.queries, "ledger-queries", 200, "每种台帐查询计时的次数 / timed calls of each ledger query kind")
+	fs.IntVar(&o.stocktake, "stocktake", 5000, "盘点测量的资产件数（一次盘点）/ items of the measured stocktake session")
+	fs.IntVar(&o.stocktakeUncached, "stocktake-uncached", 1000, "无状态缓存对照的盘点件数 / items of the same session measured without the state cache")
 	fs.StringVar(&o.only, "only", "", "只运行这些阶段，逗号分隔 / run only these phases, comma-separated: "+strings.Join(bench.AllPhases, ","))
 	fs.StringVar(&o.out, "out", "bench-results/latest.json", "结果 JSON 文件（相对当前目录）/ results JSON file (relative to the current directory)")
 	fs.StringVar(&o.logFile, "log", "", "服务日志写入此文件，默认丢弃 / write the services' logs to this file (default: discarded)")
@@ -99,6 +105,12 @@ func parseFlags(args []string, stderr io.Writer) (options, bench.Config, error) 
 	if o.quick && !set["ledger-queries"] {
 		o.queries = 40
 	}
+	if o.quick && !set["stocktake"] {
+		o.stocktake = 1000
+	}
+	if o.quick && !set["stocktake-uncached"] {
+		o.stocktakeUncached = 200
+	}
 	cfg, err := o.config()
 	return o, cfg, err
 }
@@ -121,6 +133,10 @@ func (o options) config() (bench.Config, error) {
 	if !ok || err1 != nil || err2 != nil || cfg.LedgerSchools < 1 || cfg.LedgerAssets < 1 {
 		return cfg, fmt.Errorf("-ledger: %q 须为 学校数x每校资产数 / must be schools x assets, e.g. 100x3000", o.ledger)
 	}
+	if o.stocktake < 50 || o.stocktakeUncached < 50 {
+		return cfg, errors.New("-stocktake, -stocktake-uncached 至少为 50 / must be at least 50 (one room)")
+	}
+	cfg.StocktakeItems, cfg.StocktakeUncached = o.stocktake, o.stocktakeUncached
 	if cfg.LedgerQueries = o.queries; o.queries < 1 {
 		return cfg, errors.New("-ledger-queries 至少为 1 / must be at least 1")
 	}

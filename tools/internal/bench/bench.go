@@ -6,7 +6,9 @@
 //   - relay: the outbox relay draining a full outbox, against async publish of the same
 //     messages;
 //   - projection: the ledger projection applying the same events, against a bare consumer
-//     (fetch and ack) and a bare batch insert; and a rebuild of it.
+//     (fetch and ack) and a bare batch insert; and a rebuild of it;
+//   - stocktake: one session of thousands of scans, against pgbench's serial append (and the
+//     same session without the state cache).
 //
 // A ratio of Houqin to the raw limit says what the platform costs on top of the machine, which
 // a bare rate cannot: it travels between machines. `make bench` runs cmd/loadgen on it.
@@ -28,10 +30,11 @@ const (
 	PhaseRelay      = "relay"
 	PhaseProjection = "projection"
 	PhaseLedger     = "ledger"
+	PhaseStocktake  = "stocktake"
 )
 
 // AllPhases lists every phase in run order.
-var AllPhases = []string{PhaseCommands, PhaseRelay, PhaseProjection, PhaseLedger}
+var AllPhases = []string{PhaseCommands, PhaseRelay, PhaseProjection, PhaseLedger, PhaseStocktake}
 
 // Config says what to measure.
 type Config struct {
@@ -51,6 +54,9 @@ type Config struct {
 	// LedgerSchools × LedgerAssets registrations seed the read model the as-of ledger queries
 	// read; LedgerQueries is how many of each query kind are timed.
 	LedgerSchools, LedgerAssets, LedgerQueries int
+	// StocktakeItems is the size of the measured stocktake session; StocktakeUncached the size
+	// of the same session measured without the state cache (every scan reads the session).
+	StocktakeItems, StocktakeUncached int
 	// Phases to run (default all).
 	Phases []string
 	// Log receives the services' logs.
@@ -95,7 +101,8 @@ func measure(ctx context.Context, cfg Config, rep *Report) error {
 	for _, p := range []struct {
 		name string
 		run  func(context.Context) error
-	}{{PhaseCommands, r.commands}, {PhaseRelay, r.relay}, {PhaseProjection, r.projection}, {PhaseLedger, r.ledger}} {
+	}{{PhaseCommands, r.commands}, {PhaseRelay, r.relay}, {PhaseProjection, r.projection}, {PhaseLedger, r.ledger},
+		{PhaseStocktake, r.stocktake}} {
 		if !slices.Contains(cfg.Phases, p.name) {
 			continue
 		}
@@ -194,5 +201,15 @@ func (r *run) ledger(ctx context.Context) error {
 		return err
 	}
 	r.rep.addLedger(res)
+	return nil
+}
+
+func (r *run) stocktake(ctx context.Context) error {
+	res, err := measureStocktake(ctx, r.env, r.c, max(r.cfg.StocktakeItems, itemsPerRoom), max(r.cfg.StocktakeUncached, itemsPerRoom),
+		r.cfg.Log, r.progress)
+	if err != nil {
+		return err
+	}
+	r.rep.addStocktake(res)
 	return nil
 }

@@ -32,7 +32,12 @@ type rawAppend struct {
 const rawAppendDB = "raw_append"
 
 func newRawAppend(ctx context.Context, e *env, sample event.Event) (*rawAppend, error) {
-	pool, err := e.database(ctx, rawAppendDB, 2)
+	return newRawAppendIn(ctx, e, sample, rawAppendDB)
+}
+
+// newRawAppendIn is newRawAppend in a database of its own (each phase creates its own).
+func newRawAppendIn(ctx context.Context, e *env, sample event.Event, db string) (*rawAppend, error) {
+	pool, err := e.database(ctx, db, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -45,12 +50,12 @@ func newRawAppend(ctx context.Context, e *env, sample event.Event) (*rawAppend, 
 		pool.Close()
 		return nil, err
 	}
-	script := filepath.Join(e.dir, "append.sql")
+	script := filepath.Join(e.dir, db+".sql")
 	if err := os.WriteFile(script, []byte(pgbenchScript(sample)), 0o644); err != nil {
 		pool.Close()
 		return nil, err
 	}
-	return &rawAppend{srv: e.pg, pool: pool, db: rawAppendDB, script: script, pgbench: bin}, nil
+	return &rawAppend{srv: e.pg, pool: pool, db: db, script: script, pgbench: bin}, nil
 }
 
 // pgbenchPath finds pgbench beside the server binaries, so client and server versions match.

@@ -28,6 +28,7 @@ type Report struct {
 	RawPublish *Rate             `json:"raw_publish,omitempty"`
 	Projection *ProjectionResult `json:"projection,omitempty"`
 	Ledger     *LedgerResult     `json:"ledger,omitempty"`
+	Stocktake  *StocktakeResult  `json:"stocktake,omitempty"`
 	Error      string            `json:"error,omitempty"`
 }
 
@@ -146,6 +147,21 @@ func (r *Report) addLedger(l LedgerResult) {
 		row.Pass = pass(q.P95Ms < ledgerTargetP95Ms)
 		r.Rows = append(r.Rows, row)
 	}
+}
+
+func (r *Report) addStocktake(s StocktakeResult) {
+	r.Stocktake = &s
+	raw := fmt.Sprintf("pgbench ×1 (%s)", "serial append")
+	scans := Row{Key: "stocktake_scans", Metric: fmt.Sprintf("盘点扫描 %d件 / stocktake scans, %d items ×%d", s.Session.Items, s.Session.Items, s.Session.Scanners),
+		Unit: "scans/s", Houqin: s.Session.ScansSec, Raw: s.Raw.TPS, RawName: raw, Ratio: ratio(s.Session.ScansSec, s.Raw.TPS),
+		P50Ms: s.Session.P50Ms, P99Ms: s.Session.P99Ms}
+	session := Row{Key: "stocktake_session", Metric: fmt.Sprintf("盘点全程 / session start %.0f ms + scans + close %.0f ms",
+		s.Session.StartMs, s.Session.CloseMs), Unit: "items/s", Houqin: float64(s.Session.Items) / s.Session.Seconds,
+		Raw: s.Raw.TPS, RawName: raw, Ratio: ratio(float64(s.Session.Items)/s.Session.Seconds, s.Raw.TPS)}
+	uncached := Row{Key: "stocktake_scans_uncached", Metric: fmt.Sprintf("无缓存 %d件 / scans without state cache, %d items ×1", s.Uncached.Items, s.Uncached.Items),
+		Unit: "scans/s", Houqin: s.Uncached.ScansSec, Raw: s.Raw.TPS, RawName: raw, Ratio: ratio(s.Uncached.ScansSec, s.Raw.TPS),
+		P50Ms: s.Uncached.P50Ms, P99Ms: s.Uncached.P99Ms}
+	r.Rows = append(r.Rows, scans, session, uncached)
 }
 
 // WriteJSON writes the report to path, creating its folder.
