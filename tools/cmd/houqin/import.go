@@ -19,7 +19,6 @@ import (
 
 	"houqin.dev/platform/auth"
 	"houqin.dev/platform/grpckit"
-	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
 	"houqin.dev/tools/internal/assetimport"
 	"houqin.dev/tools/internal/stack"
 )
@@ -101,7 +100,7 @@ func importCmd(args []string, out, progress io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	bar := newProgressBar(progress)
-	res, err := assetimport.Run(ctx, assetsv1.NewAssetsServiceClient(conn), sheet, assetimport.Options{
+	res, err := assetimport.Run(ctx, conn, sheet, assetimport.Options{
 		School: *o.school, DryRun: *o.dryRun, Workers: *o.workers, Progress: bar.report,
 		Today: time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)})
 	bar.finish()

@@ -182,8 +182,17 @@ func TestImportAssets(t *testing.T) {
 
 	t.Run("dry run writes nothing", func(t *testing.T) {
 		school(t, "imp-dry")
+		// A class the bureau added to the district's tree is as good as a shipped one.
+		tok, _ := st.Token(auth.RoleBureauAdmin, "", "教育局", time.Hour)
+		if _, err := assetsv1.NewLedgerServiceClient(conn).AddCategory(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok),
+			&assetsv1.AddCategoryRequest{RequestId: "category-207", Code: "207", Parent: "2", Name: "教学仪器", LifeMonths: 96,
+				EffectiveFrom: "2017-01-01"}); err != nil {
+			t.Fatal(err)
+		}
+		r := rows(0, 30)
+		r[4][3] = "教学仪器"
 		path := filepath.Join(t.TempDir(), "ledger.csv")
-		writeCSV(t, path, rows(0, 30))
+		writeCSV(t, path, r)
 		out, err := run(t, "--dry-run", path, "--school", "imp-dry")
 		if err != nil || !strings.Contains(out, "dry run: all 30 rows valid, 30 to register, 0 already in the ledger") {
 			t.Fatalf("dry run: %v\n%s", err, out)

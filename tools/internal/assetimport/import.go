@@ -14,12 +14,14 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
+	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
 	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
 )
 
@@ -96,17 +98,22 @@ type item struct {
 // validate-only registration — and registers nothing unless every row passed and this is not a
 // dry run. An error is returned for what stops the whole import (no connection, no
 // permission, an unknown school); problems of rows are in Result.Errors.
-func Run(ctx context.Context, client assetsv1.AssetsServiceClient, sheet *Sheet, o Options) (Result, error) {
+func Run(ctx context.Context, conn grpc.ClientConnInterface, sheet *Sheet, o Options) (Result, error) {
 	if o.Workers <= 0 {
 		o.Workers = 8
 	}
 	res := Result{Rows: len(sheet.Rows)}
+	client := assetsv1.NewAssetsServiceClient(conn)
+	tree, err := districtCategories(ctx, assetsv1.NewLedgerServiceClient(conn), o.School)
+	if err != nil {
+		return res, err
+	}
 	var items []*item
 	tags := map[string]int{}
 	for _, row := range sheet.Rows {
-		req, bad := toRequest(sheet, row, o.School)
+		req, bad := toRequest(sheet, row, o.School, tree)
 		if len(bad) == 0 {
-			bad = checkDomain(sheet, row.Line, req, o.Today)
+			bad = checkDomain(sheet, row.Line, req, o.Today, tree)
 		}
 		if first, dup := tags[req.Tag]; dup && req.Tag != "" {
 			bad = append(bad, RowError{row.Line, sheet.Heading(ColTag),
@@ -122,7 +129,7 @@ func Run(ctx context.Context, client assetsv1.AssetsServiceClient, sheet *Sheet,
 
 	// The server's answer for every row the domain accepted, without writing.
 	var mu sync.Mutex
-	err := each(ctx, items, o.Workers, PhaseCheck, o.Progress, func(ctx context.Context, it *item) error {
+	err = each(ctx, items, o.Workers, PhaseCheck, o.Progress, func(ctx context.Context, it *item) error {
 		bad, existing, err := check(ctx, client, sheet, it)
 		mu.Lock()
 		defer mu.Unlock()
@@ -169,6 +176,27 @@ func Run(ctx context.Context, client assetsv1.AssetsServiceClient, sheet *Sheet,
 	res.Registered = int(written.Load())
 	sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Line < res.Errors[j].Line })
 	return res, err
+}
+
+// districtCategories is the district's category tree (the shipped classes and those the
+// bureau added), so rows may name any class the server accepts.
+func districtCategories(ctx context.Context, c assetsv1.LedgerServiceClient, school string) (domain.CategoryTree, error) {
+	tree := domain.DefaultCategoryTree()
+	res, err := c.ListCategories(ctx, &assetsv1.ListCategoriesRequest{SchoolId: school})
+	if err != nil {
+		return tree, fmt.Errorf("读取资产分类 / reading the category tree: %w", err)
+	}
+	for _, c := range res.Categories {
+		if _, known := tree.Get(c.Code); known {
+			continue
+		}
+		added := &eventsv1.CategoryAdded{Code: c.Code, Parent: c.Parent, Name: c.Name, NeverDepreciated: c.NeverDepreciated}
+		if len(c.Lives) > 0 {
+			added.LifeMonths, added.EffectiveFrom = c.Lives[0].Months, c.Lives[0].EffectiveFrom
+		}
+		tree = domain.EvolveCategoryTree(tree, added)
+	}
+	return tree, nil
 }
 
 // each runs f over items on workers goroutines, reporting progress; the first error stops it.
@@ -254,7 +282,7 @@ func rowErrors(sheet *Sheet, line int, err error) ([]RowError, error) {
 				continue
 			}
 			for _, v := range br.FieldViolations {
-				if _, column := headings[Column(v.Field)]; !column && Column(v.Field) != ColUnitPrice {
+				if _, column := headings[Column(v.Field)]; !column {
 					return nil, fmt.Errorf("%s: %s", v.Field, v.Description) // school_id, request_id: not the file's
 				}
 				out = append(out, RowError{line, sheet.Heading(Column(v.Field)), v.Description})
@@ -280,7 +308,7 @@ func rowErrors(sheet *Sheet, line int, err error) ([]RowError, error) {
 }
 
 // toRequest reads one row into a registration, or says what in it cannot be read.
-func toRequest(sheet *Sheet, row Row, school string) (*assetsv1.RegisterAssetRequest, []RowError) {
+func toRequest(sheet *Sheet, row Row, school string, tree domain.CategoryTree) (*assetsv1.RegisterAssetRequest, []RowError) {
 	var bad []RowError
 	fail := func(c Column, err error) {
 		bad = append(bad, RowError{row.Line, sheet.Heading(c), err.Error()})
@@ -290,7 +318,7 @@ func toRequest(sheet *Sheet, row Row, school string) (*assetsv1.RegisterAssetReq
 		FundingSource: cell(ColFunding), Location: cell(ColLocation), Department: cell(ColDepartment), Custodian: cell(ColCustodian)}
 	req.RequestId = RequestID(school, req.Tag)
 	var err error
-	if req.Category, err = parseCategory(cell(ColCategory)); err != nil {
+	if req.Category, err = parseCategory(cell(ColCategory), tree); err != nil {
 		fail(ColCategory, err)
 	}
 	if req.AcquiredOn, err = parseDate(cell(ColAcquiredOn)); err != nil {
@@ -348,16 +376,15 @@ func sourceName(s assetsv1.AcquisitionSource) string {
 
 // checkDomain runs the assets domain's own decision on the row, so the import refuses what
 // the service would, with the same words, before anything is sent.
-func checkDomain(sheet *Sheet, line int, req *assetsv1.RegisterAssetRequest, today time.Time) []RowError {
+func checkDomain(sheet *Sheet, line int, req *assetsv1.RegisterAssetRequest, today time.Time, tree domain.CategoryTree) []RowError {
 	c := domain.RegisterAsset{SchoolID: req.SchoolId, Tag: strings.TrimSpace(req.Tag), Name: strings.TrimSpace(req.Name),
 		Category: req.Category, Model: strings.TrimSpace(req.Model), UnitPriceFen: req.UnitPriceFen, Quantity: req.Quantity,
 		AcquiredOn: req.AcquiredOn, Source: sourceName(req.Source), FundingSource: strings.TrimSpace(req.FundingSource),
 		Location: strings.TrimSpace(req.Location), Department: strings.TrimSpace(req.Department),
 		Custodian: strings.TrimSpace(req.Custodian)}
 	day, _ := time.Parse(domain.DateLayout, req.AcquiredOn)
-	// The shipped category tree: classes the bureau added later are the server's check.
 	_, err := domain.DecideRegisterAsset(domain.Asset{}, c, domain.RegisterRules{Today: today,
-		Policy: domain.DefaultPolicies.At(day), Categories: domain.DefaultCategoryTree()})
+		Policy: domain.DefaultPolicies.At(day), Categories: tree})
 	inv, ok := errs.As[*errs.InvalidError](err)
 	if !ok {
 		return nil // rules beyond the input (the school, the tag) are the server's check

@@ -368,28 +368,37 @@ func checkDate(y, m, d string) (string, error) {
 	return t.Format(domain.DateLayout), nil
 }
 
-// parseCategory takes a category code ("2"), its name ("通用设备"), both ("2 通用设备",
-// "通用设备（2）") or a deeper GB/T 14885 code ("2010105", which starts with its class).
-func parseCategory(s string) (string, error) {
+// parseCategory takes a category code ("2", "20101"), its name ("通用设备"), both ("2 通用设备",
+// "通用设备（2）") or a deeper GB/T 14885 code than the district keeps ("2010105": the longest
+// class code it starts with). Names match the longest class name the cell contains.
+func parseCategory(s string, tree domain.CategoryTree) (string, error) {
 	if s == "" {
 		return "", errors.New("必填 / required")
 	}
 	n := normHeading(s)
-	for _, c := range domain.DefaultCategories {
+	all := tree.All()
+	for _, c := range all {
 		if n == c.Code || n == normHeading(c.Name) {
 			return c.Code, nil
 		}
 	}
-	for _, c := range domain.DefaultCategories {
-		if strings.Contains(n, normHeading(c.Name)) {
-			return c.Code, nil
+	best, bestName := "", ""
+	for _, c := range all {
+		if name := normHeading(c.Name); name != "" && strings.Contains(n, name) && len(name) > len(bestName) {
+			best, bestName = c.Code, name
 		}
 	}
+	if best != "" {
+		return best, nil
+	}
 	if digits := strings.TrimLeftFunc(n, unicode.IsLetter); digits != "" && strings.IndexFunc(digits, notDigit) < 0 {
-		for _, c := range domain.DefaultCategories {
-			if strings.HasPrefix(digits, c.Code) {
-				return c.Code, nil
+		for _, c := range all {
+			if strings.HasPrefix(digits, c.Code) && len(c.Code) > len(best) {
+				best = c.Code
 			}
+		}
+		if best != "" {
+			return best, nil
 		}
 	}
 	return "", fmt.Errorf("未知的资产分类 %q（可填分类代码或名称，如 2 或 通用设备） / unknown category %q (give a code or a name, e.g. 2 or 通用设备)", s, s)

@@ -9,6 +9,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"houqin.dev/assets/domain"
+	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
 )
 
 func TestParseFen(t *testing.T) {
@@ -62,13 +65,13 @@ func TestParseDate(t *testing.T) {
 
 func TestParseCategoryAndSource(t *testing.T) {
 	for in, want := range map[string]string{"2": "2", "通用设备": "2", "2 通用设备": "2", "家具、用具、装具及动植物": "6",
-		"专用设备（3）": "3", "2010105": "2", "图书、档案": "5"} {
-		if got, err := parseCategory(in); err != nil || got != want {
+		"专用设备（3）": "3", "2010105": "201", "2990101": "2", "图书、档案": "5"} {
+		if got, err := parseCategory(in, domain.DefaultCategoryTree()); err != nil || got != want {
 			t.Errorf("category %q = %q, %v; want %s", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"", "9", "电器"} {
-		if got, err := parseCategory(in); err == nil {
+		if got, err := parseCategory(in, domain.DefaultCategoryTree()); err == nil {
 			t.Errorf("category %q accepted as %s", in, got)
 		}
 	}
@@ -77,6 +80,18 @@ func TestParseCategoryAndSource(t *testing.T) {
 		if got, err := parseSource(in); err != nil || got != want {
 			t.Errorf("source %q = %q, %v; want %s", in, got, err, want)
 		}
+	}
+	// A class the bureau added: by its code, its name, or a deeper code under it.
+	tree := domain.EvolveCategoryTree(domain.DefaultCategoryTree(), &eventsv1.CategoryAdded{Code: "207", Parent: "2",
+		Name: "教学仪器", LifeMonths: 72, EffectiveFrom: "2017-01-01"})
+	for in, want := range map[string]string{"207": "207", "教学仪器": "207", "2070105": "207", "通用设备": "2",
+		"207 教学仪器": "207", "计算机设备": "201"} {
+		if got, err := parseCategory(in, tree); err != nil || got != want {
+			t.Errorf("district category %q = %q, %v; want %s", in, got, err, want)
+		}
+	}
+	if got, _ := parseCategory("教学仪器", domain.DefaultCategoryTree()); got != "" {
+		t.Errorf("a class the district does not have accepted as %q", got)
 	}
 	if _, err := parseSource("捡的"); err == nil {
 		t.Error("unknown source accepted")
@@ -115,11 +130,11 @@ func TestReadXLSX(t *testing.T) {
 	if s.Heading(ColTag) != "* 资产编号" || s.Heading(ColUnitPrice) != "单价（元）" {
 		t.Fatalf("headings %v", s.Headings)
 	}
-	req, bad := toRequest(s, s.Rows[0], "s1")
+	req, bad := toRequest(s, s.Rows[0], "s1", domain.DefaultCategoryTree())
 	if len(bad) > 0 || req.UnitPriceFen != 1800000 || req.AcquiredOn != "2019-09-01" || req.Category != "3" || req.Quantity != 1 {
 		t.Fatalf("row 3: %v %v", req, bad)
 	}
-	req, bad = toRequest(s, s.Rows[1], "s1")
+	req, bad = toRequest(s, s.Rows[1], "s1", domain.DefaultCategoryTree())
 	if len(bad) > 0 || req.UnitPriceFen != 38000 || req.Quantity != 45 || req.AcquiredOn != "2021-09-01" || req.Category != "6" {
 		t.Fatalf("row 5: %v %v", req, bad)
 	}
@@ -140,7 +155,7 @@ func TestReadCSVInGBKAndMissingColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, bad := toRequest(s, s.Rows[0], "s1")
+	req, bad := toRequest(s, s.Rows[0], "s1", domain.DefaultCategoryTree())
 	if len(bad) > 0 || req.Name != "投影仪" || req.UnitPriceFen != 300000 || req.Quantity != 3 {
 		t.Fatalf("row: %v %v", req, bad)
 	}
@@ -167,13 +182,13 @@ func TestRowErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	today := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	_, bad := toRequest(s, s.Rows[0], "s1")
+	_, bad := toRequest(s, s.Rows[0], "s1", domain.DefaultCategoryTree())
 	if len(bad) != 1 || bad[0].Heading != "Amount" || bad[0].Line != 2 {
 		t.Fatalf("row 2 read: %v", bad)
 	}
 	req, _ := toRequest(s, Row{Line: 2, Cells: map[Column]string{ColTag: "A 1", ColCategory: "2", ColUnitPrice: "10",
-		ColAcquiredOn: "2019-09-01", ColLocation: "Room 1", ColCustodian: "Li"}}, "s1")
-	bad = checkDomain(s, 2, req, today)
+		ColAcquiredOn: "2019-09-01", ColLocation: "Room 1", ColCustodian: "Li"}}, "s1", domain.DefaultCategoryTree())
+	bad = checkDomain(s, 2, req, today, domain.DefaultCategoryTree())
 	got := ""
 	for _, e := range bad {
 		got += e.Heading + ";"
@@ -181,7 +196,7 @@ func TestRowErrors(t *testing.T) {
 	if got != "Tag;Name;" {
 		t.Fatalf("domain check: %v", bad)
 	}
-	_, bad = toRequest(s, s.Rows[1], "s1")
+	_, bad = toRequest(s, s.Rows[1], "s1", domain.DefaultCategoryTree())
 	got = ""
 	for _, e := range bad {
 		got += e.Heading + ";"
