@@ -230,6 +230,11 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 		t.Fatalf("events csv: %q %v", recs, err)
 	}
 
+	lc := string(getFile(t, st, spTok, "/api/v1/schools/shipai-zx/ledger/location?format=csv&as_of=2024-03-01"))
+	if !strings.Contains(lc, "净值（元） / Net book value (yuan)") || !strings.Contains(lc, "教学楼101,教学楼101,2,48,55500.00,") {
+		t.Fatalf("ledger by location csv: %s", lc)
+	}
+
 	// Bad input through the gateway: 400 with one violation per field, nothing written.
 	body := `{"request_id":"req-bad-0001","tag":"","name":"投影仪","category":"2","unit_price_fen":-5,"quantity":1,"acquired_on":"2024-13-01","source":"ACQUISITION_SOURCE_PURCHASE","location":"A","custodian":"B"}`
 	req, _ := http.NewRequest(http.MethodPost, st.URL()+"/api/v1/schools/shipai-zx/assets", strings.NewReader(body))
@@ -272,10 +277,10 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 			t.Fatalf("downloaded xlsx: %q", rows)
 		}
 		b.click(`#schools tr[data-school="shipai-zx"]`)
-		b.waitText("#categories tbody", "通用设备")
+		b.waitText("#ledger-groups tbody", "通用设备")
 		b.waitText("#school-total", "55,500.00")
 		// Drill-down: the category's number leads to the registration behind it.
-		b.click(`#categories tr[data-category="2"]`)
+		b.click(`#ledger-groups tr[data-key="2"]`)
 		b.waitText("#events-title", "通用设备")
 		b.waitText("#event-list tbody", "资产登记入账")
 		b.waitText("#event-list tbody", "多媒体教学一体机")
@@ -288,6 +293,14 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 	browse(t, st.URL()+"/#token="+spTok, func(b *browser) {
 		b.waitText("#school-title", "石牌中心小学")
 		b.waitText("#school-total", "55,500.00")
-		b.waitText("#categories tbody", "家具、用具、装具及动植物")
+		b.waitText("#ledger-groups tbody", "家具、用具、装具及动植物")
+		// The same ledger by location and by status, each row drilling to its events.
+		b.click(`#dimensions button[data-dim="location"]`)
+		b.waitText("#group-head", "存放地点")
+		b.waitText(`#ledger-groups tr[data-key="教学楼101"]`, "48")
+		b.click(`#dimensions button[data-dim="status"]`)
+		b.waitText(`#ledger-groups tr[data-key="in_use"]`, "在用")
+		b.click(`#ledger-groups tr[data-key="in_use"]`)
+		b.waitText("#event-list tbody", "学生课桌椅")
 	})
 }

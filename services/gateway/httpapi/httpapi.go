@@ -63,6 +63,10 @@ func (a *API) Register(mux *http.ServeMux) {
 		}))
 	mux.Handle("GET /api/v1/district/ledger", route(a, a.Reports.GetDistrictLedger,
 		func(r *http.Request, m *reportsv1.GetDistrictLedgerRequest) { m.AsOf = r.URL.Query().Get("as_of") }))
+	mux.Handle("GET /api/v1/schools/{school}/ledger/{dimension}", route(a, a.Reports.GetLedgerBreakdown,
+		func(r *http.Request, m *reportsv1.GetLedgerBreakdownRequest) {
+			m.SchoolId, m.Dimension, m.AsOf = r.PathValue("school"), r.PathValue("dimension"), r.URL.Query().Get("as_of")
+		}))
 	mux.Handle("GET /api/v1/schools/{school}/events", route(a, a.Reports.ListEvents,
 		func(r *http.Request, m *reportsv1.ListEventsRequest) {
 			q := r.URL.Query()

@@ -167,9 +167,10 @@ var Table = map[string]Rule{
 	"/houqin.procurement.v1.FeesService/GetFee":               {Scope: ScopeSchool, Roles: schoolReaders},
 
 	// Reports (projector).
-	"/houqin.reports.v1.ReportsService/GetAssetLedger":    {Scope: ScopeSchool, Roles: reportReaders},
-	"/houqin.reports.v1.ReportsService/GetDistrictLedger": {Scope: ScopeDistrict, Roles: bureau},
-	"/houqin.reports.v1.ReportsService/ListEvents":        {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetAssetLedger":     {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetDistrictLedger":  {Scope: ScopeDistrict, Roles: bureau},
+	"/houqin.reports.v1.ReportsService/ListEvents":         {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetLedgerBreakdown": {Scope: ScopeSchool, Roles: reportReaders},
 }
 
 // Decision is the outcome of Authorize.

@@ -54,7 +54,29 @@ CREATE TABLE IF NOT EXISTS %[1]s.assets (
     registered_at  timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS assets_by_school_date ON %[1]s.assets (school_id, acquired_on)
-    INCLUDE (category, quantity, value_fen);`, s))
+    INCLUDE (category, quantity, value_fen);
+-- Where the row stands now (状态) and the business time of its last change after
+-- registration: an as-of query before that time reads asset_history instead. Tables made
+-- before these columns get them with defaults that read as "never changed".
+ALTER TABLE %[1]s.assets ADD COLUMN IF NOT EXISTS status text NOT NULL DEFAULT 'in_use';
+ALTER TABLE %[1]s.assets ADD COLUMN IF NOT EXISTS changed_at timestamptz NOT NULL DEFAULT '-infinity';
+-- Depreciation as judged at registration (services/assets/depreciation).
+ALTER TABLE %[1]s.assets ADD COLUMN IF NOT EXISTS depreciation_months integer NOT NULL DEFAULT 0;
+ALTER TABLE %[1]s.assets ADD COLUMN IF NOT EXISTS depreciation_start text NOT NULL DEFAULT '';
+-- Every state of an asset's location, department, custodian and status, from the business
+-- time of the event that made it: the ledger by those dimensions as of any date.
+CREATE TABLE IF NOT EXISTS %[1]s.asset_history (
+    asset_id     uuid NOT NULL,
+    version      bigint NOT NULL,
+    school_id    text NOT NULL,
+    effective_at timestamptz NOT NULL,
+    location     text NOT NULL,
+    department   text NOT NULL,
+    custodian    text NOT NULL,
+    status       text NOT NULL,
+    PRIMARY KEY (asset_id, version)
+);
+CREATE INDEX IF NOT EXISTS asset_history_as_of ON %[1]s.asset_history (asset_id, effective_at DESC, version DESC);`, s))
 	if err != nil {
 		return err
 	}
@@ -67,7 +89,9 @@ type assetRows struct {
 	prices, qtys, values, versions                 []int64
 	acquired                                       []time.Time
 	fixed                                          []bool
-	registered                                     []time.Time
+	registered, occurred                           []time.Time
+	depMonths                                      []int32
+	depStarts                                      []string
 }
 
 func (r *assetRows) add(e event.Event, m *eventsv1.AssetRegistered) error {
@@ -95,6 +119,9 @@ func (r *assetRows) add(e event.Event, m *eventsv1.AssetRegistered) error {
 	r.acquired = append(r.acquired, d)
 	r.fixed = append(r.fixed, m.FixedAsset)
 	r.registered = append(r.registered, e.RecordedAt)
+	r.occurred = append(r.occurred, e.OccurredAt)
+	r.depMonths = append(r.depMonths, depreciationMonths(m))
+	r.depStarts = append(r.depStarts, depreciationStart(m))
 	return nil
 }
 
@@ -110,13 +137,21 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 			return
 		}
 		b.Queue(fmt.Sprintf(`INSERT INTO %s.assets (asset_id, event_id, school_id, tag, name, category, location,
-			department, custodian, unit_price_fen, quantity, value_fen, version, acquired_on, fixed_asset, registered_at)
+			department, custodian, unit_price_fen, quantity, value_fen, version, acquired_on, fixed_asset, registered_at,
+			depreciation_months, depreciation_start)
 			SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 			$8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::date[],
-			$15::boolean[], $16::timestamptz[])
+			$15::boolean[], $16::timestamptz[], $17::integer[], $18::text[])
 			ON CONFLICT (asset_id) DO NOTHING`, s),
 			rows.ids, rows.events, rows.schools, rows.tags, rows.names, rows.cats, rows.locs, rows.depts, rows.custs,
-			rows.prices, rows.qtys, rows.values, rows.versions, rows.acquired, rows.fixed, rows.registered)
+			rows.prices, rows.qtys, rows.values, rows.versions, rows.acquired, rows.fixed, rows.registered,
+			rows.depMonths, rows.depStarts)
+		b.Queue(fmt.Sprintf(`INSERT INTO %s.asset_history (asset_id, version, school_id, effective_at, location, department,
+			custodian, status)
+			SELECT id, v, sc, at, l, d, c, 'in_use' FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[],
+			$5::text[], $6::text[], $7::text[]) AS u(id, v, sc, at, l, d, c)
+			ON CONFLICT DO NOTHING`, s),
+			rows.ids, rows.versions, rows.schools, rows.occurred, rows.locs, rows.depts, rows.custs)
 		rows = assetRows{}
 	}
 	for _, e := range events {
@@ -131,8 +166,13 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 			}
 		case *eventsv1.AssetTransferred:
 			flush()
-			b.Queue(fmt.Sprintf(`UPDATE %s.assets SET location=$2, department=$3, custodian=$4, version=$5
-				WHERE asset_id=$1 AND version < $5`, s), p.AssetId, p.ToLocation, p.ToDepartment, p.ToCustodian, e.Version)
+			change(b, s, e, p.AssetId, "location=$4, department=$5, custodian=$6", p.ToLocation, p.ToDepartment, p.ToCustodian)
+		case *eventsv1.AssetLent:
+			flush()
+			change(b, s, e, p.AssetId, "status=$4", StatusLent)
+		case *eventsv1.AssetReturned:
+			flush()
+			change(b, s, e, p.AssetId, "status=$4", StatusInUse)
 		case *eventsv1.SchoolRegistered:
 			flush()
 			b.Queue(fmt.Sprintf(`INSERT INTO %s.schools (school_id, name, kind, boarding, event_id, registered_at)
@@ -145,6 +185,29 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 		return nil
 	}
 	return tx.SendBatch(ctx, b).Close()
+}
+
+// Statuses of a ledger entry (状态).
+const (
+	StatusInUse = "in_use" // 在用
+	StatusLent  = "lent"   // 借出
+)
+
+// StatusNames are the statuses in Chinese.
+var StatusNames = map[string]string{StatusInUse: "在用", StatusLent: "借出"}
+
+// change applies an event that changes an asset's location, department, custodian or status:
+// set (assignments from $4 on) updates the row if the event is newer, and the state after it
+// goes into asset_history from the event's business time. Both are guarded by the version,
+// so a replay changes nothing.
+func change(b *pgx.Batch, s string, e event.Event, assetID, set string, args ...any) {
+	b.Queue(fmt.Sprintf(`UPDATE %s.assets SET `+set+`, version=$2, changed_at=greatest(changed_at, $3)
+		WHERE asset_id=$1 AND version < $2`, s), append([]any{assetID, e.Version, e.OccurredAt}, args...)...)
+	b.Queue(fmt.Sprintf(`INSERT INTO %[1]s.asset_history (asset_id, version, school_id, effective_at, location, department,
+			custodian, status)
+		SELECT asset_id, $2, school_id, $3, location, department, custodian, status FROM %[1]s.assets
+		WHERE asset_id=$1 AND version = $2
+		ON CONFLICT DO NOTHING`, s), assetID, e.Version, e.OccurredAt)
 }
 
 // CategoryTotal is one category of a school's ledger.
@@ -212,32 +275,4 @@ func (r Reader) District(ctx context.Context, asOf time.Time) ([]School, error) 
 		err := row.Scan(&s.ID, &s.Name, &s.Kind, &s.Boarding, &s.Entries, &s.Quantity, &s.ValueFen)
 		return s, err
 	})
-}
-
-// Dimensions a ledger can be grouped by, with their columns.
-var dimensionColumns = map[string]string{"category": "category"}
-
-// Streams returns the streams of the assets behind a ledger row: the school's assets held at
-// the end of asOf (zero: any date) whose dimension dim has the value key (dim empty: all).
-func (r Reader) Streams(ctx context.Context, school, dim, key string, asOf time.Time) ([]string, error) {
-	var to *time.Time
-	if !asOf.IsZero() {
-		to = &asOf
-	}
-	args := []any{school, to}
-	cond := "true"
-	if dim != "" {
-		col, ok := dimensionColumns[dim]
-		if !ok {
-			return nil, fmt.Errorf("ledger: no dimension %q", dim)
-		}
-		cond = col + " = $3"
-		args = append(args, key)
-	}
-	rows, err := r.Pool.Query(ctx, `SELECT 'asset:' || asset_id::text FROM ledger.assets
-		WHERE school_id = $1 AND ($2::date IS NULL OR acquired_on <= $2) AND `+cond, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
 }

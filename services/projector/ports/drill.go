@@ -2,19 +2,21 @@ package ports
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/event"
 	"houqin.dev/projector/eventlog"
+	"houqin.dev/projector/ledger"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
 
 // Reports a drill can name (Drill.report).
 const (
 	ReportLedger         = "ledger"
-	ReportLedgerCategory = "ledger_category"
+	ReportLedgerCategory = "ledger_category" // and ledger_<dimension> for every ledger.Dimensions
 	ReportStream         = "stream"
 )
 
@@ -24,19 +26,26 @@ func drill(report, key string, asOf time.Time) *reportsv1.Drill {
 }
 
 // streamsOf resolves a drill to the streams behind the row, within school, as of the end of to
-// (zero: any date). ok is false for a report no drill knows.
+// (zero: today). ok is false for a report no drill knows.
 func (s *Server) streamsOf(ctx context.Context, school string, d *reportsv1.Drill, to time.Time) ([]string, bool, error) {
-	switch d.Report {
-	case ReportStream:
+	if d.Report == ReportStream {
 		return []string{d.Key}, true, nil
-	case ReportLedger:
-		st, err := s.Ledger.Streams(ctx, school, "", "", to)
-		return st, true, err
-	case ReportLedgerCategory:
-		st, err := s.Ledger.Streams(ctx, school, "category", d.Key, to)
-		return st, true, err
 	}
-	return nil, false, nil
+	dim, grouped := strings.CutPrefix(d.Report, ReportLedger+"_")
+	switch {
+	case d.Report == ReportLedger:
+		dim = ""
+	case !grouped || !ledger.ValidDimension(dim):
+		return nil, false, nil
+	}
+	if to.IsZero() {
+		to = s.today()
+	}
+	entries, err := s.Ledger.Entries(ctx, school, to, s.endOf(to))
+	if err != nil {
+		return nil, true, err
+	}
+	return ledger.StreamsOf(entries, dim, d.Key), true, nil
 }
 
 // date parses an optional YYYY-MM-DD field.
@@ -113,6 +122,9 @@ func (s *Server) ListEvents(ctx context.Context, r *reportsv1.ListEventsRequest)
 	}
 	return out, nil
 }
+
+// endOf is the first instant after a district date.
+func (s *Server) endOf(d time.Time) time.Time { return s.startOf(d.AddDate(0, 0, 1)) }
 
 // startOf is the first instant of a district date.
 func (s *Server) startOf(d time.Time) time.Time {

@@ -22,11 +22,16 @@ type Server struct {
 	Now    func() time.Time
 }
 
+// today is the district's date.
+func (s *Server) today() time.Time {
+	n := s.Now().In(s.Loc)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+}
+
 // asOf parses an as_of date; empty means today in the district's time zone.
 func (s *Server) asOf(v string) (time.Time, error) {
 	if v == "" {
-		n := s.Now().In(s.Loc)
-		return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC), nil
+		return s.today(), nil
 	}
 	d, err := time.Parse(domain.DateLayout, v)
 	if err != nil {
@@ -82,6 +87,48 @@ func (s *Server) GetDistrictLedger(ctx context.Context, r *reportsv1.GetDistrict
 		out.Entries += sc.Entries
 		out.Quantity += sc.Quantity
 		out.ValueFen += sc.ValueFen
+	}
+	return out, nil
+}
+
+// GetLedgerBreakdown implements reportsv1.ReportsServiceServer.
+func (s *Server) GetLedgerBreakdown(ctx context.Context, r *reportsv1.GetLedgerBreakdownRequest) (*reportsv1.GetLedgerBreakdownResponse, error) {
+	var v errs.Violations
+	if !event.ValidToken(r.SchoolId) {
+		v.Add("school_id", "学校编号有误 / invalid school_id")
+	}
+	if !ledger.ValidDimension(r.Dimension) {
+		v.Add("dimension", "分组须为 category | location | department | custodian | status / unknown dimension")
+	}
+	asOf := s.today()
+	if r.AsOf != "" {
+		asOf = date(&v, "as_of", r.AsOf)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	sc, _, ok, err := s.Ledger.SchoolLedger(ctx, r.SchoolId, asOf)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errs.NotFound("school", r.SchoolId)
+	}
+	entries, err := s.Ledger.Entries(ctx, r.SchoolId, asOf, s.endOf(asOf))
+	if err != nil {
+		return nil, err
+	}
+	out := &reportsv1.GetLedgerBreakdownResponse{SchoolId: sc.ID, SchoolName: sc.Name, AsOf: asOf.Format(domain.DateLayout),
+		Dimension: r.Dimension}
+	for _, g := range ledger.Breakdown(entries, r.Dimension, asOf) {
+		out.Groups = append(out.Groups, &reportsv1.LedgerGroup{Key: g.Key, Name: g.Label, Entries: g.Entries, Quantity: g.Quantity,
+			ValueFen: g.ValueFen, AccumulatedDepreciationFen: g.AccumulatedDepreciationFen, NetBookValueFen: g.NetBookValueFen,
+			Drill: drill(ReportLedger+"_"+r.Dimension, g.Key, asOf)})
+		out.Entries += g.Entries
+		out.Quantity += g.Quantity
+		out.ValueFen += g.ValueFen
+		out.AccumulatedDepreciationFen += g.AccumulatedDepreciationFen
+		out.NetBookValueFen += g.NetBookValueFen
 	}
 	return out, nil
 }

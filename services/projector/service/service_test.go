@@ -67,14 +67,13 @@ func start(t *testing.T) *env {
 	e.publishAt = func(school string, version int64, m proto.Message, id uuid.UUID, occurred time.Time) {
 		payload, _ := event.Marshal(m)
 		typ := event.TypeOf(m)
+		// Events of an asset name it in asset_id.
 		agg, stream := "asset", ""
-		switch p := m.(type) {
-		case *eventsv1.SchoolRegistered:
+		if f := m.ProtoReflect().Descriptor().Fields().ByName("asset_id"); f != nil {
+			stream = m.ProtoReflect().Get(f).String()
+		}
+		if _, ok := m.(*eventsv1.SchoolRegistered); ok {
 			agg, stream = "school", school
-		case *eventsv1.AssetRegistered:
-			stream = p.AssetId
-		case *eventsv1.AssetTransferred:
-			stream = p.AssetId
 		}
 		ev := event.Event{ID: id, StreamID: agg + ":" + stream, StreamType: agg, Version: version, SchoolID: school,
 			Type: typ, Payload: payload, OccurredAt: occurred, RecordedAt: time.Now(), Actor: "test", PolicyVersion: "cap-2022"}

@@ -69,8 +69,7 @@
   });
 
   const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10); // 北京时间
-  $("as-of").value = today;
-  $("as-of").max = today;
+  ["as-of", "school-as-of"].forEach((i) => { $(i).value = today; $(i).max = today; });
   let schools = [], sortKey = "name", asc = true, isBureau = false, ownSchool = "";
 
   function renderSchools() {
@@ -113,30 +112,44 @@
     renderSchools();
   }
 
+  const DIMS = { category: "分类 <small>Category</small>", location: "存放地点 <small>Location</small>", department: "部门 <small>Department</small>",
+    custodian: "保管人 <small>Custodian</small>", status: "状态 <small>Status</small>" };
+  let dimension = "category";
+  const asOfValue = () => (isBureau ? $("as-of") : $("school-as-of")).value;
+
   async function openSchool(id) {
-    const path = "/api/v1/schools/" + encodeURIComponent(id) + "/ledger?as_of=" + $("as-of").value;
+    const path = "/api/v1/schools/" + encodeURIComponent(id) + "/ledger/" + dimension + "?as_of=" + asOfValue();
     const d = await api(path);
-    tablePath.categories = path;
+    tablePath["ledger-groups"] = path;
     $("school-title").textContent = d.school_name + " · 资产台帐（截至 " + d.as_of + "）";
-    const tb = document.querySelector("#categories tbody");
-    tb.replaceChildren(...d.categories.map((c) => {
+    $("group-head").innerHTML = DIMS[dimension];
+    document.querySelectorAll("#dimensions button").forEach((b) => b.classList.toggle("active", b.dataset.dim === dimension));
+    const tb = document.querySelector("#ledger-groups tbody");
+    tb.replaceChildren(...d.groups.map((g) => {
       const tr = document.createElement("tr");
-      tr.dataset.category = c.category;
+      tr.dataset.key = g.key;
       tr.className = "drill";
       tr.title = "点击追溯到事件 / click for the events behind the row";
-      [c.category + " " + c.category_name, int(c.entries), int(c.quantity), yuan(c.value_fen)]
+      const name = dimension === "category" ? g.key + " " + g.name : g.name;
+      [name, int(g.entries), int(g.quantity), yuan(g.value_fen), yuan(g.accumulated_depreciation_fen), yuan(g.net_book_value_fen)]
         .forEach((v, i) => { const td = document.createElement("td"); td.textContent = v; if (i) td.className = "num"; tr.appendChild(td); });
-      tr.addEventListener("click", () => openEvents(id, c.drill, d.school_name + " · " + c.category_name, "school"));
+      tr.addEventListener("click", () => openEvents(id, g.drill, d.school_name + " · " + g.name, "school").catch((e) => showError(e.message)));
       return tr;
     }));
     $("school-entries").textContent = int(d.entries);
     $("school-quantity").textContent = int(d.quantity);
     $("school-total").textContent = yuan(d.value_fen);
+    $("school-depreciation").textContent = yuan(d.accumulated_depreciation_fen);
+    $("school-nbv").textContent = yuan(d.net_book_value_fen);
     $("school").dataset.id = id;
     $("school").hidden = false;
     $("back").hidden = !isBureau;
     if (isBureau) $("district").hidden = true;
   }
+  document.querySelectorAll("#dimensions button").forEach((b) => b.addEventListener("click", () => {
+    dimension = b.dataset.dim;
+    openSchool($("school").dataset.id).catch((e) => showError(e.message));
+  }));
 
   // Drill-down: the events behind a row, page by page.
   let drillFrom = null, drillSchool = "", drillSpec = null, drillToken = "";
@@ -174,7 +187,7 @@
   $("events-back").addEventListener("click", () => { $("events").hidden = true; $(drillFrom).hidden = false; });
 
   $("back").addEventListener("click", () => { $("school").hidden = true; $("district").hidden = false; });
-  $("as-of").addEventListener("change", () => refresh().catch((e) => showError(e.message)));
+  ["as-of", "school-as-of"].forEach((i) => $(i).addEventListener("change", () => refresh().catch((e) => showError(e.message))));
 
   async function refresh() {
     showError("");
@@ -195,7 +208,7 @@
         $("district").hidden = false;
         await loadDistrict();
       } else {
-        $("as-of").parentElement.hidden = true;
+        $("school-as-of-label").hidden = false;
         await openSchool(ownSchool);
       }
     } catch (e) { showError(e.message); }

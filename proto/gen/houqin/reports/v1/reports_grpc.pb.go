@@ -21,9 +21,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReportsService_GetAssetLedger_FullMethodName    = "/houqin.reports.v1.ReportsService/GetAssetLedger"
-	ReportsService_GetDistrictLedger_FullMethodName = "/houqin.reports.v1.ReportsService/GetDistrictLedger"
-	ReportsService_ListEvents_FullMethodName        = "/houqin.reports.v1.ReportsService/ListEvents"
+	ReportsService_GetAssetLedger_FullMethodName     = "/houqin.reports.v1.ReportsService/GetAssetLedger"
+	ReportsService_GetDistrictLedger_FullMethodName  = "/houqin.reports.v1.ReportsService/GetDistrictLedger"
+	ReportsService_ListEvents_FullMethodName         = "/houqin.reports.v1.ReportsService/ListEvents"
+	ReportsService_GetLedgerBreakdown_FullMethodName = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
 )
 
 // ReportsServiceClient is the client API for ReportsService service.
@@ -38,6 +39,9 @@ type ReportsServiceClient interface {
 	GetDistrictLedger(ctx context.Context, in *GetDistrictLedgerRequest, opts ...grpc.CallOption) (*GetDistrictLedgerResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
+	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
+	// department, custodian or status, with value and net book value.
+	GetLedgerBreakdown(ctx context.Context, in *GetLedgerBreakdownRequest, opts ...grpc.CallOption) (*GetLedgerBreakdownResponse, error)
 }
 
 type reportsServiceClient struct {
@@ -78,6 +82,16 @@ func (c *reportsServiceClient) ListEvents(ctx context.Context, in *ListEventsReq
 	return out, nil
 }
 
+func (c *reportsServiceClient) GetLedgerBreakdown(ctx context.Context, in *GetLedgerBreakdownRequest, opts ...grpc.CallOption) (*GetLedgerBreakdownResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLedgerBreakdownResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetLedgerBreakdown_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReportsServiceServer is the server API for ReportsService service.
 // All implementations must embed UnimplementedReportsServiceServer
 // for forward compatibility.
@@ -90,6 +104,9 @@ type ReportsServiceServer interface {
 	GetDistrictLedger(context.Context, *GetDistrictLedgerRequest) (*GetDistrictLedgerResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
+	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
+	// department, custodian or status, with value and net book value.
+	GetLedgerBreakdown(context.Context, *GetLedgerBreakdownRequest) (*GetLedgerBreakdownResponse, error)
 	mustEmbedUnimplementedReportsServiceServer()
 }
 
@@ -108,6 +125,9 @@ func (UnimplementedReportsServiceServer) GetDistrictLedger(context.Context, *Get
 }
 func (UnimplementedReportsServiceServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
+}
+func (UnimplementedReportsServiceServer) GetLedgerBreakdown(context.Context, *GetLedgerBreakdownRequest) (*GetLedgerBreakdownResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLedgerBreakdown not implemented")
 }
 func (UnimplementedReportsServiceServer) mustEmbedUnimplementedReportsServiceServer() {}
 func (UnimplementedReportsServiceServer) testEmbeddedByValue()                        {}
@@ -184,6 +204,24 @@ func _ReportsService_ListEvents_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportsService_GetLedgerBreakdown_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLedgerBreakdownRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetLedgerBreakdown(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetLedgerBreakdown_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetLedgerBreakdown(ctx, req.(*GetLedgerBreakdownRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReportsService_ServiceDesc is the grpc.ServiceDesc for ReportsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -202,6 +240,10 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListEvents",
 			Handler:    _ReportsService_ListEvents_Handler,
+		},
+		{
+			MethodName: "GetLedgerBreakdown",
+			Handler:    _ReportsService_GetLedgerBreakdown_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,161 @@
+package ledger
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"houqin.dev/assets/depreciation"
+	"houqin.dev/assets/domain"
+	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
+)
+
+// depreciationMonths is the life recorded on a registration (0: not depreciated).
+func depreciationMonths(*eventsv1.AssetRegistered) int32 { return 0 }
+
+// depreciationStart is the start rule recorded on a registration.
+func depreciationStart(*eventsv1.AssetRegistered) string { return "" }
+
+// Entry is one ledger entry as it stood at the end of a date.
+type Entry struct {
+	AssetID                                   string
+	Category, Location, Department, Custodian string
+	Status                                    string
+	Quantity, ValueFen                        int64
+	AcquiredOn                                time.Time
+	DepreciationMonths                        int
+	DepreciationStart                         string
+}
+
+// Position is the entry's depreciation at the end of asOf.
+func (e Entry) Position(asOf time.Time) depreciation.Position {
+	return depreciation.Asset{CostFen: e.ValueFen, LifeMonths: e.DepreciationMonths,
+		Start: depreciation.Start(e.DepreciationStart), AcquiredOn: e.AcquiredOn}.AsOf(asOf)
+}
+
+// Key is the entry's value of a dimension.
+func (e Entry) Key(dim string) string {
+	switch dim {
+	case "category":
+		return e.Category
+	case "location":
+		return e.Location
+	case "department":
+		return e.Department
+	case "custodian":
+		return e.Custodian
+	case "status":
+		return e.Status
+	}
+	return ""
+}
+
+// Dimensions a ledger groups by (分组).
+var Dimensions = []string{"category", "location", "department", "custodian", "status"}
+
+// ValidDimension reports whether dim is one of Dimensions.
+func ValidDimension(dim string) bool {
+	for _, d := range Dimensions {
+		if d == dim {
+			return true
+		}
+	}
+	return false
+}
+
+// Entries returns school's ledger entries held at the end of asOf (acquired by then), each with
+// its location, department, custodian and status as they stood then. An entry unchanged
+// since before the end of asOf is read from its row; only the others look up their history.
+func (r Reader) Entries(ctx context.Context, school string, asOf, end time.Time) ([]Entry, error) {
+	rows, err := r.Pool.Query(ctx, `
+		SELECT asset_id::text, category, location, department, custodian, status, quantity, value_fen, acquired_on,
+			depreciation_months, depreciation_start
+		FROM ledger.assets WHERE school_id = $1 AND acquired_on <= $2 AND changed_at < $3
+		UNION ALL
+		SELECT a.asset_id::text, a.category, h.location, h.department, h.custodian, h.status, a.quantity, a.value_fen,
+			a.acquired_on, a.depreciation_months, a.depreciation_start
+		FROM ledger.assets a CROSS JOIN LATERAL (
+			SELECT location, department, custodian, status FROM ledger.asset_history h
+			WHERE h.asset_id = a.asset_id AND h.effective_at < $3
+			ORDER BY h.effective_at DESC, h.version DESC LIMIT 1) h
+		WHERE a.school_id = $1 AND a.acquired_on <= $2 AND a.changed_at >= $3`, school, asOf, end)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Entry, error) {
+		var e Entry
+		var months int32
+		err := row.Scan(&e.AssetID, &e.Category, &e.Location, &e.Department, &e.Custodian, &e.Status, &e.Quantity,
+			&e.ValueFen, &e.AcquiredOn, &months, &e.DepreciationStart)
+		e.DepreciationMonths = int(months)
+		return e, err
+	})
+}
+
+// Group is one group of a ledger breakdown.
+type Group struct {
+	Key, Label                                  string
+	Entries, Quantity, ValueFen                 int64
+	AccumulatedDepreciationFen, NetBookValueFen int64
+}
+
+// Breakdown groups entries by dim with their value and net book value at the end of asOf,
+// the largest value first (then by key).
+func Breakdown(entries []Entry, dim string, asOf time.Time) []Group {
+	by := map[string]*Group{}
+	var out []*Group
+	for _, e := range entries {
+		k := e.Key(dim)
+		g := by[k]
+		if g == nil {
+			g = &Group{Key: k, Label: label(dim, k)}
+			by[k] = g
+			out = append(out, g)
+		}
+		p := e.Position(asOf)
+		g.Entries++
+		g.Quantity += e.Quantity
+		g.ValueFen += e.ValueFen
+		g.AccumulatedDepreciationFen += p.AccumulatedFen
+		g.NetBookValueFen += p.NetBookValueFen
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].ValueFen != out[j].ValueFen {
+			return out[i].ValueFen > out[j].ValueFen
+		}
+		return out[i].Key < out[j].Key
+	})
+	res := make([]Group, len(out))
+	for i, g := range out {
+		res[i] = *g
+	}
+	return res
+}
+
+func label(dim, key string) string {
+	switch dim {
+	case "category":
+		return domain.CategoryName(key)
+	case "status":
+		if n, ok := StatusNames[key]; ok {
+			return n
+		}
+	}
+	if key == "" {
+		return "（未填）"
+	}
+	return key
+}
+
+// StreamsOf returns the streams of the entries whose dimension dim is key (dim empty: all).
+func StreamsOf(entries []Entry, dim, key string) []string {
+	var out []string
+	for _, e := range entries {
+		if dim == "" || e.Key(dim) == key {
+			out = append(out, "asset:"+e.AssetID)
+		}
+	}
+	return out
+}
