@@ -24,8 +24,9 @@ import (
 // Projection builds the holdings tables.
 type Projection struct{}
 
-// Name is also the live schema.
-func (Projection) Name() string { return "holdings" }
+// Name is also the live schema. Prefixed with the service: the projector's consumers share
+// the assets stream, and consumer names follow projection names.
+func (Projection) Name() string { return "assets_holdings" }
 
 // Setup creates the tables in schema.
 func (Projection) Setup(ctx context.Context, tx pgx.Tx, schema string) error {
@@ -142,7 +143,7 @@ type Reader struct {
 // longest overdue first.
 func (r Reader) OverdueLoans(ctx context.Context, school string, asOf time.Time) ([]Loan, error) {
 	rows, err := r.Pool.Query(ctx, `SELECT loan_id::text, asset_id::text, tag, name, borrower, lent_on, due_on, returned_on, off_campus
-		FROM holdings.loans WHERE school_id=$1 AND lent_on <= $2 AND due_on < $2 AND (returned_on IS NULL OR returned_on > $2)
+		FROM assets_holdings.loans WHERE school_id=$1 AND lent_on <= $2 AND due_on < $2 AND (returned_on IS NULL OR returned_on > $2)
 		ORDER BY due_on, lent_on, loan_id`, school, asOf)
 	if err != nil {
 		return nil, err
@@ -156,7 +157,7 @@ func (r Reader) OverdueLoans(ctx context.Context, school string, asOf time.Time)
 
 // AssetsAt lists the ids of school's assets on the ledger at location, by tag.
 func (r Reader) AssetsAt(ctx context.Context, school, location string) ([]string, error) {
-	rows, err := r.Pool.Query(ctx, `SELECT asset_id::text FROM holdings.assets
+	rows, err := r.Pool.Query(ctx, `SELECT asset_id::text FROM assets_holdings.assets
 		WHERE school_id=$1 AND location=$2 AND on_ledger ORDER BY tag`, school, location)
 	if err != nil {
 		return nil, err
@@ -168,13 +169,13 @@ func (r Reader) AssetsAt(ctx context.Context, school, location string) ([]string
 // returnable items issued and not returned.
 func (r Reader) PersonHeld(ctx context.Context, school, person string) (domain.Held, error) {
 	rows, err := r.Pool.Query(ctx, `
-SELECT 'custodian', asset_id::text, '', '', 0, tag, name, 1 FROM holdings.assets
+SELECT 'custodian', asset_id::text, '', '', 0, tag, name, 1 FROM assets_holdings.assets
  WHERE school_id=$1 AND custodian=$2 AND on_ledger
 UNION ALL
-SELECT 'loan', asset_id::text, loan_id::text, '', 0, tag, name, 1 FROM holdings.loans
+SELECT 'loan', asset_id::text, loan_id::text, '', 0, tag, name, 1 FROM assets_holdings.loans
  WHERE school_id=$1 AND borrower=$2 AND returned_on IS NULL
 UNION ALL
-SELECT 'issued', '', '', requisition_id::text, line, '', item, issued - returned FROM holdings.issued
+SELECT 'issued', '', '', requisition_id::text, line, '', item, issued - returned FROM assets_holdings.issued
  WHERE school_id=$1 AND person=$2 AND returnable AND issued > returned
 ORDER BY 1, 6, 7, 4, 5`, school, person)
 	if err != nil {

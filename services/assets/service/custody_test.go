@@ -266,7 +266,7 @@ func TestCustodyAgreement(t *testing.T) {
 	// Without a list, the agreement lists what the ledger puts at the unit (the holdings read model).
 	eventually(t, "the holdings of 教学楼202", func() bool {
 		var n int
-		_ = e.svc.Store().Pool().QueryRow(context.Background(), `SELECT count(*) FROM holdings.assets WHERE location='教学楼202'`).Scan(&n)
+		_ = e.svc.Store().Pool().QueryRow(context.Background(), `SELECT count(*) FROM assets_holdings.assets WHERE location='教学楼202'`).Scan(&n)
 		return n == 1
 	})
 	g2, err := draw("custody-0000004", "教学楼202")
@@ -321,7 +321,7 @@ func TestRequisition(t *testing.T) {
 	// The holdings model counts the two meters still out with 张老师.
 	eventually(t, "the issued items in holdings", func() bool {
 		var out int64
-		_ = e.svc.Store().Pool().QueryRow(context.Background(), `SELECT coalesce(sum(issued-returned),0) FROM holdings.issued
+		_ = e.svc.Store().Pool().QueryRow(context.Background(), `SELECT coalesce(sum(issued-returned),0) FROM assets_holdings.issued
 			WHERE school_id='s1' AND person='张老师' AND returnable`).Scan(&out)
 		return out == 2
 	})
