@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -118,7 +119,7 @@ func (a *App) ChooseQuote(ctx context.Context, meta es.Meta, actor domain.Actor,
 		return 0, err
 	}
 	return a.requestCommand(ctx, meta, requestID, func(r domain.PurchaseRequest) ([]proto.Message, error) {
-		return domain.DecideChooseQuote(r, quoteID, reason, actor)
+		return domain.DecideChooseQuote(r, quoteID, reason, actor, a.policyOf(r))
 	})
 }
 
@@ -145,4 +146,13 @@ func (a *App) GetPurchaseRequest(ctx context.Context, school, requestID string) 
 		return domain.PurchaseRequest{}, 0, err
 	}
 	return a.requests.Load(ctx, school, requestID)
+}
+
+// policyOf is the policy a request was judged against at submission.
+func (a *App) policyOf(r domain.PurchaseRequest) domain.Policy {
+	submitted, err := time.Parse(domain.DateLayout, r.SubmittedOn)
+	if err != nil {
+		submitted = a.Today()
+	}
+	return a.policies.Version(r.PolicyVersion, submitted)
 }

@@ -22,7 +22,7 @@ func approvedWithQuote(t *testing.T, deskClass string) PurchaseRequest {
 	r = quote(t, r, "q1", supplierOK("a"), 11_000, 430_000, 78_000)
 	r = quote(t, r, "q2", supplierOK("b"), 12_000, 440_000, 79_000)
 	r = quote(t, r, "q3", supplierOK("c"), 13_000, 450_000, 80_000)
-	ev, err := DecideChooseQuote(r, "q1", "", director)
+	ev, err := DecideChooseQuote(r, "q1", "", director, policy)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,4 +54,14 @@ func (ps Policies) At(t time.Time) Policy {
 	return p
 }
 
+// Version returns the policy of version v, or the one in force at fallback if none has it.
+func (ps Policies) Version(v string, fallback time.Time) Policy {
+	for _, p := range ps {
+		if p.Version == v {
+			return p
+		}
+	}
+	return ps.At(fallback)
+}
+
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }

@@ -17,6 +17,9 @@ const (
 	ReasonQuotesInsufficient errs.Reason = "QUOTES_INSUFFICIENT"
 	// The chosen quote is not the cheapest and no reason was given.
 	ReasonChoiceNeedsReason errs.Reason = "QUOTE_NOT_CHEAPEST_NEEDS_REASON"
+	// At the quote's prices the request would need an approval step it did not get (a unit
+	// price or total above what was approved): submit a new request.
+	ReasonQuoteExceedsApproval errs.Reason = "QUOTE_EXCEEDS_APPROVAL"
 )
 
 // AddQuote records a supplier's quote for a request.
@@ -65,9 +68,11 @@ func DecideAddQuote(r PurchaseRequest, c AddQuote, today string) ([]proto.Messag
 		SupplierName: c.Supplier.Name, UnitPricesFen: c.UnitPricesFen, TotalFen: total, QuotedOn: today, Note: c.Note}}, nil
 }
 
-// DecideChooseQuote chooses a quote. The three-quote rule is the one fixed when the request
-// was submitted (quotes_required, min_quotes, under the request's policy version).
-func DecideChooseQuote(r PurchaseRequest, quoteID, reason string, actor Actor) ([]proto.Message, error) {
+// DecideChooseQuote chooses a quote under p, the policy the request was judged against at
+// submission. The rules are judged on the quote's real prices as well as the estimate: three
+// quotes from different suppliers when either is above the policy amount, and no quote whose
+// prices would have needed an approval step the request did not get.
+func DecideChooseQuote(r PurchaseRequest, quoteID, reason string, actor Actor, p Policy) ([]proto.Message, error) {
 	var v errs.Violations
 	text(&v, "reason", reason, 0, 200, "reason")
 	if err := v.Err(); err != nil {
@@ -89,11 +94,25 @@ func DecideChooseQuote(r PurchaseRequest, quoteID, reason string, actor Actor) (
 		suppliers[x.SupplierID] = true
 		cheapest = min(cheapest, x.TotalFen)
 	}
-	if r.QuotesRequired && len(suppliers) < int(r.MinQuotes) {
+	priced := append([]RequestLine(nil), r.Lines...)
+	for i := range priced {
+		priced[i].EstimatedUnitPriceFen = q.UnitPricesFen[i]
+	}
+	if need := ApprovalChain(priced, q.TotalFen, r.GovernmentProcurement, p); len(need) > len(r.Chain) {
+		return nil, errs.Rule(ReasonQuoteExceedsApproval,
+			fmt.Sprintf("按此报价须经%s审批，超出已批准的范围，请重新申请 / at these prices the request needs approval by %s: submit a new request",
+				roleName(need[len(need)-1].Role), need[len(need)-1].Role),
+			"required_step", need[len(need)-1].Step, "policy_version", p.Version)
+	}
+	required, minQuotes := r.QuotesRequired, r.MinQuotes
+	if q.TotalFen > p.QuoteThresholdFen {
+		required, minQuotes = true, max(minQuotes, int32(p.MinQuotes))
+	}
+	if required && len(suppliers) < int(minQuotes) {
 		return nil, errs.Rule(ReasonQuotesInsufficient,
-			fmt.Sprintf("估价%s元以上须货比三家：至少%d家供应商报价，现有%d家 / above the policy amount at least %d quotes from different suppliers are needed, there are %d",
-				Yuan(r.EstimatedTotalFen), r.MinQuotes, len(suppliers), r.MinQuotes, len(suppliers)),
-			"min_quotes", itoa(int64(r.MinQuotes)), "quotes", itoa(int64(len(suppliers))), "policy_version", r.PolicyVersion)
+			fmt.Sprintf("超过%s元须货比三家：至少%d家供应商报价，现有%d家 / above %s yuan at least %d quotes from different suppliers are needed, there are %d",
+				Yuan(p.QuoteThresholdFen), minQuotes, len(suppliers), Yuan(p.QuoteThresholdFen), minQuotes, len(suppliers)),
+			"min_quotes", itoa(int64(minQuotes)), "quotes", itoa(int64(len(suppliers))), "policy_version", p.Version)
 	}
 	if q.TotalFen > cheapest && reason == "" {
 		return nil, errs.Rule(ReasonChoiceNeedsReason, "所选报价不是最低价，须说明理由 / the chosen quote is not the cheapest: a reason is required",
@@ -101,5 +120,5 @@ func DecideChooseQuote(r PurchaseRequest, quoteID, reason string, actor Actor) (
 	}
 	return []proto.Message{&eventsv1.QuoteChosen{PurchaseRequestId: r.ID, QuoteId: q.ID, SupplierId: q.SupplierID, TotalFen: q.TotalFen,
 		Cheapest: q.TotalFen == cheapest, CheapestTotalFen: cheapest, Quotes: int32(len(r.Quotes)), DistinctSuppliers: int32(len(suppliers)),
-		QuotesRequired: r.QuotesRequired, MinQuotes: r.MinQuotes, Reason: reason, ChosenBy: actor.Subject}}, nil
+		QuotesRequired: required, MinQuotes: minQuotes, Reason: reason, ChosenBy: actor.Subject}}, nil
 }

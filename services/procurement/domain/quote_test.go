@@ -46,14 +46,14 @@ func TestQuotes(t *testing.T) {
 	r = quote(t, r, "q2", supplierOK("b"), 12_000, 420_000) // 9,600 yuan: the cheapest
 
 	// Two quotes are not enough above 500 yuan.
-	_, err = DecideChooseQuote(r, "q2", "", director)
+	_, err = DecideChooseQuote(r, "q2", "", director, policy)
 	wantReason(t, err, ReasonQuotesInsufficient)
 	r = quote(t, r, "q3", supplierOK("c"), 13_000, 440_000)
 
 	// Not the cheapest: a reason is needed.
-	_, err = DecideChooseQuote(r, "q1", "", director)
+	_, err = DecideChooseQuote(r, "q1", "", director, policy)
 	wantReason(t, err, ReasonChoiceNeedsReason)
-	ev, err := DecideChooseQuote(r, "q1", "售后服务更好", director)
+	ev, err := DecideChooseQuote(r, "q1", "售后服务更好", director, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,14 +62,14 @@ func TestQuotes(t *testing.T) {
 		t.Fatal(e)
 	}
 	// The cheapest needs no reason.
-	ev, err = DecideChooseQuote(r, "q2", "", director)
+	ev, err = DecideChooseQuote(r, "q2", "", director, policy)
 	if err != nil || !ev[0].(*eventsv1.QuoteChosen).Cheapest {
 		t.Fatal(ev, err)
 	}
 	if r = EvolvePurchaseRequest(r, ev[0]); r.ChosenQuoteID != "q2" {
 		t.Fatal(r.ChosenQuoteID)
 	}
-	if _, err := DecideChooseQuote(r, "nope", "", director); err == nil {
+	if _, err := DecideChooseQuote(r, "nope", "", director, policy); err == nil {
 		t.Fatal("an unknown quote")
 	}
 }
@@ -78,7 +78,7 @@ func TestOneQuoteIsEnoughAtOrBelowThePolicyAmount(t *testing.T) {
 	small := paper
 	small.Quantity = 4 // 480 yuan
 	r := quote(t, request(t, submit(small)), "q1", supplierOK("a"), 12_500)
-	if _, err := DecideChooseQuote(r, "q1", "", director); err != nil {
+	if _, err := DecideChooseQuote(r, "q1", "", director, policy); err != nil {
 		t.Fatal(err)
 	}
 	// A rejected request takes no quotes.
@@ -86,6 +86,41 @@ func TestOneQuoteIsEnoughAtOrBelowThePolicyAmount(t *testing.T) {
 	r = EvolvePurchaseRequest(r, ev[0])
 	_, err := DecideAddQuote(r, AddQuote{QuoteID: "q2", Supplier: supplierOK("b"), UnitPricesFen: []int64{1}}, "2025-03-06")
 	wantReason(t, err, ReasonRequestRejected)
-	_, err = DecideChooseQuote(r, "q1", "", director)
+	_, err = DecideChooseQuote(r, "q1", "", director, policy)
 	wantReason(t, err, ReasonRequestRejected)
+}
+
+// The rules hold for the real prices, not only the estimate.
+func TestQuotePricesAboveTheApprovedEstimate(t *testing.T) {
+	// Estimated 480 yuan: one quote would do; quoted at 520 yuan it needs three.
+	small := paper
+	small.Quantity = 4
+	r := request(t, submit(small))
+	r = quote(t, r, "q1", supplierOK("a"), 13_000)
+	_, err := DecideChooseQuote(r, "q1", "", director, policy)
+	wantReason(t, err, ReasonQuotesInsufficient)
+	r = quote(t, quote(t, r, "q2", supplierOK("b"), 13_500), "q3", supplierOK("c"), 14_000)
+	ev, err := DecideChooseQuote(r, "q1", "", director, policy)
+	if err != nil || !ev[0].(*eventsv1.QuoteChosen).QuotesRequired || ev[0].(*eventsv1.QuoteChosen).MinQuotes != 3 {
+		t.Fatal(ev, err)
+	}
+
+	// Estimated 2,900 yuan a unit (no principal); quoted at 3,100 it would need the principal.
+	cheap := computer
+	cheap.Quantity, cheap.EstimatedUnitPriceFen = 1, 290_000
+	r = request(t, submit(cheap))
+	if len(r.Chain) != 2 {
+		t.Fatalf("chain %v", r.Chain)
+	}
+	r = quote(t, r, "q1", supplierOK("a"), 310_000)
+	r = quote(t, r, "q2", supplierOK("b"), 320_000)
+	r = quote(t, r, "q3", supplierOK("c"), 330_000)
+	_, err = DecideChooseQuote(r, "q1", "", director, policy)
+	wantReason(t, err, ReasonQuoteExceedsApproval)
+	// At or under the estimate's limits it is fine.
+	r = quote(t, request(t, submit(cheap)), "q1", supplierOK("a"), 300_000)
+	r = quote(t, quote(t, r, "q2", supplierOK("b"), 305_000), "q3", supplierOK("c"), 299_000)
+	if _, err := DecideChooseQuote(r, "q3", "", director, policy); err != nil {
+		t.Fatal(err)
+	}
 }
