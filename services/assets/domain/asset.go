@@ -63,6 +63,10 @@ type Asset struct {
 	// LocationKind: room | class, or empty for free text; Building of a room.
 	LocationKind string
 	Building     string
+	// WriteOff in progress or done (writeoff.go); TransferredOut: the asset left for another
+	// school (schooltransfer.go).
+	WriteOff       *WriteOff
+	TransferredOut bool
 }
 
 // EvolveAsset folds one event into an asset.
@@ -79,6 +83,9 @@ func EvolveAsset(a Asset, m proto.Message) Asset {
 		a.Location, a.Department, a.Custodian = e.ToLocation, e.ToDepartment, e.ToCustodian
 		a.LocationKind, a.Building = e.ToLocationKind, e.ToBuilding
 	default:
+		if w, ok := evolveWriteOff(a, m); ok {
+			return w
+		}
 		a = evolveLending(a, m)
 	}
 	return a
@@ -301,8 +308,8 @@ func DecideTransferAsset(a Asset, c TransferAsset, campus Campus) ([]proto.Messa
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if !a.Registered {
-		return nil, errs.NotFound("asset", a.ID)
+	if err := inLedgerOrRefuse(a); err != nil {
+		return nil, err
 	}
 	e := &eventsv1.AssetTransferred{AssetId: a.ID,
 		FromLocation: a.Location, ToLocation: or(c.ToLocation, a.Location),

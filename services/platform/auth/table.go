@@ -29,6 +29,8 @@ var (
 	bureau = []Role{RoleBureauAdmin, RoleBureauViewer}
 	// Who keeps a school's campus structure (buildings, rooms, classes, departments).
 	campusKeepers = []Role{RoleLogisticsDirector, RoleBureauAdmin}
+	// Who may approve a write-off step (which step, the write-off policy's tier decides).
+	writeOffApprovers = []Role{RoleVicePrincipal, RolePrincipal, RoleBureauAdmin}
 	// Anyone of a school may report a fault (报修), and services (a safety hazard needing repair).
 	repairReporters = []Role{RolePrincipal, RoleVicePrincipal, RoleLogisticsDirector, RoleDepartmentHead,
 		RoleStorekeeper, RoleAccountant, RoleTeacher, RoleService}
@@ -65,6 +67,12 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.LedgerService/AddClass":        {Scope: ScopeSchool, Roles: campusKeepers},
 	"/houqin.assets.v1.LedgerService/AddDepartment":   {Scope: ScopeSchool, Roles: campusKeepers},
 	"/houqin.assets.v1.LedgerService/GetCampus":       {Scope: ScopeSchool, Roles: schoolReaders},
+	// Write-offs: the logistics office files and disposes; the tier's roles approve (the
+	// decider checks the current step's role: vice-principal, principal, bureau).
+	"/houqin.assets.v1.LedgerService/RequestWriteOff":        {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},
+	"/houqin.assets.v1.LedgerService/ApproveWriteOff":        {Scope: ScopeSchool, Roles: writeOffApprovers},
+	"/houqin.assets.v1.LedgerService/RejectWriteOff":         {Scope: ScopeSchool, Roles: writeOffApprovers},
+	"/houqin.assets.v1.LedgerService/RecordWriteOffDisposal": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
 
 	// Lending (借还): the logistics office issues permits; the storekeeper lends and takes back.
 	"/houqin.assets.v1.LendingService/IssueOffCampusPermit": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},

@@ -101,6 +101,122 @@ func (RoomKind) EnumDescriptor() ([]byte, []int) {
 	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{0}
 }
 
+// WriteOffKind is 报废 (worn out) or 报损 (lost, damaged beyond use).
+type WriteOffKind int32
+
+const (
+	WriteOffKind_WRITE_OFF_KIND_UNSPECIFIED WriteOffKind = 0
+	// 报废
+	WriteOffKind_WRITE_OFF_KIND_SCRAP WriteOffKind = 1
+	// 报损
+	WriteOffKind_WRITE_OFF_KIND_LOSS WriteOffKind = 2
+)
+
+// Enum value maps for WriteOffKind.
+var (
+	WriteOffKind_name = map[int32]string{
+		0: "WRITE_OFF_KIND_UNSPECIFIED",
+		1: "WRITE_OFF_KIND_SCRAP",
+		2: "WRITE_OFF_KIND_LOSS",
+	}
+	WriteOffKind_value = map[string]int32{
+		"WRITE_OFF_KIND_UNSPECIFIED": 0,
+		"WRITE_OFF_KIND_SCRAP":       1,
+		"WRITE_OFF_KIND_LOSS":        2,
+	}
+)
+
+func (x WriteOffKind) Enum() *WriteOffKind {
+	p := new(WriteOffKind)
+	*p = x
+	return p
+}
+
+func (x WriteOffKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WriteOffKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_houqin_assets_v1_ledger_proto_enumTypes[1].Descriptor()
+}
+
+func (WriteOffKind) Type() protoreflect.EnumType {
+	return &file_houqin_assets_v1_ledger_proto_enumTypes[1]
+}
+
+func (x WriteOffKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WriteOffKind.Descriptor instead.
+func (WriteOffKind) EnumDescriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{1}
+}
+
+// DisposalMethod is how a written-off asset was disposed of (处置方式).
+type DisposalMethod int32
+
+const (
+	DisposalMethod_DISPOSAL_METHOD_UNSPECIFIED DisposalMethod = 0
+	// 拍卖/出售
+	DisposalMethod_DISPOSAL_METHOD_AUCTION DisposalMethod = 1
+	// 回收
+	DisposalMethod_DISPOSAL_METHOD_RECYCLE DisposalMethod = 2
+	// 销毁
+	DisposalMethod_DISPOSAL_METHOD_DESTROY DisposalMethod = 3
+	// 捐赠
+	DisposalMethod_DISPOSAL_METHOD_DONATE DisposalMethod = 4
+	// 其他
+	DisposalMethod_DISPOSAL_METHOD_OTHER DisposalMethod = 5
+)
+
+// Enum value maps for DisposalMethod.
+var (
+	DisposalMethod_name = map[int32]string{
+		0: "DISPOSAL_METHOD_UNSPECIFIED",
+		1: "DISPOSAL_METHOD_AUCTION",
+		2: "DISPOSAL_METHOD_RECYCLE",
+		3: "DISPOSAL_METHOD_DESTROY",
+		4: "DISPOSAL_METHOD_DONATE",
+		5: "DISPOSAL_METHOD_OTHER",
+	}
+	DisposalMethod_value = map[string]int32{
+		"DISPOSAL_METHOD_UNSPECIFIED": 0,
+		"DISPOSAL_METHOD_AUCTION":     1,
+		"DISPOSAL_METHOD_RECYCLE":     2,
+		"DISPOSAL_METHOD_DESTROY":     3,
+		"DISPOSAL_METHOD_DONATE":      4,
+		"DISPOSAL_METHOD_OTHER":       5,
+	}
+)
+
+func (x DisposalMethod) Enum() *DisposalMethod {
+	p := new(DisposalMethod)
+	*p = x
+	return p
+}
+
+func (x DisposalMethod) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DisposalMethod) Descriptor() protoreflect.EnumDescriptor {
+	return file_houqin_assets_v1_ledger_proto_enumTypes[2].Descriptor()
+}
+
+func (DisposalMethod) Type() protoreflect.EnumType {
+	return &file_houqin_assets_v1_ledger_proto_enumTypes[2]
+}
+
+func (x DisposalMethod) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DisposalMethod.Descriptor instead.
+func (DisposalMethod) EnumDescriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{2}
+}
+
 type AddCategoryRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -1500,6 +1616,579 @@ func (x *Department) GetHead() string {
 	return ""
 }
 
+type RequestWriteOffRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId        string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	AssetId         string                 `protobuf:"bytes,3,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	ExpectedVersion int64                  `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	Kind            WriteOffKind           `protobuf:"varint,5,opt,name=kind,proto3,enum=houqin.assets.v1.WriteOffKind" json:"kind,omitempty"`
+	// 报废原因, 2–200 characters.
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// 残值, fen (0 to the asset's value).
+	ResidualValueFen int64 `protobuf:"varint,7,opt,name=residual_value_fen,json=residualValueFen,proto3" json:"residual_value_fen,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RequestWriteOffRequest) Reset() {
+	*x = RequestWriteOffRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestWriteOffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestWriteOffRequest) ProtoMessage() {}
+
+func (x *RequestWriteOffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestWriteOffRequest.ProtoReflect.Descriptor instead.
+func (*RequestWriteOffRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RequestWriteOffRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RequestWriteOffRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *RequestWriteOffRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *RequestWriteOffRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+func (x *RequestWriteOffRequest) GetKind() WriteOffKind {
+	if x != nil {
+		return x.Kind
+	}
+	return WriteOffKind_WRITE_OFF_KIND_UNSPECIFIED
+}
+
+func (x *RequestWriteOffRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RequestWriteOffRequest) GetResidualValueFen() int64 {
+	if x != nil {
+		return x.ResidualValueFen
+	}
+	return 0
+}
+
+type RequestWriteOffResponse struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	WriteOffId string                 `protobuf:"bytes,1,opt,name=write_off_id,json=writeOffId,proto3" json:"write_off_id,omitempty"`
+	// The tier the value falls in and the steps it needs, in order.
+	Tier          string   `protobuf:"bytes,2,opt,name=tier,proto3" json:"tier,omitempty"`
+	Steps         []string `protobuf:"bytes,3,rep,name=steps,proto3" json:"steps,omitempty"`
+	PolicyVersion string   `protobuf:"bytes,4,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	Version       int64    `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestWriteOffResponse) Reset() {
+	*x = RequestWriteOffResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestWriteOffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestWriteOffResponse) ProtoMessage() {}
+
+func (x *RequestWriteOffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestWriteOffResponse.ProtoReflect.Descriptor instead.
+func (*RequestWriteOffResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RequestWriteOffResponse) GetWriteOffId() string {
+	if x != nil {
+		return x.WriteOffId
+	}
+	return ""
+}
+
+func (x *RequestWriteOffResponse) GetTier() string {
+	if x != nil {
+		return x.Tier
+	}
+	return ""
+}
+
+func (x *RequestWriteOffResponse) GetSteps() []string {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *RequestWriteOffResponse) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
+func (x *RequestWriteOffResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type ApproveWriteOffRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId      string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	AssetId       string                 `protobuf:"bytes,3,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	WriteOffId    string                 `protobuf:"bytes,4,opt,name=write_off_id,json=writeOffId,proto3" json:"write_off_id,omitempty"`
+	Comment       string                 `protobuf:"bytes,5,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveWriteOffRequest) Reset() {
+	*x = ApproveWriteOffRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveWriteOffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveWriteOffRequest) ProtoMessage() {}
+
+func (x *ApproveWriteOffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveWriteOffRequest.ProtoReflect.Descriptor instead.
+func (*ApproveWriteOffRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ApproveWriteOffRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ApproveWriteOffRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *ApproveWriteOffRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *ApproveWriteOffRequest) GetWriteOffId() string {
+	if x != nil {
+		return x.WriteOffId
+	}
+	return ""
+}
+
+func (x *ApproveWriteOffRequest) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+type ApproveWriteOffResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The step approved and whether the asset is now written off.
+	Step          string `protobuf:"bytes,1,opt,name=step,proto3" json:"step,omitempty"`
+	WrittenOff    bool   `protobuf:"varint,2,opt,name=written_off,json=writtenOff,proto3" json:"written_off,omitempty"`
+	Version       int64  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveWriteOffResponse) Reset() {
+	*x = ApproveWriteOffResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveWriteOffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveWriteOffResponse) ProtoMessage() {}
+
+func (x *ApproveWriteOffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveWriteOffResponse.ProtoReflect.Descriptor instead.
+func (*ApproveWriteOffResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ApproveWriteOffResponse) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *ApproveWriteOffResponse) GetWrittenOff() bool {
+	if x != nil {
+		return x.WrittenOff
+	}
+	return false
+}
+
+func (x *ApproveWriteOffResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type RejectWriteOffRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId      string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	AssetId       string                 `protobuf:"bytes,3,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	WriteOffId    string                 `protobuf:"bytes,4,opt,name=write_off_id,json=writeOffId,proto3" json:"write_off_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectWriteOffRequest) Reset() {
+	*x = RejectWriteOffRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectWriteOffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectWriteOffRequest) ProtoMessage() {}
+
+func (x *RejectWriteOffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectWriteOffRequest.ProtoReflect.Descriptor instead.
+func (*RejectWriteOffRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *RejectWriteOffRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RejectWriteOffRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *RejectWriteOffRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *RejectWriteOffRequest) GetWriteOffId() string {
+	if x != nil {
+		return x.WriteOffId
+	}
+	return ""
+}
+
+func (x *RejectWriteOffRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type RejectWriteOffResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectWriteOffResponse) Reset() {
+	*x = RejectWriteOffResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectWriteOffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectWriteOffResponse) ProtoMessage() {}
+
+func (x *RejectWriteOffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectWriteOffResponse.ProtoReflect.Descriptor instead.
+func (*RejectWriteOffResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *RejectWriteOffResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type RecordWriteOffDisposalRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	RequestId   string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId    string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	AssetId     string                 `protobuf:"bytes,3,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	WriteOffId  string                 `protobuf:"bytes,4,opt,name=write_off_id,json=writeOffId,proto3" json:"write_off_id,omitempty"`
+	Method      DisposalMethod         `protobuf:"varint,5,opt,name=method,proto3,enum=houqin.assets.v1.DisposalMethod" json:"method,omitempty"`
+	ProceedsFen int64                  `protobuf:"varint,6,opt,name=proceeds_fen,json=proceedsFen,proto3" json:"proceeds_fen,omitempty"`
+	// YYYY-MM-DD, not in the future.
+	DisposedOn    string `protobuf:"bytes,7,opt,name=disposed_on,json=disposedOn,proto3" json:"disposed_on,omitempty"`
+	Note          string `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordWriteOffDisposalRequest) Reset() {
+	*x = RecordWriteOffDisposalRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordWriteOffDisposalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordWriteOffDisposalRequest) ProtoMessage() {}
+
+func (x *RecordWriteOffDisposalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordWriteOffDisposalRequest.ProtoReflect.Descriptor instead.
+func (*RecordWriteOffDisposalRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RecordWriteOffDisposalRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RecordWriteOffDisposalRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *RecordWriteOffDisposalRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *RecordWriteOffDisposalRequest) GetWriteOffId() string {
+	if x != nil {
+		return x.WriteOffId
+	}
+	return ""
+}
+
+func (x *RecordWriteOffDisposalRequest) GetMethod() DisposalMethod {
+	if x != nil {
+		return x.Method
+	}
+	return DisposalMethod_DISPOSAL_METHOD_UNSPECIFIED
+}
+
+func (x *RecordWriteOffDisposalRequest) GetProceedsFen() int64 {
+	if x != nil {
+		return x.ProceedsFen
+	}
+	return 0
+}
+
+func (x *RecordWriteOffDisposalRequest) GetDisposedOn() string {
+	if x != nil {
+		return x.DisposedOn
+	}
+	return ""
+}
+
+func (x *RecordWriteOffDisposalRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type RecordWriteOffDisposalResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordWriteOffDisposalResponse) Reset() {
+	*x = RecordWriteOffDisposalResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordWriteOffDisposalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordWriteOffDisposalResponse) ProtoMessage() {}
+
+func (x *RecordWriteOffDisposalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordWriteOffDisposalResponse.ProtoReflect.Descriptor instead.
+func (*RecordWriteOffDisposalResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *RecordWriteOffDisposalResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 var File_houqin_assets_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
@@ -1610,7 +2299,60 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"Department\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
-	"\x04head\x18\x03 \x01(\tR\x04head*\xeb\x01\n" +
+	"\x04head\x18\x03 \x01(\tR\x04head\"\x94\x02\n" +
+	"\x16RequestWriteOffRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x19\n" +
+	"\basset_id\x18\x03 \x01(\tR\aassetId\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\x122\n" +
+	"\x04kind\x18\x05 \x01(\x0e2\x1e.houqin.assets.v1.WriteOffKindR\x04kind\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12,\n" +
+	"\x12residual_value_fen\x18\a \x01(\x03R\x10residualValueFen\"\xa6\x01\n" +
+	"\x17RequestWriteOffResponse\x12 \n" +
+	"\fwrite_off_id\x18\x01 \x01(\tR\n" +
+	"writeOffId\x12\x12\n" +
+	"\x04tier\x18\x02 \x01(\tR\x04tier\x12\x14\n" +
+	"\x05steps\x18\x03 \x03(\tR\x05steps\x12%\n" +
+	"\x0epolicy_version\x18\x04 \x01(\tR\rpolicyVersion\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\x03R\aversion\"\xab\x01\n" +
+	"\x16ApproveWriteOffRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x19\n" +
+	"\basset_id\x18\x03 \x01(\tR\aassetId\x12 \n" +
+	"\fwrite_off_id\x18\x04 \x01(\tR\n" +
+	"writeOffId\x12\x18\n" +
+	"\acomment\x18\x05 \x01(\tR\acomment\"h\n" +
+	"\x17ApproveWriteOffResponse\x12\x12\n" +
+	"\x04step\x18\x01 \x01(\tR\x04step\x12\x1f\n" +
+	"\vwritten_off\x18\x02 \x01(\bR\n" +
+	"writtenOff\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\"\xa8\x01\n" +
+	"\x15RejectWriteOffRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x19\n" +
+	"\basset_id\x18\x03 \x01(\tR\aassetId\x12 \n" +
+	"\fwrite_off_id\x18\x04 \x01(\tR\n" +
+	"writeOffId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"2\n" +
+	"\x16RejectWriteOffResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"\xaa\x02\n" +
+	"\x1dRecordWriteOffDisposalRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x19\n" +
+	"\basset_id\x18\x03 \x01(\tR\aassetId\x12 \n" +
+	"\fwrite_off_id\x18\x04 \x01(\tR\n" +
+	"writeOffId\x128\n" +
+	"\x06method\x18\x05 \x01(\x0e2 .houqin.assets.v1.DisposalMethodR\x06method\x12!\n" +
+	"\fproceeds_fen\x18\x06 \x01(\x03R\vproceedsFen\x12\x1f\n" +
+	"\vdisposed_on\x18\a \x01(\tR\n" +
+	"disposedOn\x12\x12\n" +
+	"\x04note\x18\b \x01(\tR\x04note\":\n" +
+	"\x1eRecordWriteOffDisposalResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion*\xeb\x01\n" +
 	"\bRoomKind\x12\x19\n" +
 	"\x15ROOM_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13ROOM_KIND_CLASSROOM\x10\x01\x12\x11\n" +
@@ -1621,7 +2363,18 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\x11ROOM_KIND_CANTEEN\x10\x06\x12\x15\n" +
 	"\x11ROOM_KIND_STORAGE\x10\a\x12\x14\n" +
 	"\x10ROOM_KIND_SPORTS\x10\b\x12\x13\n" +
-	"\x0fROOM_KIND_OTHER\x10\t2\xef\x05\n" +
+	"\x0fROOM_KIND_OTHER\x10\t*a\n" +
+	"\fWriteOffKind\x12\x1e\n" +
+	"\x1aWRITE_OFF_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14WRITE_OFF_KIND_SCRAP\x10\x01\x12\x17\n" +
+	"\x13WRITE_OFF_KIND_LOSS\x10\x02*\xbf\x01\n" +
+	"\x0eDisposalMethod\x12\x1f\n" +
+	"\x1bDISPOSAL_METHOD_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17DISPOSAL_METHOD_AUCTION\x10\x01\x12\x1b\n" +
+	"\x17DISPOSAL_METHOD_RECYCLE\x10\x02\x12\x1b\n" +
+	"\x17DISPOSAL_METHOD_DESTROY\x10\x03\x12\x1a\n" +
+	"\x16DISPOSAL_METHOD_DONATE\x10\x04\x12\x19\n" +
+	"\x15DISPOSAL_METHOD_OTHER\x10\x052\xa1\t\n" +
 	"\rLedgerService\x12Z\n" +
 	"\vAddCategory\x12$.houqin.assets.v1.AddCategoryRequest\x1a%.houqin.assets.v1.AddCategoryResponse\x12f\n" +
 	"\x0fSetCategoryLife\x12(.houqin.assets.v1.SetCategoryLifeRequest\x1a).houqin.assets.v1.SetCategoryLifeResponse\x12c\n" +
@@ -1630,7 +2383,11 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\aAddRoom\x12 .houqin.assets.v1.AddRoomRequest\x1a!.houqin.assets.v1.AddRoomResponse\x12Q\n" +
 	"\bAddClass\x12!.houqin.assets.v1.AddClassRequest\x1a\".houqin.assets.v1.AddClassResponse\x12`\n" +
 	"\rAddDepartment\x12&.houqin.assets.v1.AddDepartmentRequest\x1a'.houqin.assets.v1.AddDepartmentResponse\x12T\n" +
-	"\tGetCampus\x12\".houqin.assets.v1.GetCampusRequest\x1a#.houqin.assets.v1.GetCampusResponseB\xb5\x01\n" +
+	"\tGetCampus\x12\".houqin.assets.v1.GetCampusRequest\x1a#.houqin.assets.v1.GetCampusResponse\x12f\n" +
+	"\x0fRequestWriteOff\x12(.houqin.assets.v1.RequestWriteOffRequest\x1a).houqin.assets.v1.RequestWriteOffResponse\x12f\n" +
+	"\x0fApproveWriteOff\x12(.houqin.assets.v1.ApproveWriteOffRequest\x1a).houqin.assets.v1.ApproveWriteOffResponse\x12c\n" +
+	"\x0eRejectWriteOff\x12'.houqin.assets.v1.RejectWriteOffRequest\x1a(.houqin.assets.v1.RejectWriteOffResponse\x12{\n" +
+	"\x16RecordWriteOffDisposal\x12/.houqin.assets.v1.RecordWriteOffDisposalRequest\x1a0.houqin.assets.v1.RecordWriteOffDisposalResponseB\xb5\x01\n" +
 	"\x14com.houqin.assets.v1B\vLedgerProtoP\x01Z.houqin.dev/proto/gen/houqin/assets/v1;assetsv1\xa2\x02\x03HAX\xaa\x02\x10Houqin.Assets.V1\xca\x02\x10Houqin\\Assets\\V1\xe2\x02\x1cHouqin\\Assets\\V1\\GPBMetadata\xea\x02\x12Houqin::Assets::V1b\x06proto3"
 
 var (
@@ -1645,63 +2402,83 @@ func file_houqin_assets_v1_ledger_proto_rawDescGZIP() []byte {
 	return file_houqin_assets_v1_ledger_proto_rawDescData
 }
 
-var file_houqin_assets_v1_ledger_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_houqin_assets_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_houqin_assets_v1_ledger_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_houqin_assets_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_houqin_assets_v1_ledger_proto_goTypes = []any{
-	(RoomKind)(0),                   // 0: houqin.assets.v1.RoomKind
-	(*AddCategoryRequest)(nil),      // 1: houqin.assets.v1.AddCategoryRequest
-	(*AddCategoryResponse)(nil),     // 2: houqin.assets.v1.AddCategoryResponse
-	(*SetCategoryLifeRequest)(nil),  // 3: houqin.assets.v1.SetCategoryLifeRequest
-	(*SetCategoryLifeResponse)(nil), // 4: houqin.assets.v1.SetCategoryLifeResponse
-	(*ListCategoriesRequest)(nil),   // 5: houqin.assets.v1.ListCategoriesRequest
-	(*ListCategoriesResponse)(nil),  // 6: houqin.assets.v1.ListCategoriesResponse
-	(*Category)(nil),                // 7: houqin.assets.v1.Category
-	(*CategoryLife)(nil),            // 8: houqin.assets.v1.CategoryLife
-	(*AddBuildingRequest)(nil),      // 9: houqin.assets.v1.AddBuildingRequest
-	(*AddBuildingResponse)(nil),     // 10: houqin.assets.v1.AddBuildingResponse
-	(*AddRoomRequest)(nil),          // 11: houqin.assets.v1.AddRoomRequest
-	(*AddRoomResponse)(nil),         // 12: houqin.assets.v1.AddRoomResponse
-	(*AddClassRequest)(nil),         // 13: houqin.assets.v1.AddClassRequest
-	(*AddClassResponse)(nil),        // 14: houqin.assets.v1.AddClassResponse
-	(*AddDepartmentRequest)(nil),    // 15: houqin.assets.v1.AddDepartmentRequest
-	(*AddDepartmentResponse)(nil),   // 16: houqin.assets.v1.AddDepartmentResponse
-	(*GetCampusRequest)(nil),        // 17: houqin.assets.v1.GetCampusRequest
-	(*GetCampusResponse)(nil),       // 18: houqin.assets.v1.GetCampusResponse
-	(*Building)(nil),                // 19: houqin.assets.v1.Building
-	(*Room)(nil),                    // 20: houqin.assets.v1.Room
-	(*SchoolClass)(nil),             // 21: houqin.assets.v1.SchoolClass
-	(*Department)(nil),              // 22: houqin.assets.v1.Department
+	(RoomKind)(0),                          // 0: houqin.assets.v1.RoomKind
+	(WriteOffKind)(0),                      // 1: houqin.assets.v1.WriteOffKind
+	(DisposalMethod)(0),                    // 2: houqin.assets.v1.DisposalMethod
+	(*AddCategoryRequest)(nil),             // 3: houqin.assets.v1.AddCategoryRequest
+	(*AddCategoryResponse)(nil),            // 4: houqin.assets.v1.AddCategoryResponse
+	(*SetCategoryLifeRequest)(nil),         // 5: houqin.assets.v1.SetCategoryLifeRequest
+	(*SetCategoryLifeResponse)(nil),        // 6: houqin.assets.v1.SetCategoryLifeResponse
+	(*ListCategoriesRequest)(nil),          // 7: houqin.assets.v1.ListCategoriesRequest
+	(*ListCategoriesResponse)(nil),         // 8: houqin.assets.v1.ListCategoriesResponse
+	(*Category)(nil),                       // 9: houqin.assets.v1.Category
+	(*CategoryLife)(nil),                   // 10: houqin.assets.v1.CategoryLife
+	(*AddBuildingRequest)(nil),             // 11: houqin.assets.v1.AddBuildingRequest
+	(*AddBuildingResponse)(nil),            // 12: houqin.assets.v1.AddBuildingResponse
+	(*AddRoomRequest)(nil),                 // 13: houqin.assets.v1.AddRoomRequest
+	(*AddRoomResponse)(nil),                // 14: houqin.assets.v1.AddRoomResponse
+	(*AddClassRequest)(nil),                // 15: houqin.assets.v1.AddClassRequest
+	(*AddClassResponse)(nil),               // 16: houqin.assets.v1.AddClassResponse
+	(*AddDepartmentRequest)(nil),           // 17: houqin.assets.v1.AddDepartmentRequest
+	(*AddDepartmentResponse)(nil),          // 18: houqin.assets.v1.AddDepartmentResponse
+	(*GetCampusRequest)(nil),               // 19: houqin.assets.v1.GetCampusRequest
+	(*GetCampusResponse)(nil),              // 20: houqin.assets.v1.GetCampusResponse
+	(*Building)(nil),                       // 21: houqin.assets.v1.Building
+	(*Room)(nil),                           // 22: houqin.assets.v1.Room
+	(*SchoolClass)(nil),                    // 23: houqin.assets.v1.SchoolClass
+	(*Department)(nil),                     // 24: houqin.assets.v1.Department
+	(*RequestWriteOffRequest)(nil),         // 25: houqin.assets.v1.RequestWriteOffRequest
+	(*RequestWriteOffResponse)(nil),        // 26: houqin.assets.v1.RequestWriteOffResponse
+	(*ApproveWriteOffRequest)(nil),         // 27: houqin.assets.v1.ApproveWriteOffRequest
+	(*ApproveWriteOffResponse)(nil),        // 28: houqin.assets.v1.ApproveWriteOffResponse
+	(*RejectWriteOffRequest)(nil),          // 29: houqin.assets.v1.RejectWriteOffRequest
+	(*RejectWriteOffResponse)(nil),         // 30: houqin.assets.v1.RejectWriteOffResponse
+	(*RecordWriteOffDisposalRequest)(nil),  // 31: houqin.assets.v1.RecordWriteOffDisposalRequest
+	(*RecordWriteOffDisposalResponse)(nil), // 32: houqin.assets.v1.RecordWriteOffDisposalResponse
 }
 var file_houqin_assets_v1_ledger_proto_depIdxs = []int32{
-	7,  // 0: houqin.assets.v1.ListCategoriesResponse.categories:type_name -> houqin.assets.v1.Category
-	8,  // 1: houqin.assets.v1.Category.lives:type_name -> houqin.assets.v1.CategoryLife
+	9,  // 0: houqin.assets.v1.ListCategoriesResponse.categories:type_name -> houqin.assets.v1.Category
+	10, // 1: houqin.assets.v1.Category.lives:type_name -> houqin.assets.v1.CategoryLife
 	0,  // 2: houqin.assets.v1.AddRoomRequest.kind:type_name -> houqin.assets.v1.RoomKind
-	19, // 3: houqin.assets.v1.GetCampusResponse.buildings:type_name -> houqin.assets.v1.Building
-	20, // 4: houqin.assets.v1.GetCampusResponse.rooms:type_name -> houqin.assets.v1.Room
-	21, // 5: houqin.assets.v1.GetCampusResponse.classes:type_name -> houqin.assets.v1.SchoolClass
-	22, // 6: houqin.assets.v1.GetCampusResponse.departments:type_name -> houqin.assets.v1.Department
+	21, // 3: houqin.assets.v1.GetCampusResponse.buildings:type_name -> houqin.assets.v1.Building
+	22, // 4: houqin.assets.v1.GetCampusResponse.rooms:type_name -> houqin.assets.v1.Room
+	23, // 5: houqin.assets.v1.GetCampusResponse.classes:type_name -> houqin.assets.v1.SchoolClass
+	24, // 6: houqin.assets.v1.GetCampusResponse.departments:type_name -> houqin.assets.v1.Department
 	0,  // 7: houqin.assets.v1.Room.kind:type_name -> houqin.assets.v1.RoomKind
-	1,  // 8: houqin.assets.v1.LedgerService.AddCategory:input_type -> houqin.assets.v1.AddCategoryRequest
-	3,  // 9: houqin.assets.v1.LedgerService.SetCategoryLife:input_type -> houqin.assets.v1.SetCategoryLifeRequest
-	5,  // 10: houqin.assets.v1.LedgerService.ListCategories:input_type -> houqin.assets.v1.ListCategoriesRequest
-	9,  // 11: houqin.assets.v1.LedgerService.AddBuilding:input_type -> houqin.assets.v1.AddBuildingRequest
-	11, // 12: houqin.assets.v1.LedgerService.AddRoom:input_type -> houqin.assets.v1.AddRoomRequest
-	13, // 13: houqin.assets.v1.LedgerService.AddClass:input_type -> houqin.assets.v1.AddClassRequest
-	15, // 14: houqin.assets.v1.LedgerService.AddDepartment:input_type -> houqin.assets.v1.AddDepartmentRequest
-	17, // 15: houqin.assets.v1.LedgerService.GetCampus:input_type -> houqin.assets.v1.GetCampusRequest
-	2,  // 16: houqin.assets.v1.LedgerService.AddCategory:output_type -> houqin.assets.v1.AddCategoryResponse
-	4,  // 17: houqin.assets.v1.LedgerService.SetCategoryLife:output_type -> houqin.assets.v1.SetCategoryLifeResponse
-	6,  // 18: houqin.assets.v1.LedgerService.ListCategories:output_type -> houqin.assets.v1.ListCategoriesResponse
-	10, // 19: houqin.assets.v1.LedgerService.AddBuilding:output_type -> houqin.assets.v1.AddBuildingResponse
-	12, // 20: houqin.assets.v1.LedgerService.AddRoom:output_type -> houqin.assets.v1.AddRoomResponse
-	14, // 21: houqin.assets.v1.LedgerService.AddClass:output_type -> houqin.assets.v1.AddClassResponse
-	16, // 22: houqin.assets.v1.LedgerService.AddDepartment:output_type -> houqin.assets.v1.AddDepartmentResponse
-	18, // 23: houqin.assets.v1.LedgerService.GetCampus:output_type -> houqin.assets.v1.GetCampusResponse
-	16, // [16:24] is the sub-list for method output_type
-	8,  // [8:16] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	1,  // 8: houqin.assets.v1.RequestWriteOffRequest.kind:type_name -> houqin.assets.v1.WriteOffKind
+	2,  // 9: houqin.assets.v1.RecordWriteOffDisposalRequest.method:type_name -> houqin.assets.v1.DisposalMethod
+	3,  // 10: houqin.assets.v1.LedgerService.AddCategory:input_type -> houqin.assets.v1.AddCategoryRequest
+	5,  // 11: houqin.assets.v1.LedgerService.SetCategoryLife:input_type -> houqin.assets.v1.SetCategoryLifeRequest
+	7,  // 12: houqin.assets.v1.LedgerService.ListCategories:input_type -> houqin.assets.v1.ListCategoriesRequest
+	11, // 13: houqin.assets.v1.LedgerService.AddBuilding:input_type -> houqin.assets.v1.AddBuildingRequest
+	13, // 14: houqin.assets.v1.LedgerService.AddRoom:input_type -> houqin.assets.v1.AddRoomRequest
+	15, // 15: houqin.assets.v1.LedgerService.AddClass:input_type -> houqin.assets.v1.AddClassRequest
+	17, // 16: houqin.assets.v1.LedgerService.AddDepartment:input_type -> houqin.assets.v1.AddDepartmentRequest
+	19, // 17: houqin.assets.v1.LedgerService.GetCampus:input_type -> houqin.assets.v1.GetCampusRequest
+	25, // 18: houqin.assets.v1.LedgerService.RequestWriteOff:input_type -> houqin.assets.v1.RequestWriteOffRequest
+	27, // 19: houqin.assets.v1.LedgerService.ApproveWriteOff:input_type -> houqin.assets.v1.ApproveWriteOffRequest
+	29, // 20: houqin.assets.v1.LedgerService.RejectWriteOff:input_type -> houqin.assets.v1.RejectWriteOffRequest
+	31, // 21: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:input_type -> houqin.assets.v1.RecordWriteOffDisposalRequest
+	4,  // 22: houqin.assets.v1.LedgerService.AddCategory:output_type -> houqin.assets.v1.AddCategoryResponse
+	6,  // 23: houqin.assets.v1.LedgerService.SetCategoryLife:output_type -> houqin.assets.v1.SetCategoryLifeResponse
+	8,  // 24: houqin.assets.v1.LedgerService.ListCategories:output_type -> houqin.assets.v1.ListCategoriesResponse
+	12, // 25: houqin.assets.v1.LedgerService.AddBuilding:output_type -> houqin.assets.v1.AddBuildingResponse
+	14, // 26: houqin.assets.v1.LedgerService.AddRoom:output_type -> houqin.assets.v1.AddRoomResponse
+	16, // 27: houqin.assets.v1.LedgerService.AddClass:output_type -> houqin.assets.v1.AddClassResponse
+	18, // 28: houqin.assets.v1.LedgerService.AddDepartment:output_type -> houqin.assets.v1.AddDepartmentResponse
+	20, // 29: houqin.assets.v1.LedgerService.GetCampus:output_type -> houqin.assets.v1.GetCampusResponse
+	26, // 30: houqin.assets.v1.LedgerService.RequestWriteOff:output_type -> houqin.assets.v1.RequestWriteOffResponse
+	28, // 31: houqin.assets.v1.LedgerService.ApproveWriteOff:output_type -> houqin.assets.v1.ApproveWriteOffResponse
+	30, // 32: houqin.assets.v1.LedgerService.RejectWriteOff:output_type -> houqin.assets.v1.RejectWriteOffResponse
+	32, // 33: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:output_type -> houqin.assets.v1.RecordWriteOffDisposalResponse
+	22, // [22:34] is the sub-list for method output_type
+	10, // [10:22] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_houqin_assets_v1_ledger_proto_init() }
@@ -1714,8 +2491,8 @@ func file_houqin_assets_v1_ledger_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_v1_ledger_proto_rawDesc), len(file_houqin_assets_v1_ledger_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   22,
+			NumEnums:      3,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

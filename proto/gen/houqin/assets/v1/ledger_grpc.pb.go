@@ -19,14 +19,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	LedgerService_AddCategory_FullMethodName     = "/houqin.assets.v1.LedgerService/AddCategory"
-	LedgerService_SetCategoryLife_FullMethodName = "/houqin.assets.v1.LedgerService/SetCategoryLife"
-	LedgerService_ListCategories_FullMethodName  = "/houqin.assets.v1.LedgerService/ListCategories"
-	LedgerService_AddBuilding_FullMethodName     = "/houqin.assets.v1.LedgerService/AddBuilding"
-	LedgerService_AddRoom_FullMethodName         = "/houqin.assets.v1.LedgerService/AddRoom"
-	LedgerService_AddClass_FullMethodName        = "/houqin.assets.v1.LedgerService/AddClass"
-	LedgerService_AddDepartment_FullMethodName   = "/houqin.assets.v1.LedgerService/AddDepartment"
-	LedgerService_GetCampus_FullMethodName       = "/houqin.assets.v1.LedgerService/GetCampus"
+	LedgerService_AddCategory_FullMethodName            = "/houqin.assets.v1.LedgerService/AddCategory"
+	LedgerService_SetCategoryLife_FullMethodName        = "/houqin.assets.v1.LedgerService/SetCategoryLife"
+	LedgerService_ListCategories_FullMethodName         = "/houqin.assets.v1.LedgerService/ListCategories"
+	LedgerService_AddBuilding_FullMethodName            = "/houqin.assets.v1.LedgerService/AddBuilding"
+	LedgerService_AddRoom_FullMethodName                = "/houqin.assets.v1.LedgerService/AddRoom"
+	LedgerService_AddClass_FullMethodName               = "/houqin.assets.v1.LedgerService/AddClass"
+	LedgerService_AddDepartment_FullMethodName          = "/houqin.assets.v1.LedgerService/AddDepartment"
+	LedgerService_GetCampus_FullMethodName              = "/houqin.assets.v1.LedgerService/GetCampus"
+	LedgerService_RequestWriteOff_FullMethodName        = "/houqin.assets.v1.LedgerService/RequestWriteOff"
+	LedgerService_ApproveWriteOff_FullMethodName        = "/houqin.assets.v1.LedgerService/ApproveWriteOff"
+	LedgerService_RejectWriteOff_FullMethodName         = "/houqin.assets.v1.LedgerService/RejectWriteOff"
+	LedgerService_RecordWriteOffDisposal_FullMethodName = "/houqin.assets.v1.LedgerService/RecordWriteOffDisposal"
 )
 
 // LedgerServiceClient is the client API for LedgerService service.
@@ -57,6 +61,18 @@ type LedgerServiceClient interface {
 	AddDepartment(ctx context.Context, in *AddDepartmentRequest, opts ...grpc.CallOption) (*AddDepartmentResponse, error)
 	// GetCampus lists a school's buildings, rooms, classes and departments.
 	GetCampus(ctx context.Context, in *GetCampusRequest, opts ...grpc.CallOption) (*GetCampusResponse, error)
+	// Write-off (报废/报损). The request is judged against the policy's tiers by the asset's
+	// value (原值); each step must be approved by a holder of the step's role, never by the
+	// requester nor twice by one person. After the last step the asset leaves the ledger and
+	// refuses transfers and further write-offs.
+	// RequestWriteOff 报废申请.
+	RequestWriteOff(ctx context.Context, in *RequestWriteOffRequest, opts ...grpc.CallOption) (*RequestWriteOffResponse, error)
+	// ApproveWriteOff approves the pending write-off's current step.
+	ApproveWriteOff(ctx context.Context, in *ApproveWriteOffRequest, opts ...grpc.CallOption) (*ApproveWriteOffResponse, error)
+	// RejectWriteOff refuses the pending write-off at its current step.
+	RejectWriteOff(ctx context.Context, in *RejectWriteOffRequest, opts ...grpc.CallOption) (*RejectWriteOffResponse, error)
+	// RecordWriteOffDisposal 处置登记: what became of a written-off asset.
+	RecordWriteOffDisposal(ctx context.Context, in *RecordWriteOffDisposalRequest, opts ...grpc.CallOption) (*RecordWriteOffDisposalResponse, error)
 }
 
 type ledgerServiceClient struct {
@@ -147,6 +163,46 @@ func (c *ledgerServiceClient) GetCampus(ctx context.Context, in *GetCampusReques
 	return out, nil
 }
 
+func (c *ledgerServiceClient) RequestWriteOff(ctx context.Context, in *RequestWriteOffRequest, opts ...grpc.CallOption) (*RequestWriteOffResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RequestWriteOffResponse)
+	err := c.cc.Invoke(ctx, LedgerService_RequestWriteOff_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) ApproveWriteOff(ctx context.Context, in *ApproveWriteOffRequest, opts ...grpc.CallOption) (*ApproveWriteOffResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApproveWriteOffResponse)
+	err := c.cc.Invoke(ctx, LedgerService_ApproveWriteOff_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) RejectWriteOff(ctx context.Context, in *RejectWriteOffRequest, opts ...grpc.CallOption) (*RejectWriteOffResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RejectWriteOffResponse)
+	err := c.cc.Invoke(ctx, LedgerService_RejectWriteOff_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) RecordWriteOffDisposal(ctx context.Context, in *RecordWriteOffDisposalRequest, opts ...grpc.CallOption) (*RecordWriteOffDisposalResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordWriteOffDisposalResponse)
+	err := c.cc.Invoke(ctx, LedgerService_RecordWriteOffDisposal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LedgerServiceServer is the server API for LedgerService service.
 // All implementations must embed UnimplementedLedgerServiceServer
 // for forward compatibility.
@@ -175,6 +231,18 @@ type LedgerServiceServer interface {
 	AddDepartment(context.Context, *AddDepartmentRequest) (*AddDepartmentResponse, error)
 	// GetCampus lists a school's buildings, rooms, classes and departments.
 	GetCampus(context.Context, *GetCampusRequest) (*GetCampusResponse, error)
+	// Write-off (报废/报损). The request is judged against the policy's tiers by the asset's
+	// value (原值); each step must be approved by a holder of the step's role, never by the
+	// requester nor twice by one person. After the last step the asset leaves the ledger and
+	// refuses transfers and further write-offs.
+	// RequestWriteOff 报废申请.
+	RequestWriteOff(context.Context, *RequestWriteOffRequest) (*RequestWriteOffResponse, error)
+	// ApproveWriteOff approves the pending write-off's current step.
+	ApproveWriteOff(context.Context, *ApproveWriteOffRequest) (*ApproveWriteOffResponse, error)
+	// RejectWriteOff refuses the pending write-off at its current step.
+	RejectWriteOff(context.Context, *RejectWriteOffRequest) (*RejectWriteOffResponse, error)
+	// RecordWriteOffDisposal 处置登记: what became of a written-off asset.
+	RecordWriteOffDisposal(context.Context, *RecordWriteOffDisposalRequest) (*RecordWriteOffDisposalResponse, error)
 	mustEmbedUnimplementedLedgerServiceServer()
 }
 
@@ -208,6 +276,18 @@ func (UnimplementedLedgerServiceServer) AddDepartment(context.Context, *AddDepar
 }
 func (UnimplementedLedgerServiceServer) GetCampus(context.Context, *GetCampusRequest) (*GetCampusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCampus not implemented")
+}
+func (UnimplementedLedgerServiceServer) RequestWriteOff(context.Context, *RequestWriteOffRequest) (*RequestWriteOffResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequestWriteOff not implemented")
+}
+func (UnimplementedLedgerServiceServer) ApproveWriteOff(context.Context, *ApproveWriteOffRequest) (*ApproveWriteOffResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveWriteOff not implemented")
+}
+func (UnimplementedLedgerServiceServer) RejectWriteOff(context.Context, *RejectWriteOffRequest) (*RejectWriteOffResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RejectWriteOff not implemented")
+}
+func (UnimplementedLedgerServiceServer) RecordWriteOffDisposal(context.Context, *RecordWriteOffDisposalRequest) (*RecordWriteOffDisposalResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordWriteOffDisposal not implemented")
 }
 func (UnimplementedLedgerServiceServer) mustEmbedUnimplementedLedgerServiceServer() {}
 func (UnimplementedLedgerServiceServer) testEmbeddedByValue()                       {}
@@ -374,6 +454,78 @@ func _LedgerService_GetCampus_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerService_RequestWriteOff_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequestWriteOffRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).RequestWriteOff(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_RequestWriteOff_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).RequestWriteOff(ctx, req.(*RequestWriteOffRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_ApproveWriteOff_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveWriteOffRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).ApproveWriteOff(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_ApproveWriteOff_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).ApproveWriteOff(ctx, req.(*ApproveWriteOffRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_RejectWriteOff_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RejectWriteOffRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).RejectWriteOff(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_RejectWriteOff_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).RejectWriteOff(ctx, req.(*RejectWriteOffRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_RecordWriteOffDisposal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordWriteOffDisposalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).RecordWriteOffDisposal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_RecordWriteOffDisposal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).RecordWriteOffDisposal(ctx, req.(*RecordWriteOffDisposalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LedgerService_ServiceDesc is the grpc.ServiceDesc for LedgerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -412,6 +564,22 @@ var LedgerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCampus",
 			Handler:    _LedgerService_GetCampus_Handler,
+		},
+		{
+			MethodName: "RequestWriteOff",
+			Handler:    _LedgerService_RequestWriteOff_Handler,
+		},
+		{
+			MethodName: "ApproveWriteOff",
+			Handler:    _LedgerService_ApproveWriteOff_Handler,
+		},
+		{
+			MethodName: "RejectWriteOff",
+			Handler:    _LedgerService_RejectWriteOff_Handler,
+		},
+		{
+			MethodName: "RecordWriteOffDisposal",
+			Handler:    _LedgerService_RecordWriteOffDisposal_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

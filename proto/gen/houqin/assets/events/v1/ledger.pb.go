@@ -454,6 +454,508 @@ func (x *DepartmentAdded) GetHead() string {
 	return ""
 }
 
+// WriteOffRequested: a write-off form with reason and residual value. The tier and its steps
+// are judged by the policy in force on the request (the event's policy version).
+type WriteOffRequested struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	WriteOffId string                 `protobuf:"bytes,1,opt,name=write_off_id,json=writeOffId,proto3" json:"write_off_id,omitempty"`
+	AssetId    string                 `protobuf:"bytes,2,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	// scrap (报废) | loss (报损)
+	Kind   string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// 残值 expected from disposal, fen.
+	ResidualValueFen int64 `protobuf:"varint,5,opt,name=residual_value_fen,json=residualValueFen,proto3" json:"residual_value_fen,omitempty"`
+	// 原值 (unit price × quantity) the tier was judged by, fen.
+	ValueFen int64  `protobuf:"varint,6,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	Tier     string `protobuf:"bytes,7,opt,name=tier,proto3" json:"tier,omitempty"`
+	// The approval steps in order, and the role each needs.
+	Steps         []string `protobuf:"bytes,8,rep,name=steps,proto3" json:"steps,omitempty"`
+	StepRoles     []string `protobuf:"bytes,9,rep,name=step_roles,json=stepRoles,proto3" json:"step_roles,omitempty"`
+	PolicyVersion string   `protobuf:"bytes,10,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	// YYYY-MM-DD
+	RequestedOn string `protobuf:"bytes,11,opt,name=requested_on,json=requestedOn,proto3" json:"requested_on,omitempty"`
+	// Subject of the requester's token: never an approver of the same write-off.
+	Requester     string `protobuf:"bytes,12,opt,name=requester,proto3" json:"requester,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WriteOffRequested) Reset() {
+	*x = WriteOffRequested{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WriteOffRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WriteOffRequested) ProtoMessage() {}
+
+func (x *WriteOffRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WriteOffRequested.ProtoReflect.Descriptor instead.
+func (*WriteOffRequested) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *WriteOffRequested) GetWriteOffId() string {
+	if x != nil {
+		return x.WriteOffId
+	}
+	return ""
+}
+
+func (x *WriteOffRequested) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *WriteOffRequested) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *WriteOffRequested) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *WriteOffRequested) GetResidualValueFen() int64 {
+	if x != nil {
+		return x.ResidualValueFen
+	}
+	return 0
+}
+
+func (x *WriteOffRequested) GetValueFen() int64 {
+	if x != nil {
+		return x.ValueFen
+	}
+	return 0
+}
+
+func (x *WriteOffRequested) GetTier() string {
+	if x != nil {
+		return x.Tier
+	}
+	return ""
+}
+
+func (x *WriteOffRequested) GetSteps() []string {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *WriteOffRequested) GetStepRoles() []string {
+	if x != nil {
+		return x.StepRoles
+	}
+	return nil
+}
+
+func (x *WriteOffRequested) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
+func (x *WriteOffRequested) GetRequestedOn() string {
+	if x != nil {
+		return x.RequestedOn
+	}
+	return ""
+}
+
+func (x *WriteOffRequested) GetRequester() string {
+	if x != nil {
+		return x.Requester
+	}
+	return ""
+}
+
+// WriteOffStepApproved: one step of the tier approved by a holder of its role.
+type WriteOffStepApproved struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	WriteOffId string                 `protobuf:"bytes,1,opt,name=write_off_id,json=writeOffId,proto3" json:"write_off_id,omitempty"`
+	Step       string                 `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	Role       string                 `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
+	// Subject of the approver's token.
+	Approver      string `protobuf:"bytes,4,opt,name=approver,proto3" json:"approver,omitempty"`
+	Comment       string `protobuf:"bytes,5,opt,name=comment,proto3" json:"comment,omitempty"`
+	Tier          string `protobuf:"bytes,6,opt,name=tier,proto3" json:"tier,omitempty"`
+	PolicyVersion string `protobuf:"bytes,7,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WriteOffStepApproved) Reset() {
+	*x = WriteOffStepApproved{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WriteOffStepApproved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WriteOffStepApproved) ProtoMessage() {}
+
+func (x *WriteOffStepApproved) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WriteOffStepApproved.ProtoReflect.Descriptor instead.
+func (*WriteOffStepApproved) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *WriteOffStepApproved) GetWriteOffId() string {
+	if x != nil {
+		return x.WriteOffId
+	}
+	return ""
+}
+
+func (x *WriteOffStepApproved) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *WriteOffStepApproved) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *WriteOffStepApproved) GetApprover() string {
+	if x != nil {
+		return x.Approver
+	}
+	return ""
+}
+
+func (x *WriteOffStepApproved) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *WriteOffStepApproved) GetTier() string {
+	if x != nil {
+		return x.Tier
+	}
+	return ""
+}
+
+func (x *WriteOffStepApproved) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
+// WriteOffRejected: a step's approver refused; the asset stays in the ledger.
+type WriteOffRejected struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WriteOffId    string                 `protobuf:"bytes,1,opt,name=write_off_id,json=writeOffId,proto3" json:"write_off_id,omitempty"`
+	Step          string                 `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	Role          string                 `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
+	Approver      string                 `protobuf:"bytes,4,opt,name=approver,proto3" json:"approver,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WriteOffRejected) Reset() {
+	*x = WriteOffRejected{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WriteOffRejected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WriteOffRejected) ProtoMessage() {}
+
+func (x *WriteOffRejected) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WriteOffRejected.ProtoReflect.Descriptor instead.
+func (*WriteOffRejected) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *WriteOffRejected) GetWriteOffId() string {
+	if x != nil {
+		return x.WriteOffId
+	}
+	return ""
+}
+
+func (x *WriteOffRejected) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *WriteOffRejected) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *WriteOffRejected) GetApprover() string {
+	if x != nil {
+		return x.Approver
+	}
+	return ""
+}
+
+func (x *WriteOffRejected) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// AssetWrittenOff: the last step approved; the asset left the ledger on written_off_on
+// (business time). Its month is not depreciated.
+type AssetWrittenOff struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	WriteOffId       string                 `protobuf:"bytes,1,opt,name=write_off_id,json=writeOffId,proto3" json:"write_off_id,omitempty"`
+	AssetId          string                 `protobuf:"bytes,2,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	Kind             string                 `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Reason           string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	ValueFen         int64                  `protobuf:"varint,5,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	ResidualValueFen int64                  `protobuf:"varint,6,opt,name=residual_value_fen,json=residualValueFen,proto3" json:"residual_value_fen,omitempty"`
+	Tier             string                 `protobuf:"bytes,7,opt,name=tier,proto3" json:"tier,omitempty"`
+	PolicyVersion    string                 `protobuf:"bytes,8,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	// YYYY-MM-DD
+	WrittenOffOn  string `protobuf:"bytes,9,opt,name=written_off_on,json=writtenOffOn,proto3" json:"written_off_on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssetWrittenOff) Reset() {
+	*x = AssetWrittenOff{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssetWrittenOff) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssetWrittenOff) ProtoMessage() {}
+
+func (x *AssetWrittenOff) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssetWrittenOff.ProtoReflect.Descriptor instead.
+func (*AssetWrittenOff) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AssetWrittenOff) GetWriteOffId() string {
+	if x != nil {
+		return x.WriteOffId
+	}
+	return ""
+}
+
+func (x *AssetWrittenOff) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *AssetWrittenOff) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *AssetWrittenOff) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AssetWrittenOff) GetValueFen() int64 {
+	if x != nil {
+		return x.ValueFen
+	}
+	return 0
+}
+
+func (x *AssetWrittenOff) GetResidualValueFen() int64 {
+	if x != nil {
+		return x.ResidualValueFen
+	}
+	return 0
+}
+
+func (x *AssetWrittenOff) GetTier() string {
+	if x != nil {
+		return x.Tier
+	}
+	return ""
+}
+
+func (x *AssetWrittenOff) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
+func (x *AssetWrittenOff) GetWrittenOffOn() string {
+	if x != nil {
+		return x.WrittenOffOn
+	}
+	return ""
+}
+
+// WriteOffDisposed 处置: what became of a written-off asset.
+type WriteOffDisposed struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	WriteOffId string                 `protobuf:"bytes,1,opt,name=write_off_id,json=writeOffId,proto3" json:"write_off_id,omitempty"`
+	// auction | recycle | destroy | donate | other
+	Method string `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	// Proceeds (处置收入), fen.
+	ProceedsFen int64 `protobuf:"varint,3,opt,name=proceeds_fen,json=proceedsFen,proto3" json:"proceeds_fen,omitempty"`
+	// YYYY-MM-DD
+	DisposedOn    string `protobuf:"bytes,4,opt,name=disposed_on,json=disposedOn,proto3" json:"disposed_on,omitempty"`
+	Note          string `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WriteOffDisposed) Reset() {
+	*x = WriteOffDisposed{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WriteOffDisposed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WriteOffDisposed) ProtoMessage() {}
+
+func (x *WriteOffDisposed) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WriteOffDisposed.ProtoReflect.Descriptor instead.
+func (*WriteOffDisposed) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *WriteOffDisposed) GetWriteOffId() string {
+	if x != nil {
+		return x.WriteOffId
+	}
+	return ""
+}
+
+func (x *WriteOffDisposed) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *WriteOffDisposed) GetProceedsFen() int64 {
+	if x != nil {
+		return x.ProceedsFen
+	}
+	return 0
+}
+
+func (x *WriteOffDisposed) GetDisposedOn() string {
+	if x != nil {
+		return x.DisposedOn
+	}
+	return ""
+}
+
+func (x *WriteOffDisposed) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
 var File_houqin_assets_events_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_events_v1_ledger_proto_rawDesc = "" +
@@ -492,7 +994,58 @@ const file_houqin_assets_events_v1_ledger_proto_rawDesc = "" +
 	"\x0fDepartmentAdded\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
-	"\x04head\x18\x03 \x01(\tR\x04headB\xe0\x01\n" +
+	"\x04head\x18\x03 \x01(\tR\x04head\"\xf8\x02\n" +
+	"\x11WriteOffRequested\x12 \n" +
+	"\fwrite_off_id\x18\x01 \x01(\tR\n" +
+	"writeOffId\x12\x19\n" +
+	"\basset_id\x18\x02 \x01(\tR\aassetId\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12,\n" +
+	"\x12residual_value_fen\x18\x05 \x01(\x03R\x10residualValueFen\x12\x1b\n" +
+	"\tvalue_fen\x18\x06 \x01(\x03R\bvalueFen\x12\x12\n" +
+	"\x04tier\x18\a \x01(\tR\x04tier\x12\x14\n" +
+	"\x05steps\x18\b \x03(\tR\x05steps\x12\x1d\n" +
+	"\n" +
+	"step_roles\x18\t \x03(\tR\tstepRoles\x12%\n" +
+	"\x0epolicy_version\x18\n" +
+	" \x01(\tR\rpolicyVersion\x12!\n" +
+	"\frequested_on\x18\v \x01(\tR\vrequestedOn\x12\x1c\n" +
+	"\trequester\x18\f \x01(\tR\trequester\"\xd1\x01\n" +
+	"\x14WriteOffStepApproved\x12 \n" +
+	"\fwrite_off_id\x18\x01 \x01(\tR\n" +
+	"writeOffId\x12\x12\n" +
+	"\x04step\x18\x02 \x01(\tR\x04step\x12\x12\n" +
+	"\x04role\x18\x03 \x01(\tR\x04role\x12\x1a\n" +
+	"\bapprover\x18\x04 \x01(\tR\bapprover\x12\x18\n" +
+	"\acomment\x18\x05 \x01(\tR\acomment\x12\x12\n" +
+	"\x04tier\x18\x06 \x01(\tR\x04tier\x12%\n" +
+	"\x0epolicy_version\x18\a \x01(\tR\rpolicyVersion\"\x90\x01\n" +
+	"\x10WriteOffRejected\x12 \n" +
+	"\fwrite_off_id\x18\x01 \x01(\tR\n" +
+	"writeOffId\x12\x12\n" +
+	"\x04step\x18\x02 \x01(\tR\x04step\x12\x12\n" +
+	"\x04role\x18\x03 \x01(\tR\x04role\x12\x1a\n" +
+	"\bapprover\x18\x04 \x01(\tR\bapprover\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xa6\x02\n" +
+	"\x0fAssetWrittenOff\x12 \n" +
+	"\fwrite_off_id\x18\x01 \x01(\tR\n" +
+	"writeOffId\x12\x19\n" +
+	"\basset_id\x18\x02 \x01(\tR\aassetId\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1b\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen\x12,\n" +
+	"\x12residual_value_fen\x18\x06 \x01(\x03R\x10residualValueFen\x12\x12\n" +
+	"\x04tier\x18\a \x01(\tR\x04tier\x12%\n" +
+	"\x0epolicy_version\x18\b \x01(\tR\rpolicyVersion\x12$\n" +
+	"\x0ewritten_off_on\x18\t \x01(\tR\fwrittenOffOn\"\xa4\x01\n" +
+	"\x10WriteOffDisposed\x12 \n" +
+	"\fwrite_off_id\x18\x01 \x01(\tR\n" +
+	"writeOffId\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x12!\n" +
+	"\fproceeds_fen\x18\x03 \x01(\x03R\vproceedsFen\x12\x1f\n" +
+	"\vdisposed_on\x18\x04 \x01(\tR\n" +
+	"disposedOn\x12\x12\n" +
+	"\x04note\x18\x05 \x01(\tR\x04noteB\xe0\x01\n" +
 	"\x1bcom.houqin.assets.events.v1B\vLedgerProtoP\x01Z5houqin.dev/proto/gen/houqin/assets/events/v1;eventsv1\xa2\x02\x03HAE\xaa\x02\x17Houqin.Assets.Events.V1\xca\x02\x17Houqin\\Assets\\Events\\V1\xe2\x02#Houqin\\Assets\\Events\\V1\\GPBMetadata\xea\x02\x1aHouqin::Assets::Events::V1b\x06proto3"
 
 var (
@@ -507,14 +1060,19 @@ func file_houqin_assets_events_v1_ledger_proto_rawDescGZIP() []byte {
 	return file_houqin_assets_events_v1_ledger_proto_rawDescData
 }
 
-var file_houqin_assets_events_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_houqin_assets_events_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_houqin_assets_events_v1_ledger_proto_goTypes = []any{
-	(*CategoryAdded)(nil),   // 0: houqin.assets.events.v1.CategoryAdded
-	(*CategoryLifeSet)(nil), // 1: houqin.assets.events.v1.CategoryLifeSet
-	(*BuildingAdded)(nil),   // 2: houqin.assets.events.v1.BuildingAdded
-	(*RoomAdded)(nil),       // 3: houqin.assets.events.v1.RoomAdded
-	(*ClassAdded)(nil),      // 4: houqin.assets.events.v1.ClassAdded
-	(*DepartmentAdded)(nil), // 5: houqin.assets.events.v1.DepartmentAdded
+	(*CategoryAdded)(nil),        // 0: houqin.assets.events.v1.CategoryAdded
+	(*CategoryLifeSet)(nil),      // 1: houqin.assets.events.v1.CategoryLifeSet
+	(*BuildingAdded)(nil),        // 2: houqin.assets.events.v1.BuildingAdded
+	(*RoomAdded)(nil),            // 3: houqin.assets.events.v1.RoomAdded
+	(*ClassAdded)(nil),           // 4: houqin.assets.events.v1.ClassAdded
+	(*DepartmentAdded)(nil),      // 5: houqin.assets.events.v1.DepartmentAdded
+	(*WriteOffRequested)(nil),    // 6: houqin.assets.events.v1.WriteOffRequested
+	(*WriteOffStepApproved)(nil), // 7: houqin.assets.events.v1.WriteOffStepApproved
+	(*WriteOffRejected)(nil),     // 8: houqin.assets.events.v1.WriteOffRejected
+	(*AssetWrittenOff)(nil),      // 9: houqin.assets.events.v1.AssetWrittenOff
+	(*WriteOffDisposed)(nil),     // 10: houqin.assets.events.v1.WriteOffDisposed
 }
 var file_houqin_assets_events_v1_ledger_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -535,7 +1093,7 @@ func file_houqin_assets_events_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_events_v1_ledger_proto_rawDesc), len(file_houqin_assets_events_v1_ledger_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
