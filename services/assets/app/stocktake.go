@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
@@ -24,6 +27,7 @@ type Stocktakes struct {
 	app      *App
 	store    *eventstore.Store
 	sessions *es.Handler[domain.Stocktake]
+	policies domain.StocktakePolicies
 }
 
 // StocktakeOptions tune the stocktake use cases.
@@ -39,7 +43,7 @@ func NewStocktakes(a *App, store *eventstore.Store, o StocktakeOptions) *Stockta
 	if o.CachedSessions > 0 {
 		h = h.WithCache(o.CachedSessions)
 	}
-	return &Stocktakes{app: a, store: store, sessions: h}
+	return &Stocktakes{app: a, store: store, sessions: h, policies: domain.DefaultStocktakePolicies}
 }
 
 // Ledger returns the assets a school's ledger holds now, from the event store.
@@ -179,4 +183,87 @@ func (s *Stocktakes) Get(ctx context.Context, school, id string) (domain.Stockta
 		return domain.Stocktake{}, 0, err
 	}
 	return s.sessions.Load(ctx, school, id)
+}
+
+// Propose proposes the adjustment of one difference of a closed session.
+func (s *Stocktakes) Propose(ctx context.Context, meta es.Meta, id string, c domain.ProposeAdjustment) (string, int64, error) {
+	if err := validID("stocktake_id", id); err != nil {
+		return "", 0, err
+	}
+	var price int64
+	if c.Kind == domain.AdjustmentShortage && c.AssetID != "" {
+		if err := validID("asset_id", c.AssetID); err != nil {
+			return "", 0, err
+		}
+		if a, _, err := s.app.GetAsset(ctx, meta.SchoolID, c.AssetID); err == nil {
+			price = a.UnitPriceFen
+		}
+	}
+	var adj string
+	res, err := s.sessions.Execute(ctx, meta, es.Command[domain.Stocktake]{ID: id,
+		Decide: func(st domain.Stocktake) (es.Decision, error) {
+			ev, err := domain.DecideProposeAdjustment(st, c, price)
+			if err == nil {
+				adj = ev[0].(*eventsv1.StocktakeAdjustmentProposed).AdjustmentId
+			}
+			return es.Decision{Events: ev}, err
+		}})
+	if err != nil {
+		return "", 0, err
+	}
+	if res.Repeated {
+		adj = domain.AdjustmentID(c.Kind, c.AssetID)
+		if c.Kind == domain.AdjustmentSurplus {
+			adj = domain.AdjustmentID(c.Kind, c.Code)
+		}
+	}
+	return adj, res.Version, nil
+}
+
+// Approve approves an adjustment as role and makes the ledger reflect it: a shortage takes
+// the asset off the ledger, a surplus registers the item found. The ledger's command has a
+// request id derived from the session and the adjustment, so repeating the approval (after a
+// failure between the two) completes it once.
+func (s *Stocktakes) Approve(ctx context.Context, meta es.Meta, id, adjustmentID, role string) (int64, string, error) {
+	if err := validID("stocktake_id", id); err != nil {
+		return 0, "", err
+	}
+	policy := s.policies.At(s.app.now())
+	res, err := s.sessions.Execute(ctx, meta, es.Command[domain.Stocktake]{ID: id,
+		Decide: func(st domain.Stocktake) (es.Decision, error) {
+			ev, err := domain.DecideApproveAdjustment(st, adjustmentID, meta.Actor, role, policy)
+			return es.Decision{Events: ev, PolicyVersion: policy.Version}, err
+		}})
+	if err != nil {
+		return 0, "", err
+	}
+	st, _, err := s.Get(ctx, meta.SchoolID, id)
+	if err != nil {
+		return 0, "", err
+	}
+	adj := st.Adjustments[adjustmentID]
+	if adj == nil || !adj.Approved {
+		return 0, "", errs.NotFound("stocktake adjustment", adjustmentID)
+	}
+	sum := sha256.Sum256([]byte(id + "/" + adjustmentID))
+	ledger := es.Meta{RequestID: "stkadj-" + hex.EncodeToString(sum[:16]), SchoolID: meta.SchoolID, Actor: meta.Actor,
+		CorrelationID: meta.CorrelationID, CausationID: id, TraceParent: meta.TraceParent, Fingerprint: sum[:]}
+	if adj.Kind == domain.AdjustmentShortage {
+		_, err := s.app.assets.Execute(ctx, ledger, es.Command[domain.Asset]{ID: adj.AssetID,
+			Decide: func(a domain.Asset) (es.Decision, error) {
+				if !a.Registered {
+					return es.Decision{}, errs.NotFound("asset", adj.AssetID)
+				}
+				if !a.InLedger() {
+					return es.Decision{}, nil
+				}
+				return es.Decision{Events: []proto.Message{&eventsv1.AssetRemovedByStocktake{AssetId: adj.AssetID,
+					StocktakeId: id, AdjustmentId: adjustmentID, Reason: adj.Reason}}}, nil
+			}})
+		return res.Version, adj.AssetID, err
+	}
+	asset, _, err := s.app.RegisterAsset(ctx, ledger, domain.RegisterAsset{Tag: adj.Tag, Name: adj.Name, Category: adj.Category,
+		UnitPriceFen: adj.UnitPriceFen, Quantity: 1, AcquiredOn: s.app.today().Format(domain.DateLayout),
+		Source: domain.SourceStocktakeSurplus, Location: adj.Room, Custodian: adj.Custodian})
+	return res.Version, asset, err
 }

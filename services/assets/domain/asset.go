@@ -30,6 +30,8 @@ var Sources = map[string]string{
 	"donation":      "捐赠",
 	"transfer_in":   "调入",
 	"school_merger": "学校合并",
+	// 盘盈: found at a stocktake, registered by an approved adjustment.
+	SourceStocktakeSurplus: "盘盈",
 }
 
 // Asset is one ledger entry of a school.
@@ -82,6 +84,8 @@ func EvolveAsset(a Asset, m proto.Message) Asset {
 	case *eventsv1.AssetTransferred:
 		a.Location, a.Department, a.Custodian = e.ToLocation, e.ToDepartment, e.ToCustodian
 		a.LocationKind, a.Building = e.ToLocationKind, e.ToBuilding
+	case *eventsv1.AssetRemovedByStocktake:
+		a.Lending.WrittenOff = true // 盘亏核销: off the ledger like a write-off
 	default:
 		if w, ok := evolveWriteOff(a, m); ok {
 			return w

@@ -64,6 +64,9 @@ type Stocktake struct {
 	ExpectedCount                           int64
 	Counted, WrongRoom, Duplicates, Unknown int64
 	Diffs                                   []RoomDiff
+	// Adjustments of the differences, by id, and their order.
+	Adjustments     map[string]*Adjustment
+	AdjustmentOrder []string
 }
 
 // EvolveStocktake folds one event into a session.
@@ -115,6 +118,8 @@ func EvolveStocktake(s Stocktake, m proto.Message) Stocktake {
 		s.Diffs = append(s.Diffs, d)
 	case *eventsv1.StocktakeClosed:
 		s.Closed, s.ClosedAt = true, ts(e.ClosedAt)
+	default:
+		s = evolveAdjustment(s, m)
 	}
 	return s
 }
@@ -310,4 +315,178 @@ func DecideCloseStocktake(s Stocktake, now time.Time) ([]proto.Message, error) {
 	return append(out, &eventsv1.StocktakeClosed{StocktakeId: s.ID, ClosedAt: timestamppb.New(now),
 		ExpectedItems: s.ExpectedCount, Counted: s.Counted, WrongRoom: s.WrongRoom, Duplicates: s.Duplicates,
 		Unknown: s.Unknown, Missing: missing}), nil
+}
+
+// Reasons of adjustment refusals.
+const (
+	ReasonStocktakeOpen         errs.Reason = "STOCKTAKE_NOT_CLOSED"
+	ReasonNotADifference        errs.Reason = "STOCKTAKE_NOT_A_DIFFERENCE"
+	ReasonAdjustmentExists      errs.Reason = "STOCKTAKE_ADJUSTMENT_EXISTS"
+	ReasonAdjustmentApproved    errs.Reason = "STOCKTAKE_ADJUSTMENT_ALREADY_APPROVED"
+	ReasonAdjustmentNeedsHigher errs.Reason = "STOCKTAKE_ADJUSTMENT_NEEDS_PRINCIPAL"
+	AdjustmentShortage                      = "shortage"
+	AdjustmentSurplus                       = "surplus"
+	ApproverLogisticsDirector               = "logistics_director"
+	ApproverPrincipal                       = "principal"
+	SourceStocktakeSurplus                  = "stocktake_surplus"
+)
+
+// StocktakePolicy is who approves stocktake adjustments, from a date.
+type StocktakePolicy struct {
+	Version       string
+	EffectiveFrom time.Time
+	// DirectorLimitFen: the logistics director approves adjustments of items up to this
+	// value; above it, the principal.
+	DirectorLimitFen int64
+}
+
+// StocktakePolicies is a stocktake policy history.
+type StocktakePolicies []StocktakePolicy
+
+// DefaultStocktakePolicies: the logistics director settles low-value items (below the
+// fixed-asset threshold), the principal fixed assets.
+var DefaultStocktakePolicies = StocktakePolicies{
+	{Version: "stocktake-2015", EffectiveFrom: date(2015, 1, 1), DirectorLimitFen: 99999},
+}
+
+// At returns the policy in force at t (the earliest one for times before all of them).
+func (ps StocktakePolicies) At(t time.Time) StocktakePolicy {
+	sorted := append(StocktakePolicies(nil), ps...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].EffectiveFrom.Before(sorted[j].EffectiveFrom) })
+	p := sorted[0]
+	for _, x := range sorted {
+		if !x.EffectiveFrom.After(t) {
+			p = x
+		}
+	}
+	return p
+}
+
+// Adjustment is a proposed resolution of a difference.
+type Adjustment struct {
+	ID, Kind, AssetID, Tag, Code, Room string
+	Name, Category, Custodian, Reason  string
+	UnitPriceFen, ValueFen             int64
+	Approved                           bool
+	ApprovedBy                         string
+}
+
+// ProposeAdjustment proposes to resolve one difference. Shortage: AssetID; surplus: Code
+// and what the item is.
+type ProposeAdjustment struct {
+	Kind, AssetID, Code, Name, Category, Custodian, Reason string
+	UnitPriceFen                                           int64
+}
+
+// AdjustmentID names the adjustment of one difference (one per difference).
+func AdjustmentID(kind, item string) string { return kind + ":" + item }
+
+// DecideProposeAdjustment decides a proposal on a closed session. assetPrices gives the unit
+// price of a missing asset (from the ledger), the value judged for approval.
+func DecideProposeAdjustment(s Stocktake, c ProposeAdjustment, unitPriceFen int64) ([]proto.Message, error) {
+	var v errs.Violations
+	switch c.Kind {
+	case AdjustmentShortage:
+		if c.AssetID == "" {
+			v.Add("asset_id", "盘亏须指明资产 / a shortage names the missing asset")
+		}
+	case AdjustmentSurplus:
+		if n := utf8.RuneCountInString(c.Code); n < 1 || n > 40 || strings.ContainsAny(c.Code, " \t") {
+			v.Add("code", "盘盈须给出扫描到的编号（1–40个字符，无空格）/ a surplus names the code scanned (1–40 characters, no spaces)")
+		}
+		if n := utf8.RuneCountInString(c.Name); n < 1 || n > 100 {
+			v.Add("name", "资产名称须为1–100个字 / name must be 1–100 characters")
+		}
+		if c.Category == "" {
+			v.Add("category", "必填 / required")
+		}
+		if c.UnitPriceFen <= 0 || c.UnitPriceFen > MaxUnitPriceFen {
+			v.Add("unit_price_fen", "单价须大于0且不超过1亿元 / unit price must be above 0 and at most 100,000,000 yuan")
+		}
+		if n := utf8.RuneCountInString(c.Custodian); n < 1 || n > 60 {
+			v.Add("custodian", "保管人须为1–60个字 / custodian must be 1–60 characters")
+		}
+	default:
+		v.Add("kind", "请选择盘亏或盘盈 / kind is required")
+	}
+	if n := utf8.RuneCountInString(c.Reason); n < 2 || n > 200 {
+		v.Add("reason", "原因须为2–200个字 / reason must be 2–200 characters")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if !s.Started {
+		return nil, errs.NotFound("stocktake", s.ID)
+	}
+	if !s.Closed {
+		return nil, errs.Rule(ReasonStocktakeOpen, "清查结束后才能调整 / adjust only after the stocktake is closed", "stocktake_id", s.ID)
+	}
+	e := &eventsv1.StocktakeAdjustmentProposed{StocktakeId: s.ID, Kind: c.Kind, Reason: c.Reason}
+	found := false
+	for _, d := range s.Diffs {
+		if c.Kind == AdjustmentShortage {
+			for _, it := range d.Missing {
+				if it.AssetID == c.AssetID {
+					found, e.AssetId, e.Tag, e.Name, e.Room = true, it.AssetID, it.Tag, it.Name, d.Room
+				}
+			}
+			continue
+		}
+		for _, code := range d.Unknown {
+			if code == c.Code {
+				found, e.Code, e.Tag, e.Room = true, code, strings.TrimPrefix(code, QRPrefix), d.Room
+			}
+		}
+	}
+	if !found {
+		return nil, errs.Rule(ReasonNotADifference, "该项不在本次清查的差异中 / not a difference of this stocktake")
+	}
+	if c.Kind == AdjustmentShortage {
+		e.AdjustmentId, e.UnitPriceFen = AdjustmentID(c.Kind, e.AssetId), unitPriceFen
+	} else {
+		e.AdjustmentId, e.Name, e.Category, e.UnitPriceFen, e.Custodian = AdjustmentID(c.Kind, e.Code), c.Name, c.Category, c.UnitPriceFen, c.Custodian
+	}
+	e.ValueFen = e.UnitPriceFen
+	if _, ok := s.Adjustments[e.AdjustmentId]; ok {
+		return nil, errs.Rule(ReasonAdjustmentExists, "该差异已有调整 / this difference already has an adjustment", "adjustment_id", e.AdjustmentId)
+	}
+	return []proto.Message{e}, nil
+}
+
+// DecideApproveAdjustment decides an approval by approver (its Houqin user) acting as role
+// (ApproverLogisticsDirector or ApproverPrincipal), judged by policy p.
+func DecideApproveAdjustment(s Stocktake, id, approver, role string, p StocktakePolicy) ([]proto.Message, error) {
+	if !s.Started {
+		return nil, errs.NotFound("stocktake", s.ID)
+	}
+	a, ok := s.Adjustments[id]
+	if !ok {
+		return nil, errs.NotFound("stocktake adjustment", id)
+	}
+	if a.Approved {
+		return nil, errs.Rule(ReasonAdjustmentApproved, "该调整已批准 / the adjustment is already approved", "adjustment_id", id)
+	}
+	if role != ApproverPrincipal && (role != ApproverLogisticsDirector || a.ValueFen > p.DirectorLimitFen) {
+		return nil, errs.Rule(ReasonAdjustmentNeedsHigher, "金额超出总务主任审批权限，须校长审批 / above the logistics director's limit: the principal approves",
+			"adjustment_id", id)
+	}
+	return []proto.Message{&eventsv1.StocktakeAdjustmentApproved{StocktakeId: s.ID, AdjustmentId: id, ApprovedBy: approver, ApproverRole: role}}, nil
+}
+
+func evolveAdjustment(s Stocktake, m proto.Message) Stocktake {
+	switch e := m.(type) {
+	case *eventsv1.StocktakeAdjustmentProposed:
+		if s.Adjustments == nil {
+			s.Adjustments = map[string]*Adjustment{}
+		}
+		s.Adjustments[e.AdjustmentId] = &Adjustment{ID: e.AdjustmentId, Kind: e.Kind, AssetID: e.AssetId, Tag: e.Tag, Code: e.Code,
+			Room: e.Room, Name: e.Name, Category: e.Category, Custodian: e.Custodian, Reason: e.Reason,
+			UnitPriceFen: e.UnitPriceFen, ValueFen: e.ValueFen}
+		s.AdjustmentOrder = append(s.AdjustmentOrder, e.AdjustmentId)
+	case *eventsv1.StocktakeAdjustmentApproved:
+		if a := s.Adjustments[e.AdjustmentId]; a != nil {
+			a.Approved, a.ApprovedBy = true, e.ApprovedBy
+		}
+	}
+	return s
 }

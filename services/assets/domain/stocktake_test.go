@@ -172,3 +172,89 @@ func TestScanRefusals(t *testing.T) {
 		t.Fatalf("closed %+v", s)
 	}
 }
+
+func closedWithDiffs(t *testing.T) Stocktake {
+	t.Helper()
+	s := started(t)
+	s, _ = scan(t, s, "101", "T1")
+	s, _ = scan(t, s, "101", "T2")
+	s, _ = scan(t, s, "102", "T3")
+	s, _ = scan(t, s, "201", "X-9") // unknown; T4 missing
+	ev, err := DecideCloseStocktake(s, stocktakeAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ev {
+		s = EvolveStocktake(s, e)
+	}
+	return s
+}
+
+func TestStocktakeAdjustments(t *testing.T) {
+	p := DefaultStocktakePolicies.At(stocktakeAt)
+	open := started(t)
+	_, err := DecideProposeAdjustment(open, ProposeAdjustment{Kind: AdjustmentShortage, AssetID: "a4", Reason: "遗失"}, 500000)
+	wantReason(t, err, ReasonStocktakeOpen)
+
+	s := closedWithDiffs(t)
+	_, err = DecideProposeAdjustment(s, ProposeAdjustment{Kind: AdjustmentShortage, AssetID: "a1", Reason: "遗失"}, 500000)
+	wantReason(t, err, ReasonNotADifference)
+	_, err = DecideProposeAdjustment(s, ProposeAdjustment{Kind: AdjustmentSurplus, Code: "X-404", Name: "椅子", Category: "6",
+		UnitPriceFen: 5000, Custodian: "李老师", Reason: "捐赠未入账"}, 0)
+	wantReason(t, err, ReasonNotADifference)
+	_, err = DecideProposeAdjustment(s, ProposeAdjustment{Kind: AdjustmentSurplus, Reason: "x"}, 0)
+	wantViolations(t, err, "code", "name", "category", "unit_price_fen", "custodian", "reason")
+	_, err = DecideProposeAdjustment(s, ProposeAdjustment{Reason: "遗失了"}, 0)
+	wantViolations(t, err, "kind")
+
+	ev, err := DecideProposeAdjustment(s, ProposeAdjustment{Kind: AdjustmentShortage, AssetID: "a4", Reason: "遗失"}, 500000)
+	short := one[*eventsv1.StocktakeAdjustmentProposed](t, ev, err)
+	if short.AdjustmentId != "shortage:a4" || short.Tag != "T4" || short.Room != "201" || short.ValueFen != 500000 {
+		t.Fatalf("shortage %v", short)
+	}
+	s = EvolveStocktake(s, short)
+	_, err = DecideProposeAdjustment(s, ProposeAdjustment{Kind: AdjustmentShortage, AssetID: "a4", Reason: "遗失"}, 500000)
+	wantReason(t, err, ReasonAdjustmentExists)
+	ev, err = DecideProposeAdjustment(s, ProposeAdjustment{Kind: AdjustmentSurplus, Code: "X-9", Name: "椅子", Category: "6",
+		UnitPriceFen: 5000, Custodian: "李老师", Reason: "捐赠未入账"}, 0)
+	surplus := one[*eventsv1.StocktakeAdjustmentProposed](t, ev, err)
+	if surplus.Room != "201" || surplus.Tag != "X-9" || surplus.ValueFen != 5000 {
+		t.Fatalf("surplus %v", surplus)
+	}
+	s = EvolveStocktake(s, surplus)
+
+	// 5,000 yuan: above the director's limit; 50 yuan: within it.
+	_, err = DecideApproveAdjustment(s, "shortage:a4", "u1", ApproverLogisticsDirector, p)
+	wantReason(t, err, ReasonAdjustmentNeedsHigher)
+	_, err = DecideApproveAdjustment(s, "shortage:a4", "u1", "", p)
+	wantReason(t, err, ReasonAdjustmentNeedsHigher)
+	ev, err = DecideApproveAdjustment(s, "shortage:a4", "u2", ApproverPrincipal, p)
+	s = EvolveStocktake(s, one[*eventsv1.StocktakeAdjustmentApproved](t, ev, err))
+	_, err = DecideApproveAdjustment(s, "shortage:a4", "u2", ApproverPrincipal, p)
+	wantReason(t, err, ReasonAdjustmentApproved)
+	ev, err = DecideApproveAdjustment(s, "surplus:X-9", "u1", ApproverLogisticsDirector, p)
+	s = EvolveStocktake(s, one[*eventsv1.StocktakeAdjustmentApproved](t, ev, err))
+	if !s.Adjustments["surplus:X-9"].Approved || s.Adjustments["surplus:X-9"].ApprovedBy != "u1" {
+		t.Fatalf("%+v", s.Adjustments["surplus:X-9"])
+	}
+	_, err = DecideApproveAdjustment(s, "surplus:nope", "u1", ApproverPrincipal, p)
+	if _, ok := errs.As[*errs.NotFoundError](err); !ok {
+		t.Fatalf("unknown adjustment: %v", err)
+	}
+	// A district whose director settles up to 10,000 yuan.
+	ev, err = DecideApproveAdjustment(closedProposed(t), "shortage:a4", "u1", ApproverLogisticsDirector,
+		StocktakePolicy{Version: "wide", DirectorLimitFen: 1_000_000})
+	one[*eventsv1.StocktakeAdjustmentApproved](t, ev, err)
+
+	// A shortage takes the asset off the ledger.
+	a := EvolveAsset(Asset{ID: "a4", Registered: true}, &eventsv1.AssetRemovedByStocktake{AssetId: "a4"})
+	if a.InLedger() {
+		t.Fatal("removed asset still in the ledger")
+	}
+}
+
+func closedProposed(t *testing.T) Stocktake {
+	s := closedWithDiffs(t)
+	ev, err := DecideProposeAdjustment(s, ProposeAdjustment{Kind: AdjustmentShortage, AssetID: "a4", Reason: "遗失"}, 500000)
+	return EvolveStocktake(s, one[*eventsv1.StocktakeAdjustmentProposed](t, ev, err))
+}

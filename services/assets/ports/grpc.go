@@ -97,13 +97,21 @@ func fromAsset(a domain.Asset, version int64) *assetsv1.Asset {
 }
 
 var sources = map[assetsv1.AcquisitionSource]string{
-	assetsv1.AcquisitionSource_ACQUISITION_SOURCE_PURCHASE:      "purchase",
-	assetsv1.AcquisitionSource_ACQUISITION_SOURCE_DONATION:      "donation",
-	assetsv1.AcquisitionSource_ACQUISITION_SOURCE_TRANSFER_IN:   "transfer_in",
-	assetsv1.AcquisitionSource_ACQUISITION_SOURCE_SCHOOL_MERGER: "school_merger",
+	assetsv1.AcquisitionSource_ACQUISITION_SOURCE_PURCHASE:          "purchase",
+	assetsv1.AcquisitionSource_ACQUISITION_SOURCE_DONATION:          "donation",
+	assetsv1.AcquisitionSource_ACQUISITION_SOURCE_TRANSFER_IN:       "transfer_in",
+	assetsv1.AcquisitionSource_ACQUISITION_SOURCE_SCHOOL_MERGER:     "school_merger",
+	assetsv1.AcquisitionSource_ACQUISITION_SOURCE_STOCKTAKE_SURPLUS: domain.SourceStocktakeSurplus,
 }
 
-func source(s assetsv1.AcquisitionSource) string { return sources[s] }
+// source maps a request's source; a surplus (盘盈) enters only through an approved stocktake
+// adjustment, never by a registration request.
+func source(s assetsv1.AcquisitionSource) string {
+	if s == assetsv1.AcquisitionSource_ACQUISITION_SOURCE_STOCKTAKE_SURPLUS {
+		return ""
+	}
+	return sources[s]
+}
 
 func sourceEnum(s string) assetsv1.AcquisitionSource {
 	for k, v := range sources {

@@ -6,6 +6,7 @@ import (
 
 	"houqin.dev/assets/app"
 	"houqin.dev/assets/domain"
+	"houqin.dev/platform/auth"
 	"houqin.dev/platform/grpckit"
 	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
 )
@@ -85,5 +86,47 @@ func fromStocktake(s domain.Stocktake, version int64) *assetsv1.StocktakeSummary
 			out.UnknownCodes = append(out.UnknownCodes, &assetsv1.UnknownCode{Code: c, Room: d.Room})
 		}
 	}
+	for _, id := range s.AdjustmentOrder {
+		a := s.Adjustments[id]
+		out.Adjustments = append(out.Adjustments, &assetsv1.StocktakeAdjustment{AdjustmentId: a.ID,
+			Kind: enumOf(adjustmentKinds, a.Kind), AssetId: a.AssetID, Code: a.Code, ValueFen: a.ValueFen, Reason: a.Reason,
+			Approved: a.Approved, ApprovedBy: a.ApprovedBy})
+	}
 	return out
+}
+
+var adjustmentKinds = map[assetsv1.AdjustmentKind]string{
+	assetsv1.AdjustmentKind_ADJUSTMENT_KIND_SHORTAGE: domain.AdjustmentShortage,
+	assetsv1.AdjustmentKind_ADJUSTMENT_KIND_SURPLUS:  domain.AdjustmentSurplus,
+}
+
+// ProposeStocktakeAdjustment implements assetsv1.StocktakeServiceServer.
+func (s *StocktakeServer) ProposeStocktakeAdjustment(ctx context.Context, r *assetsv1.ProposeStocktakeAdjustmentRequest) (*assetsv1.ProposeStocktakeAdjustmentResponse, error) {
+	id, v, err := s.app.Propose(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), r.StocktakeId, domain.ProposeAdjustment{
+		Kind: adjustmentKinds[r.Kind], AssetID: strings.TrimSpace(r.AssetId), Code: strings.TrimSpace(r.Code),
+		Name: strings.TrimSpace(r.Name), Category: strings.TrimSpace(r.Category), UnitPriceFen: r.UnitPriceFen,
+		Custodian: strings.TrimSpace(r.Custodian), Reason: strings.TrimSpace(r.Reason)})
+	if err != nil {
+		return nil, err
+	}
+	return &assetsv1.ProposeStocktakeAdjustmentResponse{AdjustmentId: id, Version: v}, nil
+}
+
+// ApproveStocktakeAdjustment implements assetsv1.StocktakeServiceServer. The caller approves
+// as principal if they hold that role, else as logistics director.
+func (s *StocktakeServer) ApproveStocktakeAdjustment(ctx context.Context, r *assetsv1.ApproveStocktakeAdjustmentRequest) (*assetsv1.ApproveStocktakeAdjustmentResponse, error) {
+	role := ""
+	if id, ok := auth.FromContext(ctx); ok {
+		switch {
+		case id.Has(auth.RolePrincipal):
+			role = domain.ApproverPrincipal
+		case id.Has(auth.RoleLogisticsDirector):
+			role = domain.ApproverLogisticsDirector
+		}
+	}
+	v, asset, err := s.app.Approve(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), r.StocktakeId, strings.TrimSpace(r.AdjustmentId), role)
+	if err != nil {
+		return nil, err
+	}
+	return &assetsv1.ApproveStocktakeAdjustmentResponse{Version: v, AssetId: asset}, nil
 }

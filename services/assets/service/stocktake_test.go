@@ -199,3 +199,88 @@ func TestStocktakeAuthorizationMatrix(t *testing.T) {
 	e.school(t, "s2")
 	testkit.AuthorizationMatrix(t, e.conn, "houqin.assets.v1.StocktakeService", e.auth, auth.Table, "s1", "s2")
 }
+
+// 盘盈/盘亏: differences are resolved only by approved adjustments, and the ledger follows.
+func TestStocktakeAdjustmentsReachTheLedger(t *testing.T) {
+	e := start(t)
+	e.school(t, "s1")
+	ids := e.ledger(t, "s1", []string{"101"}, 2) // 12,800 yuan each
+	sc := assetsv1.NewStocktakeServiceClient(e.conn)
+	keeper, director, principal := e.as(t, auth.RoleStorekeeper, "s1"), e.as(t, auth.RoleLogisticsDirector, "s1"), e.as(t, auth.RolePrincipal, "s1")
+	st, err := sc.StartStocktake(keeper, &assetsv1.StartStocktakeRequest{RequestId: "stk-00000001", SchoolId: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, code := range []string{"R101-0", "ZC-FOUND-1"} {
+		if _, err := sc.ScanStocktakeItem(keeper, &assetsv1.ScanStocktakeItemRequest{RequestId: fmt.Sprintf("scan-%07d", i), SchoolId: "s1",
+			StocktakeId: st.StocktakeId, Room: "101", Code: code}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shortage := &assetsv1.ProposeStocktakeAdjustmentRequest{RequestId: "adj-00000001", SchoolId: "s1", StocktakeId: st.StocktakeId,
+		Kind: assetsv1.AdjustmentKind_ADJUSTMENT_KIND_SHORTAGE, AssetId: ids["R101-1"], Reason: "多次查找未果，确认遗失"}
+	if _, err := sc.ProposeStocktakeAdjustment(keeper, shortage); reason(err) != "STOCKTAKE_NOT_CLOSED" {
+		t.Fatalf("adjust an open session: %v", err)
+	}
+	if _, err := sc.CloseStocktake(keeper, &assetsv1.CloseStocktakeRequest{RequestId: "close-000001", SchoolId: "s1", StocktakeId: st.StocktakeId}); err != nil {
+		t.Fatal(err)
+	}
+	short, err := sc.ProposeStocktakeAdjustment(keeper, shortage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	surplus, err := sc.ProposeStocktakeAdjustment(keeper, &assetsv1.ProposeStocktakeAdjustmentRequest{RequestId: "adj-00000002", SchoolId: "s1",
+		StocktakeId: st.StocktakeId, Kind: assetsv1.AdjustmentKind_ADJUSTMENT_KIND_SURPLUS, Code: "ZC-FOUND-1", Name: "折叠椅",
+		Category: "6", UnitPriceFen: 8000, Custodian: "王老师", Reason: "家长捐赠未入账"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 12,800 yuan is beyond the logistics director: the principal approves.
+	approve := func(ctx context.Context, req, adj string) (*assetsv1.ApproveStocktakeAdjustmentResponse, error) {
+		return sc.ApproveStocktakeAdjustment(ctx, &assetsv1.ApproveStocktakeAdjustmentRequest{RequestId: req, SchoolId: "s1",
+			StocktakeId: st.StocktakeId, AdjustmentId: adj})
+	}
+	if _, err := approve(director, "app-00000001", short.AdjustmentId); reason(err) != "STOCKTAKE_ADJUSTMENT_NEEDS_PRINCIPAL" {
+		t.Fatalf("director approves 12,800 yuan: %v", err)
+	}
+	removed, err := approve(principal, "app-00000002", short.AdjustmentId)
+	if err != nil || removed.AssetId != ids["R101-1"] {
+		t.Fatalf("approve shortage: %v %v", removed, err)
+	}
+	found, err := approve(director, "app-00000003", surplus.AdjustmentId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := approve(director, "app-00000003", surplus.AdjustmentId)
+	if err != nil || again.AssetId != found.AssetId {
+		t.Fatalf("repeated approval: %v %v, want %s", again, err, found.AssetId)
+	}
+	if _, err := approve(principal, "app-00000004", surplus.AdjustmentId); reason(err) != "STOCKTAKE_ADJUSTMENT_ALREADY_APPROVED" {
+		t.Fatalf("approve twice: %v", err)
+	}
+	got, err := e.client.GetAsset(director, &assetsv1.GetAssetRequest{SchoolId: "s1", AssetId: found.AssetId})
+	if err != nil || got.Asset.Tag != "ZC-FOUND-1" || got.Asset.Location != "101" ||
+		got.Asset.Source != assetsv1.AcquisitionSource_ACQUISITION_SOURCE_STOCKTAKE_SURPLUS {
+		t.Fatalf("surplus asset %v %v", got, err)
+	}
+	// The next stocktake expects the found item and not the lost one.
+	next, err := sc.StartStocktake(keeper, &assetsv1.StartStocktakeRequest{RequestId: "stk-00000002", SchoolId: "s1"})
+	if err != nil || next.ExpectedItems != 2 {
+		t.Fatalf("next stocktake %v %v", next, err)
+	}
+	r, err := sc.ScanStocktakeItem(keeper, &assetsv1.ScanStocktakeItemRequest{RequestId: "scan-0000099", SchoolId: "s1",
+		StocktakeId: next.StocktakeId, Room: "101", Code: "R101-1"})
+	if err != nil || r.Outcome != assetsv1.ScanOutcome_SCAN_OUTCOME_UNKNOWN {
+		t.Fatalf("removed asset scanned: %v %v", r, err)
+	}
+	// Nobody registers a surplus by hand.
+	req := registerReq("s1", "req-0000surp", "ZC-X")
+	req.Source = assetsv1.AcquisitionSource_ACQUISITION_SOURCE_STOCKTAKE_SURPLUS
+	if _, err := e.client.RegisterAsset(director, req); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("surplus by RegisterAsset: %v", err)
+	}
+	sum, err := sc.GetStocktake(director, &assetsv1.GetStocktakeRequest{SchoolId: "s1", StocktakeId: st.StocktakeId})
+	if err != nil || len(sum.Summary.Adjustments) != 2 || !sum.Summary.Adjustments[0].Approved || !sum.Summary.Adjustments[1].Approved {
+		t.Fatalf("summary %v %v", sum, err)
+	}
+}

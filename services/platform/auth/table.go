@@ -121,6 +121,9 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.StocktakeService/ScanStocktakeItem": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper, RoleTeacher}},
 	"/houqin.assets.v1.StocktakeService/CloseStocktake":    {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},
 	"/houqin.assets.v1.StocktakeService/GetStocktake":      {Scope: ScopeSchool, Roles: schoolReaders},
+	// 盘盈/盘亏: proposed by the logistics office, approved per policy by the director or principal.
+	"/houqin.assets.v1.StocktakeService/ProposeStocktakeAdjustment": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},
+	"/houqin.assets.v1.StocktakeService/ApproveStocktakeAdjustment": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RolePrincipal}},
 
 	// Procurement service (采购): the district supplier directory (bureau).
 	"/houqin.procurement.v1.ProcurementService/RegisterSupplier":     {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},

@@ -100,6 +100,9 @@ const (
 	AcquisitionSource_ACQUISITION_SOURCE_TRANSFER_IN AcquisitionSource = 3
 	// 学校合并
 	AcquisitionSource_ACQUISITION_SOURCE_SCHOOL_MERGER AcquisitionSource = 4
+	// 盘盈: found at a stocktake, registered by an approved adjustment (not accepted from
+	// RegisterAsset).
+	AcquisitionSource_ACQUISITION_SOURCE_STOCKTAKE_SURPLUS AcquisitionSource = 5
 )
 
 // Enum value maps for AcquisitionSource.
@@ -110,13 +113,15 @@ var (
 		2: "ACQUISITION_SOURCE_DONATION",
 		3: "ACQUISITION_SOURCE_TRANSFER_IN",
 		4: "ACQUISITION_SOURCE_SCHOOL_MERGER",
+		5: "ACQUISITION_SOURCE_STOCKTAKE_SURPLUS",
 	}
 	AcquisitionSource_value = map[string]int32{
-		"ACQUISITION_SOURCE_UNSPECIFIED":   0,
-		"ACQUISITION_SOURCE_PURCHASE":      1,
-		"ACQUISITION_SOURCE_DONATION":      2,
-		"ACQUISITION_SOURCE_TRANSFER_IN":   3,
-		"ACQUISITION_SOURCE_SCHOOL_MERGER": 4,
+		"ACQUISITION_SOURCE_UNSPECIFIED":       0,
+		"ACQUISITION_SOURCE_PURCHASE":          1,
+		"ACQUISITION_SOURCE_DONATION":          2,
+		"ACQUISITION_SOURCE_TRANSFER_IN":       3,
+		"ACQUISITION_SOURCE_SCHOOL_MERGER":     4,
+		"ACQUISITION_SOURCE_STOCKTAKE_SURPLUS": 5,
 	}
 )
 
@@ -1303,13 +1308,14 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"\x13SCHOOL_KIND_PRIMARY\x10\x02\x12\x16\n" +
 	"\x12SCHOOL_KIND_MIDDLE\x10\x03\x12\x14\n" +
 	"\x10SCHOOL_KIND_HIGH\x10\x04\x12\x19\n" +
-	"\x15SCHOOL_KIND_NINE_YEAR\x10\x05*\xc3\x01\n" +
+	"\x15SCHOOL_KIND_NINE_YEAR\x10\x05*\xed\x01\n" +
 	"\x11AcquisitionSource\x12\"\n" +
 	"\x1eACQUISITION_SOURCE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bACQUISITION_SOURCE_PURCHASE\x10\x01\x12\x1f\n" +
 	"\x1bACQUISITION_SOURCE_DONATION\x10\x02\x12\"\n" +
 	"\x1eACQUISITION_SOURCE_TRANSFER_IN\x10\x03\x12$\n" +
-	" ACQUISITION_SOURCE_SCHOOL_MERGER\x10\x042\x8f\x04\n" +
+	" ACQUISITION_SOURCE_SCHOOL_MERGER\x10\x04\x12(\n" +
+	"$ACQUISITION_SOURCE_STOCKTAKE_SURPLUS\x10\x052\x8f\x04\n" +
 	"\rAssetsService\x12c\n" +
 	"\x0eRegisterSchool\x12'.houqin.assets.v1.RegisterSchoolRequest\x1a(.houqin.assets.v1.RegisterSchoolResponse\x12`\n" +
 	"\rRegisterAsset\x12&.houqin.assets.v1.RegisterAssetRequest\x1a'.houqin.assets.v1.RegisterAssetResponse\x12`\n" +

@@ -22,6 +22,58 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// AdjustmentKind is which difference an adjustment resolves.
+type AdjustmentKind int32
+
+const (
+	AdjustmentKind_ADJUSTMENT_KIND_UNSPECIFIED AdjustmentKind = 0
+	// 盘亏
+	AdjustmentKind_ADJUSTMENT_KIND_SHORTAGE AdjustmentKind = 1
+	// 盘盈
+	AdjustmentKind_ADJUSTMENT_KIND_SURPLUS AdjustmentKind = 2
+)
+
+// Enum value maps for AdjustmentKind.
+var (
+	AdjustmentKind_name = map[int32]string{
+		0: "ADJUSTMENT_KIND_UNSPECIFIED",
+		1: "ADJUSTMENT_KIND_SHORTAGE",
+		2: "ADJUSTMENT_KIND_SURPLUS",
+	}
+	AdjustmentKind_value = map[string]int32{
+		"ADJUSTMENT_KIND_UNSPECIFIED": 0,
+		"ADJUSTMENT_KIND_SHORTAGE":    1,
+		"ADJUSTMENT_KIND_SURPLUS":     2,
+	}
+)
+
+func (x AdjustmentKind) Enum() *AdjustmentKind {
+	p := new(AdjustmentKind)
+	*p = x
+	return p
+}
+
+func (x AdjustmentKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AdjustmentKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_houqin_assets_v1_stocktake_proto_enumTypes[0].Descriptor()
+}
+
+func (AdjustmentKind) Type() protoreflect.EnumType {
+	return &file_houqin_assets_v1_stocktake_proto_enumTypes[0]
+}
+
+func (x AdjustmentKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AdjustmentKind.Descriptor instead.
+func (AdjustmentKind) EnumDescriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{0}
+}
+
 // ScanOutcome is what a scan found.
 type ScanOutcome int32
 
@@ -66,11 +118,11 @@ func (x ScanOutcome) String() string {
 }
 
 func (ScanOutcome) Descriptor() protoreflect.EnumDescriptor {
-	return file_houqin_assets_v1_stocktake_proto_enumTypes[0].Descriptor()
+	return file_houqin_assets_v1_stocktake_proto_enumTypes[1].Descriptor()
 }
 
 func (ScanOutcome) Type() protoreflect.EnumType {
-	return &file_houqin_assets_v1_stocktake_proto_enumTypes[0]
+	return &file_houqin_assets_v1_stocktake_proto_enumTypes[1]
 }
 
 func (x ScanOutcome) Number() protoreflect.EnumNumber {
@@ -79,7 +131,307 @@ func (x ScanOutcome) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ScanOutcome.Descriptor instead.
 func (ScanOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{1}
+}
+
+type ProposeStocktakeAdjustmentRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	RequestId   string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId    string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	StocktakeId string                 `protobuf:"bytes,3,opt,name=stocktake_id,json=stocktakeId,proto3" json:"stocktake_id,omitempty"`
+	Kind        AdjustmentKind         `protobuf:"varint,4,opt,name=kind,proto3,enum=houqin.assets.v1.AdjustmentKind" json:"kind,omitempty"`
+	// Shortage: the missing asset.
+	AssetId string `protobuf:"bytes,5,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	// Surplus: the unknown code scanned (it becomes the tag) and what the item is.
+	Code         string `protobuf:"bytes,6,opt,name=code,proto3" json:"code,omitempty"`
+	Name         string `protobuf:"bytes,7,opt,name=name,proto3" json:"name,omitempty"`
+	Category     string `protobuf:"bytes,8,opt,name=category,proto3" json:"category,omitempty"`
+	UnitPriceFen int64  `protobuf:"varint,9,opt,name=unit_price_fen,json=unitPriceFen,proto3" json:"unit_price_fen,omitempty"`
+	Custodian    string `protobuf:"bytes,10,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	// 原因 / 说明
+	Reason        string `protobuf:"bytes,11,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) Reset() {
+	*x = ProposeStocktakeAdjustmentRequest{}
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeStocktakeAdjustmentRequest) ProtoMessage() {}
+
+func (x *ProposeStocktakeAdjustmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeStocktakeAdjustmentRequest.ProtoReflect.Descriptor instead.
+func (*ProposeStocktakeAdjustmentRequest) Descriptor() ([]byte, []int) {
 	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) GetStocktakeId() string {
+	if x != nil {
+		return x.StocktakeId
+	}
+	return ""
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) GetKind() AdjustmentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AdjustmentKind_ADJUSTMENT_KIND_UNSPECIFIED
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) GetUnitPriceFen() int64 {
+	if x != nil {
+		return x.UnitPriceFen
+	}
+	return 0
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) GetCustodian() string {
+	if x != nil {
+		return x.Custodian
+	}
+	return ""
+}
+
+func (x *ProposeStocktakeAdjustmentRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type ProposeStocktakeAdjustmentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AdjustmentId  string                 `protobuf:"bytes,1,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	Version       int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeStocktakeAdjustmentResponse) Reset() {
+	*x = ProposeStocktakeAdjustmentResponse{}
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeStocktakeAdjustmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeStocktakeAdjustmentResponse) ProtoMessage() {}
+
+func (x *ProposeStocktakeAdjustmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeStocktakeAdjustmentResponse.ProtoReflect.Descriptor instead.
+func (*ProposeStocktakeAdjustmentResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ProposeStocktakeAdjustmentResponse) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+func (x *ProposeStocktakeAdjustmentResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type ApproveStocktakeAdjustmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId      string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	StocktakeId   string                 `protobuf:"bytes,3,opt,name=stocktake_id,json=stocktakeId,proto3" json:"stocktake_id,omitempty"`
+	AdjustmentId  string                 `protobuf:"bytes,4,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveStocktakeAdjustmentRequest) Reset() {
+	*x = ApproveStocktakeAdjustmentRequest{}
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveStocktakeAdjustmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveStocktakeAdjustmentRequest) ProtoMessage() {}
+
+func (x *ApproveStocktakeAdjustmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveStocktakeAdjustmentRequest.ProtoReflect.Descriptor instead.
+func (*ApproveStocktakeAdjustmentRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ApproveStocktakeAdjustmentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ApproveStocktakeAdjustmentRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *ApproveStocktakeAdjustmentRequest) GetStocktakeId() string {
+	if x != nil {
+		return x.StocktakeId
+	}
+	return ""
+}
+
+func (x *ApproveStocktakeAdjustmentRequest) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+type ApproveStocktakeAdjustmentResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Version int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// The asset the ledger changed: removed (shortage) or registered (surplus).
+	AssetId       string `protobuf:"bytes,2,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveStocktakeAdjustmentResponse) Reset() {
+	*x = ApproveStocktakeAdjustmentResponse{}
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveStocktakeAdjustmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveStocktakeAdjustmentResponse) ProtoMessage() {}
+
+func (x *ApproveStocktakeAdjustmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveStocktakeAdjustmentResponse.ProtoReflect.Descriptor instead.
+func (*ApproveStocktakeAdjustmentResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ApproveStocktakeAdjustmentResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ApproveStocktakeAdjustmentResponse) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
 }
 
 type StartStocktakeRequest struct {
@@ -96,7 +448,7 @@ type StartStocktakeRequest struct {
 
 func (x *StartStocktakeRequest) Reset() {
 	*x = StartStocktakeRequest{}
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[0]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -108,7 +460,7 @@ func (x *StartStocktakeRequest) String() string {
 func (*StartStocktakeRequest) ProtoMessage() {}
 
 func (x *StartStocktakeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[0]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -121,7 +473,7 @@ func (x *StartStocktakeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartStocktakeRequest.ProtoReflect.Descriptor instead.
 func (*StartStocktakeRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{0}
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *StartStocktakeRequest) GetRequestId() string {
@@ -165,7 +517,7 @@ type StartStocktakeResponse struct {
 
 func (x *StartStocktakeResponse) Reset() {
 	*x = StartStocktakeResponse{}
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[1]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -177,7 +529,7 @@ func (x *StartStocktakeResponse) String() string {
 func (*StartStocktakeResponse) ProtoMessage() {}
 
 func (x *StartStocktakeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[1]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -190,7 +542,7 @@ func (x *StartStocktakeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartStocktakeResponse.ProtoReflect.Descriptor instead.
 func (*StartStocktakeResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{1}
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *StartStocktakeResponse) GetStocktakeId() string {
@@ -236,7 +588,7 @@ type ScanStocktakeItemRequest struct {
 
 func (x *ScanStocktakeItemRequest) Reset() {
 	*x = ScanStocktakeItemRequest{}
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[2]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -248,7 +600,7 @@ func (x *ScanStocktakeItemRequest) String() string {
 func (*ScanStocktakeItemRequest) ProtoMessage() {}
 
 func (x *ScanStocktakeItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[2]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -261,7 +613,7 @@ func (x *ScanStocktakeItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanStocktakeItemRequest.ProtoReflect.Descriptor instead.
 func (*ScanStocktakeItemRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{2}
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ScanStocktakeItemRequest) GetRequestId() string {
@@ -314,7 +666,7 @@ type ScanStocktakeItemResponse struct {
 
 func (x *ScanStocktakeItemResponse) Reset() {
 	*x = ScanStocktakeItemResponse{}
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[3]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -326,7 +678,7 @@ func (x *ScanStocktakeItemResponse) String() string {
 func (*ScanStocktakeItemResponse) ProtoMessage() {}
 
 func (x *ScanStocktakeItemResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[3]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -339,7 +691,7 @@ func (x *ScanStocktakeItemResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanStocktakeItemResponse.ProtoReflect.Descriptor instead.
 func (*ScanStocktakeItemResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{3}
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ScanStocktakeItemResponse) GetVersion() int64 {
@@ -389,7 +741,7 @@ type CloseStocktakeRequest struct {
 
 func (x *CloseStocktakeRequest) Reset() {
 	*x = CloseStocktakeRequest{}
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[4]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -401,7 +753,7 @@ func (x *CloseStocktakeRequest) String() string {
 func (*CloseStocktakeRequest) ProtoMessage() {}
 
 func (x *CloseStocktakeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[4]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -414,7 +766,7 @@ func (x *CloseStocktakeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStocktakeRequest.ProtoReflect.Descriptor instead.
 func (*CloseStocktakeRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{4}
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CloseStocktakeRequest) GetRequestId() string {
@@ -455,7 +807,7 @@ type CloseStocktakeResponse struct {
 
 func (x *CloseStocktakeResponse) Reset() {
 	*x = CloseStocktakeResponse{}
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[5]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -467,7 +819,7 @@ func (x *CloseStocktakeResponse) String() string {
 func (*CloseStocktakeResponse) ProtoMessage() {}
 
 func (x *CloseStocktakeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[5]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -480,7 +832,7 @@ func (x *CloseStocktakeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStocktakeResponse.ProtoReflect.Descriptor instead.
 func (*CloseStocktakeResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{5}
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CloseStocktakeResponse) GetVersion() int64 {
@@ -507,7 +859,7 @@ type GetStocktakeRequest struct {
 
 func (x *GetStocktakeRequest) Reset() {
 	*x = GetStocktakeRequest{}
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[6]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -519,7 +871,7 @@ func (x *GetStocktakeRequest) String() string {
 func (*GetStocktakeRequest) ProtoMessage() {}
 
 func (x *GetStocktakeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[6]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -532,7 +884,7 @@ func (x *GetStocktakeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStocktakeRequest.ProtoReflect.Descriptor instead.
 func (*GetStocktakeRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{6}
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetStocktakeRequest) GetSchoolId() string {
@@ -558,7 +910,7 @@ type GetStocktakeResponse struct {
 
 func (x *GetStocktakeResponse) Reset() {
 	*x = GetStocktakeResponse{}
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[7]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -570,7 +922,7 @@ func (x *GetStocktakeResponse) String() string {
 func (*GetStocktakeResponse) ProtoMessage() {}
 
 func (x *GetStocktakeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[7]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -583,7 +935,7 @@ func (x *GetStocktakeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStocktakeResponse.ProtoReflect.Descriptor instead.
 func (*GetStocktakeResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{7}
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetStocktakeResponse) GetSummary() *StocktakeSummary {
@@ -609,7 +961,7 @@ type StocktakeItem struct {
 
 func (x *StocktakeItem) Reset() {
 	*x = StocktakeItem{}
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[8]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -621,7 +973,7 @@ func (x *StocktakeItem) String() string {
 func (*StocktakeItem) ProtoMessage() {}
 
 func (x *StocktakeItem) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[8]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -634,7 +986,7 @@ func (x *StocktakeItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StocktakeItem.ProtoReflect.Descriptor instead.
 func (*StocktakeItem) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{8}
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *StocktakeItem) GetAssetId() string {
@@ -683,7 +1035,7 @@ type UnknownCode struct {
 
 func (x *UnknownCode) Reset() {
 	*x = UnknownCode{}
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[9]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -695,7 +1047,7 @@ func (x *UnknownCode) String() string {
 func (*UnknownCode) ProtoMessage() {}
 
 func (x *UnknownCode) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[9]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -708,7 +1060,7 @@ func (x *UnknownCode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnknownCode.ProtoReflect.Descriptor instead.
 func (*UnknownCode) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{9}
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UnknownCode) GetCode() string {
@@ -743,16 +1095,17 @@ type StocktakeSummary struct {
 	// Missing items (盘亏 candidates), listed once closed.
 	Missing []*StocktakeItem `protobuf:"bytes,12,rep,name=missing,proto3" json:"missing,omitempty"`
 	// Items found in another room than the ledger's.
-	Misplaced     []*StocktakeItem `protobuf:"bytes,13,rep,name=misplaced,proto3" json:"misplaced,omitempty"`
-	UnknownCodes  []*UnknownCode   `protobuf:"bytes,14,rep,name=unknown_codes,json=unknownCodes,proto3" json:"unknown_codes,omitempty"`
-	Version       int64            `protobuf:"varint,15,opt,name=version,proto3" json:"version,omitempty"`
+	Misplaced     []*StocktakeItem       `protobuf:"bytes,13,rep,name=misplaced,proto3" json:"misplaced,omitempty"`
+	UnknownCodes  []*UnknownCode         `protobuf:"bytes,14,rep,name=unknown_codes,json=unknownCodes,proto3" json:"unknown_codes,omitempty"`
+	Version       int64                  `protobuf:"varint,15,opt,name=version,proto3" json:"version,omitempty"`
+	Adjustments   []*StocktakeAdjustment `protobuf:"bytes,16,rep,name=adjustments,proto3" json:"adjustments,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StocktakeSummary) Reset() {
 	*x = StocktakeSummary{}
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[10]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -764,7 +1117,7 @@ func (x *StocktakeSummary) String() string {
 func (*StocktakeSummary) ProtoMessage() {}
 
 func (x *StocktakeSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[10]
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -777,7 +1130,7 @@ func (x *StocktakeSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StocktakeSummary.ProtoReflect.Descriptor instead.
 func (*StocktakeSummary) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{10}
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StocktakeSummary) GetStocktakeId() string {
@@ -885,11 +1238,145 @@ func (x *StocktakeSummary) GetVersion() int64 {
 	return 0
 }
 
+func (x *StocktakeSummary) GetAdjustments() []*StocktakeAdjustment {
+	if x != nil {
+		return x.Adjustments
+	}
+	return nil
+}
+
+// StocktakeAdjustment is a proposed or approved resolution of a difference.
+type StocktakeAdjustment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AdjustmentId  string                 `protobuf:"bytes,1,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	Kind          AdjustmentKind         `protobuf:"varint,2,opt,name=kind,proto3,enum=houqin.assets.v1.AdjustmentKind" json:"kind,omitempty"`
+	AssetId       string                 `protobuf:"bytes,3,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	Code          string                 `protobuf:"bytes,4,opt,name=code,proto3" json:"code,omitempty"`
+	ValueFen      int64                  `protobuf:"varint,5,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	Reason        string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	Approved      bool                   `protobuf:"varint,7,opt,name=approved,proto3" json:"approved,omitempty"`
+	ApprovedBy    string                 `protobuf:"bytes,8,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StocktakeAdjustment) Reset() {
+	*x = StocktakeAdjustment{}
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StocktakeAdjustment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StocktakeAdjustment) ProtoMessage() {}
+
+func (x *StocktakeAdjustment) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_stocktake_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StocktakeAdjustment.ProtoReflect.Descriptor instead.
+func (*StocktakeAdjustment) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_stocktake_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *StocktakeAdjustment) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustment) GetKind() AdjustmentKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AdjustmentKind_ADJUSTMENT_KIND_UNSPECIFIED
+}
+
+func (x *StocktakeAdjustment) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustment) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustment) GetValueFen() int64 {
+	if x != nil {
+		return x.ValueFen
+	}
+	return 0
+}
+
+func (x *StocktakeAdjustment) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustment) GetApproved() bool {
+	if x != nil {
+		return x.Approved
+	}
+	return false
+}
+
+func (x *StocktakeAdjustment) GetApprovedBy() string {
+	if x != nil {
+		return x.ApprovedBy
+	}
+	return ""
+}
+
 var File_houqin_assets_v1_stocktake_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_v1_stocktake_proto_rawDesc = "" +
 	"\n" +
-	" houqin/assets/v1/stocktake.proto\x12\x10houqin.assets.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"}\n" +
+	" houqin/assets/v1/stocktake.proto\x12\x10houqin.assets.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x02\n" +
+	"!ProposeStocktakeAdjustmentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12!\n" +
+	"\fstocktake_id\x18\x03 \x01(\tR\vstocktakeId\x124\n" +
+	"\x04kind\x18\x04 \x01(\x0e2 .houqin.assets.v1.AdjustmentKindR\x04kind\x12\x19\n" +
+	"\basset_id\x18\x05 \x01(\tR\aassetId\x12\x12\n" +
+	"\x04code\x18\x06 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\a \x01(\tR\x04name\x12\x1a\n" +
+	"\bcategory\x18\b \x01(\tR\bcategory\x12$\n" +
+	"\x0eunit_price_fen\x18\t \x01(\x03R\funitPriceFen\x12\x1c\n" +
+	"\tcustodian\x18\n" +
+	" \x01(\tR\tcustodian\x12\x16\n" +
+	"\x06reason\x18\v \x01(\tR\x06reason\"c\n" +
+	"\"ProposeStocktakeAdjustmentResponse\x12#\n" +
+	"\radjustment_id\x18\x01 \x01(\tR\fadjustmentId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"\xa7\x01\n" +
+	"!ApproveStocktakeAdjustmentRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12!\n" +
+	"\fstocktake_id\x18\x03 \x01(\tR\vstocktakeId\x12#\n" +
+	"\radjustment_id\x18\x04 \x01(\tR\fadjustmentId\"Y\n" +
+	"\"ApproveStocktakeAdjustmentResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\x12\x19\n" +
+	"\basset_id\x18\x02 \x01(\tR\aassetId\"}\n" +
 	"\x15StartStocktakeRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
@@ -936,7 +1423,7 @@ const file_houqin_assets_v1_stocktake_proto_rawDesc = "" +
 	"\fscanned_room\x18\x05 \x01(\tR\vscannedRoom\"5\n" +
 	"\vUnknownCode\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
-	"\x04room\x18\x02 \x01(\tR\x04room\"\xe6\x04\n" +
+	"\x04room\x18\x02 \x01(\tR\x04room\"\xaf\x05\n" +
 	"\x10StocktakeSummary\x12!\n" +
 	"\fstocktake_id\x18\x01 \x01(\tR\vstocktakeId\x12\x1b\n" +
 	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x16\n" +
@@ -957,18 +1444,35 @@ const file_houqin_assets_v1_stocktake_proto_rawDesc = "" +
 	"\amissing\x18\f \x03(\v2\x1f.houqin.assets.v1.StocktakeItemR\amissing\x12=\n" +
 	"\tmisplaced\x18\r \x03(\v2\x1f.houqin.assets.v1.StocktakeItemR\tmisplaced\x12B\n" +
 	"\runknown_codes\x18\x0e \x03(\v2\x1d.houqin.assets.v1.UnknownCodeR\funknownCodes\x12\x18\n" +
-	"\aversion\x18\x0f \x01(\x03R\aversion*\x98\x01\n" +
+	"\aversion\x18\x0f \x01(\x03R\aversion\x12G\n" +
+	"\vadjustments\x18\x10 \x03(\v2%.houqin.assets.v1.StocktakeAdjustmentR\vadjustments\"\x91\x02\n" +
+	"\x13StocktakeAdjustment\x12#\n" +
+	"\radjustment_id\x18\x01 \x01(\tR\fadjustmentId\x124\n" +
+	"\x04kind\x18\x02 \x01(\x0e2 .houqin.assets.v1.AdjustmentKindR\x04kind\x12\x19\n" +
+	"\basset_id\x18\x03 \x01(\tR\aassetId\x12\x12\n" +
+	"\x04code\x18\x04 \x01(\tR\x04code\x12\x1b\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1a\n" +
+	"\bapproved\x18\a \x01(\bR\bapproved\x12\x1f\n" +
+	"\vapproved_by\x18\b \x01(\tR\n" +
+	"approvedBy*l\n" +
+	"\x0eAdjustmentKind\x12\x1f\n" +
+	"\x1bADJUSTMENT_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18ADJUSTMENT_KIND_SHORTAGE\x10\x01\x12\x1b\n" +
+	"\x17ADJUSTMENT_KIND_SURPLUS\x10\x02*\x98\x01\n" +
 	"\vScanOutcome\x12\x1c\n" +
 	"\x18SCAN_OUTCOME_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SCAN_OUTCOME_COUNTED\x10\x01\x12\x1b\n" +
 	"\x17SCAN_OUTCOME_WRONG_ROOM\x10\x02\x12\x1a\n" +
 	"\x16SCAN_OUTCOME_DUPLICATE\x10\x03\x12\x18\n" +
-	"\x14SCAN_OUTCOME_UNKNOWN\x10\x042\xa9\x03\n" +
+	"\x14SCAN_OUTCOME_UNKNOWN\x10\x042\xbd\x05\n" +
 	"\x10StocktakeService\x12c\n" +
 	"\x0eStartStocktake\x12'.houqin.assets.v1.StartStocktakeRequest\x1a(.houqin.assets.v1.StartStocktakeResponse\x12l\n" +
 	"\x11ScanStocktakeItem\x12*.houqin.assets.v1.ScanStocktakeItemRequest\x1a+.houqin.assets.v1.ScanStocktakeItemResponse\x12c\n" +
 	"\x0eCloseStocktake\x12'.houqin.assets.v1.CloseStocktakeRequest\x1a(.houqin.assets.v1.CloseStocktakeResponse\x12]\n" +
-	"\fGetStocktake\x12%.houqin.assets.v1.GetStocktakeRequest\x1a&.houqin.assets.v1.GetStocktakeResponseB\xb8\x01\n" +
+	"\fGetStocktake\x12%.houqin.assets.v1.GetStocktakeRequest\x1a&.houqin.assets.v1.GetStocktakeResponse\x12\x87\x01\n" +
+	"\x1aProposeStocktakeAdjustment\x123.houqin.assets.v1.ProposeStocktakeAdjustmentRequest\x1a4.houqin.assets.v1.ProposeStocktakeAdjustmentResponse\x12\x87\x01\n" +
+	"\x1aApproveStocktakeAdjustment\x123.houqin.assets.v1.ApproveStocktakeAdjustmentRequest\x1a4.houqin.assets.v1.ApproveStocktakeAdjustmentResponseB\xb8\x01\n" +
 	"\x14com.houqin.assets.v1B\x0eStocktakeProtoP\x01Z.houqin.dev/proto/gen/houqin/assets/v1;assetsv1\xa2\x02\x03HAX\xaa\x02\x10Houqin.Assets.V1\xca\x02\x10Houqin\\Assets\\V1\xe2\x02\x1cHouqin\\Assets\\V1\\GPBMetadata\xea\x02\x12Houqin::Assets::V1b\x06proto3"
 
 var (
@@ -983,45 +1487,58 @@ func file_houqin_assets_v1_stocktake_proto_rawDescGZIP() []byte {
 	return file_houqin_assets_v1_stocktake_proto_rawDescData
 }
 
-var file_houqin_assets_v1_stocktake_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_houqin_assets_v1_stocktake_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_houqin_assets_v1_stocktake_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_houqin_assets_v1_stocktake_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_houqin_assets_v1_stocktake_proto_goTypes = []any{
-	(ScanOutcome)(0),                  // 0: houqin.assets.v1.ScanOutcome
-	(*StartStocktakeRequest)(nil),     // 1: houqin.assets.v1.StartStocktakeRequest
-	(*StartStocktakeResponse)(nil),    // 2: houqin.assets.v1.StartStocktakeResponse
-	(*ScanStocktakeItemRequest)(nil),  // 3: houqin.assets.v1.ScanStocktakeItemRequest
-	(*ScanStocktakeItemResponse)(nil), // 4: houqin.assets.v1.ScanStocktakeItemResponse
-	(*CloseStocktakeRequest)(nil),     // 5: houqin.assets.v1.CloseStocktakeRequest
-	(*CloseStocktakeResponse)(nil),    // 6: houqin.assets.v1.CloseStocktakeResponse
-	(*GetStocktakeRequest)(nil),       // 7: houqin.assets.v1.GetStocktakeRequest
-	(*GetStocktakeResponse)(nil),      // 8: houqin.assets.v1.GetStocktakeResponse
-	(*StocktakeItem)(nil),             // 9: houqin.assets.v1.StocktakeItem
-	(*UnknownCode)(nil),               // 10: houqin.assets.v1.UnknownCode
-	(*StocktakeSummary)(nil),          // 11: houqin.assets.v1.StocktakeSummary
-	(*timestamppb.Timestamp)(nil),     // 12: google.protobuf.Timestamp
+	(AdjustmentKind)(0),                        // 0: houqin.assets.v1.AdjustmentKind
+	(ScanOutcome)(0),                           // 1: houqin.assets.v1.ScanOutcome
+	(*ProposeStocktakeAdjustmentRequest)(nil),  // 2: houqin.assets.v1.ProposeStocktakeAdjustmentRequest
+	(*ProposeStocktakeAdjustmentResponse)(nil), // 3: houqin.assets.v1.ProposeStocktakeAdjustmentResponse
+	(*ApproveStocktakeAdjustmentRequest)(nil),  // 4: houqin.assets.v1.ApproveStocktakeAdjustmentRequest
+	(*ApproveStocktakeAdjustmentResponse)(nil), // 5: houqin.assets.v1.ApproveStocktakeAdjustmentResponse
+	(*StartStocktakeRequest)(nil),              // 6: houqin.assets.v1.StartStocktakeRequest
+	(*StartStocktakeResponse)(nil),             // 7: houqin.assets.v1.StartStocktakeResponse
+	(*ScanStocktakeItemRequest)(nil),           // 8: houqin.assets.v1.ScanStocktakeItemRequest
+	(*ScanStocktakeItemResponse)(nil),          // 9: houqin.assets.v1.ScanStocktakeItemResponse
+	(*CloseStocktakeRequest)(nil),              // 10: houqin.assets.v1.CloseStocktakeRequest
+	(*CloseStocktakeResponse)(nil),             // 11: houqin.assets.v1.CloseStocktakeResponse
+	(*GetStocktakeRequest)(nil),                // 12: houqin.assets.v1.GetStocktakeRequest
+	(*GetStocktakeResponse)(nil),               // 13: houqin.assets.v1.GetStocktakeResponse
+	(*StocktakeItem)(nil),                      // 14: houqin.assets.v1.StocktakeItem
+	(*UnknownCode)(nil),                        // 15: houqin.assets.v1.UnknownCode
+	(*StocktakeSummary)(nil),                   // 16: houqin.assets.v1.StocktakeSummary
+	(*StocktakeAdjustment)(nil),                // 17: houqin.assets.v1.StocktakeAdjustment
+	(*timestamppb.Timestamp)(nil),              // 18: google.protobuf.Timestamp
 }
 var file_houqin_assets_v1_stocktake_proto_depIdxs = []int32{
-	0,  // 0: houqin.assets.v1.ScanStocktakeItemResponse.outcome:type_name -> houqin.assets.v1.ScanOutcome
-	11, // 1: houqin.assets.v1.CloseStocktakeResponse.summary:type_name -> houqin.assets.v1.StocktakeSummary
-	11, // 2: houqin.assets.v1.GetStocktakeResponse.summary:type_name -> houqin.assets.v1.StocktakeSummary
-	12, // 3: houqin.assets.v1.StocktakeSummary.started_at:type_name -> google.protobuf.Timestamp
-	12, // 4: houqin.assets.v1.StocktakeSummary.closed_at:type_name -> google.protobuf.Timestamp
-	9,  // 5: houqin.assets.v1.StocktakeSummary.missing:type_name -> houqin.assets.v1.StocktakeItem
-	9,  // 6: houqin.assets.v1.StocktakeSummary.misplaced:type_name -> houqin.assets.v1.StocktakeItem
-	10, // 7: houqin.assets.v1.StocktakeSummary.unknown_codes:type_name -> houqin.assets.v1.UnknownCode
-	1,  // 8: houqin.assets.v1.StocktakeService.StartStocktake:input_type -> houqin.assets.v1.StartStocktakeRequest
-	3,  // 9: houqin.assets.v1.StocktakeService.ScanStocktakeItem:input_type -> houqin.assets.v1.ScanStocktakeItemRequest
-	5,  // 10: houqin.assets.v1.StocktakeService.CloseStocktake:input_type -> houqin.assets.v1.CloseStocktakeRequest
-	7,  // 11: houqin.assets.v1.StocktakeService.GetStocktake:input_type -> houqin.assets.v1.GetStocktakeRequest
-	2,  // 12: houqin.assets.v1.StocktakeService.StartStocktake:output_type -> houqin.assets.v1.StartStocktakeResponse
-	4,  // 13: houqin.assets.v1.StocktakeService.ScanStocktakeItem:output_type -> houqin.assets.v1.ScanStocktakeItemResponse
-	6,  // 14: houqin.assets.v1.StocktakeService.CloseStocktake:output_type -> houqin.assets.v1.CloseStocktakeResponse
-	8,  // 15: houqin.assets.v1.StocktakeService.GetStocktake:output_type -> houqin.assets.v1.GetStocktakeResponse
-	12, // [12:16] is the sub-list for method output_type
-	8,  // [8:12] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	0,  // 0: houqin.assets.v1.ProposeStocktakeAdjustmentRequest.kind:type_name -> houqin.assets.v1.AdjustmentKind
+	1,  // 1: houqin.assets.v1.ScanStocktakeItemResponse.outcome:type_name -> houqin.assets.v1.ScanOutcome
+	16, // 2: houqin.assets.v1.CloseStocktakeResponse.summary:type_name -> houqin.assets.v1.StocktakeSummary
+	16, // 3: houqin.assets.v1.GetStocktakeResponse.summary:type_name -> houqin.assets.v1.StocktakeSummary
+	18, // 4: houqin.assets.v1.StocktakeSummary.started_at:type_name -> google.protobuf.Timestamp
+	18, // 5: houqin.assets.v1.StocktakeSummary.closed_at:type_name -> google.protobuf.Timestamp
+	14, // 6: houqin.assets.v1.StocktakeSummary.missing:type_name -> houqin.assets.v1.StocktakeItem
+	14, // 7: houqin.assets.v1.StocktakeSummary.misplaced:type_name -> houqin.assets.v1.StocktakeItem
+	15, // 8: houqin.assets.v1.StocktakeSummary.unknown_codes:type_name -> houqin.assets.v1.UnknownCode
+	17, // 9: houqin.assets.v1.StocktakeSummary.adjustments:type_name -> houqin.assets.v1.StocktakeAdjustment
+	0,  // 10: houqin.assets.v1.StocktakeAdjustment.kind:type_name -> houqin.assets.v1.AdjustmentKind
+	6,  // 11: houqin.assets.v1.StocktakeService.StartStocktake:input_type -> houqin.assets.v1.StartStocktakeRequest
+	8,  // 12: houqin.assets.v1.StocktakeService.ScanStocktakeItem:input_type -> houqin.assets.v1.ScanStocktakeItemRequest
+	10, // 13: houqin.assets.v1.StocktakeService.CloseStocktake:input_type -> houqin.assets.v1.CloseStocktakeRequest
+	12, // 14: houqin.assets.v1.StocktakeService.GetStocktake:input_type -> houqin.assets.v1.GetStocktakeRequest
+	2,  // 15: houqin.assets.v1.StocktakeService.ProposeStocktakeAdjustment:input_type -> houqin.assets.v1.ProposeStocktakeAdjustmentRequest
+	4,  // 16: houqin.assets.v1.StocktakeService.ApproveStocktakeAdjustment:input_type -> houqin.assets.v1.ApproveStocktakeAdjustmentRequest
+	7,  // 17: houqin.assets.v1.StocktakeService.StartStocktake:output_type -> houqin.assets.v1.StartStocktakeResponse
+	9,  // 18: houqin.assets.v1.StocktakeService.ScanStocktakeItem:output_type -> houqin.assets.v1.ScanStocktakeItemResponse
+	11, // 19: houqin.assets.v1.StocktakeService.CloseStocktake:output_type -> houqin.assets.v1.CloseStocktakeResponse
+	13, // 20: houqin.assets.v1.StocktakeService.GetStocktake:output_type -> houqin.assets.v1.GetStocktakeResponse
+	3,  // 21: houqin.assets.v1.StocktakeService.ProposeStocktakeAdjustment:output_type -> houqin.assets.v1.ProposeStocktakeAdjustmentResponse
+	5,  // 22: houqin.assets.v1.StocktakeService.ApproveStocktakeAdjustment:output_type -> houqin.assets.v1.ApproveStocktakeAdjustmentResponse
+	17, // [17:23] is the sub-list for method output_type
+	11, // [11:17] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_houqin_assets_v1_stocktake_proto_init() }
@@ -1034,8 +1551,8 @@ func file_houqin_assets_v1_stocktake_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_v1_stocktake_proto_rawDesc), len(file_houqin_assets_v1_stocktake_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   11,
+			NumEnums:      2,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

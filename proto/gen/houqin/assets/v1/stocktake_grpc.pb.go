@@ -19,10 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	StocktakeService_StartStocktake_FullMethodName    = "/houqin.assets.v1.StocktakeService/StartStocktake"
-	StocktakeService_ScanStocktakeItem_FullMethodName = "/houqin.assets.v1.StocktakeService/ScanStocktakeItem"
-	StocktakeService_CloseStocktake_FullMethodName    = "/houqin.assets.v1.StocktakeService/CloseStocktake"
-	StocktakeService_GetStocktake_FullMethodName      = "/houqin.assets.v1.StocktakeService/GetStocktake"
+	StocktakeService_StartStocktake_FullMethodName             = "/houqin.assets.v1.StocktakeService/StartStocktake"
+	StocktakeService_ScanStocktakeItem_FullMethodName          = "/houqin.assets.v1.StocktakeService/ScanStocktakeItem"
+	StocktakeService_CloseStocktake_FullMethodName             = "/houqin.assets.v1.StocktakeService/CloseStocktake"
+	StocktakeService_GetStocktake_FullMethodName               = "/houqin.assets.v1.StocktakeService/GetStocktake"
+	StocktakeService_ProposeStocktakeAdjustment_FullMethodName = "/houqin.assets.v1.StocktakeService/ProposeStocktakeAdjustment"
+	StocktakeService_ApproveStocktakeAdjustment_FullMethodName = "/houqin.assets.v1.StocktakeService/ApproveStocktakeAdjustment"
 )
 
 // StocktakeServiceClient is the client API for StocktakeService service.
@@ -41,6 +43,13 @@ type StocktakeServiceClient interface {
 	CloseStocktake(ctx context.Context, in *CloseStocktakeRequest, opts ...grpc.CallOption) (*CloseStocktakeResponse, error)
 	// GetStocktake returns a session's counts and, once closed, its differences.
 	GetStocktake(ctx context.Context, in *GetStocktakeRequest, opts ...grpc.CallOption) (*GetStocktakeResponse, error)
+	// ProposeStocktakeAdjustment proposes to resolve one difference of a closed session: a
+	// shortage (盘亏: a missing asset leaves the ledger) or a surplus (盘盈: an unknown item
+	// found is registered).
+	ProposeStocktakeAdjustment(ctx context.Context, in *ProposeStocktakeAdjustmentRequest, opts ...grpc.CallOption) (*ProposeStocktakeAdjustmentResponse, error)
+	// ApproveStocktakeAdjustment approves a proposal (the logistics director up to the policy's
+	// limit, the principal above); the ledger then reflects it.
+	ApproveStocktakeAdjustment(ctx context.Context, in *ApproveStocktakeAdjustmentRequest, opts ...grpc.CallOption) (*ApproveStocktakeAdjustmentResponse, error)
 }
 
 type stocktakeServiceClient struct {
@@ -91,6 +100,26 @@ func (c *stocktakeServiceClient) GetStocktake(ctx context.Context, in *GetStockt
 	return out, nil
 }
 
+func (c *stocktakeServiceClient) ProposeStocktakeAdjustment(ctx context.Context, in *ProposeStocktakeAdjustmentRequest, opts ...grpc.CallOption) (*ProposeStocktakeAdjustmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposeStocktakeAdjustmentResponse)
+	err := c.cc.Invoke(ctx, StocktakeService_ProposeStocktakeAdjustment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *stocktakeServiceClient) ApproveStocktakeAdjustment(ctx context.Context, in *ApproveStocktakeAdjustmentRequest, opts ...grpc.CallOption) (*ApproveStocktakeAdjustmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApproveStocktakeAdjustmentResponse)
+	err := c.cc.Invoke(ctx, StocktakeService_ApproveStocktakeAdjustment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StocktakeServiceServer is the server API for StocktakeService service.
 // All implementations must embed UnimplementedStocktakeServiceServer
 // for forward compatibility.
@@ -107,6 +136,13 @@ type StocktakeServiceServer interface {
 	CloseStocktake(context.Context, *CloseStocktakeRequest) (*CloseStocktakeResponse, error)
 	// GetStocktake returns a session's counts and, once closed, its differences.
 	GetStocktake(context.Context, *GetStocktakeRequest) (*GetStocktakeResponse, error)
+	// ProposeStocktakeAdjustment proposes to resolve one difference of a closed session: a
+	// shortage (盘亏: a missing asset leaves the ledger) or a surplus (盘盈: an unknown item
+	// found is registered).
+	ProposeStocktakeAdjustment(context.Context, *ProposeStocktakeAdjustmentRequest) (*ProposeStocktakeAdjustmentResponse, error)
+	// ApproveStocktakeAdjustment approves a proposal (the logistics director up to the policy's
+	// limit, the principal above); the ledger then reflects it.
+	ApproveStocktakeAdjustment(context.Context, *ApproveStocktakeAdjustmentRequest) (*ApproveStocktakeAdjustmentResponse, error)
 	mustEmbedUnimplementedStocktakeServiceServer()
 }
 
@@ -128,6 +164,12 @@ func (UnimplementedStocktakeServiceServer) CloseStocktake(context.Context, *Clos
 }
 func (UnimplementedStocktakeServiceServer) GetStocktake(context.Context, *GetStocktakeRequest) (*GetStocktakeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStocktake not implemented")
+}
+func (UnimplementedStocktakeServiceServer) ProposeStocktakeAdjustment(context.Context, *ProposeStocktakeAdjustmentRequest) (*ProposeStocktakeAdjustmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeStocktakeAdjustment not implemented")
+}
+func (UnimplementedStocktakeServiceServer) ApproveStocktakeAdjustment(context.Context, *ApproveStocktakeAdjustmentRequest) (*ApproveStocktakeAdjustmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveStocktakeAdjustment not implemented")
 }
 func (UnimplementedStocktakeServiceServer) mustEmbedUnimplementedStocktakeServiceServer() {}
 func (UnimplementedStocktakeServiceServer) testEmbeddedByValue()                          {}
@@ -222,6 +264,42 @@ func _StocktakeService_GetStocktake_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StocktakeService_ProposeStocktakeAdjustment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeStocktakeAdjustmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StocktakeServiceServer).ProposeStocktakeAdjustment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StocktakeService_ProposeStocktakeAdjustment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StocktakeServiceServer).ProposeStocktakeAdjustment(ctx, req.(*ProposeStocktakeAdjustmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StocktakeService_ApproveStocktakeAdjustment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveStocktakeAdjustmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StocktakeServiceServer).ApproveStocktakeAdjustment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StocktakeService_ApproveStocktakeAdjustment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StocktakeServiceServer).ApproveStocktakeAdjustment(ctx, req.(*ApproveStocktakeAdjustmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // StocktakeService_ServiceDesc is the grpc.ServiceDesc for StocktakeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -244,6 +322,14 @@ var StocktakeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStocktake",
 			Handler:    _StocktakeService_GetStocktake_Handler,
+		},
+		{
+			MethodName: "ProposeStocktakeAdjustment",
+			Handler:    _StocktakeService_ProposeStocktakeAdjustment_Handler,
+		},
+		{
+			MethodName: "ApproveStocktakeAdjustment",
+			Handler:    _StocktakeService_ApproveStocktakeAdjustment_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -532,6 +532,288 @@ func (x *StocktakeClosed) GetMissing() int64 {
 	return 0
 }
 
+// StocktakeAdjustmentProposed: a difference of a closed session is proposed for resolution.
+// kind: shortage (盘亏) | surplus (盘盈).
+type StocktakeAdjustmentProposed struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	StocktakeId  string                 `protobuf:"bytes,1,opt,name=stocktake_id,json=stocktakeId,proto3" json:"stocktake_id,omitempty"`
+	AdjustmentId string                 `protobuf:"bytes,2,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	Kind         string                 `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	AssetId      string                 `protobuf:"bytes,4,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	Tag          string                 `protobuf:"bytes,5,opt,name=tag,proto3" json:"tag,omitempty"`
+	Code         string                 `protobuf:"bytes,6,opt,name=code,proto3" json:"code,omitempty"`
+	Room         string                 `protobuf:"bytes,7,opt,name=room,proto3" json:"room,omitempty"`
+	Name         string                 `protobuf:"bytes,8,opt,name=name,proto3" json:"name,omitempty"`
+	Category     string                 `protobuf:"bytes,9,opt,name=category,proto3" json:"category,omitempty"`
+	UnitPriceFen int64                  `protobuf:"varint,10,opt,name=unit_price_fen,json=unitPriceFen,proto3" json:"unit_price_fen,omitempty"`
+	Custodian    string                 `protobuf:"bytes,11,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	// The value judged for approval (the unit price).
+	ValueFen      int64  `protobuf:"varint,12,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	Reason        string `protobuf:"bytes,13,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StocktakeAdjustmentProposed) Reset() {
+	*x = StocktakeAdjustmentProposed{}
+	mi := &file_houqin_assets_events_v1_stocktake_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StocktakeAdjustmentProposed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StocktakeAdjustmentProposed) ProtoMessage() {}
+
+func (x *StocktakeAdjustmentProposed) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_stocktake_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StocktakeAdjustmentProposed.ProtoReflect.Descriptor instead.
+func (*StocktakeAdjustmentProposed) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_stocktake_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *StocktakeAdjustmentProposed) GetStocktakeId() string {
+	if x != nil {
+		return x.StocktakeId
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentProposed) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentProposed) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentProposed) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentProposed) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentProposed) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentProposed) GetRoom() string {
+	if x != nil {
+		return x.Room
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentProposed) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentProposed) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentProposed) GetUnitPriceFen() int64 {
+	if x != nil {
+		return x.UnitPriceFen
+	}
+	return 0
+}
+
+func (x *StocktakeAdjustmentProposed) GetCustodian() string {
+	if x != nil {
+		return x.Custodian
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentProposed) GetValueFen() int64 {
+	if x != nil {
+		return x.ValueFen
+	}
+	return 0
+}
+
+func (x *StocktakeAdjustmentProposed) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// StocktakeAdjustmentApproved: approved by approved_by in role approver_role, judged against
+// the stocktake policy on the event.
+type StocktakeAdjustmentApproved struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StocktakeId   string                 `protobuf:"bytes,1,opt,name=stocktake_id,json=stocktakeId,proto3" json:"stocktake_id,omitempty"`
+	AdjustmentId  string                 `protobuf:"bytes,2,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	ApprovedBy    string                 `protobuf:"bytes,3,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
+	ApproverRole  string                 `protobuf:"bytes,4,opt,name=approver_role,json=approverRole,proto3" json:"approver_role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StocktakeAdjustmentApproved) Reset() {
+	*x = StocktakeAdjustmentApproved{}
+	mi := &file_houqin_assets_events_v1_stocktake_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StocktakeAdjustmentApproved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StocktakeAdjustmentApproved) ProtoMessage() {}
+
+func (x *StocktakeAdjustmentApproved) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_stocktake_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StocktakeAdjustmentApproved.ProtoReflect.Descriptor instead.
+func (*StocktakeAdjustmentApproved) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_stocktake_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *StocktakeAdjustmentApproved) GetStocktakeId() string {
+	if x != nil {
+		return x.StocktakeId
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentApproved) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentApproved) GetApprovedBy() string {
+	if x != nil {
+		return x.ApprovedBy
+	}
+	return ""
+}
+
+func (x *StocktakeAdjustmentApproved) GetApproverRole() string {
+	if x != nil {
+		return x.ApproverRole
+	}
+	return ""
+}
+
+// AssetRemovedByStocktake 盘亏核销: an approved shortage took the asset off the ledger.
+type AssetRemovedByStocktake struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AssetId       string                 `protobuf:"bytes,1,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	StocktakeId   string                 `protobuf:"bytes,2,opt,name=stocktake_id,json=stocktakeId,proto3" json:"stocktake_id,omitempty"`
+	AdjustmentId  string                 `protobuf:"bytes,3,opt,name=adjustment_id,json=adjustmentId,proto3" json:"adjustment_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssetRemovedByStocktake) Reset() {
+	*x = AssetRemovedByStocktake{}
+	mi := &file_houqin_assets_events_v1_stocktake_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssetRemovedByStocktake) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssetRemovedByStocktake) ProtoMessage() {}
+
+func (x *AssetRemovedByStocktake) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_stocktake_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssetRemovedByStocktake.ProtoReflect.Descriptor instead.
+func (*AssetRemovedByStocktake) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_stocktake_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AssetRemovedByStocktake) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *AssetRemovedByStocktake) GetStocktakeId() string {
+	if x != nil {
+		return x.StocktakeId
+	}
+	return ""
+}
+
+func (x *AssetRemovedByStocktake) GetAdjustmentId() string {
+	if x != nil {
+		return x.AdjustmentId
+	}
+	return ""
+}
+
+func (x *AssetRemovedByStocktake) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_houqin_assets_events_v1_stocktake_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_events_v1_stocktake_proto_rawDesc = "" +
@@ -583,7 +865,33 @@ const file_houqin_assets_events_v1_stocktake_proto_rawDesc = "" +
 	"duplicates\x18\x06 \x01(\x03R\n" +
 	"duplicates\x12\x18\n" +
 	"\aunknown\x18\a \x01(\x03R\aunknown\x12\x18\n" +
-	"\amissing\x18\b \x01(\x03R\amissingB\xe3\x01\n" +
+	"\amissing\x18\b \x01(\x03R\amissing\"\xf7\x02\n" +
+	"\x1bStocktakeAdjustmentProposed\x12!\n" +
+	"\fstocktake_id\x18\x01 \x01(\tR\vstocktakeId\x12#\n" +
+	"\radjustment_id\x18\x02 \x01(\tR\fadjustmentId\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x19\n" +
+	"\basset_id\x18\x04 \x01(\tR\aassetId\x12\x10\n" +
+	"\x03tag\x18\x05 \x01(\tR\x03tag\x12\x12\n" +
+	"\x04code\x18\x06 \x01(\tR\x04code\x12\x12\n" +
+	"\x04room\x18\a \x01(\tR\x04room\x12\x12\n" +
+	"\x04name\x18\b \x01(\tR\x04name\x12\x1a\n" +
+	"\bcategory\x18\t \x01(\tR\bcategory\x12$\n" +
+	"\x0eunit_price_fen\x18\n" +
+	" \x01(\x03R\funitPriceFen\x12\x1c\n" +
+	"\tcustodian\x18\v \x01(\tR\tcustodian\x12\x1b\n" +
+	"\tvalue_fen\x18\f \x01(\x03R\bvalueFen\x12\x16\n" +
+	"\x06reason\x18\r \x01(\tR\x06reason\"\xab\x01\n" +
+	"\x1bStocktakeAdjustmentApproved\x12!\n" +
+	"\fstocktake_id\x18\x01 \x01(\tR\vstocktakeId\x12#\n" +
+	"\radjustment_id\x18\x02 \x01(\tR\fadjustmentId\x12\x1f\n" +
+	"\vapproved_by\x18\x03 \x01(\tR\n" +
+	"approvedBy\x12#\n" +
+	"\rapprover_role\x18\x04 \x01(\tR\fapproverRole\"\x94\x01\n" +
+	"\x17AssetRemovedByStocktake\x12\x19\n" +
+	"\basset_id\x18\x01 \x01(\tR\aassetId\x12!\n" +
+	"\fstocktake_id\x18\x02 \x01(\tR\vstocktakeId\x12#\n" +
+	"\radjustment_id\x18\x03 \x01(\tR\fadjustmentId\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reasonB\xe3\x01\n" +
 	"\x1bcom.houqin.assets.events.v1B\x0eStocktakeProtoP\x01Z5houqin.dev/proto/gen/houqin/assets/events/v1;eventsv1\xa2\x02\x03HAE\xaa\x02\x17Houqin.Assets.Events.V1\xca\x02\x17Houqin\\Assets\\Events\\V1\xe2\x02#Houqin\\Assets\\Events\\V1\\GPBMetadata\xea\x02\x1aHouqin::Assets::Events::V1b\x06proto3"
 
 var (
@@ -598,23 +906,26 @@ func file_houqin_assets_events_v1_stocktake_proto_rawDescGZIP() []byte {
 	return file_houqin_assets_events_v1_stocktake_proto_rawDescData
 }
 
-var file_houqin_assets_events_v1_stocktake_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_houqin_assets_events_v1_stocktake_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_houqin_assets_events_v1_stocktake_proto_goTypes = []any{
-	(*StocktakeStarted)(nil),        // 0: houqin.assets.events.v1.StocktakeStarted
-	(*ExpectedItem)(nil),            // 1: houqin.assets.events.v1.ExpectedItem
-	(*StocktakeRoomExpected)(nil),   // 2: houqin.assets.events.v1.StocktakeRoomExpected
-	(*StocktakeItemScanned)(nil),    // 3: houqin.assets.events.v1.StocktakeItemScanned
-	(*StocktakeRoomReconciled)(nil), // 4: houqin.assets.events.v1.StocktakeRoomReconciled
-	(*StocktakeClosed)(nil),         // 5: houqin.assets.events.v1.StocktakeClosed
-	(*timestamppb.Timestamp)(nil),   // 6: google.protobuf.Timestamp
+	(*StocktakeStarted)(nil),            // 0: houqin.assets.events.v1.StocktakeStarted
+	(*ExpectedItem)(nil),                // 1: houqin.assets.events.v1.ExpectedItem
+	(*StocktakeRoomExpected)(nil),       // 2: houqin.assets.events.v1.StocktakeRoomExpected
+	(*StocktakeItemScanned)(nil),        // 3: houqin.assets.events.v1.StocktakeItemScanned
+	(*StocktakeRoomReconciled)(nil),     // 4: houqin.assets.events.v1.StocktakeRoomReconciled
+	(*StocktakeClosed)(nil),             // 5: houqin.assets.events.v1.StocktakeClosed
+	(*StocktakeAdjustmentProposed)(nil), // 6: houqin.assets.events.v1.StocktakeAdjustmentProposed
+	(*StocktakeAdjustmentApproved)(nil), // 7: houqin.assets.events.v1.StocktakeAdjustmentApproved
+	(*AssetRemovedByStocktake)(nil),     // 8: houqin.assets.events.v1.AssetRemovedByStocktake
+	(*timestamppb.Timestamp)(nil),       // 9: google.protobuf.Timestamp
 }
 var file_houqin_assets_events_v1_stocktake_proto_depIdxs = []int32{
-	6, // 0: houqin.assets.events.v1.StocktakeStarted.started_at:type_name -> google.protobuf.Timestamp
+	9, // 0: houqin.assets.events.v1.StocktakeStarted.started_at:type_name -> google.protobuf.Timestamp
 	1, // 1: houqin.assets.events.v1.StocktakeRoomExpected.items:type_name -> houqin.assets.events.v1.ExpectedItem
-	6, // 2: houqin.assets.events.v1.StocktakeItemScanned.scanned_at:type_name -> google.protobuf.Timestamp
+	9, // 2: houqin.assets.events.v1.StocktakeItemScanned.scanned_at:type_name -> google.protobuf.Timestamp
 	1, // 3: houqin.assets.events.v1.StocktakeRoomReconciled.missing:type_name -> houqin.assets.events.v1.ExpectedItem
 	1, // 4: houqin.assets.events.v1.StocktakeRoomReconciled.misplaced:type_name -> houqin.assets.events.v1.ExpectedItem
-	6, // 5: houqin.assets.events.v1.StocktakeClosed.closed_at:type_name -> google.protobuf.Timestamp
+	9, // 5: houqin.assets.events.v1.StocktakeClosed.closed_at:type_name -> google.protobuf.Timestamp
 	6, // [6:6] is the sub-list for method output_type
 	6, // [6:6] is the sub-list for method input_type
 	6, // [6:6] is the sub-list for extension type_name
@@ -633,7 +944,7 @@ func file_houqin_assets_events_v1_stocktake_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_events_v1_stocktake_proto_rawDesc), len(file_houqin_assets_events_v1_stocktake_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
