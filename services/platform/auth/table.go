@@ -177,6 +177,18 @@ var Table = map[string]Rule{
 	"/houqin.procurement.v1.FeesService/PublishFeeSettlement": {Scope: ScopeSchool, Roles: []Role{RoleAccountant, RolePrincipal}},
 	"/houqin.procurement.v1.FeesService/GetFee":               {Scope: ScopeSchool, Roles: schoolReaders},
 
+	// Fulfilment (验收入库、报账): the logistics office records deliveries and invoices; any of
+	// the school's staff may sign a receipt or an invoice (the domain wants different people);
+	// the accountant reimburses.
+	"/houqin.procurement.v1.FulfilmentService/RecordDelivery": {Scope: ScopeSchool, Roles: []Role{RoleStorekeeper, RoleLogisticsDirector}},
+	"/houqin.procurement.v1.FulfilmentService/SignGoodsReceipt": {Scope: ScopeSchool, Roles: []Role{RoleStorekeeper, RoleLogisticsDirector,
+		RoleAccountant, RoleTeacher, RoleDepartmentHead, RoleVicePrincipal, RolePrincipal}},
+	"/houqin.procurement.v1.FulfilmentService/RecordInvoice": {Scope: ScopeSchool, Roles: []Role{RoleAccountant, RoleStorekeeper, RoleLogisticsDirector}},
+	"/houqin.procurement.v1.FulfilmentService/SignInvoice": {Scope: ScopeSchool, Roles: []Role{RoleStorekeeper, RoleLogisticsDirector,
+		RoleAccountant, RoleTeacher, RoleDepartmentHead, RoleVicePrincipal, RolePrincipal}},
+	"/houqin.procurement.v1.FulfilmentService/ReimburseInvoice": {Scope: ScopeSchool, Roles: []Role{RoleAccountant}},
+	"/houqin.procurement.v1.FulfilmentService/GetFulfilment":    {Scope: ScopeSchool, Roles: schoolReaders},
+
 	// Reports (projector).
 	"/houqin.reports.v1.ReportsService/GetAssetLedger":     {Scope: ScopeSchool, Roles: reportReaders},
 	"/houqin.reports.v1.ReportsService/GetDistrictLedger":  {Scope: ScopeDistrict, Roles: bureau},

@@ -28,6 +28,12 @@ type Policy struct {
 	// Budget adjustments (预算调整) up to AdjustmentPrincipalMaxFen are approved by the
 	// principal; larger ones by the bureau.
 	AdjustmentPrincipalMaxFen int64
+
+	// 验收: a goods receipt is accepted once AcceptanceMinSigners different people signed it.
+	AcceptanceMinSigners int
+	// 报账: an invoice is valid only when signed in each of InvoiceSignerRoles (经手人、验收人、
+	// 审核人), each by a different person.
+	InvoiceSignerRoles []string
 }
 
 // Policies is a policy history.
@@ -38,7 +44,8 @@ type Policies []Policy
 var DefaultPolicies = Policies{
 	{Version: "proc-2020", EffectiveFrom: date(2020, 1, 1),
 		PrincipalUnitPriceFen: 300_000, PrincipalTotalFen: 1_000_000, DistrictLimitFen: 5_000_000,
-		QuoteThresholdFen: 50_000, MinQuotes: 3, AdjustmentPrincipalMaxFen: 2_000_000},
+		QuoteThresholdFen: 50_000, MinQuotes: 3, AdjustmentPrincipalMaxFen: 2_000_000,
+		AcceptanceMinSigners: 2, InvoiceSignerRoles: []string{InvoiceHandler, InvoiceInspector, InvoiceAuditor}},
 }
 
 // At returns the policy in force at t (the earliest one for dates before all of them).

@@ -11,12 +11,17 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/grpc"
 
+	"google.golang.org/grpc/credentials/insecure"
+
 	"houqin.dev/platform/bus"
 	"houqin.dev/platform/eventstore"
+	"houqin.dev/platform/grpckit"
 	"houqin.dev/platform/outbox"
+	"houqin.dev/platform/reactor"
 	"houqin.dev/platform/runtime"
 	"houqin.dev/procurement/app"
 	"houqin.dev/procurement/ports"
+	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
 	procurementv1 "houqin.dev/proto/gen/houqin/procurement/v1"
 )
 
@@ -36,8 +41,17 @@ type Config struct {
 	Retries         int           `conf:"default:3,help:retries of a command that lost a concurrency race"`
 	RelayBatch      int           `conf:"default:1000,help:events per outbox publish batch"`
 	GroupCommit     int           `conf:"default:1,help:committers that combine concurrent commands into one transaction (0: off)"`
+	AssetsAddr      string        `conf:"help:gRPC address of the assets service: accepted fixed-asset lines are registered there (empty: they wait on the stream)"`
+	ServiceKey      string        `conf:"mask,help:PEM file of this service's Ed25519 private key; it signs the short-lived service tokens of its calls to other services (the assets service must trust its public key)"`
 	// Relay hooks for crash tests; not configurable.
 	Relay outbox.Options `conf:"-"`
+	// Credentials of calls to other services; cmd/procurement builds them from ServiceKey,
+	// houqin dev from its signing key.
+	Credentials *grpckit.ServiceCredentials `conf:"-"`
+	// ReceiveIntoStock wires accepted non-fixed-asset lines into stock (see app.StockReceiver).
+	ReceiveIntoStock app.StockReceiver `conf:"-"`
+	// Reactor tunes the process managers (tests shorten the backoff).
+	Reactor reactor.Options `conf:"-"`
 }
 
 // Service is a running procurement service.
@@ -46,6 +60,8 @@ type Service struct {
 	store     *eventstore.Store
 	relay     *outbox.Relay
 	stopGroup context.CancelFunc
+	assets    *grpc.ClientConn
+	reactors  []*reactor.Reactor
 }
 
 // New connects, migrates and prepares the service; Run serves it.
@@ -94,13 +110,35 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		procurementv1.RegisterProcurementServiceServer(gs, ports.NewServer(a))
 		procurementv1.RegisterStockServiceServer(gs, ports.NewStockServer(a))
 		procurementv1.RegisterFeesServiceServer(gs, ports.NewFeesServer(a))
-	}, procurementv1.ProcurementService_ServiceDesc.ServiceName,
-		procurementv1.StockService_ServiceDesc.ServiceName, procurementv1.FeesService_ServiceDesc.ServiceName); err != nil {
+		procurementv1.RegisterFulfilmentServiceServer(gs, ports.NewFulfilmentServer(a))
+	}, procurementv1.ProcurementService_ServiceDesc.ServiceName, procurementv1.StockService_ServiceDesc.ServiceName,
+		procurementv1.FeesService_ServiceDesc.ServiceName, procurementv1.FulfilmentService_ServiceDesc.ServiceName); err != nil {
 		return err
 	}
 	s.Server.Background = []func(context.Context) error{
 		func(ctx context.Context) error { s.store.RunNotifier(ctx, s.relay.Leading); return nil },
 		s.relay.Run,
+	}
+	// Process managers (see ARCHITECTURE.md): accepted fixed-asset lines → assets, and assets
+	// registered from lines → the lines' orders.
+	var assets app.AssetRegistrar
+	if cfg.AssetsAddr != "" {
+		if cfg.Credentials == nil {
+			return fmt.Errorf("procurement: --assets-addr needs --service-key to sign its calls")
+		}
+		opts := append(grpckit.ClientOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithPerRPCCredentials(cfg.Credentials))
+		if s.assets, err = grpc.NewClient(cfg.AssetsAddr, opts...); err != nil {
+			return fmt.Errorf("procurement: assets client: %w", err)
+		}
+		assets = assetsv1.NewAssetsServiceClient(s.assets)
+	} else {
+		deps.Log.Warn("no assets service configured: accepted fixed-asset lines are not registered")
+	}
+	for _, r := range a.Reactions(assets, cfg.ReceiveIntoStock) {
+		rc := reactor.New(s.JS, r.Name, r.Service, r.Handlers, deps.Log, cfg.Reactor)
+		s.reactors = append(s.reactors, rc)
+		s.Server.Background = append(s.Server.Background, rc.Run)
 	}
 	// After the last call: stop combining appends, publish what was committed.
 	s.Server.Drain = func(ctx context.Context) error {
@@ -110,6 +148,23 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	}
 	return nil
 }
+
+// Close releases the connections.
+func (s *Service) Close() {
+	if s.assets != nil {
+		s.assets.Close()
+	}
+	s.Base.Close()
+}
+
+// Run serves until ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.Close()
+	return s.Server.Run(ctx)
+}
+
+// Reactors are the service's process managers (tests read their stats).
+func (s *Service) Reactors() []*reactor.Reactor { return s.reactors }
 
 // Store is the service's event store (tests, audit).
 func (s *Service) Store() *eventstore.Store { return s.store }
