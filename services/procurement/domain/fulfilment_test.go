@@ -13,7 +13,7 @@ const orderID = "0190b7a4-0000-7000-8000-00000000000a"
 
 var (
 	fpolicy = DefaultPolicies[0]
-	order  = PurchaseOrder{ID: orderID, SchoolID: "s1", SupplierID: "sup", Department: "教务处", BudgetLineID: "bl", Placed: true,
+	order   = PurchaseOrder{ID: orderID, SchoolID: "s1", SupplierID: "sup", Department: "教务处", BudgetLineID: "bl", Placed: true,
 		Status: OrderPlaced, Lines: []OrderLine{
 			{LineID: orderID + "-1", Name: "笔记本电脑", Category: "2", Quantity: 10, UnitPriceFen: 450_000, FixedAsset: true},
 			{LineID: orderID + "-2", Name: "A4复印纸", Category: "office", Quantity: 20, UnitPriceFen: 2_500},
