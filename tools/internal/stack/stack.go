@@ -23,10 +23,12 @@ import (
 	assetssvc "houqin.dev/assets/service"
 	gatewaysvc "houqin.dev/gateway/service"
 	"houqin.dev/platform/auth"
+	"houqin.dev/platform/grpckit"
 	"houqin.dev/platform/natsserver"
 	"houqin.dev/platform/outbox"
 	"houqin.dev/platform/pgserver"
 	"houqin.dev/platform/projection"
+	"houqin.dev/platform/reactor"
 	"houqin.dev/platform/runtime"
 	procurementsvc "houqin.dev/procurement/service"
 	projectorsvc "houqin.dev/projector/service"
@@ -53,6 +55,8 @@ type Options struct {
 	Log      *slog.Logger
 	// Metrics, when set, is served at the gateway's /metrics.
 	Metrics http.Handler
+	// Reactor tunes the process managers (tests shorten their backoff).
+	Reactor reactor.Options
 }
 
 // Stack is a running district.
@@ -219,6 +223,10 @@ func (s *Stack) StartProcurement(ctx context.Context, relay outbox.Options) (fun
 	}
 	cfg := ProcurementConfig(addr, s.dbURL("houqin_procurement"), s.natsURL)
 	cfg.Relay = relay
+	// Its process manager calls the assets service with service tokens signed by the dev key.
+	cfg.AssetsAddr = s.AssetsAddr()
+	cfg.Credentials = &grpckit.ServiceCredentials{Signer: s.Signer, Service: procurementsvc.Name, District: s.opts.District, Insecure: true}
+	cfg.Reactor = s.opts.Reactor
 	svc, err := procurementsvc.New(ctx, cfg, s.withLog("procurement"))
 	if err != nil {
 		return nil, err
@@ -288,7 +296,11 @@ func (s *Stack) withLog(name string) runtime.Deps {
 func (s *Stack) URL() string { return s.gateway.URL() }
 
 // AssetsAddr, ProcurementAddr and ReportsAddr are the gRPC addresses.
-func (s *Stack) AssetsAddr() string      { return s.assetsAddr }
+func (s *Stack) AssetsAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.assetsAddr
+}
 func (s *Stack) ProcurementAddr() string { return s.procureAddr }
 func (s *Stack) ReportsAddr() string     { return s.reportsAddr }
 
