@@ -161,7 +161,7 @@ func TestProcurementToAssetsToReimbursement(t *testing.T) {
 	d, err := fc.RecordDelivery(store, &procurementv1.RecordDeliveryRequest{RequestId: "deliver-0001", SchoolId: school,
 		PurchaseOrderId: placed.PurchaseOrderId, DeliveredOn: today, FundingSource: "财政拨款", Lines: []*procurementv1.DeliveryLine{
 			{OrderLineId: projector.LineId, DeliveredQuantity: 3, AcceptedQuantity: 2, RejectionReason: "镜头划伤", Location: "多媒体教室201", Custodian: "刘老师"},
-			{OrderLineId: paper.LineId, DeliveredQuantity: 10, AcceptedQuantity: 10}}})
+			{OrderLineId: paper.LineId, DeliveredQuantity: 10, AcceptedQuantity: 10, ItemCode: "BG-A4"}}})
 	must(d, err)
 	projectorLine := d.AcceptanceLineIds[0]
 
@@ -251,7 +251,8 @@ func TestProcurementToAssetsToReimbursement(t *testing.T) {
 	}
 	stopProcurement = nil
 	js := st.Assets.JS
-	for stream, consumer := range map[string]string{"HOUQIN_PROCUREMENT": "react-procurement-register-assets", "HOUQIN_ASSETS": "react-procurement-lines-registered"} {
+	for consumer, stream := range map[string]string{"react-procurement-register-assets": "HOUQIN_PROCUREMENT",
+		"react-procurement-receive-stock": "HOUQIN_PROCUREMENT", "react-procurement-lines-registered": "HOUQIN_ASSETS"} {
 		if err := js.DeleteConsumer(ctx, stream, consumer); err != nil {
 			t.Fatalf("%s: %v", consumer, err)
 		}
@@ -264,12 +265,16 @@ func TestProcurementToAssetsToReimbursement(t *testing.T) {
 		for _, r := range st.Procurement.Reactors() {
 			handled = append(handled, r.Stats().Handled)
 		}
-		return len(handled) == 2 && handled[0] >= 1 && handled[1] >= 1, fmt.Sprint(handled)
+		return len(handled) == 3 && handled[0] >= 1 && handled[1] >= 1 && handled[2] >= 1, fmt.Sprint(handled)
 	})
 	if n := count(t, st, "houqin_assets", `SELECT count(*) FROM events WHERE event_type = 'houqin.assets.events.v1.AssetRegistered'`); n != 1 {
 		t.Fatalf("%d assets registered, want the projectors once", n)
 	}
 	if n := count(t, st, "houqin_procurement", `SELECT count(*) FROM events WHERE event_type = 'houqin.procurement.events.v1.AcceptedLineRegistered'`); n != 1 {
 		t.Fatalf("%d registrations recorded, want one", n)
+	}
+	item, err := procurementv1.NewStockServiceClient(conn).GetStockItem(store, &procurementv1.GetStockItemRequest{SchoolId: school, ItemCode: "BG-A4"})
+	if err != nil || item.Item.OnHand != 10 || len(item.Item.Lots) != 1 {
+		t.Fatalf("paper received into stock once: %v %v", item, err)
 	}
 }

@@ -24,14 +24,10 @@ type AssetRegistrar interface {
 	RegisterFromPurchaseLine(ctx context.Context, in *assetsv1.RegisterFromPurchaseLineRequest, opts ...grpc.CallOption) (*assetsv1.RegisterFromPurchaseLineResponse, error)
 }
 
-// StockReceiver receives an accepted line that is not a fixed asset into stock (材料账). It
-// must be idempotent on the acceptance line id. Stock is built separately: until it is wired
-// (Options.ReceiveIntoStock), such lines are left to it.
-type StockReceiver func(ctx context.Context, meta es.Meta, orderID string, line domain.ReceiptLine, acceptedOn string) error
-
 // Reactor names, which are also their durable consumers' (react-<name>).
 const (
 	ReactorRegisterAssets  = "procurement-register-assets"
+	ReactorReceiveStock    = "procurement-receive-stock"
 	ReactorLinesRegistered = "procurement-lines-registered"
 )
 
@@ -45,24 +41,14 @@ func reactionMeta(e event.Event, what, key string) es.Meta {
 
 // OnGoodsAccepted is the acceptance → assets process manager (on the procurement stream):
 // every accepted fixed-asset line of a receipt is registered in the assets service, with a
-// request id derived from the line id (the assets service is idempotent on the line id too);
-// other accepted lines go to stock when a StockReceiver is wired. An assets service that is
-// down fails the event, which the reactor delivers again with backoff; invalid input cannot
-// be cured by a retry and is dropped (logged).
-func (a *App) OnGoodsAccepted(assets AssetRegistrar, stock StockReceiver) reactor.Handler {
+// request id derived from the line id (the assets service is idempotent on the line id too).
+// An assets service that is down fails the event, which the reactor delivers again with
+// backoff; invalid input cannot be cured by a retry and is dropped (logged).
+func (a *App) OnGoodsAccepted(assets AssetRegistrar) reactor.Handler {
 	return func(ctx context.Context, e event.Event, m proto.Message) error {
 		ga := m.(*eventsv1.GoodsAccepted)
 		for _, l := range ga.Lines {
-			if l.AcceptedQuantity <= 0 {
-				continue
-			}
-			if !l.FixedAsset {
-				if stock != nil {
-					if err := stock(ctx, reactionMeta(e, "receive-stock", l.AcceptanceLineId), ga.PurchaseOrderId,
-						fromReceiptLine(l), ga.AcceptedOn); err != nil {
-						return err
-					}
-				}
+			if l.AcceptedQuantity <= 0 || !l.FixedAsset {
 				continue
 			}
 			_, err := assets.RegisterFromPurchaseLine(ctx, &assetsv1.RegisterFromPurchaseLineRequest{
@@ -83,12 +69,31 @@ func (a *App) OnGoodsAccepted(assets AssetRegistrar, stock StockReceiver) reacto
 	}
 }
 
-// fromReceiptLine converts an event's receipt line.
-func fromReceiptLine(l *eventsv1.ReceiptLine) domain.ReceiptLine {
-	return domain.ReceiptLine{AcceptanceLineID: l.AcceptanceLineId, OrderLineID: l.OrderLineId, Name: l.Name, Category: l.Category,
-		Model: l.Model, Unit: l.Unit, FixedAsset: l.FixedAsset, Delivered: l.DeliveredQuantity, Accepted: l.AcceptedQuantity,
-		Rejected: l.RejectedQuantity, RejectionReason: l.RejectionReason, UnitPriceFen: l.UnitPriceFen,
-		Location: l.Location, Custodian: l.Custodian}
+// OnGoodsAcceptedStock is the acceptance → stock process manager (材料账, same service): every
+// accepted line that is not a fixed asset is received into its stock item, once per line. A
+// refusal (invalid input, a unit that is not the item's) cannot be cured by a retry and is
+// dropped (logged); the storekeeper then receives the goods by hand.
+func (a *App) OnGoodsAcceptedStock(ctx context.Context, e event.Event, m proto.Message) error {
+	ga := m.(*eventsv1.GoodsAccepted)
+	for _, l := range ga.Lines {
+		if l.AcceptedQuantity <= 0 || l.FixedAsset {
+			continue
+		}
+		_, err := a.ReceiveAcceptedLine(ctx, reactionMeta(e, "receive-stock", l.AcceptanceLineId), domain.ReceiveStock{
+			Item:     domain.StockItemSpec{Code: l.ItemCode, Name: l.Name, Unit: l.Unit, Category: l.Category},
+			Quantity: l.AcceptedQuantity, UnitCostFen: l.UnitPriceFen, ReceivedOn: ga.AcceptedOn,
+			AcceptanceLineID: l.AcceptanceLineId, OrderID: ga.PurchaseOrderId, SupplierID: ga.SupplierId})
+		if refused(err) {
+			return reactor.Permanent(fmt.Errorf("line %s: %w", l.AcceptanceLineId, err))
+		}
+		if _, ok := errs.As[*errs.InvalidError](err); ok {
+			return reactor.Permanent(fmt.Errorf("line %s: %w", l.AcceptanceLineId, err))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OnAssetRegistered is the assets → procurement process manager (on the assets stream): an
@@ -122,12 +127,16 @@ type Reaction struct {
 
 // Reactions are the process managers of the procurement service. assets may be nil (no assets
 // service configured): accepted fixed assets then wait on the stream for a service that has one.
-func (a *App) Reactions(assets AssetRegistrar, stock StockReceiver) []Reaction {
-	r := []Reaction{{Name: ReactorLinesRegistered, Service: "assets",
-		Handlers: map[string]reactor.Handler{event.TypeOf(&assetseventsv1.AssetRegistered{}): a.OnAssetRegistered}}}
+func (a *App) Reactions(assets AssetRegistrar) []Reaction {
+	accepted := event.TypeOf(&eventsv1.GoodsAccepted{})
+	r := []Reaction{
+		{Name: ReactorLinesRegistered, Service: "assets",
+			Handlers: map[string]reactor.Handler{event.TypeOf(&assetseventsv1.AssetRegistered{}): a.OnAssetRegistered}},
+		{Name: ReactorReceiveStock, Service: "procurement", Handlers: map[string]reactor.Handler{accepted: a.OnGoodsAcceptedStock}},
+	}
 	if assets != nil {
 		r = append(r, Reaction{Name: ReactorRegisterAssets, Service: "procurement",
-			Handlers: map[string]reactor.Handler{event.TypeOf(&eventsv1.GoodsAccepted{}): a.OnGoodsAccepted(assets, stock)}})
+			Handlers: map[string]reactor.Handler{accepted: a.OnGoodsAccepted(assets)}})
 	}
 	return r
 }

@@ -64,6 +64,7 @@ type ReceiptLine struct {
 	UnitPriceFen     int64
 	Location         string
 	Custodian        string
+	ItemCode         string
 }
 
 // Receipt is a goods receipt (入库单) of one delivery.
@@ -263,14 +264,14 @@ func fromReceiptLine(l *eventsv1.ReceiptLine) ReceiptLine {
 	return ReceiptLine{AcceptanceLineID: l.AcceptanceLineId, OrderLineID: l.OrderLineId, Name: l.Name, Category: l.Category,
 		Model: l.Model, Unit: l.Unit, FixedAsset: l.FixedAsset, Delivered: l.DeliveredQuantity, Accepted: l.AcceptedQuantity,
 		Rejected: l.RejectedQuantity, RejectionReason: l.RejectionReason, UnitPriceFen: l.UnitPriceFen,
-		Location: l.Location, Custodian: l.Custodian}
+		Location: l.Location, Custodian: l.Custodian, ItemCode: l.ItemCode}
 }
 
 func toReceiptLine(l ReceiptLine) *eventsv1.ReceiptLine {
 	return &eventsv1.ReceiptLine{AcceptanceLineId: l.AcceptanceLineID, OrderLineId: l.OrderLineID, Name: l.Name, Category: l.Category,
 		Model: l.Model, Unit: l.Unit, FixedAsset: l.FixedAsset, DeliveredQuantity: l.Delivered, AcceptedQuantity: l.Accepted,
 		RejectedQuantity: l.Rejected, RejectionReason: l.RejectionReason, UnitPriceFen: l.UnitPriceFen,
-		AcceptedFen: l.Accepted * l.UnitPriceFen, Location: l.Location, Custodian: l.Custodian}
+		AcceptedFen: l.Accepted * l.UnitPriceFen, Location: l.Location, Custodian: l.Custodian, ItemCode: l.ItemCode}
 }
 
 // openOrder checks the order can still receive goods and invoices.
@@ -301,6 +302,7 @@ type DeliveryLine struct {
 	RejectionReason string
 	Location        string
 	Custodian       string
+	ItemCode        string
 	// AcceptanceLineID is minted by the caller (deterministic from the receipt).
 	AcceptanceLineID string
 }
@@ -361,6 +363,9 @@ func DecideRecordDelivery(f Fulfilment, o PurchaseOrder, c RecordDelivery, p Pol
 			text(&v, field+".location", l.Location, 0, 100, "location")
 			text(&v, field+".custodian", l.Custodian, 0, 60, "custodian")
 		}
+		if ok && !ol.FixedAsset && l.Accepted > 0 {
+			ValidItemCode(&v, field+".item_code", ItemCode(l.ItemCode))
+		}
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -388,6 +393,9 @@ func DecideRecordDelivery(f Fulfilment, o PurchaseOrder, c RecordDelivery, p Pol
 			Model: ol.Model, Unit: ol.Unit, FixedAsset: ol.FixedAsset, Delivered: l.Delivered, Accepted: l.Accepted,
 			Rejected: l.Delivered - l.Accepted, RejectionReason: l.RejectionReason, UnitPriceFen: ol.UnitPriceFen,
 			Location: l.Location, Custodian: l.Custodian}
+		if !ol.FixedAsset && l.Accepted > 0 {
+			rl.ItemCode = ItemCode(l.ItemCode)
+		}
 		e.Lines = append(e.Lines, toReceiptLine(rl))
 	}
 	return []proto.Message{e}, nil

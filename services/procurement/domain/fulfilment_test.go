@@ -45,7 +45,7 @@ func accepted(t *testing.T) Fulfilment {
 	t.Helper()
 	ev, err := DecideRecordDelivery(Fulfilment{}, order, delivery("r1",
 		DeliveryLine{OrderLineID: orderID + "-1", Delivered: 8, Accepted: 6, RejectionReason: "屏幕破损", Location: "电脑室", Custodian: "赵老师", AcceptanceLineID: "a1"},
-		DeliveryLine{OrderLineID: orderID + "-2", Delivered: 20, Accepted: 20, AcceptanceLineID: "a2"}), fpolicy)
+		DeliveryLine{OrderLineID: orderID + "-2", Delivered: 20, Accepted: 20, ItemCode: "bg-a4", AcceptanceLineID: "a2"}), fpolicy)
 	f := run(t, Fulfilment{}, ev, err)
 	ev, err = DecideSignGoodsReceipt(f, order, "r1", alice, "2025-09-02")
 	f = run(t, f, ev, err)
@@ -60,6 +60,19 @@ func TestRecordDeliveryChecksLines(t *testing.T) {
 		DeliveryLine{OrderLineID: orderID + "-1", Delivered: 1, Accepted: 1, Location: "电脑室", Custodian: "赵老师"}), fpolicy)
 	wantFields(t, err, "lines[0].order_line_id", "lines[0].delivered_quantity", "lines[0].accepted_quantity",
 		"lines[1].rejection_reason", "lines[1].location", "lines[1].custodian", "lines[2].order_line_id")
+	// Accepted goods that are not fixed assets name their stock item; rejected ones need not.
+	_, err = DecideRecordDelivery(Fulfilment{}, order, delivery("r1",
+		DeliveryLine{OrderLineID: orderID + "-2", Delivered: 2, Accepted: 1, RejectionReason: "受潮", ItemCode: "纸"}), fpolicy)
+	wantFields(t, err, "lines[0].item_code")
+	ev, err := DecideRecordDelivery(Fulfilment{}, order, delivery("r1",
+		DeliveryLine{OrderLineID: orderID + "-2", Delivered: 2, Accepted: 0, RejectionReason: "受潮"},
+		DeliveryLine{OrderLineID: orderID + "-1", Delivered: 1, Accepted: 1, Location: "电脑室", Custodian: "赵老师", ItemCode: "x"}), fpolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ls := ev[0].(*eventsv1.DeliveryRecorded).Lines; ls[0].ItemCode != "" || ls[1].ItemCode != "" || ls[0].RejectedQuantity != 2 {
+		t.Fatalf("item codes only for stock: %v", ls)
+	}
 	c := delivery("r1")
 	c.DeliveredOn = "2025-09-03"
 	_, err = DecideRecordDelivery(Fulfilment{}, order, c, fpolicy)
@@ -91,13 +104,13 @@ func TestDeliveriesNeverExceedTheOrder(t *testing.T) {
 	cancelled := order
 	cancelled.Status = OrderCancelled
 	_, err = DecideRecordDelivery(f, cancelled, delivery("r4",
-		DeliveryLine{OrderLineID: orderID + "-2", Delivered: 1, Accepted: 1}), fpolicy)
+		DeliveryLine{OrderLineID: orderID + "-2", Delivered: 1, Accepted: 1, ItemCode: "BG-A4"}), fpolicy)
 	wantReason(t, err, ReasonOrderNotOpen)
 }
 
 func TestGoodsReceiptNeedsTwoDifferentSigners(t *testing.T) {
 	ev, err := DecideRecordDelivery(Fulfilment{}, order, delivery("r1",
-		DeliveryLine{OrderLineID: orderID + "-2", Delivered: 5, Accepted: 5, AcceptanceLineID: "a1"}), fpolicy)
+		DeliveryLine{OrderLineID: orderID + "-2", Delivered: 5, Accepted: 5, ItemCode: "BG-A4", AcceptanceLineID: "a1"}), fpolicy)
 	f := run(t, Fulfilment{}, ev, err)
 	ev, err = DecideSignGoodsReceipt(f, order, "r1", alice, "2025-09-02")
 	if len(ev) != 1 {
@@ -126,7 +139,7 @@ func TestGoodsReceiptNeedsTwoDifferentSigners(t *testing.T) {
 	// Policy: three signers.
 	p3 := fpolicy
 	p3.AcceptanceMinSigners = 3
-	ev, err = DecideRecordDelivery(Fulfilment{}, order, delivery("r1", DeliveryLine{OrderLineID: orderID + "-2", Delivered: 5, Accepted: 5}), p3)
+	ev, err = DecideRecordDelivery(Fulfilment{}, order, delivery("r1", DeliveryLine{OrderLineID: orderID + "-2", Delivered: 5, Accepted: 5, ItemCode: "BG-A4"}), p3)
 	f = run(t, Fulfilment{}, ev, err)
 	for _, a := range []Actor{alice, bob} {
 		ev, err = DecideSignGoodsReceipt(f, order, "r1", a, "2025-09-02")

@@ -25,7 +25,8 @@ func (s *FulfilmentServer) RecordDelivery(ctx context.Context, r *procurementv1.
 	c := domain.RecordDelivery{DeliveredOn: trim(r.DeliveredOn), FundingSource: trim(r.FundingSource), Note: trim(r.Note)}
 	for _, l := range r.Lines {
 		c.Lines = append(c.Lines, domain.DeliveryLine{OrderLineID: trim(l.OrderLineId), Delivered: l.DeliveredQuantity,
-			Accepted: l.AcceptedQuantity, RejectionReason: trim(l.RejectionReason), Location: trim(l.Location), Custodian: trim(l.Custodian)})
+			Accepted: l.AcceptedQuantity, RejectionReason: trim(l.RejectionReason), Location: trim(l.Location), Custodian: trim(l.Custodian),
+			ItemCode: trim(l.ItemCode)})
 	}
 	id, lines, v, err := s.app.RecordDelivery(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), actor(ctx), r.PurchaseOrderId, c)
 	if err != nil {

@@ -75,6 +75,12 @@ func TestDeliveryAcceptanceInvoiceReimbursement(t *testing.T) {
 	if status.Code(err) != codes.InvalidArgument || fmt.Sprint(fields(err)) != "[delivered_on lines[0].delivered_quantity purchase_order_id request_id]" {
 		t.Fatalf("invalid: %v %v", err, fields(err))
 	}
+	// Accepted paper needs the stock item it goes into.
+	_, err = ful.RecordDelivery(store, &procurementv1.RecordDeliveryRequest{RequestId: "deliver-0000", SchoolId: "s1", PurchaseOrderId: o.PurchaseOrderId,
+		DeliveredOn: today, Lines: []*procurementv1.DeliveryLine{{OrderLineId: paper.LineId, DeliveredQuantity: 1, AcceptedQuantity: 1}}})
+	if status.Code(err) != codes.InvalidArgument || fmt.Sprint(fields(err)) != "[lines[0].item_code]" {
+		t.Fatalf("invalid: %v %v", err, fields(err))
+	}
 	_, err = ful.RecordDelivery(e.as(t, auth.RoleStorekeeper, "s2"), &procurementv1.RecordDeliveryRequest{RequestId: "deliver-other", SchoolId: "s2",
 		PurchaseOrderId: o.PurchaseOrderId, DeliveredOn: today, Lines: []*procurementv1.DeliveryLine{{OrderLineId: paper.LineId, DeliveredQuantity: 1, AcceptedQuantity: 1}}})
 	if status.Code(err) != codes.NotFound {
@@ -83,7 +89,7 @@ func TestDeliveryAcceptanceInvoiceReimbursement(t *testing.T) {
 
 	deliver := &procurementv1.RecordDeliveryRequest{RequestId: "deliver-0001", SchoolId: "s1", PurchaseOrderId: o.PurchaseOrderId,
 		DeliveredOn: today, FundingSource: "财政拨款", Lines: []*procurementv1.DeliveryLine{
-			{OrderLineId: paper.LineId, DeliveredQuantity: 10, AcceptedQuantity: 10},
+			{OrderLineId: paper.LineId, DeliveredQuantity: 10, AcceptedQuantity: 10, ItemCode: "bg-a4"},
 			{OrderLineId: computer.LineId, DeliveredQuantity: 2, AcceptedQuantity: 1, RejectionReason: "外壳破损", Location: "计算机教室", Custodian: "赵老师"},
 		}}
 	d, err := ful.RecordDelivery(store, deliver)
@@ -119,6 +125,15 @@ func TestDeliveryAcceptanceInvoiceReimbursement(t *testing.T) {
 	if res := sign(teacher, "sign-r-0003"); res.Signers != 2 || !res.Accepted {
 		t.Fatalf("two people: %v", res)
 	}
+	// The accepted paper is in stock (the receive-stock process manager), at the order's price.
+	stock := procurementv1.NewStockServiceClient(e.conn)
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		it, err := stock.GetStockItem(store, &procurementv1.GetStockItemRequest{SchoolId: "s1", ItemCode: "BG-A4"})
+		if err != nil {
+			return false, err.Error()
+		}
+		return it.Item.OnHand == 10 && it.Item.ValueFen == 110_000, fmt.Sprint(it.Item)
+	})
 
 	// Three-way match: the price must be the order's.
 	invoice := &procurementv1.RecordInvoiceRequest{RequestId: "invoice-0001", SchoolId: "s1", PurchaseOrderId: o.PurchaseOrderId,

@@ -48,8 +48,6 @@ type Config struct {
 	// Credentials of calls to other services; cmd/procurement builds them from ServiceKey,
 	// houqin dev from its signing key.
 	Credentials *grpckit.ServiceCredentials `conf:"-"`
-	// ReceiveIntoStock wires accepted non-fixed-asset lines into stock (see app.StockReceiver).
-	ReceiveIntoStock app.StockReceiver `conf:"-"`
 	// Reactor tunes the process managers (tests shorten the backoff).
 	Reactor reactor.Options `conf:"-"`
 }
@@ -119,8 +117,8 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		func(ctx context.Context) error { s.store.RunNotifier(ctx, s.relay.Leading); return nil },
 		s.relay.Run,
 	}
-	// Process managers (see ARCHITECTURE.md): accepted fixed-asset lines → assets, and assets
-	// registered from lines → the lines' orders.
+	// Process managers (see ARCHITECTURE.md): accepted fixed-asset lines → assets, other
+	// accepted lines → stock, and assets registered from lines → the lines' orders.
 	var assets app.AssetRegistrar
 	if cfg.AssetsAddr != "" {
 		if cfg.Credentials == nil {
@@ -135,7 +133,7 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	} else {
 		deps.Log.Warn("no assets service configured: accepted fixed-asset lines are not registered")
 	}
-	for _, r := range a.Reactions(assets, cfg.ReceiveIntoStock) {
+	for _, r := range a.Reactions(assets) {
 		rc := reactor.New(s.JS, r.Name, r.Service, r.Handlers, deps.Log, cfg.Reactor)
 		s.reactors = append(s.reactors, rc)
 		s.Server.Background = append(s.Server.Background, rc.Run)

@@ -88,8 +88,11 @@ type DeliveryLine struct {
 	// 拒收原因: required when part of the line is rejected.
 	RejectionReason string `protobuf:"bytes,4,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
 	// 存放地点 and 保管人: required for accepted fixed-asset lines.
-	Location      string `protobuf:"bytes,5,opt,name=location,proto3" json:"location,omitempty"`
-	Custodian     string `protobuf:"bytes,6,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	Location  string `protobuf:"bytes,5,opt,name=location,proto3" json:"location,omitempty"`
+	Custodian string `protobuf:"bytes,6,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	// 物资编码 of the stock item that accepted lines which are not fixed assets go into
+	// (required for them).
+	ItemCode      string `protobuf:"bytes,7,opt,name=item_code,json=itemCode,proto3" json:"item_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -162,6 +165,13 @@ func (x *DeliveryLine) GetLocation() string {
 func (x *DeliveryLine) GetCustodian() string {
 	if x != nil {
 		return x.Custodian
+	}
+	return ""
+}
+
+func (x *DeliveryLine) GetItemCode() string {
+	if x != nil {
+		return x.ItemCode
 	}
 	return ""
 }
@@ -1396,14 +1406,15 @@ var File_houqin_procurement_v1_fulfilment_proto protoreflect.FileDescriptor
 
 const file_houqin_procurement_v1_fulfilment_proto_rawDesc = "" +
 	"\n" +
-	"&houqin/procurement/v1/fulfilment.proto\x12\x15houqin.procurement.v1\"\xf3\x01\n" +
+	"&houqin/procurement/v1/fulfilment.proto\x12\x15houqin.procurement.v1\"\x90\x02\n" +
 	"\fDeliveryLine\x12\"\n" +
 	"\rorder_line_id\x18\x01 \x01(\tR\vorderLineId\x12-\n" +
 	"\x12delivered_quantity\x18\x02 \x01(\x03R\x11deliveredQuantity\x12+\n" +
 	"\x11accepted_quantity\x18\x03 \x01(\x03R\x10acceptedQuantity\x12)\n" +
 	"\x10rejection_reason\x18\x04 \x01(\tR\x0frejectionReason\x12\x1a\n" +
 	"\blocation\x18\x05 \x01(\tR\blocation\x12\x1c\n" +
-	"\tcustodian\x18\x06 \x01(\tR\tcustodian\"\x98\x02\n" +
+	"\tcustodian\x18\x06 \x01(\tR\tcustodian\x12\x1b\n" +
+	"\titem_code\x18\a \x01(\tR\bitemCode\"\x98\x02\n" +
 	"\x15RecordDeliveryRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +

@@ -42,8 +42,10 @@ type ReceiptLine struct {
 	// accepted_quantity × unit_price_fen
 	AcceptedFen int64 `protobuf:"varint,13,opt,name=accepted_fen,json=acceptedFen,proto3" json:"accepted_fen,omitempty"`
 	// Where accepted fixed assets go, and who keeps them (保管人).
-	Location      string `protobuf:"bytes,14,opt,name=location,proto3" json:"location,omitempty"`
-	Custodian     string `protobuf:"bytes,15,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	Location  string `protobuf:"bytes,14,opt,name=location,proto3" json:"location,omitempty"`
+	Custodian string `protobuf:"bytes,15,opt,name=custodian,proto3" json:"custodian,omitempty"`
+	// The stock item (物资编码) an accepted line that is not a fixed asset goes into.
+	ItemCode      string `protobuf:"bytes,16,opt,name=item_code,json=itemCode,proto3" json:"item_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -179,6 +181,13 @@ func (x *ReceiptLine) GetLocation() string {
 func (x *ReceiptLine) GetCustodian() string {
 	if x != nil {
 		return x.Custodian
+	}
+	return ""
+}
+
+func (x *ReceiptLine) GetItemCode() string {
+	if x != nil {
+		return x.ItemCode
 	}
 	return ""
 }
@@ -976,7 +985,7 @@ var File_houqin_procurement_events_v1_fulfilment_proto protoreflect.FileDescript
 
 const file_houqin_procurement_events_v1_fulfilment_proto_rawDesc = "" +
 	"\n" +
-	"-houqin/procurement/events/v1/fulfilment.proto\x12\x1chouqin.procurement.events.v1\"\x91\x04\n" +
+	"-houqin/procurement/events/v1/fulfilment.proto\x12\x1chouqin.procurement.events.v1\"\xae\x04\n" +
 	"\vReceiptLine\x12,\n" +
 	"\x12acceptance_line_id\x18\x01 \x01(\tR\x10acceptanceLineId\x12\"\n" +
 	"\rorder_line_id\x18\x02 \x01(\tR\vorderLineId\x12\x12\n" +
@@ -994,7 +1003,8 @@ const file_houqin_procurement_events_v1_fulfilment_proto_rawDesc = "" +
 	"\x0eunit_price_fen\x18\f \x01(\x03R\funitPriceFen\x12!\n" +
 	"\faccepted_fen\x18\r \x01(\x03R\vacceptedFen\x12\x1a\n" +
 	"\blocation\x18\x0e \x01(\tR\blocation\x12\x1c\n" +
-	"\tcustodian\x18\x0f \x01(\tR\tcustodian\"\xc3\x03\n" +
+	"\tcustodian\x18\x0f \x01(\tR\tcustodian\x12\x1b\n" +
+	"\titem_code\x18\x10 \x01(\tR\bitemCode\"\xc3\x03\n" +
 	"\x10DeliveryRecorded\x12*\n" +
 	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12\x1d\n" +
 	"\n" +
