@@ -195,7 +195,7 @@ func (a *App) ReimburseInvoice(ctx context.Context, meta es.Meta, actor domain.A
 		return 0, 0, err
 	}
 	if closeOrder {
-		if err := a.releaseCommitment(ctx, meta, o.BudgetLineID, orderID, "订单已报账结清 / the order is closed"); err != nil {
+		if err := a.ReleaseBudgetCommitment(ctx, meta, o.BudgetLineID, orderID, "订单已报账结清 / the order is closed"); err != nil {
 			return 0, 0, err
 		}
 	}
