@@ -51,6 +51,9 @@ type Options struct {
 	// MaxAckPending bounds the events delivered but not yet acknowledged (default 256): a
 	// failing event waits for its redelivery while the others go on.
 	MaxAckPending int
+	// FetchWait is how long one pull waits for events (default 1 s); a stopping reactor
+	// gives back what it holds within it.
+	FetchWait time.Duration
 }
 
 // Stats counts what a reactor did.
@@ -86,6 +89,9 @@ func New(js jetstream.JetStream, name, service string, handlers map[string]Handl
 	}
 	if opts.MaxAckPending <= 0 {
 		opts.MaxAckPending = 256
+	}
+	if opts.FetchWait <= 0 {
+		opts.FetchWait = time.Second
 	}
 	return &Reactor{js: js, name: name, service: service, handlers: handlers, opts: opts,
 		log: log.With("reactor", name, "stream", bus.StreamName(service))}
@@ -149,18 +155,26 @@ func (r *Reactor) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reactor: consumer: %w", err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(r.opts.MaxAckPending))
-	if err != nil {
-		return fmt.Errorf("reactor: consume: %w", err)
-	}
-	defer it.Stop()
-	for {
-		m, err := it.Next(jetstream.NextContext(ctx))
+	// Short one-shot pulls rather than a standing subscription: when the reactor stops, what
+	// was delivered to it and not handled is given back at once (Nak) instead of waiting for
+	// the ack deadline, so a restart or another instance takes it over without delay.
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(r.opts.MaxAckPending, jetstream.FetchMaxWait(r.opts.FetchWait))
 		if err != nil {
-			return fmt.Errorf("reactor: next: %w", err)
+			return fmt.Errorf("reactor: fetch: %w", err)
 		}
-		r.handle(ctx, m)
+		for m := range batch.Messages() {
+			if ctx.Err() != nil {
+				_ = m.Nak()
+				continue
+			}
+			r.handle(ctx, m)
+		}
+		if err := batch.Error(); err != nil {
+			return fmt.Errorf("reactor: fetch: %w", err)
+		}
 	}
+	return ctx.Err()
 }
 
 // handle runs the handler of one message and acknowledges, redelivers or drops it.
@@ -184,6 +198,8 @@ func (r *Reactor) handle(ctx context.Context, m jetstream.Msg) {
 		r.dropped.Add(1)
 		log.Error("event cannot be handled; dropped", "err", err)
 		_ = m.Term()
+	case ctx.Err() != nil:
+		_ = m.Nak() // stopping: someone else takes it now
 	default:
 		r.retried.Add(1)
 		delay := r.opts.Backoff(attempt)
