@@ -2,6 +2,8 @@ package service_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,6 +129,22 @@ func TestLendAndReturn(t *testing.T) {
 	if _, err := lending.ListOverdueLoans(viewer, &assetsv1.ListOverdueLoansRequest{SchoolId: "s1", AsOf: "2025/01/01"}); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("bad as_of: %v", err)
 	}
+	// Every lending decision records the custody policy it was judged against.
+	var versions []string
+	rows, err := e.svc.Store().Pool().Query(context.Background(), `SELECT DISTINCT policy_version FROM events
+		WHERE event_type IN ('houqin.assets.events.v1.AssetLent',
+		'houqin.assets.events.v1.OffCampusPermitIssued', 'houqin.assets.events.v1.AssetReturned')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v string
+		_ = rows.Scan(&v)
+		versions = append(versions, v)
+	}
+	if len(versions) != 1 || versions[0] != "custody-2020" {
+		t.Fatalf("policy versions %v", versions)
+	}
 	// Another school cannot lend s1's asset: it does not exist there.
 	e.school(t, "s2")
 	_, err = lending.LendAsset(e.as(t, auth.RoleStorekeeper, "s2"), &assetsv1.LendAssetRequest{RequestId: "lend-00000007",
@@ -195,6 +213,14 @@ func TestDamageCharge(t *testing.T) {
 	_ = e.svc.Store().Pool().QueryRow(context.Background(), `SELECT count(*) FROM events WHERE stream_type='damage'`).Scan(&n)
 	if n != 4 { // charged, paid, waived, settled
 		t.Fatalf("%d damage events", n)
+	}
+	// The charge is judged by the policy in force and dated on the day of the damage.
+	var policy, occurred string
+	_ = e.svc.Store().Pool().QueryRow(context.Background(), `SELECT policy_version,
+		to_char(occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') FROM events
+		WHERE event_type='houqin.assets.events.v1.DamageCharged'`).Scan(&policy, &occurred)
+	if policy != "custody-2020" || occurred != day(0)+" 00:00" {
+		t.Fatalf("charge judged by %q, dated %q", policy, occurred)
 	}
 }
 
@@ -433,4 +459,39 @@ func errInfo(err error) map[string]string {
 		}
 	}
 	return nil
+}
+
+// Twenty storekeepers lend one asset at once: the asset's stream lets exactly one through.
+func TestConcurrentLendsOfOneAsset(t *testing.T) {
+	e := start(t)
+	e.school(t, "s1")
+	lending := assetsv1.NewLendingServiceClient(e.conn)
+	a1 := e.asset(t, "s1", "ZC-1")
+	store := e.as(t, auth.RoleStorekeeper, "s1")
+	var wg sync.WaitGroup
+	results := make([]error, 20)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, results[i] = lending.LendAsset(store, &assetsv1.LendAssetRequest{RequestId: fmt.Sprintf("lend-%08d", i),
+				SchoolId: "s1", AssetId: a1, Borrower: fmt.Sprintf("教师%d", i), DueOn: day(3)})
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range results {
+		switch {
+		case err == nil:
+			ok++
+		case reason(err) == "ASSET_ALREADY_ON_LOAN", status.Code(err) == codes.Aborted:
+		default:
+			t.Errorf("unexpected %v", err)
+		}
+	}
+	var lent int
+	_ = e.svc.Store().Pool().QueryRow(context.Background(), `SELECT count(*) FROM events WHERE event_type='houqin.assets.events.v1.AssetLent'`).Scan(&lent)
+	if ok != 1 || lent != 1 {
+		t.Fatalf("%d loans granted, %d stored; want 1", ok, lent)
+	}
 }
