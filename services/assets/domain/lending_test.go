@@ -44,7 +44,10 @@ func TestLendAssetRefusals(t *testing.T) {
 		fields []string
 	}{
 		{name: "already on loan", given: []proto.Message{registered(), lent("李老师", "2025-03-15")}, reason: string(ReasonAlreadyOnLoan)},
-		{name: "written off", given: []proto.Message{registered()}, reason: string(ReasonAssetWrittenOff)},
+		{name: "written off", given: []proto.Message{registered(), &eventsv1.AssetWrittenOff{AssetId: "a1", WriteOffId: "w1"}},
+			reason: string(ReasonAssetWrittenOff)},
+		{name: "removed by stocktake", given: []proto.Message{registered(), &eventsv1.AssetRemovedByStocktake{AssetId: "a1"}},
+			reason: string(ReasonAssetWrittenOff)},
 		{name: "off campus without permit", given: []proto.Message{registered()}, edit: func(c *LendAsset) { c.OffCampus = true }, reason: string(ReasonPermitRequired)},
 		{name: "unknown permit", given: []proto.Message{registered(), permit("p1", "张老师", "2025-03-20")},
 			edit: func(c *LendAsset) { c.OffCampus, c.PermitID = true, "p9" }, reason: string(ReasonPermitRequired)},
@@ -67,9 +70,6 @@ func TestLendAssetRefusals(t *testing.T) {
 				tc.edit(&cc)
 			}
 			a := given(tc.given...)
-			if tc.name == "written off" {
-				a.Lending.WrittenOff = true
-			}
 			_, err := DecideLendAsset(a, cc, today, custodyPolicy)
 			if tc.fields != nil {
 				wantViolations(t, err, tc.fields...)

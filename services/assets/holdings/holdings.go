@@ -91,6 +91,10 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 		case *eventsv1.AssetTransferred:
 			b.Queue(fmt.Sprintf(`UPDATE %s.assets SET location=$2, custodian=$3, version=$4
 				WHERE asset_id=$1 AND version < $4`, s), p.AssetId, p.ToLocation, p.ToCustodian, e.Version)
+		case *eventsv1.AssetWrittenOff:
+			b.Queue(offLedger(s), p.AssetId, e.Version)
+		case *eventsv1.AssetRemovedByStocktake:
+			b.Queue(offLedger(s), p.AssetId, e.Version)
 		case *eventsv1.AssetLent:
 			lent, _ := domain.ParseDay(p.LentOn)
 			due, _ := domain.ParseDay(p.DueOn)
@@ -120,6 +124,12 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 		return nil
 	}
 	return tx.SendBatch(ctx, b).Close()
+}
+
+// offLedger takes an asset off the ledger (written off, removed by stocktake): nobody holds
+// it any more.
+func offLedger(schema string) string {
+	return fmt.Sprintf(`UPDATE %s.assets SET on_ledger=false, version=$2 WHERE asset_id=$1 AND version < $2`, schema)
 }
 
 // Loan is one loan as the read model holds it.

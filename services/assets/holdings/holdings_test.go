@@ -33,7 +33,7 @@ func events(t *testing.T, school string, msgs ...proto.Message) []event.Event {
 }
 
 // A batch applied twice (a redelivery past every guard) counts once, and the readers see
-// what a person holds and what is overdue.
+// what a person holds (not a written-off asset) and what is overdue.
 func TestApplyTwiceCountsOnce(t *testing.T) {
 	ctx := context.Background()
 	pool := testkit.Pool(t)
@@ -44,7 +44,7 @@ func TestApplyTwiceCountsOnce(t *testing.T) {
 	if err := projection.Setup(ctx, pool, p, "assets"); err != nil {
 		t.Fatal(err)
 	}
-	a1, a2, l1, l2, r1 := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
+	a1, a2, a3, l1, l2, r1 := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
 	batch := events(t, "s1",
 		&eventsv1.AssetRegistered{AssetId: a1, Tag: "ZC-1", Name: "投影仪", Location: "教学楼301", Custodian: "李老师"},
 		&eventsv1.AssetRegistered{AssetId: a2, Tag: "ZC-2", Name: "相机", Location: "总务处", Custodian: "总务处"},
@@ -55,6 +55,8 @@ func TestApplyTwiceCountsOnce(t *testing.T) {
 			{Line: 1, Item: "粉笔", Quantity: 5, Total: 5}, {Line: 2, Item: "卷尺", Quantity: 2, Total: 2, Returnable: true}}},
 		&eventsv1.IssuedItemsReturned{RequisitionId: r1, Lines: []*eventsv1.LineQuantity{{Line: 2, Quantity: 1, Total: 1}}},
 		&eventsv1.AssetTransferred{AssetId: a1, ToLocation: "教学楼302", ToCustodian: "李老师"},
+		&eventsv1.AssetRegistered{AssetId: a3, Tag: "ZC-3", Name: "旧电脑", Location: "教学楼302", Custodian: "李老师"},
+		&eventsv1.AssetWrittenOff{AssetId: a3, WriteOffId: uuid.NewString()},
 	)
 	for range 2 {
 		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return p.Apply(ctx, tx, p.Name(), batch) }); err != nil {
