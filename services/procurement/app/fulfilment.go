@@ -35,7 +35,7 @@ func (a *App) fulfilments() *es.Handler[domain.Fulfilment] {
 }
 
 // fulfilmentCommand runs decide on an order's fulfilment, with the order as it stands.
-func (a *App) fulfilmentCommand(ctx context.Context, meta es.Meta, orderID string, policyVersion string,
+func (a *App) fulfilmentCommand(ctx context.Context, meta es.Meta, orderID string, policyVersion func(domain.Fulfilment) string,
 	decide func(domain.Fulfilment, domain.PurchaseOrder) ([]proto.Message, error)) (es.Result[domain.Fulfilment], error) {
 	if err := checkID("purchase_order_id", orderID); err != nil {
 		return es.Result[domain.Fulfilment]{}, err
@@ -50,8 +50,16 @@ func (a *App) fulfilmentCommand(ctx context.Context, meta es.Meta, orderID strin
 	return a.fulfilments().Execute(ctx, meta, es.Command[domain.Fulfilment]{ID: orderID,
 		Decide: func(f domain.Fulfilment) (es.Decision, error) {
 			ev, err := decide(f, o)
-			return es.Decision{Events: ev, PolicyVersion: policyVersion}, err
+			return es.Decision{Events: ev, PolicyVersion: policyVersion(f)}, err
 		}})
+}
+
+// version is a decision's policy version known before the state is loaded.
+func version(v string) func(domain.Fulfilment) string { return func(domain.Fulfilment) string { return v } }
+
+// policyOf is the policy version of the receipt or invoice a decision is about.
+func policyOf(id string) func(domain.Fulfilment) string {
+	return func(f domain.Fulfilment) string { return f.PolicyVersion(id) }
 }
 
 // RecordDelivery records a delivery and its goods receipt; it returns the receipt id and the
@@ -72,7 +80,7 @@ func (a *App) RecordDelivery(ctx context.Context, meta es.Meta, actor domain.Act
 		}
 		return "", nil, 0, err
 	}
-	res, err := a.fulfilmentCommand(ctx, meta, orderID, p.Version, func(f domain.Fulfilment, o domain.PurchaseOrder) ([]proto.Message, error) {
+	res, err := a.fulfilmentCommand(ctx, meta, orderID, version(p.Version), func(f domain.Fulfilment, o domain.PurchaseOrder) ([]proto.Message, error) {
 		return domain.DecideRecordDelivery(f, o, c, p)
 	})
 	if err != nil {
@@ -88,7 +96,7 @@ func (a *App) SignGoodsReceipt(ctx context.Context, meta es.Meta, actor domain.A
 		return 0, false, 0, err
 	}
 	today := a.today()
-	res, err := a.fulfilmentCommand(ctx, meta, orderID, "", func(f domain.Fulfilment, o domain.PurchaseOrder) ([]proto.Message, error) {
+	res, err := a.fulfilmentCommand(ctx, meta, orderID, policyOf(receiptID), func(f domain.Fulfilment, o domain.PurchaseOrder) ([]proto.Message, error) {
 		return domain.DecideSignGoodsReceipt(f, o, receiptID, actor, today)
 	})
 	if err != nil {
@@ -122,7 +130,7 @@ func (a *App) RecordInvoice(ctx context.Context, meta es.Meta, actor domain.Acto
 	c.InvoiceID = fulfilmentID("invoice", orderID, meta.RequestID)
 	c.Actor, c.Today = actor, a.today()
 	p := a.policies.At(a.Today())
-	res, err := a.fulfilmentCommand(ctx, meta, orderID, p.Version, func(f domain.Fulfilment, o domain.PurchaseOrder) ([]proto.Message, error) {
+	res, err := a.fulfilmentCommand(ctx, meta, orderID, version(p.Version), func(f domain.Fulfilment, o domain.PurchaseOrder) ([]proto.Message, error) {
 		return domain.DecideRecordInvoice(f, o, c, p)
 	})
 	if err != nil {
@@ -137,7 +145,7 @@ func (a *App) SignInvoice(ctx context.Context, meta es.Meta, actor domain.Actor,
 		return nil, 0, err
 	}
 	today := a.today()
-	res, err := a.fulfilmentCommand(ctx, meta, orderID, "", func(f domain.Fulfilment, _ domain.PurchaseOrder) ([]proto.Message, error) {
+	res, err := a.fulfilmentCommand(ctx, meta, orderID, policyOf(invoiceID), func(f domain.Fulfilment, _ domain.PurchaseOrder) ([]proto.Message, error) {
 		return domain.DecideSignInvoice(f, invoiceID, role, actor, today)
 	})
 	if err != nil {
@@ -189,7 +197,7 @@ func (a *App) ReimburseInvoice(ctx context.Context, meta es.Meta, actor domain.A
 	res, err := a.fulfilments().Execute(ctx, meta, es.Command[domain.Fulfilment]{ID: orderID,
 		Decide: func(f domain.Fulfilment) (es.Decision, error) {
 			ev, _, err := domain.DecideReimburseInvoice(f, o, invoiceID, closeOrder, actor, today)
-			return es.Decision{Events: ev, OccurredAt: a.BusinessTime(today)}, err
+			return es.Decision{Events: ev, OccurredAt: a.BusinessTime(today), PolicyVersion: f.PolicyVersion(invoiceID)}, err
 		}})
 	if err != nil {
 		return 0, 0, err

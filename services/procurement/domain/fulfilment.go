@@ -34,8 +34,6 @@ const (
 	ReasonInvoiceNeedsSigners errs.Reason = "INVOICE_NEEDS_THREE_SIGNERS"
 	// A fixed-asset line is not registered in the assets service yet (先登记入账，后报账).
 	ReasonAssetNotRegistered errs.Reason = "ASSET_NOT_REGISTERED"
-	// The invoice was reimbursed; it cannot be signed any more.
-	ReasonInvoiceReimbursed errs.Reason = "INVOICE_ALREADY_REIMBURSED"
 )
 
 // Invoice signing roles (发票签字).
@@ -77,6 +75,7 @@ type Receipt struct {
 	Signers       []string // subjects, each once
 	Accepted      bool
 	AcceptedOn    string
+	PolicyVersion string
 }
 
 func (r Receipt) signed(subject string) bool {
@@ -108,6 +107,7 @@ type Invoice struct {
 	RequiredRoles []string
 	Signers       map[string]string // role → subject
 	Reimbursed    bool
+	PolicyVersion string
 }
 
 // Registration is the asset registered from an accepted line.
@@ -163,6 +163,18 @@ func (f Fulfilment) Invoice(id string) (Invoice, bool) {
 	return *i, true
 }
 
+// PolicyVersion is the policy a receipt or an invoice was recorded under: its signatures and
+// reimbursement are judged by the same rules.
+func (f Fulfilment) PolicyVersion(receiptOrInvoiceID string) string {
+	if r := f.receipt(receiptOrInvoiceID); r != nil {
+		return r.PolicyVersion
+	}
+	if inv := f.invoice(receiptOrInvoiceID); inv != nil {
+		return inv.PolicyVersion
+	}
+	return ""
+}
+
 // Quantities of an order line: accepted on signed receipts, held by receipts still waiting
 // for signatures, and invoiced.
 func (f Fulfilment) Quantities(orderLineID string) (accepted, pending, invoiced int64) {
@@ -210,7 +222,8 @@ func EvolveFulfilment(f Fulfilment, m proto.Message) Fulfilment {
 		if f.OrderID == "" {
 			f.OrderID, f.SchoolID = e.PurchaseOrderId, e.SchoolId
 		}
-		r := Receipt{ID: e.ReceiptId, DeliveredOn: e.DeliveredOn, FundingSource: e.FundingSource, MinSigners: int(e.MinSigners)}
+		r := Receipt{ID: e.ReceiptId, DeliveredOn: e.DeliveredOn, FundingSource: e.FundingSource, MinSigners: int(e.MinSigners),
+			PolicyVersion: e.PolicyVersion}
 		for _, l := range e.Lines {
 			r.Lines = append(r.Lines, fromReceiptLine(l))
 		}
@@ -234,7 +247,7 @@ func EvolveFulfilment(f Fulfilment, m proto.Message) Fulfilment {
 		f.Registered = reg
 	case *eventsv1.InvoiceRecorded:
 		inv := Invoice{ID: e.InvoiceId, Number: e.InvoiceNumber, InvoicedOn: e.InvoicedOn, TotalFen: e.TotalFen,
-			RequiredRoles: e.RequiredRoles, Signers: map[string]string{}}
+			RequiredRoles: e.RequiredRoles, Signers: map[string]string{}, PolicyVersion: e.PolicyVersion}
 		for _, l := range e.Lines {
 			inv.Lines = append(inv.Lines, InvoiceLine{OrderLineID: l.OrderLineId, Quantity: l.Quantity, UnitPriceFen: l.UnitPriceFen,
 				AmountFen: l.AmountFen, Category: l.Category, FixedAsset: l.FixedAsset})
@@ -563,9 +576,6 @@ func DecideSignInvoice(f Fulfilment, invoiceID, role string, actor Actor, today 
 				fmt.Sprintf("同一人不能既是%s又是%s / one person cannot sign as both %s and %s", InvoiceRoleNames[r], InvoiceRoleNames[role], r, role),
 				"role", role, "signed_as", r)
 		}
-	}
-	if inv.Reimbursed {
-		return nil, errs.Rule(ReasonInvoiceReimbursed, "发票已报账 / the invoice is reimbursed already", "invoice_id", invoiceID)
 	}
 	return []proto.Message{&eventsv1.InvoiceSigned{PurchaseOrderId: f.OrderID, InvoiceId: invoiceID, Role: role,
 		Signer: actor.Subject, SignerName: actor.Name, SignedOn: today}}, nil

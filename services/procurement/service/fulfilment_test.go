@@ -208,6 +208,12 @@ func TestDeliveryAcceptanceInvoiceReimbursement(t *testing.T) {
 	if err != nil || res.AmountFen != 540_000 {
 		t.Fatalf("reimburse: %v %v", res, err)
 	}
+	// Every decision on receipts and invoices records the policy it was judged by.
+	for _, ev := range e.events(t) {
+		if ev.StreamType == "fulfilment" && event.ShortType(ev.Type) != "AcceptedLineRegistered" && ev.PolicyVersion != "proc-2020" {
+			t.Errorf("%s without its policy version", ev.Type)
+		}
+	}
 	if again, err := ful.ReimburseInvoice(accountant, reimburse); err != nil || again.Version != res.Version {
 		t.Fatalf("a retry: %v %v", again, err)
 	}
