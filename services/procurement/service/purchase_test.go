@@ -392,8 +392,15 @@ func TestConcurrentOrdersOfOneRequest(t *testing.T) {
 func TestPurchaseRefusals(t *testing.T) {
 	e := start(t)
 	line := e.line(t, "s1", "3100204", 1_000_000)
+	// The same code in the same school and year is one line; another school may use it.
+	_, err := e.client.OpenBudgetLine(e.as(t, auth.RolePrincipal, "s1"), &procurementv1.OpenBudgetLineRequest{RequestId: "line-again-1",
+		SchoolId: "s1", FiscalYear: thisYear(), Code: "3100204", Name: "设备购置费", AmountFen: 5})
+	if reason(err) != "BUDGET_LINE_EXISTS" {
+		t.Fatalf("same line twice: %v", err)
+	}
+	e.line(t, "s2", "3100204", 1_000_000)
 	teacher := e.as(t, auth.RoleTeacher, "s1")
-	_, err := e.client.SubmitPurchaseRequest(teacher, &procurementv1.SubmitPurchaseRequestRequest{RequestId: "x", SchoolId: "s1",
+	_, err = e.client.SubmitPurchaseRequest(teacher, &procurementv1.SubmitPurchaseRequestRequest{RequestId: "x", SchoolId: "s1",
 		Lines: []*procurementv1.RequestLine{{Name: "椅子", Category: "chairs", Unit: "把", Quantity: 0, EstimatedUnitPriceFen: 100}}, BudgetLineId: "nope"})
 	if status.Code(err) != codes.InvalidArgument || fmt.Sprint(fields(err)) != "[budget_line_id department lines[0].category lines[0].quantity reason request_id]" {
 		t.Fatalf("bad input: %v %v", err, fields(err))
