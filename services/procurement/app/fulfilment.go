@@ -55,7 +55,9 @@ func (a *App) fulfilmentCommand(ctx context.Context, meta es.Meta, orderID strin
 }
 
 // version is a decision's policy version known before the state is loaded.
-func version(v string) func(domain.Fulfilment) string { return func(domain.Fulfilment) string { return v } }
+func version(v string) func(domain.Fulfilment) string {
+	return func(domain.Fulfilment) string { return v }
+}
 
 // policyOf is the policy version of the receipt or invoice a decision is about.
 func policyOf(id string) func(domain.Fulfilment) string {
