@@ -133,6 +133,10 @@ func TestStocktakeSession(t *testing.T) {
 	if reason(err) != "STOCKTAKE_CLOSED" {
 		t.Fatalf("scan after close: %v", err)
 	}
+	// A scan's request repeated after the close still gets its first answer, not a refusal.
+	if again := scan("scan-0000002", "101", "houqin:asset:R101-1"); again.Outcome != assetsv1.ScanOutcome_SCAN_OUTCOME_COUNTED || again.Version != 5 {
+		t.Fatalf("repeat after close %v", again)
+	}
 	got, err := sc.GetStocktake(e.as(t, auth.RolePrincipal, "s1"), &assetsv1.GetStocktakeRequest{SchoolId: "s1", StocktakeId: st.StocktakeId})
 	if err != nil || got.Summary.Version != closed.Version || len(got.Summary.Missing) != 1 {
 		t.Fatalf("get %v %v", got, err)
