@@ -99,12 +99,18 @@ func (a *App) CancelPurchaseOrder(ctx context.Context, meta es.Meta, actor domai
 	if err := checkID("purchase_order_id", orderID); err != nil {
 		return 0, err
 	}
+	// Deliveries are checked for here and the order for cancellation when a delivery is
+	// recorded; a delivery racing this cancel by milliseconds could pass both checks.
+	f, _, err := a.fulfilments().Load(ctx, meta.SchoolID, orderID)
+	if _, none := errs.As[*errs.NotFoundError](err); err != nil && !none {
+		return 0, err
+	}
 	var line string
 	cancelledBefore := false
 	res, err := a.orders.Execute(ctx, meta, es.Command[domain.PurchaseOrder]{ID: orderID,
 		Decide: func(o domain.PurchaseOrder) (es.Decision, error) {
 			line, cancelledBefore = o.BudgetLineID, o.Status == domain.OrderCancelled
-			ev, err := domain.DecideCancelPurchaseOrder(o, reason, actor, a.today())
+			ev, err := domain.DecideCancelPurchaseOrder(o, f, reason, actor, a.today())
 			return es.Decision{Events: ev}, err
 		}})
 	if err != nil {

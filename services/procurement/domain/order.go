@@ -133,8 +133,9 @@ func DecidePlacePurchaseOrder(o PurchaseOrder, c PlacePurchaseOrder, cat Catalog
 	return []proto.Message{e}, nil
 }
 
-// DecideCancelPurchaseOrder cancels an open order on day today.
-func DecideCancelPurchaseOrder(o PurchaseOrder, reason string, actor Actor, today string) ([]proto.Message, error) {
+// DecideCancelPurchaseOrder cancels an open order on day today; f is the order's fulfilment:
+// once goods were delivered or an invoice recorded, the order can no longer be cancelled.
+func DecideCancelPurchaseOrder(o PurchaseOrder, f Fulfilment, reason string, actor Actor, today string) ([]proto.Message, error) {
 	var v errs.Violations
 	text(&v, "reason", reason, 2, 200, "reason")
 	if err := v.Err(); err != nil {
@@ -145,6 +146,10 @@ func DecideCancelPurchaseOrder(o PurchaseOrder, reason string, actor Actor, toda
 	}
 	if o.Status != OrderPlaced {
 		return nil, errs.Rule(ReasonOrderNotCancellable, "订单已不能取消 / the order can no longer be cancelled", "status", o.Status)
+	}
+	if len(f.Receipts) > 0 || len(f.Invoices) > 0 || f.Closed {
+		return nil, errs.Rule(ReasonOrderNotCancellable, "订单已有到货或发票，不能取消 / goods or invoices were recorded against the order",
+			"receipts", itoa(int64(len(f.Receipts))), "invoices", itoa(int64(len(f.Invoices))))
 	}
 	return []proto.Message{&eventsv1.PurchaseOrderCancelled{PurchaseOrderId: o.ID, Reason: reason, CancelledOn: today, CancelledBy: actor.Subject}}, nil
 }

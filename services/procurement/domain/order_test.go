@@ -97,9 +97,13 @@ func TestCancelPurchaseOrder(t *testing.T) {
 	r := approvedWithQuote(t, "")
 	ev, _ := DecidePlacePurchaseOrder(PurchaseOrder{}, PlacePurchaseOrder{OrderID: "o1", Request: r, Supplier: supplierOK("a"), Today: "2025-03-10"}, catalogue, capRule)
 	o := EvolvePurchaseOrder(PurchaseOrder{}, ev[0])
-	_, err := DecideCancelPurchaseOrder(o, "", director, "2025-03-11")
+	_, err := DecideCancelPurchaseOrder(o, Fulfilment{}, "", director, "2025-03-11")
 	wantFields(t, err, "reason")
-	ev, err = DecideCancelPurchaseOrder(o, "供应商缺货", director, "2025-03-11")
+	// Goods came (or an invoice): too late to cancel.
+	delivered := given(EvolveFulfilment, &eventsv1.DeliveryRecorded{PurchaseOrderId: "o1", ReceiptId: "r1", SchoolId: "s1", DeliveredOn: "2025-03-11"})
+	_, err = DecideCancelPurchaseOrder(o, delivered, "供应商缺货", director, "2025-03-11")
+	wantReason(t, err, ReasonOrderNotCancellable)
+	ev, err = DecideCancelPurchaseOrder(o, Fulfilment{}, "供应商缺货", director, "2025-03-11")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +111,9 @@ func TestCancelPurchaseOrder(t *testing.T) {
 	if o.Status != OrderCancelled || o.CancelReason != "供应商缺货" {
 		t.Fatalf("%+v", o)
 	}
-	_, err = DecideCancelPurchaseOrder(o, "再次取消", director, "2025-03-11")
+	_, err = DecideCancelPurchaseOrder(o, Fulfilment{}, "再次取消", director, "2025-03-11")
 	wantReason(t, err, ReasonOrderNotCancellable)
-	if _, err := DecideCancelPurchaseOrder(PurchaseOrder{ID: "x"}, "取消订单", director, "2025-03-11"); err == nil {
+	if _, err := DecideCancelPurchaseOrder(PurchaseOrder{ID: "x"}, Fulfilment{}, "取消订单", director, "2025-03-11"); err == nil {
 		t.Fatal("cancelling an order that does not exist")
 	}
 }

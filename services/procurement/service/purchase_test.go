@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"houqin.dev/platform/auth"
+	"houqin.dev/platform/bus"
 	"houqin.dev/platform/event"
 	"houqin.dev/platform/testkit"
 	eventsv1 "houqin.dev/proto/gen/houqin/procurement/events/v1"
@@ -455,5 +456,28 @@ func TestPurchaseRefusals(t *testing.T) {
 		PurchaseRequestId: sub2.PurchaseRequestId, SupplierId: sup, UnitPricesFen: []int64{11_000}})
 	if reason(err) != "SUPPLIER_BLACKLISTED" {
 		t.Fatalf("blacklisted quote: %v", err)
+	}
+}
+
+// Once goods came, the order cannot be cancelled (its commitment stays for the invoices).
+func TestNoCancelAfterDelivery(t *testing.T) {
+	e := start(t)
+	if _, err := bus.EnsureStream(context.Background(), e.svc.JS, "assets", bus.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	o, line := e.order(t, "s1", "cancel-late")
+	today := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
+	if _, err := procurementv1.NewFulfilmentServiceClient(e.conn).RecordDelivery(e.as(t, auth.RoleStorekeeper, "s1"), &procurementv1.RecordDeliveryRequest{
+		RequestId: "deliver-late-1", SchoolId: "s1", PurchaseOrderId: o.PurchaseOrderId, DeliveredOn: today,
+		Lines: []*procurementv1.DeliveryLine{{OrderLineId: o.Lines[1].LineId, DeliveredQuantity: 1, RejectionReason: "型号不符"}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.client.CancelPurchaseOrder(e.as(t, auth.RoleLogisticsDirector, "s1"), &procurementv1.CancelPurchaseOrderRequest{
+		RequestId: "cancel-late-1", SchoolId: "s1", PurchaseOrderId: o.PurchaseOrderId, Reason: "不要了"})
+	if status.Code(err) != codes.FailedPrecondition || reason(err) != "PURCHASE_ORDER_NOT_CANCELLABLE" {
+		t.Fatalf("cancel after delivery: %v", err)
+	}
+	if b := e.budget(t, "s1", line); b.CommittedFen != o.TotalFen {
+		t.Fatalf("commitment after a refused cancel: %v", b)
 	}
 }
