@@ -13,10 +13,10 @@ import (
 )
 
 // depreciationMonths is the life recorded on a registration (0: not depreciated).
-func depreciationMonths(*eventsv1.AssetRegistered) int32 { return 0 }
+func depreciationMonths(m *eventsv1.AssetRegistered) int32 { return m.DepreciationMonths }
 
 // depreciationStart is the start rule recorded on a registration.
-func depreciationStart(*eventsv1.AssetRegistered) string { return "" }
+func depreciationStart(m *eventsv1.AssetRegistered) string { return m.DepreciationStart }
 
 // Entry is one ledger entry as it stood at the end of a date.
 type Entry struct {

@@ -50,8 +50,10 @@ func TestLedgerBreakdownAsOfAnyDate(t *testing.T) {
 		return r
 	}
 	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
-		r, err := e.reports.GetLedgerBreakdown(dir, &reportsv1.GetLedgerBreakdownRequest{SchoolId: "s1", Dimension: "status", AsOf: "2024-05-10"})
-		return err == nil && groups(r) == "in_use:2:6309000", fmt.Sprint(r, err)
+		// Every event applied: a at version 2, b at 3.
+		var n int
+		_ = e.svc.Pool.QueryRow(t.Context(), `SELECT count(*) FROM ledger.assets WHERE (asset_id, version) IN (($1::uuid, 2), ($2::uuid, 3))`, a, b).Scan(&n)
+		return n == 2, fmt.Sprint("ledger not caught up: ", n)
 	})
 	cases := []struct{ dim, asOf, want string }{
 		// Before the transfer, both in the store room under 张老师.
@@ -78,8 +80,11 @@ func TestLedgerBreakdownAsOfAnyDate(t *testing.T) {
 	if r.ValueFen != 6309000 || r.Entries != 2 || r.Groups[1].Name != "借出" || r.Groups[0].Name != "在用" || r.SchoolName != "石牌中心小学" {
 		t.Fatalf("status reply %v", r)
 	}
-	// Without depreciation lives on the registrations, net book value is the value.
-	if r.NetBookValueFen != 6309000 || r.AccumulatedDepreciationFen != 0 {
+	// Net book value, same-month start, ⌊cost × months / life⌋:
+	// a: 4,599,000 over 72 months, Sep 2023 – Apr 2024 = 8 months → 511,000;
+	// b: 1,710,000 over 180 months, Feb – Apr 2024 = 3 months → 28,500.
+	if r.AccumulatedDepreciationFen != 511000+28500 || r.NetBookValueFen != 6309000-539500 ||
+		r.Groups[0].NetBookValueFen != 4599000-511000 || r.Groups[1].AccumulatedDepreciationFen != 28500 {
 		t.Fatalf("net book value %v", r)
 	}
 	if d := get("department", "2024-03-01").Groups[1]; d.Name != "（未填）" {

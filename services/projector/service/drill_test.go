@@ -49,6 +49,10 @@ func TestDrillDownListsTheEventsBehindARow(t *testing.T) {
 	var led *reportsv1.GetAssetLedgerResponse
 	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
 		var err error
+		all, err := e.reports.GetAssetLedger(dir, &reportsv1.GetAssetLedgerRequest{SchoolId: "s1", AsOf: "2024-08-20"})
+		if err != nil || all.Entries != 3 {
+			return false, "ledger not caught up"
+		}
 		led, err = e.reports.GetAssetLedger(dir, &reportsv1.GetAssetLedgerRequest{SchoolId: "s1", AsOf: "2024-08-19"})
 		n, _ := e.svc.Pool.Query(context.Background(), "SELECT 1 FROM eventlog.events")
 		rows := 0
