@@ -69,6 +69,10 @@ type Asset struct {
 	// school (schooltransfer.go).
 	WriteOff       *WriteOff
 	TransferredOut bool
+	// LifeVersion of the depreciation life; Reversed: the registration was cancelled
+	// (correction.go).
+	LifeVersion string
+	Reversed    bool
 }
 
 // EvolveAsset folds one event into an asset.
@@ -80,7 +84,8 @@ func EvolveAsset(a Asset, m proto.Message) Asset {
 			FundingSource: e.FundingSource, Location: e.Location, Department: e.Department, Custodian: e.Custodian,
 			FixedAsset: e.FixedAsset, Registered: true, SourceLineID: e.SourceLineId, OrderID: e.OrderId, SupplierID: e.SupplierId,
 			ExpectedUseMonths: int(e.ExpectedUseMonths), DepreciationMonths: int(e.DepreciationMonths),
-			DepreciationStart: e.DepreciationStart, LocationKind: e.LocationKind, Building: e.Building}
+			DepreciationStart: e.DepreciationStart, LocationKind: e.LocationKind, Building: e.Building,
+			LifeVersion: e.LifeVersion}
 	case *eventsv1.AssetTransferred:
 		a.Location, a.Department, a.Custodian = e.ToLocation, e.ToDepartment, e.ToCustodian
 		a.LocationKind, a.Building = e.ToLocationKind, e.ToBuilding
@@ -89,6 +94,9 @@ func EvolveAsset(a Asset, m proto.Message) Asset {
 	default:
 		if w, ok := evolveWriteOff(a, m); ok {
 			return w
+		}
+		if c, ok := evolveCorrection(a, m); ok {
+			return c
 		}
 		a = evolveLending(a, m)
 	}

@@ -96,6 +96,9 @@ func inLedgerOrRefuse(a Asset) error {
 	if !a.Registered {
 		return errs.NotFound("asset", a.ID)
 	}
+	if a.Reversed {
+		return errs.Rule(ReasonRegistrationReversed, "该登记已冲销 / the registration was reversed", "asset_id", a.ID)
+	}
 	if a.TransferredOut {
 		return errs.Rule(ReasonAssetTransferredOut, "资产已调出本校 / the asset was transferred to another school", "asset_id", a.ID)
 	}

@@ -73,6 +73,9 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.LedgerService/ApproveWriteOff":        {Scope: ScopeSchool, Roles: writeOffApprovers},
 	"/houqin.assets.v1.LedgerService/RejectWriteOff":         {Scope: ScopeSchool, Roles: writeOffApprovers},
 	"/houqin.assets.v1.LedgerService/RecordWriteOffDisposal": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	// Corrections (红字冲销) by the logistics director who keeps the ledger.
+	"/houqin.assets.v1.LedgerService/CorrectRegistration": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.assets.v1.LedgerService/ReverseRegistration": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
 
 	// Lending (借还): the logistics office issues permits; the storekeeper lends and takes back.
 	"/houqin.assets.v1.LendingService/IssueOffCampusPermit": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},

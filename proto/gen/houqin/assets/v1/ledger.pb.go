@@ -2189,6 +2189,305 @@ func (x *RecordWriteOffDisposalResponse) GetVersion() int64 {
 	return 0
 }
 
+type CorrectRegistrationRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId        string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	AssetId         string                 `protobuf:"bytes,3,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	ExpectedVersion int64                  `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	// 更正原因, 2–200 characters.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The corrected values; empty or 0 keeps the registered value.
+	Name          string `protobuf:"bytes,6,opt,name=name,proto3" json:"name,omitempty"`
+	Category      string `protobuf:"bytes,7,opt,name=category,proto3" json:"category,omitempty"`
+	Model         string `protobuf:"bytes,8,opt,name=model,proto3" json:"model,omitempty"`
+	UnitPriceFen  int64  `protobuf:"varint,9,opt,name=unit_price_fen,json=unitPriceFen,proto3" json:"unit_price_fen,omitempty"`
+	Quantity      int64  `protobuf:"varint,10,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	AcquiredOn    string `protobuf:"bytes,11,opt,name=acquired_on,json=acquiredOn,proto3" json:"acquired_on,omitempty"`
+	FundingSource string `protobuf:"bytes,12,opt,name=funding_source,json=fundingSource,proto3" json:"funding_source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrectRegistrationRequest) Reset() {
+	*x = CorrectRegistrationRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectRegistrationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectRegistrationRequest) ProtoMessage() {}
+
+func (x *CorrectRegistrationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectRegistrationRequest.ProtoReflect.Descriptor instead.
+func (*CorrectRegistrationRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *CorrectRegistrationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CorrectRegistrationRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *CorrectRegistrationRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *CorrectRegistrationRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+func (x *CorrectRegistrationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CorrectRegistrationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CorrectRegistrationRequest) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *CorrectRegistrationRequest) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *CorrectRegistrationRequest) GetUnitPriceFen() int64 {
+	if x != nil {
+		return x.UnitPriceFen
+	}
+	return 0
+}
+
+func (x *CorrectRegistrationRequest) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *CorrectRegistrationRequest) GetAcquiredOn() string {
+	if x != nil {
+		return x.AcquiredOn
+	}
+	return ""
+}
+
+func (x *CorrectRegistrationRequest) GetFundingSource() string {
+	if x != nil {
+		return x.FundingSource
+	}
+	return ""
+}
+
+type CorrectRegistrationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrectRegistrationResponse) Reset() {
+	*x = CorrectRegistrationResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectRegistrationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectRegistrationResponse) ProtoMessage() {}
+
+func (x *CorrectRegistrationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectRegistrationResponse.ProtoReflect.Descriptor instead.
+func (*CorrectRegistrationResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *CorrectRegistrationResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type ReverseRegistrationRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId        string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	AssetId         string                 `protobuf:"bytes,3,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	ExpectedVersion int64                  `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	// 冲销原因, 2–200 characters.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReverseRegistrationRequest) Reset() {
+	*x = ReverseRegistrationRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReverseRegistrationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReverseRegistrationRequest) ProtoMessage() {}
+
+func (x *ReverseRegistrationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReverseRegistrationRequest.ProtoReflect.Descriptor instead.
+func (*ReverseRegistrationRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ReverseRegistrationRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReverseRegistrationRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *ReverseRegistrationRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *ReverseRegistrationRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+func (x *ReverseRegistrationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type ReverseRegistrationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReverseRegistrationResponse) Reset() {
+	*x = ReverseRegistrationResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReverseRegistrationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReverseRegistrationResponse) ProtoMessage() {}
+
+func (x *ReverseRegistrationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReverseRegistrationResponse.ProtoReflect.Descriptor instead.
+func (*ReverseRegistrationResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ReverseRegistrationResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 var File_houqin_assets_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
@@ -2352,6 +2651,33 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"disposedOn\x12\x12\n" +
 	"\x04note\x18\b \x01(\tR\x04note\":\n" +
 	"\x1eRecordWriteOffDisposalResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"\x86\x03\n" +
+	"\x1aCorrectRegistrationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x19\n" +
+	"\basset_id\x18\x03 \x01(\tR\aassetId\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x12\n" +
+	"\x04name\x18\x06 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcategory\x18\a \x01(\tR\bcategory\x12\x14\n" +
+	"\x05model\x18\b \x01(\tR\x05model\x12$\n" +
+	"\x0eunit_price_fen\x18\t \x01(\x03R\funitPriceFen\x12\x1a\n" +
+	"\bquantity\x18\n" +
+	" \x01(\x03R\bquantity\x12\x1f\n" +
+	"\vacquired_on\x18\v \x01(\tR\n" +
+	"acquiredOn\x12%\n" +
+	"\x0efunding_source\x18\f \x01(\tR\rfundingSource\"7\n" +
+	"\x1bCorrectRegistrationResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"\xb6\x01\n" +
+	"\x1aReverseRegistrationRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x19\n" +
+	"\basset_id\x18\x03 \x01(\tR\aassetId\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"7\n" +
+	"\x1bReverseRegistrationResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion*\xeb\x01\n" +
 	"\bRoomKind\x12\x19\n" +
 	"\x15ROOM_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -2374,7 +2700,7 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\x17DISPOSAL_METHOD_RECYCLE\x10\x02\x12\x1b\n" +
 	"\x17DISPOSAL_METHOD_DESTROY\x10\x03\x12\x1a\n" +
 	"\x16DISPOSAL_METHOD_DONATE\x10\x04\x12\x19\n" +
-	"\x15DISPOSAL_METHOD_OTHER\x10\x052\xa1\t\n" +
+	"\x15DISPOSAL_METHOD_OTHER\x10\x052\x89\v\n" +
 	"\rLedgerService\x12Z\n" +
 	"\vAddCategory\x12$.houqin.assets.v1.AddCategoryRequest\x1a%.houqin.assets.v1.AddCategoryResponse\x12f\n" +
 	"\x0fSetCategoryLife\x12(.houqin.assets.v1.SetCategoryLifeRequest\x1a).houqin.assets.v1.SetCategoryLifeResponse\x12c\n" +
@@ -2387,7 +2713,9 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\x0fRequestWriteOff\x12(.houqin.assets.v1.RequestWriteOffRequest\x1a).houqin.assets.v1.RequestWriteOffResponse\x12f\n" +
 	"\x0fApproveWriteOff\x12(.houqin.assets.v1.ApproveWriteOffRequest\x1a).houqin.assets.v1.ApproveWriteOffResponse\x12c\n" +
 	"\x0eRejectWriteOff\x12'.houqin.assets.v1.RejectWriteOffRequest\x1a(.houqin.assets.v1.RejectWriteOffResponse\x12{\n" +
-	"\x16RecordWriteOffDisposal\x12/.houqin.assets.v1.RecordWriteOffDisposalRequest\x1a0.houqin.assets.v1.RecordWriteOffDisposalResponseB\xb5\x01\n" +
+	"\x16RecordWriteOffDisposal\x12/.houqin.assets.v1.RecordWriteOffDisposalRequest\x1a0.houqin.assets.v1.RecordWriteOffDisposalResponse\x12r\n" +
+	"\x13CorrectRegistration\x12,.houqin.assets.v1.CorrectRegistrationRequest\x1a-.houqin.assets.v1.CorrectRegistrationResponse\x12r\n" +
+	"\x13ReverseRegistration\x12,.houqin.assets.v1.ReverseRegistrationRequest\x1a-.houqin.assets.v1.ReverseRegistrationResponseB\xb5\x01\n" +
 	"\x14com.houqin.assets.v1B\vLedgerProtoP\x01Z.houqin.dev/proto/gen/houqin/assets/v1;assetsv1\xa2\x02\x03HAX\xaa\x02\x10Houqin.Assets.V1\xca\x02\x10Houqin\\Assets\\V1\xe2\x02\x1cHouqin\\Assets\\V1\\GPBMetadata\xea\x02\x12Houqin::Assets::V1b\x06proto3"
 
 var (
@@ -2403,7 +2731,7 @@ func file_houqin_assets_v1_ledger_proto_rawDescGZIP() []byte {
 }
 
 var file_houqin_assets_v1_ledger_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_houqin_assets_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_houqin_assets_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_houqin_assets_v1_ledger_proto_goTypes = []any{
 	(RoomKind)(0),                          // 0: houqin.assets.v1.RoomKind
 	(WriteOffKind)(0),                      // 1: houqin.assets.v1.WriteOffKind
@@ -2438,6 +2766,10 @@ var file_houqin_assets_v1_ledger_proto_goTypes = []any{
 	(*RejectWriteOffResponse)(nil),         // 30: houqin.assets.v1.RejectWriteOffResponse
 	(*RecordWriteOffDisposalRequest)(nil),  // 31: houqin.assets.v1.RecordWriteOffDisposalRequest
 	(*RecordWriteOffDisposalResponse)(nil), // 32: houqin.assets.v1.RecordWriteOffDisposalResponse
+	(*CorrectRegistrationRequest)(nil),     // 33: houqin.assets.v1.CorrectRegistrationRequest
+	(*CorrectRegistrationResponse)(nil),    // 34: houqin.assets.v1.CorrectRegistrationResponse
+	(*ReverseRegistrationRequest)(nil),     // 35: houqin.assets.v1.ReverseRegistrationRequest
+	(*ReverseRegistrationResponse)(nil),    // 36: houqin.assets.v1.ReverseRegistrationResponse
 }
 var file_houqin_assets_v1_ledger_proto_depIdxs = []int32{
 	9,  // 0: houqin.assets.v1.ListCategoriesResponse.categories:type_name -> houqin.assets.v1.Category
@@ -2462,20 +2794,24 @@ var file_houqin_assets_v1_ledger_proto_depIdxs = []int32{
 	27, // 19: houqin.assets.v1.LedgerService.ApproveWriteOff:input_type -> houqin.assets.v1.ApproveWriteOffRequest
 	29, // 20: houqin.assets.v1.LedgerService.RejectWriteOff:input_type -> houqin.assets.v1.RejectWriteOffRequest
 	31, // 21: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:input_type -> houqin.assets.v1.RecordWriteOffDisposalRequest
-	4,  // 22: houqin.assets.v1.LedgerService.AddCategory:output_type -> houqin.assets.v1.AddCategoryResponse
-	6,  // 23: houqin.assets.v1.LedgerService.SetCategoryLife:output_type -> houqin.assets.v1.SetCategoryLifeResponse
-	8,  // 24: houqin.assets.v1.LedgerService.ListCategories:output_type -> houqin.assets.v1.ListCategoriesResponse
-	12, // 25: houqin.assets.v1.LedgerService.AddBuilding:output_type -> houqin.assets.v1.AddBuildingResponse
-	14, // 26: houqin.assets.v1.LedgerService.AddRoom:output_type -> houqin.assets.v1.AddRoomResponse
-	16, // 27: houqin.assets.v1.LedgerService.AddClass:output_type -> houqin.assets.v1.AddClassResponse
-	18, // 28: houqin.assets.v1.LedgerService.AddDepartment:output_type -> houqin.assets.v1.AddDepartmentResponse
-	20, // 29: houqin.assets.v1.LedgerService.GetCampus:output_type -> houqin.assets.v1.GetCampusResponse
-	26, // 30: houqin.assets.v1.LedgerService.RequestWriteOff:output_type -> houqin.assets.v1.RequestWriteOffResponse
-	28, // 31: houqin.assets.v1.LedgerService.ApproveWriteOff:output_type -> houqin.assets.v1.ApproveWriteOffResponse
-	30, // 32: houqin.assets.v1.LedgerService.RejectWriteOff:output_type -> houqin.assets.v1.RejectWriteOffResponse
-	32, // 33: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:output_type -> houqin.assets.v1.RecordWriteOffDisposalResponse
-	22, // [22:34] is the sub-list for method output_type
-	10, // [10:22] is the sub-list for method input_type
+	33, // 22: houqin.assets.v1.LedgerService.CorrectRegistration:input_type -> houqin.assets.v1.CorrectRegistrationRequest
+	35, // 23: houqin.assets.v1.LedgerService.ReverseRegistration:input_type -> houqin.assets.v1.ReverseRegistrationRequest
+	4,  // 24: houqin.assets.v1.LedgerService.AddCategory:output_type -> houqin.assets.v1.AddCategoryResponse
+	6,  // 25: houqin.assets.v1.LedgerService.SetCategoryLife:output_type -> houqin.assets.v1.SetCategoryLifeResponse
+	8,  // 26: houqin.assets.v1.LedgerService.ListCategories:output_type -> houqin.assets.v1.ListCategoriesResponse
+	12, // 27: houqin.assets.v1.LedgerService.AddBuilding:output_type -> houqin.assets.v1.AddBuildingResponse
+	14, // 28: houqin.assets.v1.LedgerService.AddRoom:output_type -> houqin.assets.v1.AddRoomResponse
+	16, // 29: houqin.assets.v1.LedgerService.AddClass:output_type -> houqin.assets.v1.AddClassResponse
+	18, // 30: houqin.assets.v1.LedgerService.AddDepartment:output_type -> houqin.assets.v1.AddDepartmentResponse
+	20, // 31: houqin.assets.v1.LedgerService.GetCampus:output_type -> houqin.assets.v1.GetCampusResponse
+	26, // 32: houqin.assets.v1.LedgerService.RequestWriteOff:output_type -> houqin.assets.v1.RequestWriteOffResponse
+	28, // 33: houqin.assets.v1.LedgerService.ApproveWriteOff:output_type -> houqin.assets.v1.ApproveWriteOffResponse
+	30, // 34: houqin.assets.v1.LedgerService.RejectWriteOff:output_type -> houqin.assets.v1.RejectWriteOffResponse
+	32, // 35: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:output_type -> houqin.assets.v1.RecordWriteOffDisposalResponse
+	34, // 36: houqin.assets.v1.LedgerService.CorrectRegistration:output_type -> houqin.assets.v1.CorrectRegistrationResponse
+	36, // 37: houqin.assets.v1.LedgerService.ReverseRegistration:output_type -> houqin.assets.v1.ReverseRegistrationResponse
+	24, // [24:38] is the sub-list for method output_type
+	10, // [10:24] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name
@@ -2492,7 +2828,7 @@ func file_houqin_assets_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_v1_ledger_proto_rawDesc), len(file_houqin_assets_v1_ledger_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   30,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

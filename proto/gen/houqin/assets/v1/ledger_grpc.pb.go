@@ -31,6 +31,8 @@ const (
 	LedgerService_ApproveWriteOff_FullMethodName        = "/houqin.assets.v1.LedgerService/ApproveWriteOff"
 	LedgerService_RejectWriteOff_FullMethodName         = "/houqin.assets.v1.LedgerService/RejectWriteOff"
 	LedgerService_RecordWriteOffDisposal_FullMethodName = "/houqin.assets.v1.LedgerService/RecordWriteOffDisposal"
+	LedgerService_CorrectRegistration_FullMethodName    = "/houqin.assets.v1.LedgerService/CorrectRegistration"
+	LedgerService_ReverseRegistration_FullMethodName    = "/houqin.assets.v1.LedgerService/ReverseRegistration"
 )
 
 // LedgerServiceClient is the client API for LedgerService service.
@@ -73,6 +75,13 @@ type LedgerServiceClient interface {
 	RejectWriteOff(ctx context.Context, in *RejectWriteOffRequest, opts ...grpc.CallOption) (*RejectWriteOffResponse, error)
 	// RecordWriteOffDisposal 处置登记: what became of a written-off asset.
 	RecordWriteOffDisposal(ctx context.Context, in *RecordWriteOffDisposalRequest, opts ...grpc.CallOption) (*RecordWriteOffDisposalResponse, error)
+	// Corrections (红字冲销): compensating events only, with a reason; the original registration
+	// stays in the history.
+	// CorrectRegistration 更正登记: corrects a registration's values; fixed asset and
+	// depreciation are judged again from the corrected values.
+	CorrectRegistration(ctx context.Context, in *CorrectRegistrationRequest, opts ...grpc.CallOption) (*CorrectRegistrationResponse, error)
+	// ReverseRegistration 冲销登记: cancels a wrong registration; the asset leaves the ledger.
+	ReverseRegistration(ctx context.Context, in *ReverseRegistrationRequest, opts ...grpc.CallOption) (*ReverseRegistrationResponse, error)
 }
 
 type ledgerServiceClient struct {
@@ -203,6 +212,26 @@ func (c *ledgerServiceClient) RecordWriteOffDisposal(ctx context.Context, in *Re
 	return out, nil
 }
 
+func (c *ledgerServiceClient) CorrectRegistration(ctx context.Context, in *CorrectRegistrationRequest, opts ...grpc.CallOption) (*CorrectRegistrationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CorrectRegistrationResponse)
+	err := c.cc.Invoke(ctx, LedgerService_CorrectRegistration_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) ReverseRegistration(ctx context.Context, in *ReverseRegistrationRequest, opts ...grpc.CallOption) (*ReverseRegistrationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReverseRegistrationResponse)
+	err := c.cc.Invoke(ctx, LedgerService_ReverseRegistration_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LedgerServiceServer is the server API for LedgerService service.
 // All implementations must embed UnimplementedLedgerServiceServer
 // for forward compatibility.
@@ -243,6 +272,13 @@ type LedgerServiceServer interface {
 	RejectWriteOff(context.Context, *RejectWriteOffRequest) (*RejectWriteOffResponse, error)
 	// RecordWriteOffDisposal 处置登记: what became of a written-off asset.
 	RecordWriteOffDisposal(context.Context, *RecordWriteOffDisposalRequest) (*RecordWriteOffDisposalResponse, error)
+	// Corrections (红字冲销): compensating events only, with a reason; the original registration
+	// stays in the history.
+	// CorrectRegistration 更正登记: corrects a registration's values; fixed asset and
+	// depreciation are judged again from the corrected values.
+	CorrectRegistration(context.Context, *CorrectRegistrationRequest) (*CorrectRegistrationResponse, error)
+	// ReverseRegistration 冲销登记: cancels a wrong registration; the asset leaves the ledger.
+	ReverseRegistration(context.Context, *ReverseRegistrationRequest) (*ReverseRegistrationResponse, error)
 	mustEmbedUnimplementedLedgerServiceServer()
 }
 
@@ -288,6 +324,12 @@ func (UnimplementedLedgerServiceServer) RejectWriteOff(context.Context, *RejectW
 }
 func (UnimplementedLedgerServiceServer) RecordWriteOffDisposal(context.Context, *RecordWriteOffDisposalRequest) (*RecordWriteOffDisposalResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordWriteOffDisposal not implemented")
+}
+func (UnimplementedLedgerServiceServer) CorrectRegistration(context.Context, *CorrectRegistrationRequest) (*CorrectRegistrationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CorrectRegistration not implemented")
+}
+func (UnimplementedLedgerServiceServer) ReverseRegistration(context.Context, *ReverseRegistrationRequest) (*ReverseRegistrationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReverseRegistration not implemented")
 }
 func (UnimplementedLedgerServiceServer) mustEmbedUnimplementedLedgerServiceServer() {}
 func (UnimplementedLedgerServiceServer) testEmbeddedByValue()                       {}
@@ -526,6 +568,42 @@ func _LedgerService_RecordWriteOffDisposal_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerService_CorrectRegistration_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CorrectRegistrationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).CorrectRegistration(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_CorrectRegistration_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).CorrectRegistration(ctx, req.(*CorrectRegistrationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_ReverseRegistration_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReverseRegistrationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).ReverseRegistration(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_ReverseRegistration_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).ReverseRegistration(ctx, req.(*ReverseRegistrationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LedgerService_ServiceDesc is the grpc.ServiceDesc for LedgerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -580,6 +658,14 @@ var LedgerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordWriteOffDisposal",
 			Handler:    _LedgerService_RecordWriteOffDisposal_Handler,
+		},
+		{
+			MethodName: "CorrectRegistration",
+			Handler:    _LedgerService_CorrectRegistration_Handler,
+		},
+		{
+			MethodName: "ReverseRegistration",
+			Handler:    _LedgerService_ReverseRegistration_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -956,6 +956,282 @@ func (x *WriteOffDisposed) GetNote() string {
 	return ""
 }
 
+// RegistrationValues are the values of a registration a correction may change, with what was
+// judged from them.
+type RegistrationValues struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Name         string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Category     string                 `protobuf:"bytes,2,opt,name=category,proto3" json:"category,omitempty"`
+	Model        string                 `protobuf:"bytes,3,opt,name=model,proto3" json:"model,omitempty"`
+	UnitPriceFen int64                  `protobuf:"varint,4,opt,name=unit_price_fen,json=unitPriceFen,proto3" json:"unit_price_fen,omitempty"`
+	Quantity     int64                  `protobuf:"varint,5,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	// YYYY-MM-DD
+	AcquiredOn         string `protobuf:"bytes,6,opt,name=acquired_on,json=acquiredOn,proto3" json:"acquired_on,omitempty"`
+	FundingSource      string `protobuf:"bytes,7,opt,name=funding_source,json=fundingSource,proto3" json:"funding_source,omitempty"`
+	FixedAsset         bool   `protobuf:"varint,8,opt,name=fixed_asset,json=fixedAsset,proto3" json:"fixed_asset,omitempty"`
+	DepreciationMonths int32  `protobuf:"varint,9,opt,name=depreciation_months,json=depreciationMonths,proto3" json:"depreciation_months,omitempty"`
+	DepreciationStart  string `protobuf:"bytes,10,opt,name=depreciation_start,json=depreciationStart,proto3" json:"depreciation_start,omitempty"`
+	LifeVersion        string `protobuf:"bytes,11,opt,name=life_version,json=lifeVersion,proto3" json:"life_version,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *RegistrationValues) Reset() {
+	*x = RegistrationValues{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegistrationValues) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegistrationValues) ProtoMessage() {}
+
+func (x *RegistrationValues) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegistrationValues.ProtoReflect.Descriptor instead.
+func (*RegistrationValues) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RegistrationValues) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RegistrationValues) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *RegistrationValues) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *RegistrationValues) GetUnitPriceFen() int64 {
+	if x != nil {
+		return x.UnitPriceFen
+	}
+	return 0
+}
+
+func (x *RegistrationValues) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *RegistrationValues) GetAcquiredOn() string {
+	if x != nil {
+		return x.AcquiredOn
+	}
+	return ""
+}
+
+func (x *RegistrationValues) GetFundingSource() string {
+	if x != nil {
+		return x.FundingSource
+	}
+	return ""
+}
+
+func (x *RegistrationValues) GetFixedAsset() bool {
+	if x != nil {
+		return x.FixedAsset
+	}
+	return false
+}
+
+func (x *RegistrationValues) GetDepreciationMonths() int32 {
+	if x != nil {
+		return x.DepreciationMonths
+	}
+	return 0
+}
+
+func (x *RegistrationValues) GetDepreciationStart() string {
+	if x != nil {
+		return x.DepreciationStart
+	}
+	return ""
+}
+
+func (x *RegistrationValues) GetLifeVersion() string {
+	if x != nil {
+		return x.LifeVersion
+	}
+	return ""
+}
+
+// AssetRegistrationCorrected 更正: before is reversed (红字), after entered (蓝字).
+type AssetRegistrationCorrected struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	AssetId string                 `protobuf:"bytes,1,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	Reason  string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// YYYY-MM-DD: the date of the correction.
+	CorrectedOn   string              `protobuf:"bytes,3,opt,name=corrected_on,json=correctedOn,proto3" json:"corrected_on,omitempty"`
+	Before        *RegistrationValues `protobuf:"bytes,4,opt,name=before,proto3" json:"before,omitempty"`
+	After         *RegistrationValues `protobuf:"bytes,5,opt,name=after,proto3" json:"after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssetRegistrationCorrected) Reset() {
+	*x = AssetRegistrationCorrected{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssetRegistrationCorrected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssetRegistrationCorrected) ProtoMessage() {}
+
+func (x *AssetRegistrationCorrected) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssetRegistrationCorrected.ProtoReflect.Descriptor instead.
+func (*AssetRegistrationCorrected) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *AssetRegistrationCorrected) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *AssetRegistrationCorrected) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AssetRegistrationCorrected) GetCorrectedOn() string {
+	if x != nil {
+		return x.CorrectedOn
+	}
+	return ""
+}
+
+func (x *AssetRegistrationCorrected) GetBefore() *RegistrationValues {
+	if x != nil {
+		return x.Before
+	}
+	return nil
+}
+
+func (x *AssetRegistrationCorrected) GetAfter() *RegistrationValues {
+	if x != nil {
+		return x.After
+	}
+	return nil
+}
+
+// AssetRegistrationReversed 冲销: a wrong registration is cancelled from reversed_on; the
+// asset leaves the ledger (it was never there: reports may also hide it for earlier dates).
+type AssetRegistrationReversed struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	AssetId string                 `protobuf:"bytes,1,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	Reason  string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// YYYY-MM-DD
+	ReversedOn    string              `protobuf:"bytes,3,opt,name=reversed_on,json=reversedOn,proto3" json:"reversed_on,omitempty"`
+	Before        *RegistrationValues `protobuf:"bytes,4,opt,name=before,proto3" json:"before,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssetRegistrationReversed) Reset() {
+	*x = AssetRegistrationReversed{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssetRegistrationReversed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssetRegistrationReversed) ProtoMessage() {}
+
+func (x *AssetRegistrationReversed) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssetRegistrationReversed.ProtoReflect.Descriptor instead.
+func (*AssetRegistrationReversed) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AssetRegistrationReversed) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *AssetRegistrationReversed) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AssetRegistrationReversed) GetReversedOn() string {
+	if x != nil {
+		return x.ReversedOn
+	}
+	return ""
+}
+
+func (x *AssetRegistrationReversed) GetBefore() *RegistrationValues {
+	if x != nil {
+		return x.Before
+	}
+	return nil
+}
+
 var File_houqin_assets_events_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_events_v1_ledger_proto_rawDesc = "" +
@@ -1045,7 +1321,34 @@ const file_houqin_assets_events_v1_ledger_proto_rawDesc = "" +
 	"\fproceeds_fen\x18\x03 \x01(\x03R\vproceedsFen\x12\x1f\n" +
 	"\vdisposed_on\x18\x04 \x01(\tR\n" +
 	"disposedOn\x12\x12\n" +
-	"\x04note\x18\x05 \x01(\tR\x04noteB\xe0\x01\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\"\x88\x03\n" +
+	"\x12RegistrationValues\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bcategory\x18\x02 \x01(\tR\bcategory\x12\x14\n" +
+	"\x05model\x18\x03 \x01(\tR\x05model\x12$\n" +
+	"\x0eunit_price_fen\x18\x04 \x01(\x03R\funitPriceFen\x12\x1a\n" +
+	"\bquantity\x18\x05 \x01(\x03R\bquantity\x12\x1f\n" +
+	"\vacquired_on\x18\x06 \x01(\tR\n" +
+	"acquiredOn\x12%\n" +
+	"\x0efunding_source\x18\a \x01(\tR\rfundingSource\x12\x1f\n" +
+	"\vfixed_asset\x18\b \x01(\bR\n" +
+	"fixedAsset\x12/\n" +
+	"\x13depreciation_months\x18\t \x01(\x05R\x12depreciationMonths\x12-\n" +
+	"\x12depreciation_start\x18\n" +
+	" \x01(\tR\x11depreciationStart\x12!\n" +
+	"\flife_version\x18\v \x01(\tR\vlifeVersion\"\xfa\x01\n" +
+	"\x1aAssetRegistrationCorrected\x12\x19\n" +
+	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
+	"\fcorrected_on\x18\x03 \x01(\tR\vcorrectedOn\x12C\n" +
+	"\x06before\x18\x04 \x01(\v2+.houqin.assets.events.v1.RegistrationValuesR\x06before\x12A\n" +
+	"\x05after\x18\x05 \x01(\v2+.houqin.assets.events.v1.RegistrationValuesR\x05after\"\xb4\x01\n" +
+	"\x19AssetRegistrationReversed\x12\x19\n" +
+	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vreversed_on\x18\x03 \x01(\tR\n" +
+	"reversedOn\x12C\n" +
+	"\x06before\x18\x04 \x01(\v2+.houqin.assets.events.v1.RegistrationValuesR\x06beforeB\xe0\x01\n" +
 	"\x1bcom.houqin.assets.events.v1B\vLedgerProtoP\x01Z5houqin.dev/proto/gen/houqin/assets/events/v1;eventsv1\xa2\x02\x03HAE\xaa\x02\x17Houqin.Assets.Events.V1\xca\x02\x17Houqin\\Assets\\Events\\V1\xe2\x02#Houqin\\Assets\\Events\\V1\\GPBMetadata\xea\x02\x1aHouqin::Assets::Events::V1b\x06proto3"
 
 var (
@@ -1060,26 +1363,32 @@ func file_houqin_assets_events_v1_ledger_proto_rawDescGZIP() []byte {
 	return file_houqin_assets_events_v1_ledger_proto_rawDescData
 }
 
-var file_houqin_assets_events_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_houqin_assets_events_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_houqin_assets_events_v1_ledger_proto_goTypes = []any{
-	(*CategoryAdded)(nil),        // 0: houqin.assets.events.v1.CategoryAdded
-	(*CategoryLifeSet)(nil),      // 1: houqin.assets.events.v1.CategoryLifeSet
-	(*BuildingAdded)(nil),        // 2: houqin.assets.events.v1.BuildingAdded
-	(*RoomAdded)(nil),            // 3: houqin.assets.events.v1.RoomAdded
-	(*ClassAdded)(nil),           // 4: houqin.assets.events.v1.ClassAdded
-	(*DepartmentAdded)(nil),      // 5: houqin.assets.events.v1.DepartmentAdded
-	(*WriteOffRequested)(nil),    // 6: houqin.assets.events.v1.WriteOffRequested
-	(*WriteOffStepApproved)(nil), // 7: houqin.assets.events.v1.WriteOffStepApproved
-	(*WriteOffRejected)(nil),     // 8: houqin.assets.events.v1.WriteOffRejected
-	(*AssetWrittenOff)(nil),      // 9: houqin.assets.events.v1.AssetWrittenOff
-	(*WriteOffDisposed)(nil),     // 10: houqin.assets.events.v1.WriteOffDisposed
+	(*CategoryAdded)(nil),              // 0: houqin.assets.events.v1.CategoryAdded
+	(*CategoryLifeSet)(nil),            // 1: houqin.assets.events.v1.CategoryLifeSet
+	(*BuildingAdded)(nil),              // 2: houqin.assets.events.v1.BuildingAdded
+	(*RoomAdded)(nil),                  // 3: houqin.assets.events.v1.RoomAdded
+	(*ClassAdded)(nil),                 // 4: houqin.assets.events.v1.ClassAdded
+	(*DepartmentAdded)(nil),            // 5: houqin.assets.events.v1.DepartmentAdded
+	(*WriteOffRequested)(nil),          // 6: houqin.assets.events.v1.WriteOffRequested
+	(*WriteOffStepApproved)(nil),       // 7: houqin.assets.events.v1.WriteOffStepApproved
+	(*WriteOffRejected)(nil),           // 8: houqin.assets.events.v1.WriteOffRejected
+	(*AssetWrittenOff)(nil),            // 9: houqin.assets.events.v1.AssetWrittenOff
+	(*WriteOffDisposed)(nil),           // 10: houqin.assets.events.v1.WriteOffDisposed
+	(*RegistrationValues)(nil),         // 11: houqin.assets.events.v1.RegistrationValues
+	(*AssetRegistrationCorrected)(nil), // 12: houqin.assets.events.v1.AssetRegistrationCorrected
+	(*AssetRegistrationReversed)(nil),  // 13: houqin.assets.events.v1.AssetRegistrationReversed
 }
 var file_houqin_assets_events_v1_ledger_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	11, // 0: houqin.assets.events.v1.AssetRegistrationCorrected.before:type_name -> houqin.assets.events.v1.RegistrationValues
+	11, // 1: houqin.assets.events.v1.AssetRegistrationCorrected.after:type_name -> houqin.assets.events.v1.RegistrationValues
+	11, // 2: houqin.assets.events.v1.AssetRegistrationReversed.before:type_name -> houqin.assets.events.v1.RegistrationValues
+	3,  // [3:3] is the sub-list for method output_type
+	3,  // [3:3] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_houqin_assets_events_v1_ledger_proto_init() }
@@ -1093,7 +1402,7 @@ func file_houqin_assets_events_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_events_v1_ledger_proto_rawDesc), len(file_houqin_assets_events_v1_ledger_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
