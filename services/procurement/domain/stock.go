@@ -17,7 +17,8 @@ const (
 	ReasonStockInsufficient errs.Reason = "STOCK_INSUFFICIENT"
 	// The item's account keeps another unit of measure.
 	ReasonStockUnitMismatch errs.Reason = "STOCK_ITEM_UNIT_MISMATCH"
-	// 按日序记账: a movement may not be dated before the item's last movement.
+	// 按日序记账: a movement out (issue, return, count, adjustment) may not be dated before
+	// the item's last movement.
 	ReasonStockDateBeforeLast errs.Reason = "STOCK_DATE_BEFORE_LAST_MOVEMENT"
 	ReasonStockDateInFuture   errs.Reason = "STOCK_DATE_IN_FUTURE"
 	// The acceptance line was already received into another item's account.
@@ -133,7 +134,7 @@ func EvolveStockItem(s StockItem, m proto.Message) StockItem {
 	}
 	move := func(code, cat, on string, kind MovementKind, q, v int64) {
 		s.Moves = append(s.Moves, Movement{ItemCode: code, Category: cat, On: on, Kind: kind, Quantity: q, ValueFen: v})
-		s.LastMovedOn = on
+		s.LastMovedOn = max(s.LastMovedOn, on)
 	}
 	switch e := m.(type) {
 	case *eventsv1.StockItemOpened:
@@ -288,8 +289,11 @@ func DecideReceiveStock(s StockItem, c ReceiveStock, today string) ([]proto.Mess
 		return nil, errs.Rule(ReasonStockUnitMismatch,
 			fmt.Sprintf("该物资以“%s”计量 / the item is kept in %s", s.Unit, s.Unit), "item.unit", c.Item.Unit)
 	}
-	if err := s.movementDate("received_on", c.ReceivedOn, today); err != nil {
-		return nil, err
+	// A receipt may be dated before the last movement (an acceptance reaches the store after
+	// later issues were recorded): its lot takes its date's FIFO place for the issues to come;
+	// the costs of earlier issues stand.
+	if c.ReceivedOn > today {
+		return nil, errs.Rule(ReasonStockDateInFuture, "日期不能晚于今天 / the date is after today", "received_on", c.ReceivedOn)
 	}
 	var out []proto.Message
 	spec := s.StockItemSpec

@@ -81,10 +81,28 @@ func TestReceiveStockRefusals(t *testing.T) {
 	box.Item.Unit = "箱"
 	_, err = DecideReceiveStock(s, box, "2026-09-06")
 	wantReason(t, err, ReasonStockUnitMismatch)
-	_, err = DecideReceiveStock(s, receive("C", "2026-09-04", 1, 100), "2026-09-06")
-	wantReason(t, err, ReasonStockDateBeforeLast)
 	_, err = DecideReceiveStock(s, receive("C", "2026-09-07", 1, 100), "2026-09-06")
 	wantReason(t, err, ReasonStockDateInFuture)
+}
+
+func TestReceiveStockBackdated(t *testing.T) {
+	s := stocked(t) // A 10 @ 200 (09-01), B 5 @ 300 (09-05)
+	ev, err := DecideIssueStock(s, approvedReq, IssueStock{RequisitionID: "req1", Quantity: 11, IssuedOn: "2026-09-06"}, "2026-09-06")
+	s = decided(t, s, ev, err) // B 4 @ 300 left; last movement 09-06
+	// Goods accepted on 09-04 arrive in the book after the issue: their lot goes before B.
+	ev, err = DecideReceiveStock(s, receive("A2", "2026-09-04", 2, 250), "2026-09-07")
+	s = decided(t, s, ev, err)
+	if r := ev[0].(*eventsv1.StockReceived); r.OnHandAfter != 6 || r.ValueAfterFen != 1700 || s.Lots[0].ID != "A2" || s.LastMovedOn != "2026-09-06" {
+		t.Fatalf("backdated receipt %v, lots %v, last %s", r, s.Lots, s.LastMovedOn)
+	}
+	// The next issue takes A2 first: 1 × 250.
+	ev, err = DecideIssueStock(s, approvedReq, IssueStock{RequisitionID: "req1", Quantity: 1, IssuedOn: "2026-09-07"}, "2026-09-07")
+	if err != nil || ev[0].(*eventsv1.StockIssued).CostFen != 250 {
+		t.Fatalf("%v %v", ev, err)
+	}
+	// Movements out stay in date order.
+	_, err = DecideIssueStock(s, approvedReq, IssueStock{RequisitionID: "req1", Quantity: 1, IssuedOn: "2026-09-05"}, "2026-09-07")
+	wantReason(t, err, ReasonStockDateBeforeLast)
 }
 
 func TestIssueStockFIFO(t *testing.T) {

@@ -41,8 +41,10 @@ const (
 // become adjustments only when approved, and FIFO valuation (先进先出).
 //
 // Every command carries a client request_id; quantities are whole units of the item's unit,
-// money is in fen, dates are YYYY-MM-DD in the district's time zone. An item's movements are
-// recorded in date order: none may be dated before the item's last movement or after today.
+// money is in fen, dates are YYYY-MM-DD in the district's time zone. No date may be after
+// today; issues, returns, counts and adjustments of an item are recorded in date order (none
+// before the item's last movement), while a receipt may be dated earlier (its lot takes its
+// FIFO place for later issues).
 type StockServiceClient interface {
 	// ReceiveAcceptedLine 验收入库: puts an accepted (non-fixed-asset) purchase line into stock,
 	// once per acceptance line: a second call for the same line writes nothing.
@@ -198,8 +200,10 @@ func (c *stockServiceClient) GetStockItem(ctx context.Context, in *GetStockItemR
 // become adjustments only when approved, and FIFO valuation (先进先出).
 //
 // Every command carries a client request_id; quantities are whole units of the item's unit,
-// money is in fen, dates are YYYY-MM-DD in the district's time zone. An item's movements are
-// recorded in date order: none may be dated before the item's last movement or after today.
+// money is in fen, dates are YYYY-MM-DD in the district's time zone. No date may be after
+// today; issues, returns, counts and adjustments of an item are recorded in date order (none
+// before the item's last movement), while a receipt may be dated earlier (its lot takes its
+// FIFO place for later issues).
 type StockServiceServer interface {
 	// ReceiveAcceptedLine 验收入库: puts an accepted (non-fixed-asset) purchase line into stock,
 	// once per acceptance line: a second call for the same line writes nothing.
