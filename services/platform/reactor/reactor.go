@@ -184,7 +184,9 @@ func (r *Reactor) handle(ctx context.Context, m jetstream.Msg) {
 	if md, merr := m.Metadata(); merr == nil {
 		attempt = md.NumDelivered
 	}
-	if err == nil {
+	if err != nil {
+		err = Permanent(err) // not an event of ours: no retry makes it one
+	} else {
 		err = r.call(ctx, e)
 	}
 	log := r.log.With("event_id", e.ID, "type", e.Type, "stream_id", e.StreamID, "attempt", attempt)

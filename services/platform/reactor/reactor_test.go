@@ -110,13 +110,17 @@ func TestReactorRetriesDropsAndFilters(t *testing.T) {
 	vs, ms := values("a", 30)
 	f.publish(t, ms...)
 	f.publish(t, wrapperspb.String("flaky"), wrapperspb.String("poison"), wrapperspb.Int64(7), wrapperspb.Int64(8))
+	// Not an event of ours (no envelope): dropped, not retried forever.
+	if _, err := f.js.Publish(context.Background(), "houqin.assets.s1.thing.StringValue", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
 	r := f.reactor()
 	stop := runtime.Go(context.Background(), r.Run)
 	defer stop()
 	f.waitDone(t, append(vs, "flaky"))
 	testkit.Eventually(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) {
 		s := r.Stats()
-		return s == reactor.Stats{Handled: 31, Retried: 2, Dropped: 1}, fmt.Sprintf("%+v", s)
+		return s == reactor.Stats{Handled: 31, Retried: 2, Dropped: 2}, fmt.Sprintf("%+v", s)
 	})
 	// Int64Value has no handler: the consumer never delivered it (Handled would count it).
 	cons, err := r.Consumer(context.Background())
@@ -127,8 +131,8 @@ func TestReactorRetriesDropsAndFilters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.NumPending != 0 || info.NumAckPending != 0 || info.Delivered.Consumer != 34 {
-		t.Fatalf("pending %d, ack pending %d, deliveries %d (want 0, 0, 31+2 retries+1 poison)",
+	if info.NumPending != 0 || info.NumAckPending != 0 || info.Delivered.Consumer != 35 {
+		t.Fatalf("pending %d, ack pending %d, deliveries %d (want 0, 0, 31+2 retries+2 dropped)",
 			info.NumPending, info.NumAckPending, info.Delivered.Consumer)
 	}
 	f.mu.Lock()
