@@ -289,6 +289,24 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 			t.Fatalf("downloaded csv: %s", c)
 		}
 	})
+	// A class reports a repair through the repairs service; the principal's page counts it.
+	conn, err := stack.Dial(st.AssetsAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := assetsv1.NewRepairsServiceClient(conn).ReportRepair(as(t, st, auth.RoleTeacher, "shipai-zx"), &assetsv1.ReportRepairRequest{
+		RequestId: "repair-e2e-0001", SchoolId: "shipai-zx", Location: "教学楼101", ClassName: "三年级2班", Description: "窗户玻璃破裂",
+		Severity: assetsv1.RepairSeverity_REPAIR_SEVERITY_MAJOR}); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		var rep struct {
+			Opened string `json:"opened"`
+		}
+		code := getJSON(t, st, spTok, "/api/v1/schools/shipai-zx/repairs", &rep)
+		return code == 200 && rep.Opened == "1", fmt.Sprintf("repairs: %d %+v", code, rep)
+	})
 	// A principal's page shows the school's own ledger.
 	browse(t, st.URL()+"/#token="+spTok, func(b *browser) {
 		b.waitText("#school-title", "石牌中心小学")
@@ -302,5 +320,12 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 		b.waitText(`#ledger-groups tr[data-key="in_use"]`, "在用")
 		b.click(`#ledger-groups tr[data-key="in_use"]`)
 		b.waitText("#event-list tbody", "学生课桌椅")
+		b.click("#events-back")
+		// Repairs and damage: the class's report, drilled down to the report event.
+		b.click("#open-repairs")
+		b.waitText("#repairs-opened", "1")
+		b.waitText(`#repair-classes tr[data-key="三年级2班"]`, "1")
+		b.click(`#repair-classes tr[data-key="三年级2班"]`)
+		b.waitText("#event-list tbody", "窗户玻璃破裂")
 	})
 }

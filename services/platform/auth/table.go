@@ -197,6 +197,7 @@ var Table = map[string]Rule{
 	"/houqin.reports.v1.ReportsService/GetDistrictLedger":  {Scope: ScopeDistrict, Roles: bureau},
 	"/houqin.reports.v1.ReportsService/ListEvents":         {Scope: ScopeSchool, Roles: reportReaders},
 	"/houqin.reports.v1.ReportsService/GetLedgerBreakdown": {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetRepairsReport":   {Scope: ScopeSchool, Roles: reportReaders},
 }
 
 // Decision is the outcome of Authorize.

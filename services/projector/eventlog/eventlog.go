@@ -203,9 +203,21 @@ func (r Reader) List(ctx context.Context, q Query) ([]Record, Cursor, error) {
 
 // TypeNames are the Chinese names of event types, for people reading a drill-down.
 var TypeNames = map[string]string{
-	"SchoolRegistered": "学校登记",
-	"AssetRegistered":  "资产登记入账",
-	"AssetTransferred": "校内调拨",
+	"SchoolRegistered":          "学校登记",
+	"AssetRegistered":           "资产登记入账",
+	"AssetTransferred":          "校内调拨",
+	"AssetLent":                 "借出",
+	"AssetReturned":             "归还",
+	"RepairReported":            "报修",
+	"RepairDispatched":          "派工",
+	"RepairStarted":             "开始维修",
+	"RepairCompleted":           "维修完成",
+	"RepairDeadlineBreached":    "维修超时",
+	"RepairDelayReasonRecorded": "登记延期原因",
+	"DamageCharged":             "损坏赔偿",
+	"DamagePaymentRecorded":     "赔偿缴款",
+	"DamageWaived":              "赔偿减免",
+	"DamageSettled":             "赔偿结清",
 }
 
 // TypeName returns the Chinese name of a full or short event type (the short type if unknown).

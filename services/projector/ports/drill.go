@@ -27,9 +27,12 @@ func drill(report, key string, asOf time.Time) *reportsv1.Drill {
 
 // streamsOf resolves a drill to the streams behind the row, within school, as of the end of to
 // (zero: today). ok is false for a report no drill knows.
-func (s *Server) streamsOf(ctx context.Context, school string, d *reportsv1.Drill, to time.Time) ([]string, bool, error) {
+func (s *Server) streamsOf(ctx context.Context, school string, d *reportsv1.Drill, from, to time.Time) ([]string, bool, error) {
 	if d.Report == ReportStream {
 		return []string{d.Key}, true, nil
+	}
+	if st, ok, err := s.repairStreams(ctx, school, d, from, to); ok || err != nil {
+		return st, ok, err
 	}
 	dim, grouped := strings.CutPrefix(d.Report, ReportLedger+"_")
 	switch {
@@ -92,7 +95,7 @@ func (s *Server) ListEvents(ctx context.Context, r *reportsv1.ListEventsRequest)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	streams, known, err := s.streamsOf(ctx, r.SchoolId, d, to)
+	streams, known, err := s.streamsOf(ctx, r.SchoolId, d, from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -10,16 +10,18 @@ import (
 	"houqin.dev/platform/event"
 	"houqin.dev/projector/eventlog"
 	"houqin.dev/projector/ledger"
+	"houqin.dev/projector/repairs"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
 
 // Server implements reportsv1.ReportsServiceServer.
 type Server struct {
 	reportsv1.UnimplementedReportsServiceServer
-	Ledger ledger.Reader
-	Events eventlog.Reader
-	Loc    *time.Location
-	Now    func() time.Time
+	Ledger  ledger.Reader
+	Events  eventlog.Reader
+	Repairs repairs.Reader
+	Loc     *time.Location
+	Now     func() time.Time
 }
 
 // today is the district's date.

@@ -20,6 +20,7 @@ import (
 	"houqin.dev/projector/eventlog"
 	"houqin.dev/projector/ledger"
 	"houqin.dev/projector/ports"
+	"houqin.dev/projector/repairs"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
 
@@ -50,6 +51,7 @@ type Subscription struct {
 var Subscriptions = []Subscription{
 	{Projection: ledger.Projection{}, Service: "assets"},
 	{Projection: eventlog.Projection{}, Service: "assets"},
+	{Projection: repairs.Projection{}, Service: "assets"},
 }
 
 // Service is a running projector.
@@ -100,7 +102,8 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if err := s.metrics(); err != nil {
 		return err
 	}
-	reports := &ports.Server{Ledger: ledger.Reader{Pool: s.Pool}, Events: eventlog.Reader{Pool: s.Pool}, Loc: loc, Now: time.Now}
+	reports := &ports.Server{Ledger: ledger.Reader{Pool: s.Pool}, Events: eventlog.Reader{Pool: s.Pool},
+		Repairs: repairs.Reader{Pool: s.Pool}, Loc: loc, Now: time.Now}
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		reportsv1.RegisterReportsServiceServer(gs, reports)
 	}, reportsv1.ReportsService_ServiceDesc.ServiceName); err != nil {

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"houqin.dev/platform/auth"
 	"houqin.dev/platform/bus"
@@ -71,6 +72,12 @@ func start(t *testing.T) *env {
 		agg, stream := "asset", ""
 		if f := m.ProtoReflect().Descriptor().Fields().ByName("asset_id"); f != nil {
 			stream = m.ProtoReflect().Get(f).String()
+		}
+		// Repairs and damage charges are their own aggregates.
+		for _, k := range []struct{ field, agg string }{{"repair_id", "repair"}, {"charge_id", "damage"}} {
+			if f := m.ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name(k.field)); f != nil {
+				agg, stream = k.agg, m.ProtoReflect().Get(f).String()
+			}
 		}
 		if _, ok := m.(*eventsv1.SchoolRegistered); ok {
 			agg, stream = "school", school

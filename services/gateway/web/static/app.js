@@ -57,7 +57,7 @@
   }));
 
   function login() {
-    ["district", "school", "events"].forEach((s) => ($(s).hidden = true));
+    ["district", "school", "repairs", "events"].forEach((s) => ($(s).hidden = true));
     $("login").hidden = false;
   }
 
@@ -151,6 +151,41 @@
     openSchool($("school").dataset.id).catch((e) => showError(e.message));
   }));
 
+  // Repairs and damage of the open school, over a date window (default: the last 30 days).
+  let repairDrills = {};
+  async function openRepairs() {
+    const id = $("school").dataset.id;
+    const q = new URLSearchParams({ from: $("repairs-from").value, to: $("repairs-to").value });
+    const path = "/api/v1/schools/" + encodeURIComponent(id) + "/repairs?" + q;
+    const d = await api(path);
+    tablePath["repair-classes"] = path;
+    $("repairs-opened").textContent = int(d.opened);
+    $("repairs-closed").textContent = int(d.closed);
+    $("repairs-share").textContent = Number(d.closed_with_clock) ? (d.share_within_target * 100).toFixed(1) + "%" : "–";
+    $("repairs-open").textContent = int(d.open_at_end);
+    $("repairs-breaches").textContent = int(d.breaches);
+    repairDrills = { opened: d.opened_drill, closed: d.closed_drill };
+    const tb = document.querySelector("#repair-classes tbody");
+    tb.replaceChildren(...d.classes.map((c) => {
+      const tr = document.createElement("tr");
+      tr.dataset.key = c.class_name;
+      tr.className = "drill";
+      [c.class_name, int(c.repairs), int(c.damage_charges), yuan(c.damage_fen)]
+        .forEach((v, i) => { const td = document.createElement("td"); td.textContent = v; if (i) td.className = "num"; tr.appendChild(td); });
+      tr.addEventListener("click", () => openEvents(id, c.drill, c.class_name + " · 维修与损坏", "repairs").catch((e) => showError(e.message)));
+      return tr;
+    }));
+    ["district", "school", "events"].forEach((s) => ($(s).hidden = true));
+    $("repairs").hidden = false;
+  }
+  $("repairs-to").value = today;
+  $("repairs-from").value = new Date(Date.parse(today) - 30 * 86400000).toISOString().slice(0, 10);
+  $("open-repairs").addEventListener("click", () => openRepairs().catch((e) => showError(e.message)));
+  ["repairs-from", "repairs-to"].forEach((i) => $(i).addEventListener("change", () => openRepairs().catch((e) => showError(e.message))));
+  $("repairs-back").addEventListener("click", () => { $("repairs").hidden = true; $("school").hidden = false; });
+  [["card-opened", "opened", "报修"], ["card-closed", "closed", "修复"]].forEach(([card, k, t]) =>
+    $(card).addEventListener("click", () => openEvents($("school").dataset.id, repairDrills[k], t, "repairs").catch((e) => showError(e.message))));
+
   // Drill-down: the events behind a row, page by page.
   let drillFrom = null, drillSchool = "", drillSpec = null, drillToken = "";
   function drillQuery(spec) {
@@ -180,7 +215,7 @@
     drillSchool = school; drillSpec = spec; drillFrom = from;
     $("events-title").textContent = "追溯 · " + title + (spec.to ? "（截至 " + spec.to + "）" : "");
     await loadEvents(false);
-    ["district", "school"].forEach((s) => ($(s).hidden = true));
+    ["district", "school", "repairs"].forEach((s) => ($(s).hidden = true));
     $("events").hidden = false;
   }
   $("events-more").addEventListener("click", () => loadEvents(true).catch((e) => showError(e.message)));

@@ -25,6 +25,7 @@ const (
 	ReportsService_GetDistrictLedger_FullMethodName  = "/houqin.reports.v1.ReportsService/GetDistrictLedger"
 	ReportsService_ListEvents_FullMethodName         = "/houqin.reports.v1.ReportsService/ListEvents"
 	ReportsService_GetLedgerBreakdown_FullMethodName = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
+	ReportsService_GetRepairsReport_FullMethodName   = "/houqin.reports.v1.ReportsService/GetRepairsReport"
 )
 
 // ReportsServiceClient is the client API for ReportsService service.
@@ -42,6 +43,9 @@ type ReportsServiceClient interface {
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
 	// department, custodian or status, with value and net book value.
 	GetLedgerBreakdown(ctx context.Context, in *GetLedgerBreakdownRequest, opts ...grpc.CallOption) (*GetLedgerBreakdownResponse, error)
+	// GetRepairsReport 维修统计: repairs opened and closed in a window, the share fixed within the
+	// clock, and damage by class, the classes with most damage first.
+	GetRepairsReport(ctx context.Context, in *GetRepairsReportRequest, opts ...grpc.CallOption) (*GetRepairsReportResponse, error)
 }
 
 type reportsServiceClient struct {
@@ -92,6 +96,16 @@ func (c *reportsServiceClient) GetLedgerBreakdown(ctx context.Context, in *GetLe
 	return out, nil
 }
 
+func (c *reportsServiceClient) GetRepairsReport(ctx context.Context, in *GetRepairsReportRequest, opts ...grpc.CallOption) (*GetRepairsReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRepairsReportResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetRepairsReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReportsServiceServer is the server API for ReportsService service.
 // All implementations must embed UnimplementedReportsServiceServer
 // for forward compatibility.
@@ -107,6 +121,9 @@ type ReportsServiceServer interface {
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
 	// department, custodian or status, with value and net book value.
 	GetLedgerBreakdown(context.Context, *GetLedgerBreakdownRequest) (*GetLedgerBreakdownResponse, error)
+	// GetRepairsReport 维修统计: repairs opened and closed in a window, the share fixed within the
+	// clock, and damage by class, the classes with most damage first.
+	GetRepairsReport(context.Context, *GetRepairsReportRequest) (*GetRepairsReportResponse, error)
 	mustEmbedUnimplementedReportsServiceServer()
 }
 
@@ -128,6 +145,9 @@ func (UnimplementedReportsServiceServer) ListEvents(context.Context, *ListEvents
 }
 func (UnimplementedReportsServiceServer) GetLedgerBreakdown(context.Context, *GetLedgerBreakdownRequest) (*GetLedgerBreakdownResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetLedgerBreakdown not implemented")
+}
+func (UnimplementedReportsServiceServer) GetRepairsReport(context.Context, *GetRepairsReportRequest) (*GetRepairsReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRepairsReport not implemented")
 }
 func (UnimplementedReportsServiceServer) mustEmbedUnimplementedReportsServiceServer() {}
 func (UnimplementedReportsServiceServer) testEmbeddedByValue()                        {}
@@ -222,6 +242,24 @@ func _ReportsService_GetLedgerBreakdown_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportsService_GetRepairsReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRepairsReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetRepairsReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetRepairsReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetRepairsReport(ctx, req.(*GetRepairsReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReportsService_ServiceDesc is the grpc.ServiceDesc for ReportsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -244,6 +282,10 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetLedgerBreakdown",
 			Handler:    _ReportsService_GetLedgerBreakdown_Handler,
+		},
+		{
+			MethodName: "GetRepairsReport",
+			Handler:    _ReportsService_GetRepairsReport_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

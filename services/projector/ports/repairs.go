@@ -1,0 +1,86 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"houqin.dev/assets/domain"
+	"houqin.dev/platform/errs"
+	"houqin.dev/platform/event"
+	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
+)
+
+// Drill reports of the repairs report (key: the class for repairs_class).
+const (
+	ReportRepairsOpened = "repairs_opened"
+	ReportRepairsClosed = "repairs_closed"
+	ReportRepairsClass  = "repairs_class"
+)
+
+// window parses an inclusive date window; to defaults to today and from to 30 days before.
+func (s *Server) window(v *errs.Violations, from, to string) (time.Time, time.Time) {
+	t := s.today()
+	if to != "" {
+		t = date(v, "to", to)
+	}
+	f := t.AddDate(0, 0, -30)
+	if from != "" {
+		f = date(v, "from", from)
+	}
+	if t.Before(f) {
+		v.Add("to", "截止日期早于开始日期 / to is before from")
+	}
+	return f, t
+}
+
+// GetRepairsReport implements reportsv1.ReportsServiceServer.
+func (s *Server) GetRepairsReport(ctx context.Context, r *reportsv1.GetRepairsReportRequest) (*reportsv1.GetRepairsReportResponse, error) {
+	var v errs.Violations
+	if !event.ValidToken(r.SchoolId) {
+		v.Add("school_id", "学校编号有误 / invalid school_id")
+	}
+	from, to := s.window(&v, r.From, r.To)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	start, end := s.startOf(from), s.endOf(to)
+	sum, err := s.Repairs.Summary(ctx, r.SchoolId, start, end)
+	if err != nil {
+		return nil, err
+	}
+	classes, err := s.Repairs.ByClass(ctx, r.SchoolId, start, end, from, to.AddDate(0, 0, 1))
+	if err != nil {
+		return nil, err
+	}
+	f, t := from.Format(domain.DateLayout), to.Format(domain.DateLayout)
+	window := func(report, key string) *reportsv1.Drill {
+		return &reportsv1.Drill{Report: report, Key: key, From: f, To: t}
+	}
+	out := &reportsv1.GetRepairsReportResponse{SchoolId: r.SchoolId, From: f, To: t, Opened: sum.Opened, Closed: sum.Closed,
+		ClosedWithClock: sum.ClosedWithClock, WithinTarget: sum.WithinTarget, OpenAtEnd: sum.OpenAtEnd, Breaches: sum.Breaches,
+		OpenedDrill: window(ReportRepairsOpened, ""), ClosedDrill: window(ReportRepairsClosed, "")}
+	if sum.ClosedWithClock > 0 {
+		out.ShareWithinTarget = float64(sum.WithinTarget) / float64(sum.ClosedWithClock)
+	}
+	for _, c := range classes {
+		out.Classes = append(out.Classes, &reportsv1.ClassDamage{ClassName: c.ClassName, Repairs: c.Repairs,
+			DamageCharges: c.Charges, DamageFen: c.DamageFen, Drill: window(ReportRepairsClass, c.ClassName)})
+	}
+	return out, nil
+}
+
+// repairStreams resolves a repairs drill; the window is the drill's, 30 days up to today by default.
+func (s *Server) repairStreams(ctx context.Context, school string, d *reportsv1.Drill, from, to time.Time) ([]string, bool, error) {
+	which := map[string]string{ReportRepairsOpened: "opened", ReportRepairsClosed: "closed", ReportRepairsClass: "class"}[d.Report]
+	if which == "" {
+		return nil, false, nil
+	}
+	if to.IsZero() {
+		to = s.today()
+	}
+	if from.IsZero() {
+		from = to.AddDate(0, 0, -30)
+	}
+	st, err := s.Repairs.Streams(ctx, school, which, d.Key, s.startOf(from), s.endOf(to), from, to.AddDate(0, 0, 1))
+	return st, true, err
+}
