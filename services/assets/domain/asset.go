@@ -73,6 +73,11 @@ type Asset struct {
 	// (correction.go).
 	LifeVersion string
 	Reversed    bool
+	// SchoolTransfer pending with the bureau; origin of a transfer in (schooltransfer.go).
+	SchoolTransfer *SchoolTransfer
+	OriginSchoolID string
+	OriginAssetID  string
+	HeldFrom       string
 }
 
 // EvolveAsset folds one event into an asset.
@@ -85,7 +90,7 @@ func EvolveAsset(a Asset, m proto.Message) Asset {
 			FixedAsset: e.FixedAsset, Registered: true, SourceLineID: e.SourceLineId, OrderID: e.OrderId, SupplierID: e.SupplierId,
 			ExpectedUseMonths: int(e.ExpectedUseMonths), DepreciationMonths: int(e.DepreciationMonths),
 			DepreciationStart: e.DepreciationStart, LocationKind: e.LocationKind, Building: e.Building,
-			LifeVersion: e.LifeVersion}
+			LifeVersion: e.LifeVersion, OriginSchoolID: e.OriginSchoolId, OriginAssetID: e.OriginAssetId, HeldFrom: e.HeldFrom}
 	case *eventsv1.AssetTransferred:
 		a.Location, a.Department, a.Custodian = e.ToLocation, e.ToDepartment, e.ToCustodian
 		a.LocationKind, a.Building = e.ToLocationKind, e.ToBuilding
@@ -97,6 +102,9 @@ func EvolveAsset(a Asset, m proto.Message) Asset {
 		}
 		if c, ok := evolveCorrection(a, m); ok {
 			return c
+		}
+		if t, ok := evolveSchoolTransfer(a, m); ok {
+			return t
 		}
 		a = evolveLending(a, m)
 	}

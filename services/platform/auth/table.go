@@ -76,6 +76,10 @@ var Table = map[string]Rule{
 	// Corrections (红字冲销) by the logistics director who keeps the ledger.
 	"/houqin.assets.v1.LedgerService/CorrectRegistration": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
 	"/houqin.assets.v1.LedgerService/ReverseRegistration": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	// Transfers between schools: the source school asks, the bureau decides.
+	"/houqin.assets.v1.LedgerService/RequestSchoolTransfer": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},
+	"/houqin.assets.v1.LedgerService/ApproveSchoolTransfer": {Scope: ScopeSchool, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.assets.v1.LedgerService/RejectSchoolTransfer":  {Scope: ScopeSchool, Roles: []Role{RoleBureauAdmin}},
 
 	// Lending (借还): the logistics office issues permits; the storekeeper lends and takes back.
 	"/houqin.assets.v1.LendingService/IssueOffCampusPermit": {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector}},

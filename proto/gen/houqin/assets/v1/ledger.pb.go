@@ -2488,6 +2488,419 @@ func (x *ReverseRegistrationResponse) GetVersion() int64 {
 	return 0
 }
 
+type RequestSchoolTransferRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The source school.
+	SchoolId        string `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	AssetId         string `protobuf:"bytes,3,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	ExpectedVersion int64  `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	ToSchoolId      string `protobuf:"bytes,5,opt,name=to_school_id,json=toSchoolId,proto3" json:"to_school_id,omitempty"`
+	// 调拨原因, 2–200 characters.
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// At the receiving school: a room or class code once it has them, else free text.
+	ToLocation    string `protobuf:"bytes,7,opt,name=to_location,json=toLocation,proto3" json:"to_location,omitempty"`
+	ToDepartment  string `protobuf:"bytes,8,opt,name=to_department,json=toDepartment,proto3" json:"to_department,omitempty"`
+	ToCustodian   string `protobuf:"bytes,9,opt,name=to_custodian,json=toCustodian,proto3" json:"to_custodian,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestSchoolTransferRequest) Reset() {
+	*x = RequestSchoolTransferRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestSchoolTransferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestSchoolTransferRequest) ProtoMessage() {}
+
+func (x *RequestSchoolTransferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestSchoolTransferRequest.ProtoReflect.Descriptor instead.
+func (*RequestSchoolTransferRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RequestSchoolTransferRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RequestSchoolTransferRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *RequestSchoolTransferRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *RequestSchoolTransferRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+func (x *RequestSchoolTransferRequest) GetToSchoolId() string {
+	if x != nil {
+		return x.ToSchoolId
+	}
+	return ""
+}
+
+func (x *RequestSchoolTransferRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RequestSchoolTransferRequest) GetToLocation() string {
+	if x != nil {
+		return x.ToLocation
+	}
+	return ""
+}
+
+func (x *RequestSchoolTransferRequest) GetToDepartment() string {
+	if x != nil {
+		return x.ToDepartment
+	}
+	return ""
+}
+
+func (x *RequestSchoolTransferRequest) GetToCustodian() string {
+	if x != nil {
+		return x.ToCustodian
+	}
+	return ""
+}
+
+type RequestSchoolTransferResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TransferId    string                 `protobuf:"bytes,1,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
+	Version       int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestSchoolTransferResponse) Reset() {
+	*x = RequestSchoolTransferResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestSchoolTransferResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestSchoolTransferResponse) ProtoMessage() {}
+
+func (x *RequestSchoolTransferResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestSchoolTransferResponse.ProtoReflect.Descriptor instead.
+func (*RequestSchoolTransferResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RequestSchoolTransferResponse) GetTransferId() string {
+	if x != nil {
+		return x.TransferId
+	}
+	return ""
+}
+
+func (x *RequestSchoolTransferResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type ApproveSchoolTransferRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The source school.
+	SchoolId      string `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	AssetId       string `protobuf:"bytes,3,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	TransferId    string `protobuf:"bytes,4,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveSchoolTransferRequest) Reset() {
+	*x = ApproveSchoolTransferRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveSchoolTransferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveSchoolTransferRequest) ProtoMessage() {}
+
+func (x *ApproveSchoolTransferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveSchoolTransferRequest.ProtoReflect.Descriptor instead.
+func (*ApproveSchoolTransferRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ApproveSchoolTransferRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ApproveSchoolTransferRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *ApproveSchoolTransferRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *ApproveSchoolTransferRequest) GetTransferId() string {
+	if x != nil {
+		return x.TransferId
+	}
+	return ""
+}
+
+type ApproveSchoolTransferResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The asset's id in the receiving school's ledger.
+	ToAssetId     string `protobuf:"bytes,1,opt,name=to_asset_id,json=toAssetId,proto3" json:"to_asset_id,omitempty"`
+	ToTag         string `protobuf:"bytes,2,opt,name=to_tag,json=toTag,proto3" json:"to_tag,omitempty"`
+	Version       int64  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveSchoolTransferResponse) Reset() {
+	*x = ApproveSchoolTransferResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveSchoolTransferResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveSchoolTransferResponse) ProtoMessage() {}
+
+func (x *ApproveSchoolTransferResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveSchoolTransferResponse.ProtoReflect.Descriptor instead.
+func (*ApproveSchoolTransferResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ApproveSchoolTransferResponse) GetToAssetId() string {
+	if x != nil {
+		return x.ToAssetId
+	}
+	return ""
+}
+
+func (x *ApproveSchoolTransferResponse) GetToTag() string {
+	if x != nil {
+		return x.ToTag
+	}
+	return ""
+}
+
+func (x *ApproveSchoolTransferResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type RejectSchoolTransferRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId      string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	AssetId       string                 `protobuf:"bytes,3,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	TransferId    string                 `protobuf:"bytes,4,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectSchoolTransferRequest) Reset() {
+	*x = RejectSchoolTransferRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectSchoolTransferRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectSchoolTransferRequest) ProtoMessage() {}
+
+func (x *RejectSchoolTransferRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectSchoolTransferRequest.ProtoReflect.Descriptor instead.
+func (*RejectSchoolTransferRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *RejectSchoolTransferRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RejectSchoolTransferRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *RejectSchoolTransferRequest) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *RejectSchoolTransferRequest) GetTransferId() string {
+	if x != nil {
+		return x.TransferId
+	}
+	return ""
+}
+
+func (x *RejectSchoolTransferRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type RejectSchoolTransferResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectSchoolTransferResponse) Reset() {
+	*x = RejectSchoolTransferResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectSchoolTransferResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectSchoolTransferResponse) ProtoMessage() {}
+
+func (x *RejectSchoolTransferResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectSchoolTransferResponse.ProtoReflect.Descriptor instead.
+func (*RejectSchoolTransferResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *RejectSchoolTransferResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 var File_houqin_assets_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
@@ -2678,6 +3091,44 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\"7\n" +
 	"\x1bReverseRegistrationResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"\xc3\x02\n" +
+	"\x1cRequestSchoolTransferRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x19\n" +
+	"\basset_id\x18\x03 \x01(\tR\aassetId\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\x12 \n" +
+	"\fto_school_id\x18\x05 \x01(\tR\n" +
+	"toSchoolId\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vto_location\x18\a \x01(\tR\n" +
+	"toLocation\x12#\n" +
+	"\rto_department\x18\b \x01(\tR\ftoDepartment\x12!\n" +
+	"\fto_custodian\x18\t \x01(\tR\vtoCustodian\"Z\n" +
+	"\x1dRequestSchoolTransferResponse\x12\x1f\n" +
+	"\vtransfer_id\x18\x01 \x01(\tR\n" +
+	"transferId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"\x96\x01\n" +
+	"\x1cApproveSchoolTransferRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x19\n" +
+	"\basset_id\x18\x03 \x01(\tR\aassetId\x12\x1f\n" +
+	"\vtransfer_id\x18\x04 \x01(\tR\n" +
+	"transferId\"p\n" +
+	"\x1dApproveSchoolTransferResponse\x12\x1e\n" +
+	"\vto_asset_id\x18\x01 \x01(\tR\ttoAssetId\x12\x15\n" +
+	"\x06to_tag\x18\x02 \x01(\tR\x05toTag\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\"\xad\x01\n" +
+	"\x1bRejectSchoolTransferRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x19\n" +
+	"\basset_id\x18\x03 \x01(\tR\aassetId\x12\x1f\n" +
+	"\vtransfer_id\x18\x04 \x01(\tR\n" +
+	"transferId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"8\n" +
+	"\x1cRejectSchoolTransferResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion*\xeb\x01\n" +
 	"\bRoomKind\x12\x19\n" +
 	"\x15ROOM_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -2700,7 +3151,7 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\x17DISPOSAL_METHOD_RECYCLE\x10\x02\x12\x1b\n" +
 	"\x17DISPOSAL_METHOD_DESTROY\x10\x03\x12\x1a\n" +
 	"\x16DISPOSAL_METHOD_DONATE\x10\x04\x12\x19\n" +
-	"\x15DISPOSAL_METHOD_OTHER\x10\x052\x89\v\n" +
+	"\x15DISPOSAL_METHOD_OTHER\x10\x052\xf4\r\n" +
 	"\rLedgerService\x12Z\n" +
 	"\vAddCategory\x12$.houqin.assets.v1.AddCategoryRequest\x1a%.houqin.assets.v1.AddCategoryResponse\x12f\n" +
 	"\x0fSetCategoryLife\x12(.houqin.assets.v1.SetCategoryLifeRequest\x1a).houqin.assets.v1.SetCategoryLifeResponse\x12c\n" +
@@ -2715,7 +3166,10 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\x0eRejectWriteOff\x12'.houqin.assets.v1.RejectWriteOffRequest\x1a(.houqin.assets.v1.RejectWriteOffResponse\x12{\n" +
 	"\x16RecordWriteOffDisposal\x12/.houqin.assets.v1.RecordWriteOffDisposalRequest\x1a0.houqin.assets.v1.RecordWriteOffDisposalResponse\x12r\n" +
 	"\x13CorrectRegistration\x12,.houqin.assets.v1.CorrectRegistrationRequest\x1a-.houqin.assets.v1.CorrectRegistrationResponse\x12r\n" +
-	"\x13ReverseRegistration\x12,.houqin.assets.v1.ReverseRegistrationRequest\x1a-.houqin.assets.v1.ReverseRegistrationResponseB\xb5\x01\n" +
+	"\x13ReverseRegistration\x12,.houqin.assets.v1.ReverseRegistrationRequest\x1a-.houqin.assets.v1.ReverseRegistrationResponse\x12x\n" +
+	"\x15RequestSchoolTransfer\x12..houqin.assets.v1.RequestSchoolTransferRequest\x1a/.houqin.assets.v1.RequestSchoolTransferResponse\x12x\n" +
+	"\x15ApproveSchoolTransfer\x12..houqin.assets.v1.ApproveSchoolTransferRequest\x1a/.houqin.assets.v1.ApproveSchoolTransferResponse\x12u\n" +
+	"\x14RejectSchoolTransfer\x12-.houqin.assets.v1.RejectSchoolTransferRequest\x1a..houqin.assets.v1.RejectSchoolTransferResponseB\xb5\x01\n" +
 	"\x14com.houqin.assets.v1B\vLedgerProtoP\x01Z.houqin.dev/proto/gen/houqin/assets/v1;assetsv1\xa2\x02\x03HAX\xaa\x02\x10Houqin.Assets.V1\xca\x02\x10Houqin\\Assets\\V1\xe2\x02\x1cHouqin\\Assets\\V1\\GPBMetadata\xea\x02\x12Houqin::Assets::V1b\x06proto3"
 
 var (
@@ -2731,7 +3185,7 @@ func file_houqin_assets_v1_ledger_proto_rawDescGZIP() []byte {
 }
 
 var file_houqin_assets_v1_ledger_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_houqin_assets_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_houqin_assets_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_houqin_assets_v1_ledger_proto_goTypes = []any{
 	(RoomKind)(0),                          // 0: houqin.assets.v1.RoomKind
 	(WriteOffKind)(0),                      // 1: houqin.assets.v1.WriteOffKind
@@ -2770,6 +3224,12 @@ var file_houqin_assets_v1_ledger_proto_goTypes = []any{
 	(*CorrectRegistrationResponse)(nil),    // 34: houqin.assets.v1.CorrectRegistrationResponse
 	(*ReverseRegistrationRequest)(nil),     // 35: houqin.assets.v1.ReverseRegistrationRequest
 	(*ReverseRegistrationResponse)(nil),    // 36: houqin.assets.v1.ReverseRegistrationResponse
+	(*RequestSchoolTransferRequest)(nil),   // 37: houqin.assets.v1.RequestSchoolTransferRequest
+	(*RequestSchoolTransferResponse)(nil),  // 38: houqin.assets.v1.RequestSchoolTransferResponse
+	(*ApproveSchoolTransferRequest)(nil),   // 39: houqin.assets.v1.ApproveSchoolTransferRequest
+	(*ApproveSchoolTransferResponse)(nil),  // 40: houqin.assets.v1.ApproveSchoolTransferResponse
+	(*RejectSchoolTransferRequest)(nil),    // 41: houqin.assets.v1.RejectSchoolTransferRequest
+	(*RejectSchoolTransferResponse)(nil),   // 42: houqin.assets.v1.RejectSchoolTransferResponse
 }
 var file_houqin_assets_v1_ledger_proto_depIdxs = []int32{
 	9,  // 0: houqin.assets.v1.ListCategoriesResponse.categories:type_name -> houqin.assets.v1.Category
@@ -2796,22 +3256,28 @@ var file_houqin_assets_v1_ledger_proto_depIdxs = []int32{
 	31, // 21: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:input_type -> houqin.assets.v1.RecordWriteOffDisposalRequest
 	33, // 22: houqin.assets.v1.LedgerService.CorrectRegistration:input_type -> houqin.assets.v1.CorrectRegistrationRequest
 	35, // 23: houqin.assets.v1.LedgerService.ReverseRegistration:input_type -> houqin.assets.v1.ReverseRegistrationRequest
-	4,  // 24: houqin.assets.v1.LedgerService.AddCategory:output_type -> houqin.assets.v1.AddCategoryResponse
-	6,  // 25: houqin.assets.v1.LedgerService.SetCategoryLife:output_type -> houqin.assets.v1.SetCategoryLifeResponse
-	8,  // 26: houqin.assets.v1.LedgerService.ListCategories:output_type -> houqin.assets.v1.ListCategoriesResponse
-	12, // 27: houqin.assets.v1.LedgerService.AddBuilding:output_type -> houqin.assets.v1.AddBuildingResponse
-	14, // 28: houqin.assets.v1.LedgerService.AddRoom:output_type -> houqin.assets.v1.AddRoomResponse
-	16, // 29: houqin.assets.v1.LedgerService.AddClass:output_type -> houqin.assets.v1.AddClassResponse
-	18, // 30: houqin.assets.v1.LedgerService.AddDepartment:output_type -> houqin.assets.v1.AddDepartmentResponse
-	20, // 31: houqin.assets.v1.LedgerService.GetCampus:output_type -> houqin.assets.v1.GetCampusResponse
-	26, // 32: houqin.assets.v1.LedgerService.RequestWriteOff:output_type -> houqin.assets.v1.RequestWriteOffResponse
-	28, // 33: houqin.assets.v1.LedgerService.ApproveWriteOff:output_type -> houqin.assets.v1.ApproveWriteOffResponse
-	30, // 34: houqin.assets.v1.LedgerService.RejectWriteOff:output_type -> houqin.assets.v1.RejectWriteOffResponse
-	32, // 35: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:output_type -> houqin.assets.v1.RecordWriteOffDisposalResponse
-	34, // 36: houqin.assets.v1.LedgerService.CorrectRegistration:output_type -> houqin.assets.v1.CorrectRegistrationResponse
-	36, // 37: houqin.assets.v1.LedgerService.ReverseRegistration:output_type -> houqin.assets.v1.ReverseRegistrationResponse
-	24, // [24:38] is the sub-list for method output_type
-	10, // [10:24] is the sub-list for method input_type
+	37, // 24: houqin.assets.v1.LedgerService.RequestSchoolTransfer:input_type -> houqin.assets.v1.RequestSchoolTransferRequest
+	39, // 25: houqin.assets.v1.LedgerService.ApproveSchoolTransfer:input_type -> houqin.assets.v1.ApproveSchoolTransferRequest
+	41, // 26: houqin.assets.v1.LedgerService.RejectSchoolTransfer:input_type -> houqin.assets.v1.RejectSchoolTransferRequest
+	4,  // 27: houqin.assets.v1.LedgerService.AddCategory:output_type -> houqin.assets.v1.AddCategoryResponse
+	6,  // 28: houqin.assets.v1.LedgerService.SetCategoryLife:output_type -> houqin.assets.v1.SetCategoryLifeResponse
+	8,  // 29: houqin.assets.v1.LedgerService.ListCategories:output_type -> houqin.assets.v1.ListCategoriesResponse
+	12, // 30: houqin.assets.v1.LedgerService.AddBuilding:output_type -> houqin.assets.v1.AddBuildingResponse
+	14, // 31: houqin.assets.v1.LedgerService.AddRoom:output_type -> houqin.assets.v1.AddRoomResponse
+	16, // 32: houqin.assets.v1.LedgerService.AddClass:output_type -> houqin.assets.v1.AddClassResponse
+	18, // 33: houqin.assets.v1.LedgerService.AddDepartment:output_type -> houqin.assets.v1.AddDepartmentResponse
+	20, // 34: houqin.assets.v1.LedgerService.GetCampus:output_type -> houqin.assets.v1.GetCampusResponse
+	26, // 35: houqin.assets.v1.LedgerService.RequestWriteOff:output_type -> houqin.assets.v1.RequestWriteOffResponse
+	28, // 36: houqin.assets.v1.LedgerService.ApproveWriteOff:output_type -> houqin.assets.v1.ApproveWriteOffResponse
+	30, // 37: houqin.assets.v1.LedgerService.RejectWriteOff:output_type -> houqin.assets.v1.RejectWriteOffResponse
+	32, // 38: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:output_type -> houqin.assets.v1.RecordWriteOffDisposalResponse
+	34, // 39: houqin.assets.v1.LedgerService.CorrectRegistration:output_type -> houqin.assets.v1.CorrectRegistrationResponse
+	36, // 40: houqin.assets.v1.LedgerService.ReverseRegistration:output_type -> houqin.assets.v1.ReverseRegistrationResponse
+	38, // 41: houqin.assets.v1.LedgerService.RequestSchoolTransfer:output_type -> houqin.assets.v1.RequestSchoolTransferResponse
+	40, // 42: houqin.assets.v1.LedgerService.ApproveSchoolTransfer:output_type -> houqin.assets.v1.ApproveSchoolTransferResponse
+	42, // 43: houqin.assets.v1.LedgerService.RejectSchoolTransfer:output_type -> houqin.assets.v1.RejectSchoolTransferResponse
+	27, // [27:44] is the sub-list for method output_type
+	10, // [10:27] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name
@@ -2828,7 +3294,7 @@ func file_houqin_assets_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_v1_ledger_proto_rawDesc), len(file_houqin_assets_v1_ledger_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   34,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

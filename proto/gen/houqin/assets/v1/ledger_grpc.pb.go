@@ -33,6 +33,9 @@ const (
 	LedgerService_RecordWriteOffDisposal_FullMethodName = "/houqin.assets.v1.LedgerService/RecordWriteOffDisposal"
 	LedgerService_CorrectRegistration_FullMethodName    = "/houqin.assets.v1.LedgerService/CorrectRegistration"
 	LedgerService_ReverseRegistration_FullMethodName    = "/houqin.assets.v1.LedgerService/ReverseRegistration"
+	LedgerService_RequestSchoolTransfer_FullMethodName  = "/houqin.assets.v1.LedgerService/RequestSchoolTransfer"
+	LedgerService_ApproveSchoolTransfer_FullMethodName  = "/houqin.assets.v1.LedgerService/ApproveSchoolTransfer"
+	LedgerService_RejectSchoolTransfer_FullMethodName   = "/houqin.assets.v1.LedgerService/RejectSchoolTransfer"
 )
 
 // LedgerServiceClient is the client API for LedgerService service.
@@ -82,6 +85,12 @@ type LedgerServiceClient interface {
 	CorrectRegistration(ctx context.Context, in *CorrectRegistrationRequest, opts ...grpc.CallOption) (*CorrectRegistrationResponse, error)
 	// ReverseRegistration 冲销登记: cancels a wrong registration; the asset leaves the ledger.
 	ReverseRegistration(ctx context.Context, in *ReverseRegistrationRequest, opts ...grpc.CallOption) (*ReverseRegistrationResponse, error)
+	// Transfer between schools (校际调拨): requested by the source school's logistics director,
+	// approved or rejected by the bureau. On approval the asset leaves the source ledger and the
+	// receiving school registers it (source transfer_in, referring to the origin asset).
+	RequestSchoolTransfer(ctx context.Context, in *RequestSchoolTransferRequest, opts ...grpc.CallOption) (*RequestSchoolTransferResponse, error)
+	ApproveSchoolTransfer(ctx context.Context, in *ApproveSchoolTransferRequest, opts ...grpc.CallOption) (*ApproveSchoolTransferResponse, error)
+	RejectSchoolTransfer(ctx context.Context, in *RejectSchoolTransferRequest, opts ...grpc.CallOption) (*RejectSchoolTransferResponse, error)
 }
 
 type ledgerServiceClient struct {
@@ -232,6 +241,36 @@ func (c *ledgerServiceClient) ReverseRegistration(ctx context.Context, in *Rever
 	return out, nil
 }
 
+func (c *ledgerServiceClient) RequestSchoolTransfer(ctx context.Context, in *RequestSchoolTransferRequest, opts ...grpc.CallOption) (*RequestSchoolTransferResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RequestSchoolTransferResponse)
+	err := c.cc.Invoke(ctx, LedgerService_RequestSchoolTransfer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) ApproveSchoolTransfer(ctx context.Context, in *ApproveSchoolTransferRequest, opts ...grpc.CallOption) (*ApproveSchoolTransferResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ApproveSchoolTransferResponse)
+	err := c.cc.Invoke(ctx, LedgerService_ApproveSchoolTransfer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) RejectSchoolTransfer(ctx context.Context, in *RejectSchoolTransferRequest, opts ...grpc.CallOption) (*RejectSchoolTransferResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RejectSchoolTransferResponse)
+	err := c.cc.Invoke(ctx, LedgerService_RejectSchoolTransfer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // LedgerServiceServer is the server API for LedgerService service.
 // All implementations must embed UnimplementedLedgerServiceServer
 // for forward compatibility.
@@ -279,6 +318,12 @@ type LedgerServiceServer interface {
 	CorrectRegistration(context.Context, *CorrectRegistrationRequest) (*CorrectRegistrationResponse, error)
 	// ReverseRegistration 冲销登记: cancels a wrong registration; the asset leaves the ledger.
 	ReverseRegistration(context.Context, *ReverseRegistrationRequest) (*ReverseRegistrationResponse, error)
+	// Transfer between schools (校际调拨): requested by the source school's logistics director,
+	// approved or rejected by the bureau. On approval the asset leaves the source ledger and the
+	// receiving school registers it (source transfer_in, referring to the origin asset).
+	RequestSchoolTransfer(context.Context, *RequestSchoolTransferRequest) (*RequestSchoolTransferResponse, error)
+	ApproveSchoolTransfer(context.Context, *ApproveSchoolTransferRequest) (*ApproveSchoolTransferResponse, error)
+	RejectSchoolTransfer(context.Context, *RejectSchoolTransferRequest) (*RejectSchoolTransferResponse, error)
 	mustEmbedUnimplementedLedgerServiceServer()
 }
 
@@ -330,6 +375,15 @@ func (UnimplementedLedgerServiceServer) CorrectRegistration(context.Context, *Co
 }
 func (UnimplementedLedgerServiceServer) ReverseRegistration(context.Context, *ReverseRegistrationRequest) (*ReverseRegistrationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReverseRegistration not implemented")
+}
+func (UnimplementedLedgerServiceServer) RequestSchoolTransfer(context.Context, *RequestSchoolTransferRequest) (*RequestSchoolTransferResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequestSchoolTransfer not implemented")
+}
+func (UnimplementedLedgerServiceServer) ApproveSchoolTransfer(context.Context, *ApproveSchoolTransferRequest) (*ApproveSchoolTransferResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveSchoolTransfer not implemented")
+}
+func (UnimplementedLedgerServiceServer) RejectSchoolTransfer(context.Context, *RejectSchoolTransferRequest) (*RejectSchoolTransferResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RejectSchoolTransfer not implemented")
 }
 func (UnimplementedLedgerServiceServer) mustEmbedUnimplementedLedgerServiceServer() {}
 func (UnimplementedLedgerServiceServer) testEmbeddedByValue()                       {}
@@ -604,6 +658,60 @@ func _LedgerService_ReverseRegistration_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerService_RequestSchoolTransfer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequestSchoolTransferRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).RequestSchoolTransfer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_RequestSchoolTransfer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).RequestSchoolTransfer(ctx, req.(*RequestSchoolTransferRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_ApproveSchoolTransfer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveSchoolTransferRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).ApproveSchoolTransfer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_ApproveSchoolTransfer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).ApproveSchoolTransfer(ctx, req.(*ApproveSchoolTransferRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_RejectSchoolTransfer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RejectSchoolTransferRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).RejectSchoolTransfer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_RejectSchoolTransfer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).RejectSchoolTransfer(ctx, req.(*RejectSchoolTransferRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // LedgerService_ServiceDesc is the grpc.ServiceDesc for LedgerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -666,6 +774,18 @@ var LedgerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReverseRegistration",
 			Handler:    _LedgerService_ReverseRegistration_Handler,
+		},
+		{
+			MethodName: "RequestSchoolTransfer",
+			Handler:    _LedgerService_RequestSchoolTransfer_Handler,
+		},
+		{
+			MethodName: "ApproveSchoolTransfer",
+			Handler:    _LedgerService_ApproveSchoolTransfer_Handler,
+		},
+		{
+			MethodName: "RejectSchoolTransfer",
+			Handler:    _LedgerService_RejectSchoolTransfer_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -133,10 +133,17 @@ type AssetRegistered struct {
 	LifeVersion        string `protobuf:"bytes,22,opt,name=life_version,json=lifeVersion,proto3" json:"life_version,omitempty"`
 	// What the location names (location holds its code): room | class; empty for free text
 	// (a school without a campus structure yet). For a room, its building's code.
-	LocationKind  string `protobuf:"bytes,23,opt,name=location_kind,json=locationKind,proto3" json:"location_kind,omitempty"`
-	Building      string `protobuf:"bytes,24,opt,name=building,proto3" json:"building,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	LocationKind string `protobuf:"bytes,23,opt,name=location_kind,json=locationKind,proto3" json:"location_kind,omitempty"`
+	Building     string `protobuf:"bytes,24,opt,name=building,proto3" json:"building,omitempty"`
+	// Transfer in from another school of the district (source transfer_in): the origin
+	// school and asset, and the date this school holds the asset from (acquired_on stays the
+	// original acquisition date, so depreciation continues; the life and start rule are the
+	// origin's).
+	OriginSchoolId string `protobuf:"bytes,25,opt,name=origin_school_id,json=originSchoolId,proto3" json:"origin_school_id,omitempty"`
+	OriginAssetId  string `protobuf:"bytes,26,opt,name=origin_asset_id,json=originAssetId,proto3" json:"origin_asset_id,omitempty"`
+	HeldFrom       string `protobuf:"bytes,27,opt,name=held_from,json=heldFrom,proto3" json:"held_from,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *AssetRegistered) Reset() {
@@ -337,6 +344,27 @@ func (x *AssetRegistered) GetBuilding() string {
 	return ""
 }
 
+func (x *AssetRegistered) GetOriginSchoolId() string {
+	if x != nil {
+		return x.OriginSchoolId
+	}
+	return ""
+}
+
+func (x *AssetRegistered) GetOriginAssetId() string {
+	if x != nil {
+		return x.OriginAssetId
+	}
+	return ""
+}
+
+func (x *AssetRegistered) GetHeldFrom() string {
+	if x != nil {
+		return x.HeldFrom
+	}
+	return ""
+}
+
 // AssetTransferred 校内调拨: an asset moved within its school.
 type AssetTransferred struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -464,7 +492,7 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1a\n" +
-	"\bboarding\x18\x04 \x01(\bR\bboarding\"\x94\x06\n" +
+	"\bboarding\x18\x04 \x01(\bR\bboarding\"\x83\a\n" +
 	"\x0fAssetRegistered\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x1b\n" +
 	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x10\n" +
@@ -495,7 +523,10 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"\x12depreciation_start\x18\x15 \x01(\tR\x11depreciationStart\x12!\n" +
 	"\flife_version\x18\x16 \x01(\tR\vlifeVersion\x12#\n" +
 	"\rlocation_kind\x18\x17 \x01(\tR\flocationKind\x12\x1a\n" +
-	"\bbuilding\x18\x18 \x01(\tR\bbuilding\"\xee\x02\n" +
+	"\bbuilding\x18\x18 \x01(\tR\bbuilding\x12(\n" +
+	"\x10origin_school_id\x18\x19 \x01(\tR\x0eoriginSchoolId\x12&\n" +
+	"\x0forigin_asset_id\x18\x1a \x01(\tR\roriginAssetId\x12\x1b\n" +
+	"\theld_from\x18\x1b \x01(\tR\bheldFrom\"\xee\x02\n" +
 	"\x10AssetTransferred\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12#\n" +
 	"\rfrom_location\x18\x02 \x01(\tR\ffromLocation\x12\x1f\n" +

@@ -1232,6 +1232,275 @@ func (x *AssetRegistrationReversed) GetBefore() *RegistrationValues {
 	return nil
 }
 
+// SchoolTransferRequested: the source school's logistics director asks to move the asset.
+type SchoolTransferRequested struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	TransferId   string                 `protobuf:"bytes,1,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
+	AssetId      string                 `protobuf:"bytes,2,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	FromSchoolId string                 `protobuf:"bytes,3,opt,name=from_school_id,json=fromSchoolId,proto3" json:"from_school_id,omitempty"`
+	ToSchoolId   string                 `protobuf:"bytes,4,opt,name=to_school_id,json=toSchoolId,proto3" json:"to_school_id,omitempty"`
+	Reason       string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Where and with whom the asset goes at the receiving school.
+	ToLocation   string `protobuf:"bytes,6,opt,name=to_location,json=toLocation,proto3" json:"to_location,omitempty"`
+	ToDepartment string `protobuf:"bytes,7,opt,name=to_department,json=toDepartment,proto3" json:"to_department,omitempty"`
+	ToCustodian  string `protobuf:"bytes,8,opt,name=to_custodian,json=toCustodian,proto3" json:"to_custodian,omitempty"`
+	// YYYY-MM-DD
+	RequestedOn   string `protobuf:"bytes,9,opt,name=requested_on,json=requestedOn,proto3" json:"requested_on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SchoolTransferRequested) Reset() {
+	*x = SchoolTransferRequested{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SchoolTransferRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SchoolTransferRequested) ProtoMessage() {}
+
+func (x *SchoolTransferRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SchoolTransferRequested.ProtoReflect.Descriptor instead.
+func (*SchoolTransferRequested) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SchoolTransferRequested) GetTransferId() string {
+	if x != nil {
+		return x.TransferId
+	}
+	return ""
+}
+
+func (x *SchoolTransferRequested) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *SchoolTransferRequested) GetFromSchoolId() string {
+	if x != nil {
+		return x.FromSchoolId
+	}
+	return ""
+}
+
+func (x *SchoolTransferRequested) GetToSchoolId() string {
+	if x != nil {
+		return x.ToSchoolId
+	}
+	return ""
+}
+
+func (x *SchoolTransferRequested) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SchoolTransferRequested) GetToLocation() string {
+	if x != nil {
+		return x.ToLocation
+	}
+	return ""
+}
+
+func (x *SchoolTransferRequested) GetToDepartment() string {
+	if x != nil {
+		return x.ToDepartment
+	}
+	return ""
+}
+
+func (x *SchoolTransferRequested) GetToCustodian() string {
+	if x != nil {
+		return x.ToCustodian
+	}
+	return ""
+}
+
+func (x *SchoolTransferRequested) GetRequestedOn() string {
+	if x != nil {
+		return x.RequestedOn
+	}
+	return ""
+}
+
+// SchoolTransferRejected: the bureau refused; the asset stays.
+type SchoolTransferRejected struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TransferId    string                 `protobuf:"bytes,1,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
+	Approver      string                 `protobuf:"bytes,2,opt,name=approver,proto3" json:"approver,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SchoolTransferRejected) Reset() {
+	*x = SchoolTransferRejected{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SchoolTransferRejected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SchoolTransferRejected) ProtoMessage() {}
+
+func (x *SchoolTransferRejected) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SchoolTransferRejected.ProtoReflect.Descriptor instead.
+func (*SchoolTransferRejected) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SchoolTransferRejected) GetTransferId() string {
+	if x != nil {
+		return x.TransferId
+	}
+	return ""
+}
+
+func (x *SchoolTransferRejected) GetApprover() string {
+	if x != nil {
+		return x.Approver
+	}
+	return ""
+}
+
+func (x *SchoolTransferRejected) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// AssetTransferredOut 调出: the bureau approved; the asset left the source school's ledger on
+// transferred_on and is registered at the receiving school as to_asset_id (source
+// transfer_in, origin this asset).
+type AssetTransferredOut struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	TransferId string                 `protobuf:"bytes,1,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
+	AssetId    string                 `protobuf:"bytes,2,opt,name=asset_id,json=assetId,proto3" json:"asset_id,omitempty"`
+	ToSchoolId string                 `protobuf:"bytes,3,opt,name=to_school_id,json=toSchoolId,proto3" json:"to_school_id,omitempty"`
+	ToAssetId  string                 `protobuf:"bytes,4,opt,name=to_asset_id,json=toAssetId,proto3" json:"to_asset_id,omitempty"`
+	Approver   string                 `protobuf:"bytes,5,opt,name=approver,proto3" json:"approver,omitempty"`
+	// YYYY-MM-DD
+	TransferredOn string `protobuf:"bytes,6,opt,name=transferred_on,json=transferredOn,proto3" json:"transferred_on,omitempty"`
+	// 原值, fen.
+	ValueFen      int64 `protobuf:"varint,7,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssetTransferredOut) Reset() {
+	*x = AssetTransferredOut{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssetTransferredOut) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssetTransferredOut) ProtoMessage() {}
+
+func (x *AssetTransferredOut) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssetTransferredOut.ProtoReflect.Descriptor instead.
+func (*AssetTransferredOut) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *AssetTransferredOut) GetTransferId() string {
+	if x != nil {
+		return x.TransferId
+	}
+	return ""
+}
+
+func (x *AssetTransferredOut) GetAssetId() string {
+	if x != nil {
+		return x.AssetId
+	}
+	return ""
+}
+
+func (x *AssetTransferredOut) GetToSchoolId() string {
+	if x != nil {
+		return x.ToSchoolId
+	}
+	return ""
+}
+
+func (x *AssetTransferredOut) GetToAssetId() string {
+	if x != nil {
+		return x.ToAssetId
+	}
+	return ""
+}
+
+func (x *AssetTransferredOut) GetApprover() string {
+	if x != nil {
+		return x.Approver
+	}
+	return ""
+}
+
+func (x *AssetTransferredOut) GetTransferredOn() string {
+	if x != nil {
+		return x.TransferredOn
+	}
+	return ""
+}
+
+func (x *AssetTransferredOut) GetValueFen() int64 {
+	if x != nil {
+		return x.ValueFen
+	}
+	return 0
+}
+
 var File_houqin_assets_events_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_events_v1_ledger_proto_rawDesc = "" +
@@ -1348,7 +1617,35 @@ const file_houqin_assets_events_v1_ledger_proto_rawDesc = "" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1f\n" +
 	"\vreversed_on\x18\x03 \x01(\tR\n" +
 	"reversedOn\x12C\n" +
-	"\x06before\x18\x04 \x01(\v2+.houqin.assets.events.v1.RegistrationValuesR\x06beforeB\xe0\x01\n" +
+	"\x06before\x18\x04 \x01(\v2+.houqin.assets.events.v1.RegistrationValuesR\x06before\"\xc1\x02\n" +
+	"\x17SchoolTransferRequested\x12\x1f\n" +
+	"\vtransfer_id\x18\x01 \x01(\tR\n" +
+	"transferId\x12\x19\n" +
+	"\basset_id\x18\x02 \x01(\tR\aassetId\x12$\n" +
+	"\x0efrom_school_id\x18\x03 \x01(\tR\ffromSchoolId\x12 \n" +
+	"\fto_school_id\x18\x04 \x01(\tR\n" +
+	"toSchoolId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vto_location\x18\x06 \x01(\tR\n" +
+	"toLocation\x12#\n" +
+	"\rto_department\x18\a \x01(\tR\ftoDepartment\x12!\n" +
+	"\fto_custodian\x18\b \x01(\tR\vtoCustodian\x12!\n" +
+	"\frequested_on\x18\t \x01(\tR\vrequestedOn\"m\n" +
+	"\x16SchoolTransferRejected\x12\x1f\n" +
+	"\vtransfer_id\x18\x01 \x01(\tR\n" +
+	"transferId\x12\x1a\n" +
+	"\bapprover\x18\x02 \x01(\tR\bapprover\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xf3\x01\n" +
+	"\x13AssetTransferredOut\x12\x1f\n" +
+	"\vtransfer_id\x18\x01 \x01(\tR\n" +
+	"transferId\x12\x19\n" +
+	"\basset_id\x18\x02 \x01(\tR\aassetId\x12 \n" +
+	"\fto_school_id\x18\x03 \x01(\tR\n" +
+	"toSchoolId\x12\x1e\n" +
+	"\vto_asset_id\x18\x04 \x01(\tR\ttoAssetId\x12\x1a\n" +
+	"\bapprover\x18\x05 \x01(\tR\bapprover\x12%\n" +
+	"\x0etransferred_on\x18\x06 \x01(\tR\rtransferredOn\x12\x1b\n" +
+	"\tvalue_fen\x18\a \x01(\x03R\bvalueFenB\xe0\x01\n" +
 	"\x1bcom.houqin.assets.events.v1B\vLedgerProtoP\x01Z5houqin.dev/proto/gen/houqin/assets/events/v1;eventsv1\xa2\x02\x03HAE\xaa\x02\x17Houqin.Assets.Events.V1\xca\x02\x17Houqin\\Assets\\Events\\V1\xe2\x02#Houqin\\Assets\\Events\\V1\\GPBMetadata\xea\x02\x1aHouqin::Assets::Events::V1b\x06proto3"
 
 var (
@@ -1363,7 +1660,7 @@ func file_houqin_assets_events_v1_ledger_proto_rawDescGZIP() []byte {
 	return file_houqin_assets_events_v1_ledger_proto_rawDescData
 }
 
-var file_houqin_assets_events_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_houqin_assets_events_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_houqin_assets_events_v1_ledger_proto_goTypes = []any{
 	(*CategoryAdded)(nil),              // 0: houqin.assets.events.v1.CategoryAdded
 	(*CategoryLifeSet)(nil),            // 1: houqin.assets.events.v1.CategoryLifeSet
@@ -1379,6 +1676,9 @@ var file_houqin_assets_events_v1_ledger_proto_goTypes = []any{
 	(*RegistrationValues)(nil),         // 11: houqin.assets.events.v1.RegistrationValues
 	(*AssetRegistrationCorrected)(nil), // 12: houqin.assets.events.v1.AssetRegistrationCorrected
 	(*AssetRegistrationReversed)(nil),  // 13: houqin.assets.events.v1.AssetRegistrationReversed
+	(*SchoolTransferRequested)(nil),    // 14: houqin.assets.events.v1.SchoolTransferRequested
+	(*SchoolTransferRejected)(nil),     // 15: houqin.assets.events.v1.SchoolTransferRejected
+	(*AssetTransferredOut)(nil),        // 16: houqin.assets.events.v1.AssetTransferredOut
 }
 var file_houqin_assets_events_v1_ledger_proto_depIdxs = []int32{
 	11, // 0: houqin.assets.events.v1.AssetRegistrationCorrected.before:type_name -> houqin.assets.events.v1.RegistrationValues
@@ -1402,7 +1702,7 @@ func file_houqin_assets_events_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_events_v1_ledger_proto_rawDesc), len(file_houqin_assets_events_v1_ledger_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
