@@ -142,12 +142,17 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 
 	// Two schools register their assets, each as its own logistics director.
 	sp := as(t, st, auth.RoleLogisticsDirector, "shipai-zx")
+	var boardID string
 	for _, r := range []*assetsv1.RegisterAssetRequest{
 		asset("shipai-zx", "ZC-0001", "多媒体教学一体机", "2", 1280000, 3, "2023-09-01"), // 38,400.00
 		asset("shipai-zx", "ZC-0002", "学生课桌椅", "6", 38000, 45, "2024-02-20"),     // 17,100.00
 	} {
-		if _, err := c.RegisterAsset(sp, r); err != nil {
+		res, err := c.RegisterAsset(sp, r)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if boardID == "" {
+			boardID = res.AssetId
 		}
 	}
 	if _, err := c.RegisterAsset(as(t, st, auth.RoleStorekeeper, "chengdong-yey"),
@@ -307,6 +312,19 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 		code := getJSON(t, st, spTok, "/api/v1/schools/shipai-zx/repairs", &rep)
 		return code == 200 && rep.Opened == "1", fmt.Sprintf("repairs: %d %+v", code, rep)
 	})
+	// The storekeeper lends the board out; the page lists it as open.
+	due := time.Now().AddDate(0, 0, 10).Format("2006-01-02")
+	if _, err := assetsv1.NewLendingServiceClient(conn).LendAsset(as(t, st, auth.RoleStorekeeper, "shipai-zx"), &assetsv1.LendAssetRequest{
+		RequestId: "lend-e2e-0001", SchoolId: "shipai-zx", AssetId: boardID, Borrower: "赵老师", DueOn: due, Purpose: "公开课"}); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		var l struct {
+			Open string `json:"open"`
+		}
+		code := getJSON(t, st, spTok, "/api/v1/schools/shipai-zx/loans", &l)
+		return code == 200 && l.Open == "1", fmt.Sprintf("loans: %d %+v", code, l)
+	})
 	// A principal's page shows the school's own ledger.
 	browse(t, st.URL()+"/#token="+spTok, func(b *browser) {
 		b.waitText("#school-title", "石牌中心小学")
@@ -327,5 +345,12 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 		b.waitText(`#repair-classes tr[data-key="三年级2班"]`, "1")
 		b.click(`#repair-classes tr[data-key="三年级2班"]`)
 		b.waitText("#event-list tbody", "窗户玻璃破裂")
+		b.click("#events-back")
+		b.click("#repairs-back")
+		b.click("#open-loans")
+		b.waitText("#loans-open", "1")
+		b.waitText(`#loan-list tr[data-key="ZC-0001"]`, "赵老师")
+		b.click(`#loan-list tr[data-key="ZC-0001"]`)
+		b.waitText("#event-list tbody", "借出")
 	})
 }

@@ -71,6 +71,10 @@ func (a *API) Register(mux *http.ServeMux) {
 		func(r *http.Request, m *reportsv1.GetRepairsReportRequest) {
 			m.SchoolId, m.From, m.To = r.PathValue("school"), r.URL.Query().Get("from"), r.URL.Query().Get("to")
 		}))
+	mux.Handle("GET /api/v1/schools/{school}/loans", route(a, a.Reports.GetLoansReport,
+		func(r *http.Request, m *reportsv1.GetLoansReportRequest) {
+			m.SchoolId, m.AsOf = r.PathValue("school"), r.URL.Query().Get("as_of")
+		}))
 	mux.Handle("GET /api/v1/schools/{school}/events", route(a, a.Reports.ListEvents,
 		func(r *http.Request, m *reportsv1.ListEventsRequest) {
 			q := r.URL.Query()

@@ -10,6 +10,7 @@ import (
 	"houqin.dev/platform/event"
 	"houqin.dev/projector/eventlog"
 	"houqin.dev/projector/ledger"
+	"houqin.dev/projector/loans"
 	"houqin.dev/projector/repairs"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
@@ -20,6 +21,7 @@ type Server struct {
 	Ledger  ledger.Reader
 	Events  eventlog.Reader
 	Repairs repairs.Reader
+	Loans   loans.Reader
 	Loc     *time.Location
 	Now     func() time.Time
 }

@@ -57,7 +57,7 @@
   }));
 
   function login() {
-    ["district", "school", "repairs", "events"].forEach((s) => ($(s).hidden = true));
+    ["district", "school", "repairs", "loans", "events"].forEach((s) => ($(s).hidden = true));
     $("login").hidden = false;
   }
 
@@ -186,6 +186,31 @@
   [["card-opened", "opened", "报修"], ["card-closed", "closed", "修复"]].forEach(([card, k, t]) =>
     $(card).addEventListener("click", () => openEvents($("school").dataset.id, repairDrills[k], t, "repairs").catch((e) => showError(e.message))));
 
+  // Loans open at the end of the as-of date, the longest overdue first.
+  async function openLoans() {
+    const id = $("school").dataset.id;
+    const path = "/api/v1/schools/" + encodeURIComponent(id) + "/loans?as_of=" + asOfValue();
+    const d = await api(path);
+    tablePath["loan-list"] = path;
+    $("loans-title").textContent = "借出未还（截至 " + d.as_of + "）";
+    $("loans-open").textContent = int(d.open);
+    $("loans-overdue").textContent = int(d.overdue);
+    const tb = document.querySelector("#loan-list tbody");
+    tb.replaceChildren(...d.loans.map((l) => {
+      const tr = document.createElement("tr");
+      tr.dataset.key = l.tag;
+      tr.className = "drill" + (Number(l.days_overdue) > 0 ? " overdue" : "");
+      [l.tag, l.name, l.borrower, l.lent_on, l.due_on, l.off_campus ? "是" : "否", int(l.days_overdue)]
+        .forEach((v, i) => { const td = document.createElement("td"); td.textContent = v; if (i === 6) td.className = "num"; tr.appendChild(td); });
+      tr.addEventListener("click", () => openEvents(id, l.drill, l.tag + " " + l.name, "loans").catch((e) => showError(e.message)));
+      return tr;
+    }));
+    ["district", "school", "repairs", "events"].forEach((s) => ($(s).hidden = true));
+    $("loans").hidden = false;
+  }
+  $("open-loans").addEventListener("click", () => openLoans().catch((e) => showError(e.message)));
+  $("loans-back").addEventListener("click", () => { $("loans").hidden = true; $("school").hidden = false; });
+
   // Drill-down: the events behind a row, page by page.
   let drillFrom = null, drillSchool = "", drillSpec = null, drillToken = "";
   function drillQuery(spec) {
@@ -215,7 +240,7 @@
     drillSchool = school; drillSpec = spec; drillFrom = from;
     $("events-title").textContent = "追溯 · " + title + (spec.to ? "（截至 " + spec.to + "）" : "");
     await loadEvents(false);
-    ["district", "school", "repairs"].forEach((s) => ($(s).hidden = true));
+    ["district", "school", "repairs", "loans"].forEach((s) => ($(s).hidden = true));
     $("events").hidden = false;
   }
   $("events-more").addEventListener("click", () => loadEvents(true).catch((e) => showError(e.message)));

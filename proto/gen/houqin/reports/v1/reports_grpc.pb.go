@@ -26,6 +26,7 @@ const (
 	ReportsService_ListEvents_FullMethodName         = "/houqin.reports.v1.ReportsService/ListEvents"
 	ReportsService_GetLedgerBreakdown_FullMethodName = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
 	ReportsService_GetRepairsReport_FullMethodName   = "/houqin.reports.v1.ReportsService/GetRepairsReport"
+	ReportsService_GetLoansReport_FullMethodName     = "/houqin.reports.v1.ReportsService/GetLoansReport"
 )
 
 // ReportsServiceClient is the client API for ReportsService service.
@@ -46,6 +47,8 @@ type ReportsServiceClient interface {
 	// GetRepairsReport 维修统计: repairs opened and closed in a window, the share fixed within the
 	// clock, and damage by class, the classes with most damage first.
 	GetRepairsReport(ctx context.Context, in *GetRepairsReportRequest, opts ...grpc.CallOption) (*GetRepairsReportResponse, error)
+	// GetLoansReport 借出未还: loans open at the end of as_of, overdue ones first.
+	GetLoansReport(ctx context.Context, in *GetLoansReportRequest, opts ...grpc.CallOption) (*GetLoansReportResponse, error)
 }
 
 type reportsServiceClient struct {
@@ -106,6 +109,16 @@ func (c *reportsServiceClient) GetRepairsReport(ctx context.Context, in *GetRepa
 	return out, nil
 }
 
+func (c *reportsServiceClient) GetLoansReport(ctx context.Context, in *GetLoansReportRequest, opts ...grpc.CallOption) (*GetLoansReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLoansReportResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetLoansReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReportsServiceServer is the server API for ReportsService service.
 // All implementations must embed UnimplementedReportsServiceServer
 // for forward compatibility.
@@ -124,6 +137,8 @@ type ReportsServiceServer interface {
 	// GetRepairsReport 维修统计: repairs opened and closed in a window, the share fixed within the
 	// clock, and damage by class, the classes with most damage first.
 	GetRepairsReport(context.Context, *GetRepairsReportRequest) (*GetRepairsReportResponse, error)
+	// GetLoansReport 借出未还: loans open at the end of as_of, overdue ones first.
+	GetLoansReport(context.Context, *GetLoansReportRequest) (*GetLoansReportResponse, error)
 	mustEmbedUnimplementedReportsServiceServer()
 }
 
@@ -148,6 +163,9 @@ func (UnimplementedReportsServiceServer) GetLedgerBreakdown(context.Context, *Ge
 }
 func (UnimplementedReportsServiceServer) GetRepairsReport(context.Context, *GetRepairsReportRequest) (*GetRepairsReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRepairsReport not implemented")
+}
+func (UnimplementedReportsServiceServer) GetLoansReport(context.Context, *GetLoansReportRequest) (*GetLoansReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLoansReport not implemented")
 }
 func (UnimplementedReportsServiceServer) mustEmbedUnimplementedReportsServiceServer() {}
 func (UnimplementedReportsServiceServer) testEmbeddedByValue()                        {}
@@ -260,6 +278,24 @@ func _ReportsService_GetRepairsReport_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportsService_GetLoansReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLoansReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetLoansReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetLoansReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetLoansReport(ctx, req.(*GetLoansReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReportsService_ServiceDesc is the grpc.ServiceDesc for ReportsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -286,6 +322,10 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetRepairsReport",
 			Handler:    _ReportsService_GetRepairsReport_Handler,
+		},
+		{
+			MethodName: "GetLoansReport",
+			Handler:    _ReportsService_GetLoansReport_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

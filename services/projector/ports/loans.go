@@ -1,0 +1,39 @@
+package ports
+
+import (
+	"context"
+
+	"houqin.dev/assets/domain"
+	"houqin.dev/platform/errs"
+	"houqin.dev/platform/event"
+	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
+)
+
+// GetLoansReport implements reportsv1.ReportsServiceServer.
+func (s *Server) GetLoansReport(ctx context.Context, r *reportsv1.GetLoansReportRequest) (*reportsv1.GetLoansReportResponse, error) {
+	var v errs.Violations
+	if !event.ValidToken(r.SchoolId) {
+		v.Add("school_id", "学校编号有误 / invalid school_id")
+	}
+	asOf := s.today()
+	if r.AsOf != "" {
+		asOf = date(&v, "as_of", r.AsOf)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	open, err := s.Loans.Open(ctx, r.SchoolId, asOf)
+	if err != nil {
+		return nil, err
+	}
+	out := &reportsv1.GetLoansReportResponse{SchoolId: r.SchoolId, AsOf: asOf.Format(domain.DateLayout), Open: int64(len(open))}
+	for _, l := range open {
+		if l.DaysOverdue > 0 {
+			out.Overdue++
+		}
+		out.Loans = append(out.Loans, &reportsv1.OpenLoan{LoanId: l.LoanID, Tag: l.Tag, Name: l.Name, Borrower: l.Borrower,
+			LentOn: l.LentOn.Format(domain.DateLayout), DueOn: l.DueOn.Format(domain.DateLayout), OffCampus: l.OffCampus,
+			DaysOverdue: l.DaysOverdue, Drill: drill(ReportStream, l.StreamID, asOf)})
+	}
+	return out, nil
+}
