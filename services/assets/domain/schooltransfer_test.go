@@ -31,6 +31,8 @@ func TestSchoolTransfer(t *testing.T) {
 	a = EvolveAsset(a, ev[0])
 	_, err = DecideRequestSchoolTransfer(a, req, to, today)
 	wantReason(t, err, ReasonSchoolTransferPending)
+	_, err = DecideRequestWriteOff(a, RequestWriteOff{Kind: "scrap", Reason: "老旧"}, today, DefaultPolicies.At(today))
+	wantReason(t, err, ReasonSchoolTransferPending)
 	_, err = DecideApproveSchoolTransfer(a, "t2", "bureau", "a2", today)
 	wantReason(t, err, ReasonSchoolTransferNotPending)
 	_, err = DecideTransferIn(Asset{}, a, to.Campus)

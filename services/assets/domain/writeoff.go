@@ -139,6 +139,10 @@ func DecideRequestWriteOff(a Asset, c RequestWriteOff, day time.Time, p Policy) 
 		return nil, errs.Rule(ReasonWriteOffPending, "该资产已有待审批的报废申请 / a write-off of the asset is pending",
 			"write_off_id", a.WriteOff.ID)
 	}
+	if a.SchoolTransfer != nil {
+		return nil, errs.Rule(ReasonSchoolTransferPending, "该资产已有待审批的校际调拨 / a transfer to another school is pending",
+			"transfer_id", a.SchoolTransfer.ID)
+	}
 	t := p.WriteOffTier(a.CostFen())
 	e := &eventsv1.WriteOffRequested{WriteOffId: c.WriteOffID, AssetId: a.ID, Kind: c.Kind, Reason: c.Reason,
 		ResidualValueFen: c.ResidualFen, ValueFen: a.CostFen(), Tier: t.Tier, PolicyVersion: p.Version,
