@@ -352,5 +352,10 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 		b.waitText(`#loan-list tr[data-key="ZC-0001"]`, "赵老师")
 		b.click(`#loan-list tr[data-key="ZC-0001"]`)
 		b.waitText("#event-list tbody", "借出")
+		b.click("#events-back")
+		b.click("#loans-back")
+		// Custody coverage opens for the current term (the demo school has no rooms yet).
+		b.click("#open-custody")
+		b.waitText("#custody-all", "0")
 	})
 }

@@ -75,6 +75,10 @@ func (a *API) Register(mux *http.ServeMux) {
 		func(r *http.Request, m *reportsv1.GetLoansReportRequest) {
 			m.SchoolId, m.AsOf = r.PathValue("school"), r.URL.Query().Get("as_of")
 		}))
+	mux.Handle("GET /api/v1/schools/{school}/custody", route(a, a.Reports.GetCustodyCoverage,
+		func(r *http.Request, m *reportsv1.GetCustodyCoverageRequest) {
+			m.SchoolId, m.Term = r.PathValue("school"), r.URL.Query().Get("term")
+		}))
 	mux.Handle("GET /api/v1/schools/{school}/events", route(a, a.Reports.ListEvents,
 		func(r *http.Request, m *reportsv1.ListEventsRequest) {
 			q := r.URL.Query()

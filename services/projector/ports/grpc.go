@@ -8,6 +8,7 @@ import (
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/event"
+	"houqin.dev/projector/custody"
 	"houqin.dev/projector/eventlog"
 	"houqin.dev/projector/ledger"
 	"houqin.dev/projector/loans"
@@ -22,6 +23,7 @@ type Server struct {
 	Events  eventlog.Reader
 	Repairs repairs.Reader
 	Loans   loans.Reader
+	Custody custody.Reader
 	Loc     *time.Location
 	Now     func() time.Time
 }

@@ -17,6 +17,7 @@ import (
 
 	"houqin.dev/platform/projection"
 	"houqin.dev/platform/runtime"
+	"houqin.dev/projector/custody"
 	"houqin.dev/projector/eventlog"
 	"houqin.dev/projector/ledger"
 	"houqin.dev/projector/loans"
@@ -54,6 +55,7 @@ var Subscriptions = []Subscription{
 	{Projection: eventlog.Projection{}, Service: "assets"},
 	{Projection: repairs.Projection{}, Service: "assets"},
 	{Projection: loans.Projection{}, Service: "assets"},
+	{Projection: custody.Projection{}, Service: "assets"},
 }
 
 // Service is a running projector.
@@ -105,7 +107,8 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		return err
 	}
 	reports := &ports.Server{Ledger: ledger.Reader{Pool: s.Pool}, Events: eventlog.Reader{Pool: s.Pool},
-		Repairs: repairs.Reader{Pool: s.Pool}, Loans: loans.Reader{Pool: s.Pool}, Loc: loc, Now: time.Now}
+		Repairs: repairs.Reader{Pool: s.Pool}, Loans: loans.Reader{Pool: s.Pool},
+		Custody: custody.Reader{Pool: s.Pool}, Loc: loc, Now: time.Now}
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		reportsv1.RegisterReportsServiceServer(gs, reports)
 	}, reportsv1.ReportsService_ServiceDesc.ServiceName); err != nil {

@@ -74,7 +74,7 @@ func start(t *testing.T) *env {
 			stream = m.ProtoReflect().Get(f).String()
 		}
 		// Repairs and damage charges are their own aggregates.
-		for _, k := range []struct{ field, agg string }{{"repair_id", "repair"}, {"charge_id", "damage"}} {
+		for _, k := range []struct{ field, agg string }{{"repair_id", "repair"}, {"charge_id", "damage"}, {"agreement_id", "custody"}} {
 			if f := m.ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name(k.field)); f != nil {
 				agg, stream = k.agg, m.ProtoReflect().Get(f).String()
 			}

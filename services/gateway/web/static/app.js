@@ -57,7 +57,7 @@
   }));
 
   function login() {
-    ["district", "school", "repairs", "loans", "events"].forEach((s) => ($(s).hidden = true));
+    ["district", "school", "repairs", "loans", "custody", "events"].forEach((s) => ($(s).hidden = true));
     $("login").hidden = false;
   }
 
@@ -211,6 +211,35 @@
   $("open-loans").addEventListener("click", () => openLoans().catch((e) => showError(e.message)));
   $("loans-back").addEventListener("click", () => { $("loans").hidden = true; $("school").hidden = false; });
 
+  // Custody coverage of a term (学年学期: autumn term from September, spring term from February).
+  const y = Number(today.slice(0, 4)), mo = Number(today.slice(5, 7));
+  $("custody-term").value = mo >= 9 ? y + "-" + (y + 1) + "-1" : mo >= 2 ? (y - 1) + "-" + y + "-2" : (y - 1) + "-" + y + "-1";
+  async function openCustody() {
+    const id = $("school").dataset.id;
+    const path = "/api/v1/schools/" + encodeURIComponent(id) + "/custody?term=" + encodeURIComponent($("custody-term").value);
+    const d = await api(path);
+    tablePath["custody-rooms"] = path;
+    $("custody-signed").textContent = int(d.signed_rooms);
+    $("custody-all").textContent = int(d.all_rooms);
+    $("custody-coverage").textContent = Number(d.all_rooms) ? (d.coverage * 100).toFixed(1) + "%" : "–";
+    const tb = document.querySelector("#custody-rooms tbody");
+    tb.replaceChildren(...d.rooms.map((r) => {
+      const tr = document.createElement("tr");
+      tr.dataset.key = r.room;
+      if (r.drill) tr.className = "drill";
+      if (!r.signed) tr.classList.add("overdue");
+      [r.name || r.room, r.building, r.head, r.signed_on, r.signed ? "是" : "否"]
+        .forEach((v) => { const td = document.createElement("td"); td.textContent = v; tr.appendChild(td); });
+      if (r.drill) tr.addEventListener("click", () => openEvents(id, r.drill, (r.name || r.room) + " · 保管责任书", "custody").catch((e) => showError(e.message)));
+      return tr;
+    }));
+    ["district", "school", "repairs", "loans", "events"].forEach((s) => ($(s).hidden = true));
+    $("custody").hidden = false;
+  }
+  $("open-custody").addEventListener("click", () => openCustody().catch((e) => showError(e.message)));
+  $("custody-term").addEventListener("change", () => openCustody().catch((e) => showError(e.message)));
+  $("custody-back").addEventListener("click", () => { $("custody").hidden = true; $("school").hidden = false; });
+
   // Drill-down: the events behind a row, page by page.
   let drillFrom = null, drillSchool = "", drillSpec = null, drillToken = "";
   function drillQuery(spec) {
@@ -240,7 +269,7 @@
     drillSchool = school; drillSpec = spec; drillFrom = from;
     $("events-title").textContent = "追溯 · " + title + (spec.to ? "（截至 " + spec.to + "）" : "");
     await loadEvents(false);
-    ["district", "school", "repairs", "loans"].forEach((s) => ($(s).hidden = true));
+    ["district", "school", "repairs", "loans", "custody"].forEach((s) => ($(s).hidden = true));
     $("events").hidden = false;
   }
   $("events-more").addEventListener("click", () => loadEvents(true).catch((e) => showError(e.message)));

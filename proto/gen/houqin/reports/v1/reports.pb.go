@@ -483,7 +483,7 @@ var File_houqin_reports_v1_reports_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\n" +
-	"\x1fhouqin/reports/v1/reports.proto\x12\x11houqin.reports.v1\x1a\x1dhouqin/reports/v1/drill.proto\x1a\x1ehouqin/reports/v1/ledger.proto\x1a\x1dhouqin/reports/v1/loans.proto\x1a\x1fhouqin/reports/v1/repairs.proto\"I\n" +
+	"\x1fhouqin/reports/v1/reports.proto\x12\x11houqin.reports.v1\x1a\x1fhouqin/reports/v1/custody.proto\x1a\x1dhouqin/reports/v1/drill.proto\x1a\x1ehouqin/reports/v1/ledger.proto\x1a\x1dhouqin/reports/v1/loans.proto\x1a\x1fhouqin/reports/v1/repairs.proto\"I\n" +
 	"\x15GetAssetLedgerRequest\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x13\n" +
 	"\x05as_of\x18\x02 \x01(\tR\x04asOf\"\xe0\x02\n" +
@@ -521,7 +521,7 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\aschools\x18\x02 \x03(\v2\x1f.houqin.reports.v1.SchoolLedgerR\aschools\x12\x18\n" +
 	"\aentries\x18\x03 \x01(\x03R\aentries\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\x03R\bquantity\x12\x1b\n" +
-	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\x89\x05\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xfc\x05\n" +
 	"\x0eReportsService\x12e\n" +
 	"\x0eGetAssetLedger\x12(.houqin.reports.v1.GetAssetLedgerRequest\x1a).houqin.reports.v1.GetAssetLedgerResponse\x12n\n" +
 	"\x11GetDistrictLedger\x12+.houqin.reports.v1.GetDistrictLedgerRequest\x1a,.houqin.reports.v1.GetDistrictLedgerResponse\x12Y\n" +
@@ -529,7 +529,8 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"ListEvents\x12$.houqin.reports.v1.ListEventsRequest\x1a%.houqin.reports.v1.ListEventsResponse\x12q\n" +
 	"\x12GetLedgerBreakdown\x12,.houqin.reports.v1.GetLedgerBreakdownRequest\x1a-.houqin.reports.v1.GetLedgerBreakdownResponse\x12k\n" +
 	"\x10GetRepairsReport\x12*.houqin.reports.v1.GetRepairsReportRequest\x1a+.houqin.reports.v1.GetRepairsReportResponse\x12e\n" +
-	"\x0eGetLoansReport\x12(.houqin.reports.v1.GetLoansReportRequest\x1a).houqin.reports.v1.GetLoansReportResponseB\xbd\x01\n" +
+	"\x0eGetLoansReport\x12(.houqin.reports.v1.GetLoansReportRequest\x1a).houqin.reports.v1.GetLoansReportResponse\x12q\n" +
+	"\x12GetCustodyCoverage\x12,.houqin.reports.v1.GetCustodyCoverageRequest\x1a-.houqin.reports.v1.GetCustodyCoverageResponseB\xbd\x01\n" +
 	"\x15com.houqin.reports.v1B\fReportsProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
 var (
@@ -557,10 +558,12 @@ var file_houqin_reports_v1_reports_proto_goTypes = []any{
 	(*GetLedgerBreakdownRequest)(nil),  // 8: houqin.reports.v1.GetLedgerBreakdownRequest
 	(*GetRepairsReportRequest)(nil),    // 9: houqin.reports.v1.GetRepairsReportRequest
 	(*GetLoansReportRequest)(nil),      // 10: houqin.reports.v1.GetLoansReportRequest
-	(*ListEventsResponse)(nil),         // 11: houqin.reports.v1.ListEventsResponse
-	(*GetLedgerBreakdownResponse)(nil), // 12: houqin.reports.v1.GetLedgerBreakdownResponse
-	(*GetRepairsReportResponse)(nil),   // 13: houqin.reports.v1.GetRepairsReportResponse
-	(*GetLoansReportResponse)(nil),     // 14: houqin.reports.v1.GetLoansReportResponse
+	(*GetCustodyCoverageRequest)(nil),  // 11: houqin.reports.v1.GetCustodyCoverageRequest
+	(*ListEventsResponse)(nil),         // 12: houqin.reports.v1.ListEventsResponse
+	(*GetLedgerBreakdownResponse)(nil), // 13: houqin.reports.v1.GetLedgerBreakdownResponse
+	(*GetRepairsReportResponse)(nil),   // 14: houqin.reports.v1.GetRepairsReportResponse
+	(*GetLoansReportResponse)(nil),     // 15: houqin.reports.v1.GetLoansReportResponse
+	(*GetCustodyCoverageResponse)(nil), // 16: houqin.reports.v1.GetCustodyCoverageResponse
 }
 var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	6,  // 0: houqin.reports.v1.CategoryTotal.drill:type_name -> houqin.reports.v1.Drill
@@ -573,14 +576,16 @@ var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	8,  // 7: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
 	9,  // 8: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
 	10, // 9: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
-	2,  // 10: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
-	5,  // 11: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
-	11, // 12: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
-	12, // 13: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
-	13, // 14: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
-	14, // 15: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
-	10, // [10:16] is the sub-list for method output_type
-	4,  // [4:10] is the sub-list for method input_type
+	11, // 10: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
+	2,  // 11: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
+	5,  // 12: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
+	12, // 13: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
+	13, // 14: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
+	14, // 15: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
+	15, // 16: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
+	16, // 17: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
+	11, // [11:18] is the sub-list for method output_type
+	4,  // [4:11] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name
@@ -591,6 +596,7 @@ func file_houqin_reports_v1_reports_proto_init() {
 	if File_houqin_reports_v1_reports_proto != nil {
 		return
 	}
+	file_houqin_reports_v1_custody_proto_init()
 	file_houqin_reports_v1_drill_proto_init()
 	file_houqin_reports_v1_ledger_proto_init()
 	file_houqin_reports_v1_loans_proto_init()

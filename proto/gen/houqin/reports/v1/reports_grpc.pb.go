@@ -27,6 +27,7 @@ const (
 	ReportsService_GetLedgerBreakdown_FullMethodName = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
 	ReportsService_GetRepairsReport_FullMethodName   = "/houqin.reports.v1.ReportsService/GetRepairsReport"
 	ReportsService_GetLoansReport_FullMethodName     = "/houqin.reports.v1.ReportsService/GetLoansReport"
+	ReportsService_GetCustodyCoverage_FullMethodName = "/houqin.reports.v1.ReportsService/GetCustodyCoverage"
 )
 
 // ReportsServiceClient is the client API for ReportsService service.
@@ -49,6 +50,8 @@ type ReportsServiceClient interface {
 	GetRepairsReport(ctx context.Context, in *GetRepairsReportRequest, opts ...grpc.CallOption) (*GetRepairsReportResponse, error)
 	// GetLoansReport 借出未还: loans open at the end of as_of, overdue ones first.
 	GetLoansReport(ctx context.Context, in *GetLoansReportRequest, opts ...grpc.CallOption) (*GetLoansReportResponse, error)
+	// GetCustodyCoverage 保管责任书覆盖率: rooms with an agreement signed this term / all rooms.
+	GetCustodyCoverage(ctx context.Context, in *GetCustodyCoverageRequest, opts ...grpc.CallOption) (*GetCustodyCoverageResponse, error)
 }
 
 type reportsServiceClient struct {
@@ -119,6 +122,16 @@ func (c *reportsServiceClient) GetLoansReport(ctx context.Context, in *GetLoansR
 	return out, nil
 }
 
+func (c *reportsServiceClient) GetCustodyCoverage(ctx context.Context, in *GetCustodyCoverageRequest, opts ...grpc.CallOption) (*GetCustodyCoverageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCustodyCoverageResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetCustodyCoverage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReportsServiceServer is the server API for ReportsService service.
 // All implementations must embed UnimplementedReportsServiceServer
 // for forward compatibility.
@@ -139,6 +152,8 @@ type ReportsServiceServer interface {
 	GetRepairsReport(context.Context, *GetRepairsReportRequest) (*GetRepairsReportResponse, error)
 	// GetLoansReport 借出未还: loans open at the end of as_of, overdue ones first.
 	GetLoansReport(context.Context, *GetLoansReportRequest) (*GetLoansReportResponse, error)
+	// GetCustodyCoverage 保管责任书覆盖率: rooms with an agreement signed this term / all rooms.
+	GetCustodyCoverage(context.Context, *GetCustodyCoverageRequest) (*GetCustodyCoverageResponse, error)
 	mustEmbedUnimplementedReportsServiceServer()
 }
 
@@ -166,6 +181,9 @@ func (UnimplementedReportsServiceServer) GetRepairsReport(context.Context, *GetR
 }
 func (UnimplementedReportsServiceServer) GetLoansReport(context.Context, *GetLoansReportRequest) (*GetLoansReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetLoansReport not implemented")
+}
+func (UnimplementedReportsServiceServer) GetCustodyCoverage(context.Context, *GetCustodyCoverageRequest) (*GetCustodyCoverageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCustodyCoverage not implemented")
 }
 func (UnimplementedReportsServiceServer) mustEmbedUnimplementedReportsServiceServer() {}
 func (UnimplementedReportsServiceServer) testEmbeddedByValue()                        {}
@@ -296,6 +314,24 @@ func _ReportsService_GetLoansReport_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportsService_GetCustodyCoverage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCustodyCoverageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetCustodyCoverage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetCustodyCoverage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetCustodyCoverage(ctx, req.(*GetCustodyCoverageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReportsService_ServiceDesc is the grpc.ServiceDesc for ReportsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -326,6 +362,10 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetLoansReport",
 			Handler:    _ReportsService_GetLoansReport_Handler,
+		},
+		{
+			MethodName: "GetCustodyCoverage",
+			Handler:    _ReportsService_GetCustodyCoverage_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
