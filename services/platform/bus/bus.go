@@ -107,11 +107,24 @@ func setIf(h nats.Header, k, v string) {
 
 // FromMsg reads the envelope back from a JetStream message, with its stream sequence.
 func FromMsg(m jetstream.Msg) (event.Event, error) {
-	h := m.Headers()
+	var seq uint64
+	if md, err := m.Metadata(); err == nil {
+		seq = md.Sequence.Stream
+	}
+	return fromHeaders(m.Subject(), m.Headers(), m.Data(), seq)
+}
+
+// FromRaw reads the envelope back from a message read from the stream by sequence
+// (Stream.GetMsg): a parked reaction re-reads its event so.
+func FromRaw(m *jetstream.RawStreamMsg) (event.Event, error) {
+	return fromHeaders(m.Subject, m.Header, m.Data, m.Sequence)
+}
+
+func fromHeaders(subject string, h nats.Header, data []byte, seq uint64) (event.Event, error) {
 	var e event.Event
 	var err error
 	if e.ID, err = uuid.Parse(h.Get(nats.MsgIdHdr)); err != nil {
-		return e, fmt.Errorf("bus: message on %s has no event id: %w", m.Subject(), err)
+		return e, fmt.Errorf("bus: message on %s has no event id: %w", subject, err)
 	}
 	e.Type = h.Get(HdrEventType)
 	e.StreamID = h.Get(HdrStreamID)
@@ -131,9 +144,7 @@ func FromMsg(m jetstream.Msg) (event.Event, error) {
 	e.CausationID = h.Get(HdrCausationID)
 	e.PolicyVersion = h.Get(HdrPolicyVersion)
 	e.TraceParent = h.Get(HdrTraceParent)
-	e.Payload = m.Data()
-	if md, err := m.Metadata(); err == nil {
-		e.Sequence = md.Sequence.Stream
-	}
+	e.Payload = data
+	e.Sequence = seq
 	return e, nil
 }

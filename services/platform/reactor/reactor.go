@@ -5,7 +5,9 @@
 // aggregate ids derived from the causing event), so a redelivery, a restart or a second
 // instance acting on the same event changes nothing. A message is acknowledged after its
 // handler succeeded; a failed one is redelivered with backoff (the other service is down),
-// forever, unless the handler says the failure is permanent.
+// forever, unless the handler says the failure is permanent: a permanent refusal is parked
+// (Parking, the parked_reactions table of the reacting service) before it is acknowledged, and
+// runs again when an operator asks for a retry (RetryParked).
 package reactor
 
 import (
@@ -14,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +25,8 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
+	grpccodes "google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"houqin.dev/platform/bus"
@@ -33,7 +38,8 @@ import (
 type Handler func(ctx context.Context, e event.Event, m proto.Message) error
 
 // Permanent marks an error that a retry cannot cure (the other service refused the command
-// as invalid): the event is logged and not delivered again.
+// as invalid): the event is parked (Options.Parking; logged and dropped without one) and not
+// delivered again until an operator asks for a retry.
 func Permanent(err error) error { return permanentError{err} }
 
 type permanentError struct{ error }
@@ -54,13 +60,20 @@ type Options struct {
 	// FetchWait is how long one pull waits for events (default 1 s); a stopping reactor
 	// gives back what it holds within it.
 	FetchWait time.Duration
+	// Parking keeps the permanently refused reactions (nil: they are logged and dropped).
+	Parking *Parking
+	// RetryEvery is how often a running reactor looks for parked reactions an operator asked
+	// to retry (default 5 s).
+	RetryEvery time.Duration
 }
 
 // Stats counts what a reactor did.
 type Stats struct {
-	Handled uint64 // events whose handler succeeded
-	Retried uint64 // failures redelivered later
-	Dropped uint64 // permanent failures
+	Handled  uint64 // events whose handler succeeded
+	Retried  uint64 // failures redelivered later
+	Dropped  uint64 // permanent failures without a parking, and messages that are no events
+	Parked   uint64 // permanent failures parked (a redelivery of a parked event counts again)
+	Resolved uint64 // parked reactions a retry performed
 }
 
 // Reactor consumes one service's stream for one process manager.
@@ -72,7 +85,7 @@ type Reactor struct {
 	log      *slog.Logger
 	opts     Options
 
-	handled, retried, dropped atomic.Uint64
+	handled, retried, dropped, parked, resolved atomic.Uint64
 }
 
 // New returns the reactor name (its durable consumer is "react-<name>") over service's
@@ -93,13 +106,17 @@ func New(js jetstream.JetStream, name, service string, handlers map[string]Handl
 	if opts.FetchWait <= 0 {
 		opts.FetchWait = time.Second
 	}
+	if opts.RetryEvery <= 0 {
+		opts.RetryEvery = 5 * time.Second
+	}
 	return &Reactor{js: js, name: name, service: service, handlers: handlers, opts: opts,
 		log: log.With("reactor", name, "stream", bus.StreamName(service))}
 }
 
 // Stats returns the counts so far.
 func (r *Reactor) Stats() Stats {
-	return Stats{Handled: r.handled.Load(), Retried: r.retried.Load(), Dropped: r.dropped.Load()}
+	return Stats{Handled: r.handled.Load(), Retried: r.retried.Load(), Dropped: r.dropped.Load(),
+		Parked: r.parked.Load(), Resolved: r.resolved.Load()}
 }
 
 // ConsumerName is the durable consumer of the reactor.
@@ -107,7 +124,14 @@ func (r *Reactor) ConsumerName() string { return "react-" + r.name }
 
 // Run handles events until ctx ends. Any number of instances may run: they share the durable
 // consumer, so each event goes to one of them at a time. Transient bus errors are retried.
+// With a parking, it also retries the parked reactions an operator asked for.
 func (r *Reactor) Run(ctx context.Context) error {
+	if r.opts.Parking != nil {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); r.retryLoop(ctx) }()
+		defer wg.Wait()
+	}
 	backoff := 100 * time.Millisecond
 	for {
 		err := r.run(ctx)
@@ -184,7 +208,8 @@ func (r *Reactor) handle(ctx context.Context, m jetstream.Msg) {
 	if md, merr := m.Metadata(); merr == nil {
 		attempt = md.NumDelivered
 	}
-	if err != nil {
+	notEvent := err != nil
+	if notEvent {
 		err = Permanent(err) // not an event of ours: no retry makes it one
 	} else {
 		err = r.call(ctx, e)
@@ -196,10 +221,25 @@ func (r *Reactor) handle(ctx context.Context, m jetstream.Msg) {
 		if aerr := m.Ack(); aerr != nil {
 			log.Warn("ack failed; the event comes back and is handled again", "err", aerr)
 		}
-	case errors.As(err, new(permanentError)):
+	case errors.As(err, new(permanentError)) && (notEvent || r.opts.Parking == nil):
 		r.dropped.Add(1)
 		log.Error("event cannot be handled; dropped", "err", err)
 		_ = m.Term()
+	case errors.As(err, new(permanentError)):
+		// Parked first, acknowledged after: a crash in between delivers it again, which
+		// counts an attempt on the same row.
+		if perr := r.opts.Parking.park(ctx, r.name, bus.StreamName(r.service), e, err); perr != nil {
+			r.retried.Add(1)
+			delay := r.opts.Backoff(attempt)
+			log.Warn("event refused and not parked yet, retrying", "err", err, "park_err", perr, "in", delay)
+			_ = m.NakWithDelay(delay)
+			return
+		}
+		r.parked.Add(1)
+		log.Error("event refused; parked until an operator retries it", "err", err)
+		if aerr := m.Ack(); aerr != nil {
+			log.Warn("ack failed; the event comes back and is parked again", "err", aerr)
+		}
 	case ctx.Err() != nil:
 		_ = m.Nak() // stopping: someone else takes it now
 	default:
@@ -208,6 +248,85 @@ func (r *Reactor) handle(ctx context.Context, m jetstream.Msg) {
 		log.Warn("event not handled yet, retrying", "err", err, "in", delay)
 		_ = m.NakWithDelay(delay)
 	}
+}
+
+func (r *Reactor) retryLoop(ctx context.Context) {
+	t := time.NewTicker(r.opts.RetryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := r.RetryParked(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("retrying parked reactions", "err", err)
+		}
+	}
+}
+
+// RetryParked runs again the parked reactions of this reactor an operator asked to retry
+// (Parking.RequestRetry): each event is read back from the stream by its sequence and given
+// to the same handler, whose commands are idempotent, so a retry never acts twice. A success
+// resolves the row (kept as history); a refusal parks it again (one more attempt, the retry
+// request cleared); a transient failure leaves the request for the next pass. It returns how
+// many it resolved.
+func (r *Reactor) RetryParked(ctx context.Context) (int, error) {
+	p := r.opts.Parking
+	if p == nil {
+		return 0, nil
+	}
+	todo, err := p.requested(ctx, r.name)
+	if err != nil || len(todo) == 0 {
+		return 0, err
+	}
+	stream, err := r.js.Stream(ctx, bus.StreamName(r.service))
+	if err != nil {
+		return 0, fmt.Errorf("reactor: stream: %w", err)
+	}
+	resolved := 0
+	var failed error
+	for _, x := range todo {
+		log := r.log.With("event_id", x.EventID, "type", x.EventType, "stream_id", x.StreamID, "parked_attempts", x.Attempts)
+		raw, err := stream.GetMsg(ctx, x.BusSequence)
+		var e event.Event
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			err = Permanent(status.Errorf(grpccodes.NotFound, "event %s is no longer in stream %s at %d", x.EventID, x.BusStream, x.BusSequence))
+		case err != nil:
+			failed = errors.Join(failed, fmt.Errorf("reactor: read parked event %s: %w", x.EventID, err))
+			continue
+		default:
+			if e, err = bus.FromRaw(raw); err == nil && e.ID.String() != x.EventID {
+				err = fmt.Errorf("stream %s holds event %s at %d, not %s", x.BusStream, e.ID, x.BusSequence, x.EventID)
+			}
+			if err != nil {
+				err = Permanent(err)
+			} else {
+				err = r.call(ctx, e)
+			}
+		}
+		switch {
+		case err == nil:
+			if err := p.resolve(ctx, r.name, x.EventID); err != nil {
+				failed = errors.Join(failed, fmt.Errorf("reactor: resolve parked %s: %w", x.EventID, err))
+				continue
+			}
+			r.resolved.Add(1)
+			resolved++
+			log.Info("parked reaction performed")
+		case errors.As(err, new(permanentError)):
+			if err := p.repark(ctx, r.name, x.EventID, err); err != nil {
+				failed = errors.Join(failed, err)
+				continue
+			}
+			log.Error("parked reaction refused again", "err", err)
+		default:
+			log.Warn("parked reaction not performed yet, retrying later", "err", err)
+			failed = errors.Join(failed, fmt.Errorf("reactor: parked %s: %w", x.EventID, err))
+		}
+	}
+	return resolved, failed
 }
 
 // call decodes e and runs its handler within the ack deadline, in a span linked to the trace
