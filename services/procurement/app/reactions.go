@@ -43,7 +43,8 @@ func reactionMeta(e event.Event, what, key string) es.Meta {
 // every accepted fixed-asset line of a receipt is registered in the assets service, with a
 // request id derived from the line id (the assets service is idempotent on the line id too).
 // An assets service that is down fails the event, which the reactor delivers again with
-// backoff; invalid input cannot be cured by a retry and is dropped (logged).
+// backoff; a refusal (invalid input, a line the assets service's rules reject) cannot be cured
+// by a retry and is parked for an operator.
 func (a *App) OnGoodsAccepted(assets AssetRegistrar) reactor.Handler {
 	return func(ctx context.Context, e event.Event, m proto.Message) error {
 		ga := m.(*eventsv1.GoodsAccepted)
@@ -59,7 +60,7 @@ func (a *App) OnGoodsAccepted(assets AssetRegistrar) reactor.Handler {
 				Custodian: l.Custodian})
 			switch status.Code(err) {
 			case codes.OK:
-			case codes.InvalidArgument:
+			case codes.InvalidArgument, codes.FailedPrecondition:
 				return reactor.Permanent(fmt.Errorf("line %s: %w", l.AcceptanceLineId, err))
 			default:
 				return fmt.Errorf("line %s: %w", l.AcceptanceLineId, err)
@@ -72,7 +73,7 @@ func (a *App) OnGoodsAccepted(assets AssetRegistrar) reactor.Handler {
 // OnGoodsAcceptedStock is the acceptance → stock process manager (材料账, same service): every
 // accepted line that is not a fixed asset is received into its stock item, once per line. A
 // refusal (invalid input, a unit that is not the item's) cannot be cured by a retry and is
-// dropped (logged); the storekeeper then receives the goods by hand.
+// parked; the storekeeper fixes the item or receives the goods by hand.
 func (a *App) OnGoodsAcceptedStock(ctx context.Context, e event.Event, m proto.Message) error {
 	ga := m.(*eventsv1.GoodsAccepted)
 	for _, l := range ga.Lines {
@@ -100,7 +101,7 @@ func (a *App) OnGoodsAcceptedStock(ctx context.Context, e event.Event, m proto.M
 // asset registered from an accepted line is recorded on the line's order (asset id and tag),
 // which reimbursement requires. Assets registered otherwise are none of procurement's
 // business; a line procurement does not know (registered by hand with a made-up id) is
-// dropped.
+// parked.
 func (a *App) OnAssetRegistered(ctx context.Context, e event.Event, m proto.Message) error {
 	ar := m.(*assetseventsv1.AssetRegistered)
 	if ar.SourceLineId == "" || ar.OrderId == "" {

@@ -84,6 +84,9 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if err := eventstore.Migrate(ctx, s.Pool); err != nil {
 		return err
 	}
+	if err := reactor.Migrate(ctx, s.Pool); err != nil {
+		return err
+	}
 	if _, err := bus.EnsureStream(ctx, s.JS, Name, bus.StreamConfig{Replicas: cfg.StreamReplicas, Duplicates: cfg.DuplicateWindow}); err != nil {
 		return err
 	}
@@ -133,8 +136,14 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	} else {
 		deps.Log.Warn("no assets service configured: accepted fixed-asset lines are not registered")
 	}
+	// Refused reactions are parked in this database (houqin parked list / retry).
+	ropt := cfg.Reactor
+	ropt.Parking = reactor.NewParking(s.Pool)
+	if err := reactor.ObserveParked(otel.Meter("houqin.dev/procurement"), ropt.Parking); err != nil {
+		return err
+	}
 	for _, r := range a.Reactions(assets) {
-		rc := reactor.New(s.JS, r.Name, r.Service, r.Handlers, deps.Log, cfg.Reactor)
+		rc := reactor.New(s.JS, r.Name, r.Service, r.Handlers, deps.Log, ropt)
 		s.reactors = append(s.reactors, rc)
 		s.Server.Background = append(s.Server.Background, rc.Run)
 	}
