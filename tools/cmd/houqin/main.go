@@ -31,6 +31,10 @@ const usage = `houqin — 后勤管理平台命令行工具 / the Houqin command
                          start the whole district on this machine with demo data and print the dashboard URL
   houqin token [flags]   签发开发用登录令牌 / issue a development token
   houqin verify [flags]  校验事件存储的哈希链（防篡改审计）/ check the event store's hash chains (tamper audit)
+  houqin parked list|retry [--reactor R] [--event ID] [flags]
+                         列出/重试被永久拒绝而搁置的流程反应（默认 houqin dev 的 procurement 库）
+                         list / retry the process-manager reactions parked after a permanent refusal
+                         (the dev stack's procurement database by default)
   houqin rebuild [flags] 从事件重建一个报表投影 / rebuild a read-model projection from the events
   houqin import assets FILE.xlsx|FILE.csv --school S [--dry-run] [flags]
                          从 Excel/CSV 台帐导入资产：先逐行校验，有错则一条不写；重复导入不重复登记
@@ -53,6 +57,8 @@ func main() {
 		err = token(os.Args[2:], os.Stdout)
 	case "verify":
 		err = verify(os.Args[2:], os.Stdout)
+	case "parked":
+		err = parked(os.Args[2:], os.Stdout)
 	case "rebuild":
 		err = rebuild(os.Args[2:], os.Stdout)
 	case "import":
