@@ -168,4 +168,3 @@ func gauge(t *testing.T, reader *sdkmetric.ManualReader) int64 {
 	}
 	return 0
 }
-
