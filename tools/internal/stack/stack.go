@@ -57,6 +57,11 @@ type Options struct {
 	Metrics http.Handler
 	// Reactor tunes the process managers (tests shorten their backoff).
 	Reactor reactor.Options
+	// AssetsNow, when set, is the assets service's clock (tests play a term on a clock they
+	// move by hand); RepairClock, when set, is how often its repair clock looks for missed
+	// deadlines.
+	AssetsNow   func() time.Time
+	RepairClock time.Duration
 }
 
 // Stack is a running district.
@@ -190,6 +195,10 @@ func (s *Stack) StartAssets(ctx context.Context, relay outbox.Options) (func() e
 	}
 	cfg := AssetsConfig(addr, s.dbURL("houqin_assets"), s.natsURL)
 	cfg.Relay = relay
+	cfg.Now = s.opts.AssetsNow
+	if s.opts.RepairClock > 0 {
+		cfg.RepairClock = s.opts.RepairClock
+	}
 	svc, err := assetssvc.New(ctx, cfg, s.withLog("assets"))
 	if err != nil {
 		return nil, err
