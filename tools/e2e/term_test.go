@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"sync"
 	"testing"
@@ -502,21 +503,62 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 		t.Errorf("custody: %d signed items, %d still held of %d", len(signedItems), covered, len(atEnd))
 	}
 
-	// Loans (no report yet: ListOverdueLoans). At the end of term only the projector is out,
-	// due 2021-12-10: 21 days of December + 14 of January = 35 days overdue; the laptop came
-	// back on time. On 2021-12-10 itself nothing is overdue yet.
+	// Loans (GetLoansReport, and the service's ListOverdueLoans). On 2021-09-10 the laptop is
+	// out, due 2021-09-20: open 1, overdue 0. On 2021-12-10 the projector is out and due that
+	// day: open 1, overdue 0. At the end of term the projector is still out, due 2021-12-10:
+	// 21 days of December + 14 of January = 35 days overdue; the laptop came back on time.
+	loans := func(asOf string) *reportsv1.GetLoansReportResponse {
+		t.Helper()
+		return must(reports.GetLoansReport(director, &reportsv1.GetLoansReportRequest{SchoolId: school, AsOf: asOf}))(t)
+	}
+	// The loans projection has the whole term once it has the projector's loan: wait for that.
+	testkit.Eventually(t, 30*time.Second, 50*time.Millisecond, func() (bool, string) {
+		l := loans(termEnd)
+		return l.Open == 1 && l.Overdue == 1 && len(l.Loans) == 1 && l.Loans[0].Tag == "ZC-2020-003" &&
+				l.Loans[0].DaysOverdue == 35 && l.Loans[0].Borrower == "赵老师" && l.Loans[0].DueOn == "2021-12-10",
+			fmt.Sprintf("loans report as of %s: %v", termEnd, l)
+	})
+	if l := loans("2021-09-10"); l.Open != 1 || l.Overdue != 0 || len(l.Loans) != 1 || l.Loans[0].Tag != "ZC-2021-002" {
+		t.Errorf("loans report as of 2021-09-10: %v", l)
+	}
+	if l := loans("2021-12-10"); l.Open != 1 || l.Overdue != 0 || len(l.Loans) != 1 || l.Loans[0].Tag != "ZC-2020-003" {
+		t.Errorf("loans report as of 2021-12-10: %v", l)
+	}
 	overdue := must(lending.ListOverdueLoans(director, &assetsv1.ListOverdueLoansRequest{SchoolId: school, AsOf: termEnd}))(t)
-	if len(overdue.Loans) != 1 || overdue.Loans[0].AssetId != projector || overdue.Loans[0].DaysOverdue != 35 ||
-		overdue.Loans[0].Borrower != "赵老师" {
+	if len(overdue.Loans) != 1 || overdue.Loans[0].AssetId != projector || overdue.Loans[0].DaysOverdue != 35 {
 		t.Errorf("overdue as of %s: %v", termEnd, overdue.Loans)
 	}
-	if o := must(lending.ListOverdueLoans(director, &assetsv1.ListOverdueLoansRequest{SchoolId: school,
-		AsOf: "2021-12-10"}))(t); len(o.Loans) != 0 {
-		t.Errorf("overdue on the due day: %v", o.Loans)
-	}
 
-	// Repairs (no report yet: ListRepairs). Opened 4, closed 3 (R1 in 7 h, R2 in 50 h, R3 in
-	// 30 h), fixed within 24 h: R1 only, 1 of 3 closed; one breach (R3's fix deadline).
+	// Repairs and damage (GetRepairsReport) over the term: opened 4, closed 3 (R1 in 7 h, R2 in
+	// 50 h, R3 in 30 h), all three major so all three on the 24 h clock, within it R1 only:
+	// 1/3; R4 open at the end; one breach (R3's fix deadline). By class: 1-2 has R2, R4 and the
+	// books charge of 4,500 (3 in all), 1-1 has R1 and the screen charge of 35,000 (2): 1-2
+	// first. October alone: R1–R3 opened and closed, 1 within, none open, 1 breach.
+	rep := func(from, to string) *reportsv1.GetRepairsReportResponse {
+		t.Helper()
+		return must(reports.GetRepairsReport(director, &reportsv1.GetRepairsReportRequest{SchoolId: school, From: from, To: to}))(t)
+	}
+	// R4, reported last, is in the report once the report is complete: wait for it.
+	var r *reportsv1.GetRepairsReportResponse
+	testkit.Eventually(t, 30*time.Second, 50*time.Millisecond, func() (bool, string) {
+		r = rep(termStart, termEnd)
+		return r.Opened == 4 && r.Closed == 3 && r.ClosedWithClock == 3 && r.WithinTarget == 1 && r.OpenAtEnd == 1 &&
+			r.Breaches == 1 && math.Abs(r.ShareWithinTarget-1.0/3) < 1e-9, fmt.Sprintf("repairs report for the term: %v", r)
+	})
+	var classes []string
+	for _, c := range r.Classes {
+		if c.ClassName != "" {
+			classes = append(classes, fmt.Sprintf("%s:%d/%d/%d", c.ClassName, c.Repairs, c.DamageCharges, c.DamageFen))
+		}
+	}
+	if fmt.Sprint(classes) != "[1-2:2/1/4500 1-1:1/1/35000]" {
+		t.Errorf("repairs and damage by class: %v", classes)
+	}
+	if r := rep("2021-10-01", "2021-10-31"); r.Opened != 3 || r.Closed != 3 || r.WithinTarget != 1 || r.OpenAtEnd != 0 ||
+		r.Breaches != 1 {
+		t.Errorf("repairs report for October: %v", r)
+	}
+	// The service's own list agrees: 4 repairs, 3 completed, 1 within 24 h, 1 breach.
 	list := must(repairs.ListRepairs(director, &assetsv1.ListRepairsRequest{SchoolId: school, Limit: 100}))(t).Repairs
 	opened, closedN, within, breaches := len(list), 0, 0, 0
 	for _, r := range list {
@@ -532,7 +574,7 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 		t.Errorf("repairs: opened %d closed %d within 24 h %d breaches %d", opened, closedN, within, breaches)
 	}
 
-	// Damage by class (no report yet: GetDamageCharge). 1-1: charged 35,000, paid 20,000,
+	// Damage paid (no report yet: GetDamageCharge). 1-1: charged 35,000, paid 20,000,
 	// outstanding 15,000; 1-2: charged 4,500, paid 4,500, outstanding 0.
 	byClass := map[string][3]int64{}
 	for _, id := range []string{ch1.ChargeId, ch2.ChargeId} {
