@@ -464,7 +464,21 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 			t.Errorf("district ledger as of %s: %v, want %+v", c.asOf, d, c.want)
 		}
 	}
-	// Custody coverage (no report yet: from the agreements). Signed at the start: 一(1)班
+	// Custody coverage (GetCustodyCoverage): rooms with an agreement signed at term start. The
+	// school has 5 rooms; the library (ZH301) signed on 2021-09-01; 一(1)班's and 一(2)班's
+	// agreements are class agreements, which the report does not count for a room: 1 of 5 =
+	// 0.2, the 4 unsigned rooms first by code.
+	testkit.Eventually(t, 30*time.Second, 50*time.Millisecond, func() (bool, string) {
+		c := must(reports.GetCustodyCoverage(director, &reportsv1.GetCustodyCoverageRequest{SchoolId: school, Term: term}))(t)
+		var rooms []string
+		for _, r := range c.Rooms {
+			rooms = append(rooms, fmt.Sprintf("%s:%v:%s", r.Room, r.Signed, r.SignedOn))
+		}
+		return c.SignedRooms == 1 && c.AllRooms == 5 && math.Abs(c.Coverage-0.2) < 1e-9 &&
+				fmt.Sprint(rooms) == "[JX101:false: JX102:false: ZH001:false: ZH201:false: ZH301:true:2021-09-01]",
+			fmt.Sprintf("custody coverage: %d/%d %v %v", c.SignedRooms, c.AllRooms, c.Coverage, rooms)
+	})
+	// Custody by asset (the agreements themselves). Signed at the start: 一(1)班
 	// (一体机, 音响) and the library (图书): 3 of the 6 entries at term start, 50%. At the end
 	// the speaker has left the ledger: 一体机 and 图书 of 5 entries, 40%; 一(2)班's agreement
 	// was never signed. 一(1)班 signed back at the end (closed), the library not yet.
