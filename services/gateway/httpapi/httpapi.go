@@ -63,6 +63,18 @@ func (a *API) Register(mux *http.ServeMux) {
 		}))
 	mux.Handle("GET /api/v1/district/ledger", route(a, a.Reports.GetDistrictLedger,
 		func(r *http.Request, m *reportsv1.GetDistrictLedgerRequest) { m.AsOf = r.URL.Query().Get("as_of") }))
+	mux.Handle("GET /api/v1/schools/{school}/procurement/budget", route(a, a.Reports.GetBudgetSpend,
+		func(r *http.Request, m *reportsv1.GetBudgetSpendRequest) {
+			m.SchoolId, m.FiscalYear = r.PathValue("school"), queryYear(r.URL.Query().Get("fiscal_year"))
+		}))
+	mux.Handle("GET /api/v1/schools/{school}/procurement/approvals", route(a, a.Reports.GetApprovalsWaiting,
+		func(r *http.Request, m *reportsv1.GetApprovalsWaitingRequest) {
+			m.SchoolId, m.AsOf = r.PathValue("school"), r.URL.Query().Get("as_of")
+		}))
+	mux.Handle("GET /api/v1/district/procurement", route(a, a.Reports.GetDistrictProcurement,
+		func(r *http.Request, m *reportsv1.GetDistrictProcurementRequest) {
+			m.FiscalYear, m.AsOf = queryYear(r.URL.Query().Get("fiscal_year")), r.URL.Query().Get("as_of")
+		}))
 	mux.Handle("GET /api/v1/schools/{school}/ledger/{dimension}", route(a, a.Reports.GetLedgerBreakdown,
 		func(r *http.Request, m *reportsv1.GetLedgerBreakdownRequest) {
 			m.SchoolId, m.Dimension, m.AsOf = r.PathValue("school"), r.PathValue("dimension"), r.URL.Query().Get("as_of")
@@ -85,6 +97,15 @@ func (a *API) Register(mux *http.ServeMux) {
 			m.SchoolId, m.PageToken, m.PageSize = r.PathValue("school"), q.Get("page_token"), queryInt32(q.Get("page_size"))
 			m.Drill = &reportsv1.Drill{Report: q.Get("report"), Key: q.Get("key"), From: q.Get("from"), To: q.Get("to")}
 		}))
+}
+
+// queryYear reads an optional year: empty is 0 (the current year), anything unreadable -1,
+// which the service refuses with a field violation.
+func queryYear(v string) int32 {
+	if v == "" {
+		return 0
+	}
+	return queryInt32(v)
 }
 
 // queryInt32 reads an optional number from the query; anything unreadable becomes -1, which

@@ -196,6 +196,11 @@ var Table = map[string]Rule{
 	"/houqin.procurement.v1.FulfilmentService/ReimburseInvoice": {Scope: ScopeSchool, Roles: []Role{RoleAccountant}},
 	"/houqin.procurement.v1.FulfilmentService/GetFulfilment":    {Scope: ScopeSchool, Roles: schoolReaders},
 
+	// Procurement reports (projector).
+	"/houqin.reports.v1.ReportsService/GetBudgetSpend":         {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetApprovalsWaiting":    {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetDistrictProcurement": {Scope: ScopeDistrict, Roles: bureau},
+
 	// Reports (projector).
 	"/houqin.reports.v1.ReportsService/GetAssetLedger":     {Scope: ScopeSchool, Roles: reportReaders},
 	"/houqin.reports.v1.ReportsService/GetDistrictLedger":  {Scope: ScopeDistrict, Roles: bureau},

@@ -218,6 +218,19 @@ var TypeNames = map[string]string{
 	"DamagePaymentRecorded":     "赔偿缴款",
 	"DamageWaived":              "赔偿减免",
 	"DamageSettled":             "赔偿结清",
+	// Procurement.
+	"BudgetLineOpened":         "预算下达",
+	"BudgetAdjustmentApproved": "预算调整批准",
+	"BudgetCommitted":          "预算占用",
+	"BudgetCommitmentReleased": "预算占用释放",
+	"BudgetSpent":              "报账支出",
+	"PurchaseRequestSubmitted": "购物申请",
+	"PurchaseRequestApproved":  "申请审批通过",
+	"PurchaseRequestRejected":  "申请驳回",
+	"QuoteAdded":               "询价",
+	"QuoteChosen":              "选定报价",
+	"PurchaseOrderPlaced":      "下单",
+	"PurchaseOrderCancelled":   "订单取消",
 }
 
 // TypeName returns the Chinese name of a full or short event type (the short type if unknown).

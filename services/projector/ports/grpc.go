@@ -12,6 +12,7 @@ import (
 	"houqin.dev/projector/eventlog"
 	"houqin.dev/projector/ledger"
 	"houqin.dev/projector/loans"
+	"houqin.dev/projector/procurement"
 	"houqin.dev/projector/repairs"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
@@ -26,6 +27,9 @@ type Server struct {
 	Custody custody.Reader
 	Loc     *time.Location
 	Now     func() time.Time
+
+	// Procurement reads the procurement read model.
+	Procurement procurement.Reader
 }
 
 // today is the district's date.

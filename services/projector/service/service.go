@@ -22,6 +22,7 @@ import (
 	"houqin.dev/projector/ledger"
 	"houqin.dev/projector/loans"
 	"houqin.dev/projector/ports"
+	"houqin.dev/projector/procurement"
 	"houqin.dev/projector/repairs"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
@@ -53,6 +54,8 @@ type Subscription struct {
 var Subscriptions = []Subscription{
 	{Projection: ledger.Projection{}, Service: "assets"},
 	{Projection: eventlog.Projection{}, Service: "assets"},
+	{Projection: procurement.Projection{}, Service: "procurement"},
+	{Projection: eventlog.Projection{}, Service: "procurement"},
 	{Projection: repairs.Projection{}, Service: "assets"},
 	{Projection: loans.Projection{}, Service: "assets"},
 	{Projection: custody.Projection{}, Service: "assets"},
@@ -109,6 +112,7 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	reports := &ports.Server{Ledger: ledger.Reader{Pool: s.Pool}, Events: eventlog.Reader{Pool: s.Pool},
 		Repairs: repairs.Reader{Pool: s.Pool}, Loans: loans.Reader{Pool: s.Pool},
 		Custody: custody.Reader{Pool: s.Pool}, Loc: loc, Now: time.Now}
+	reports.Procurement = procurement.Reader{Pool: s.Pool}
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		reportsv1.RegisterReportsServiceServer(gs, reports)
 	}, reportsv1.ReportsService_ServiceDesc.ServiceName); err != nil {

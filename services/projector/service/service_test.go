@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -35,6 +36,7 @@ type env struct {
 	publish func(school string, version int64, m proto.Message, id uuid.UUID)
 	// publishAt publishes with a business time.
 	publishAt func(school string, version int64, m proto.Message, id uuid.UUID, occurred time.Time)
+	js        jetstream.JetStream
 }
 
 func start(t *testing.T) *env {
@@ -42,8 +44,10 @@ func start(t *testing.T) *env {
 	ctx := context.Background()
 	ns := testkit.NATS(t)
 	_, js := testkit.JetStream(t, ns)
-	if _, err := bus.EnsureStream(ctx, js, "assets", bus.StreamConfig{}); err != nil {
-		t.Fatal(err)
+	for _, svc := range []string{"assets", "procurement"} {
+		if _, err := bus.EnsureStream(ctx, js, svc, bus.StreamConfig{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	a := testkit.NewAuth(t)
 	svc, err := service.New(ctx, service.Config{GRPCAddr: "127.0.0.1:0", DatabaseURL: testkit.DatabaseURL(t), DBMaxConns: 8,
@@ -61,7 +65,7 @@ func start(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	e := &env{svc: svc, conn: conn, reports: reportsv1.NewReportsServiceClient(conn), auth: a}
+	e := &env{svc: svc, conn: conn, reports: reportsv1.NewReportsServiceClient(conn), auth: a, js: js}
 	e.publish = func(school string, version int64, m proto.Message, id uuid.UUID) {
 		e.publishAt(school, version, m, id, time.Now())
 	}

@@ -56,8 +56,11 @@
     if (path) download(path, b.dataset.format).catch((e) => showError(e.message));
   }));
 
+  // Every page of the dashboard (the sections of main but the sign-in and the drill-down).
+  const VIEWS = [...document.querySelectorAll("main > section")].map((s) => s.id).filter((id) => id !== "login" && id !== "events");
   function login() {
     ["district", "school", "repairs", "loans", "custody", "events"].forEach((s) => ($(s).hidden = true));
+    [...VIEWS, "views"].forEach((s) => ($(s).hidden = true));
     $("login").hidden = false;
   }
 
@@ -270,6 +273,7 @@
     $("events-title").textContent = "追溯 · " + title + (spec.to ? "（截至 " + spec.to + "）" : "");
     await loadEvents(false);
     ["district", "school", "repairs", "loans", "custody"].forEach((s) => ($(s).hidden = true));
+    VIEWS.forEach((s) => ($(s).hidden = true));
     $("events").hidden = false;
   }
   $("events-more").addEventListener("click", () => loadEvents(true).catch((e) => showError(e.message)));
@@ -277,6 +281,105 @@
 
   $("back").addEventListener("click", () => { $("school").hidden = true; $("district").hidden = false; });
   ["as-of", "school-as-of"].forEach((i) => $(i).addEventListener("change", () => refresh().catch((e) => showError(e.message))));
+
+  // 采购与预算: the district's schools (bureau) and one school's budget lines and approvals.
+  const STEPS = { department_head: "部门负责人", logistics_director: "总务主任", principal: "校长", bureau: "教育局" };
+  const pct = (pm) => (Number(pm) / 10).toFixed(1) + "%";
+  $("fiscal-year").value = today.slice(0, 4);
+  let procSchools = [], procSort = "name", procAsc = true;
+  function cells(tr, values, numFrom) {
+    values.forEach((v, i) => { const td = document.createElement("td"); td.textContent = v; if (numFrom(i)) td.className = "num"; tr.appendChild(td); });
+    return tr;
+  }
+  function renderProcSchools() {
+    const rows = procSchools.slice().sort((a, b) => {
+      const x = a[procSort], y = b[procSort];
+      const c = procSort === "name" ? String(x).localeCompare(String(y), "zh-CN") : Number(x) - Number(y);
+      return procAsc ? c : -c;
+    });
+    document.querySelector("#proc-schools tbody").replaceChildren(...rows.map((s) => {
+      const tr = document.createElement("tr");
+      tr.dataset.school = s.school_id;
+      cells(tr, [s.name, yuan(s.budget_fen), yuan(s.committed_fen), yuan(s.spent_fen), yuan(s.available_fen), pct(s.spent_permille),
+        int(s.approvals_waiting), int(s.oldest_waiting_days)], (i) => i > 0);
+      tr.addEventListener("click", () => openSchoolProcurement(s.school_id, s.name).catch((e) => showError(e.message)));
+      return tr;
+    }));
+    document.querySelectorAll("#proc-schools th").forEach((th) => {
+      th.classList.toggle("sorted", th.dataset.sort === procSort);
+      th.classList.toggle("asc", th.dataset.sort === procSort && procAsc);
+    });
+  }
+  document.querySelectorAll("#proc-schools th[data-sort]").forEach((th) => th.addEventListener("click", () => {
+    procAsc = procSort === th.dataset.sort ? !procAsc : true;
+    procSort = th.dataset.sort;
+    renderProcSchools();
+  }));
+  async function loadDistrictProcurement() {
+    const path = "/api/v1/district/procurement?fiscal_year=" + $("fiscal-year").value;
+    const d = await api(path);
+    tablePath["proc-schools"] = path;
+    procSchools = d.schools;
+    $("proc-budget").textContent = "¥" + yuan(d.budget_fen);
+    $("proc-committed").textContent = "¥" + yuan(d.committed_fen);
+    $("proc-spent").textContent = "¥" + yuan(d.spent_fen);
+    $("proc-waiting").textContent = int(d.approvals_waiting);
+    renderProcSchools();
+  }
+  async function openSchoolProcurement(id, name) {
+    const base = "/api/v1/schools/" + encodeURIComponent(id) + "/procurement/";
+    const budgetPath = base + "budget?fiscal_year=" + $("fiscal-year").value;
+    const [b, w] = await Promise.all([api(budgetPath), api(base + "approvals")]);
+    tablePath["budget-lines"] = budgetPath;
+    tablePath.approvals = base + "approvals";
+    const title = (name || id) + " · 预算执行（" + b.fiscal_year + " 年度）";
+    $("proc-title").textContent = title;
+    document.querySelector("#budget-lines tbody").replaceChildren(...b.lines.map((l) => {
+      const tr = cells(document.createElement("tr"), [l.code + " " + l.name, l.funding_source, yuan(l.budget_fen), yuan(l.committed_fen),
+        yuan(l.spent_fen), yuan(l.available_fen), pct(l.spent_permille)], (i) => i > 1);
+      tr.dataset.line = l.budget_line_id;
+      tr.className = "drill";
+      tr.addEventListener("click", () => openEvents(id, l.drill, title + " · " + l.name, "school-procurement").catch((e) => showError(e.message)));
+      return tr;
+    }));
+    $("budget-total").textContent = yuan(b.budget_fen);
+    $("budget-committed").textContent = yuan(b.committed_fen);
+    $("budget-spent").textContent = yuan(b.spent_fen);
+    $("budget-available").textContent = yuan(b.available_fen);
+    document.querySelector("#spend-months tbody").replaceChildren(...b.months.map((m) => cells(document.createElement("tr"), [m.month, yuan(m.spent_fen)], (i) => i > 0)));
+    document.querySelector("#spend-categories tbody").replaceChildren(...b.categories.map((c) => cells(document.createElement("tr"), [c.category, yuan(c.spent_fen)], (i) => i > 0)));
+    document.querySelector("#approvals tbody").replaceChildren(...w.requests.map((r) => {
+      const tr = cells(document.createElement("tr"), [r.purchase_request_id, r.department, yuan(r.estimated_total_fen), r.submitted_on,
+        STEPS[r.step] || r.step, r.waiting_since, int(r.age_days)], (i) => i === 2 || i === 6);
+      tr.dataset.request = r.purchase_request_id;
+      tr.className = "drill";
+      tr.addEventListener("click", () => openEvents(id, r.drill, title + " · " + r.purchase_request_id, "school-procurement").catch((e) => showError(e.message)));
+      return tr;
+    }));
+    $("school-procurement").dataset.id = id;
+    $("school-procurement").dataset.name = name || "";
+    VIEWS.forEach((s) => ($(s).hidden = s !== "school-procurement"));
+    $("proc-back").hidden = !isBureau;
+  }
+  $("proc-back").addEventListener("click", () => { $("school-procurement").hidden = true; $("district-procurement").hidden = false; });
+  let view = "assets";
+  async function showView() {
+    document.querySelectorAll("#views button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
+    VIEWS.forEach((s) => ($(s).hidden = true));
+    if (view === "procurement") {
+      if (isBureau) { $("district-procurement").hidden = false; await loadDistrictProcurement(); } else await openSchoolProcurement(ownSchool, "");
+    } else if (isBureau) { $("district").hidden = false; await loadDistrict(); } else await openSchool(ownSchool);
+  }
+  document.querySelectorAll("#views button").forEach((b) => b.addEventListener("click", () => {
+    view = b.dataset.view;
+    showError("");
+    showView().catch((e) => showError(e.message));
+  }));
+  $("fiscal-year").addEventListener("change", () => {
+    if (view !== "procurement") return;
+    const sp = $("school-procurement");
+    (sp.hidden ? showView() : openSchoolProcurement(sp.dataset.id, sp.dataset.name)).catch((e) => showError(e.message));
+  });
 
   async function refresh() {
     showError("");
@@ -288,6 +391,7 @@
     const c = token && claims(token);
     if (!c) return login();
     $("login").hidden = true;
+    $("views").hidden = false;
     const roles = c.roles || [];
     isBureau = roles.some((r) => r === "bureau_admin" || r === "bureau_viewer");
     ownSchool = c.school || "";

@@ -483,7 +483,7 @@ var File_houqin_reports_v1_reports_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\n" +
-	"\x1fhouqin/reports/v1/reports.proto\x12\x11houqin.reports.v1\x1a\x1fhouqin/reports/v1/custody.proto\x1a\x1dhouqin/reports/v1/drill.proto\x1a\x1ehouqin/reports/v1/ledger.proto\x1a\x1dhouqin/reports/v1/loans.proto\x1a\x1fhouqin/reports/v1/repairs.proto\"I\n" +
+	"\x1fhouqin/reports/v1/reports.proto\x12\x11houqin.reports.v1\x1a\x1fhouqin/reports/v1/custody.proto\x1a\x1dhouqin/reports/v1/drill.proto\x1a\x1ehouqin/reports/v1/ledger.proto\x1a\x1dhouqin/reports/v1/loans.proto\x1a\x1fhouqin/reports/v1/repairs.proto\x1a#houqin/reports/v1/procurement.proto\"I\n" +
 	"\x15GetAssetLedgerRequest\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x13\n" +
 	"\x05as_of\x18\x02 \x01(\tR\x04asOf\"\xe0\x02\n" +
@@ -521,10 +521,13 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\aschools\x18\x02 \x03(\v2\x1f.houqin.reports.v1.SchoolLedgerR\aschools\x12\x18\n" +
 	"\aentries\x18\x03 \x01(\x03R\aentries\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\x03R\bquantity\x12\x1b\n" +
-	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xfc\x05\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xd8\b\n" +
 	"\x0eReportsService\x12e\n" +
 	"\x0eGetAssetLedger\x12(.houqin.reports.v1.GetAssetLedgerRequest\x1a).houqin.reports.v1.GetAssetLedgerResponse\x12n\n" +
-	"\x11GetDistrictLedger\x12+.houqin.reports.v1.GetDistrictLedgerRequest\x1a,.houqin.reports.v1.GetDistrictLedgerResponse\x12Y\n" +
+	"\x11GetDistrictLedger\x12+.houqin.reports.v1.GetDistrictLedgerRequest\x1a,.houqin.reports.v1.GetDistrictLedgerResponse\x12e\n" +
+	"\x0eGetBudgetSpend\x12(.houqin.reports.v1.GetBudgetSpendRequest\x1a).houqin.reports.v1.GetBudgetSpendResponse\x12t\n" +
+	"\x13GetApprovalsWaiting\x12-.houqin.reports.v1.GetApprovalsWaitingRequest\x1a..houqin.reports.v1.GetApprovalsWaitingResponse\x12}\n" +
+	"\x16GetDistrictProcurement\x120.houqin.reports.v1.GetDistrictProcurementRequest\x1a1.houqin.reports.v1.GetDistrictProcurementResponse\x12Y\n" +
 	"\n" +
 	"ListEvents\x12$.houqin.reports.v1.ListEventsRequest\x1a%.houqin.reports.v1.ListEventsResponse\x12q\n" +
 	"\x12GetLedgerBreakdown\x12,.houqin.reports.v1.GetLedgerBreakdownRequest\x1a-.houqin.reports.v1.GetLedgerBreakdownResponse\x12k\n" +
@@ -547,23 +550,29 @@ func file_houqin_reports_v1_reports_proto_rawDescGZIP() []byte {
 
 var file_houqin_reports_v1_reports_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_houqin_reports_v1_reports_proto_goTypes = []any{
-	(*GetAssetLedgerRequest)(nil),      // 0: houqin.reports.v1.GetAssetLedgerRequest
-	(*CategoryTotal)(nil),              // 1: houqin.reports.v1.CategoryTotal
-	(*GetAssetLedgerResponse)(nil),     // 2: houqin.reports.v1.GetAssetLedgerResponse
-	(*GetDistrictLedgerRequest)(nil),   // 3: houqin.reports.v1.GetDistrictLedgerRequest
-	(*SchoolLedger)(nil),               // 4: houqin.reports.v1.SchoolLedger
-	(*GetDistrictLedgerResponse)(nil),  // 5: houqin.reports.v1.GetDistrictLedgerResponse
-	(*Drill)(nil),                      // 6: houqin.reports.v1.Drill
-	(*ListEventsRequest)(nil),          // 7: houqin.reports.v1.ListEventsRequest
-	(*GetLedgerBreakdownRequest)(nil),  // 8: houqin.reports.v1.GetLedgerBreakdownRequest
-	(*GetRepairsReportRequest)(nil),    // 9: houqin.reports.v1.GetRepairsReportRequest
-	(*GetLoansReportRequest)(nil),      // 10: houqin.reports.v1.GetLoansReportRequest
-	(*GetCustodyCoverageRequest)(nil),  // 11: houqin.reports.v1.GetCustodyCoverageRequest
-	(*ListEventsResponse)(nil),         // 12: houqin.reports.v1.ListEventsResponse
-	(*GetLedgerBreakdownResponse)(nil), // 13: houqin.reports.v1.GetLedgerBreakdownResponse
-	(*GetRepairsReportResponse)(nil),   // 14: houqin.reports.v1.GetRepairsReportResponse
-	(*GetLoansReportResponse)(nil),     // 15: houqin.reports.v1.GetLoansReportResponse
-	(*GetCustodyCoverageResponse)(nil), // 16: houqin.reports.v1.GetCustodyCoverageResponse
+	(*GetAssetLedgerRequest)(nil),          // 0: houqin.reports.v1.GetAssetLedgerRequest
+	(*CategoryTotal)(nil),                  // 1: houqin.reports.v1.CategoryTotal
+	(*GetAssetLedgerResponse)(nil),         // 2: houqin.reports.v1.GetAssetLedgerResponse
+	(*GetDistrictLedgerRequest)(nil),       // 3: houqin.reports.v1.GetDistrictLedgerRequest
+	(*SchoolLedger)(nil),                   // 4: houqin.reports.v1.SchoolLedger
+	(*GetDistrictLedgerResponse)(nil),      // 5: houqin.reports.v1.GetDistrictLedgerResponse
+	(*Drill)(nil),                          // 6: houqin.reports.v1.Drill
+	(*GetBudgetSpendRequest)(nil),          // 7: houqin.reports.v1.GetBudgetSpendRequest
+	(*GetApprovalsWaitingRequest)(nil),     // 8: houqin.reports.v1.GetApprovalsWaitingRequest
+	(*GetDistrictProcurementRequest)(nil),  // 9: houqin.reports.v1.GetDistrictProcurementRequest
+	(*ListEventsRequest)(nil),              // 10: houqin.reports.v1.ListEventsRequest
+	(*GetLedgerBreakdownRequest)(nil),      // 11: houqin.reports.v1.GetLedgerBreakdownRequest
+	(*GetRepairsReportRequest)(nil),        // 12: houqin.reports.v1.GetRepairsReportRequest
+	(*GetLoansReportRequest)(nil),          // 13: houqin.reports.v1.GetLoansReportRequest
+	(*GetCustodyCoverageRequest)(nil),      // 14: houqin.reports.v1.GetCustodyCoverageRequest
+	(*GetBudgetSpendResponse)(nil),         // 15: houqin.reports.v1.GetBudgetSpendResponse
+	(*GetApprovalsWaitingResponse)(nil),    // 16: houqin.reports.v1.GetApprovalsWaitingResponse
+	(*GetDistrictProcurementResponse)(nil), // 17: houqin.reports.v1.GetDistrictProcurementResponse
+	(*ListEventsResponse)(nil),             // 18: houqin.reports.v1.ListEventsResponse
+	(*GetLedgerBreakdownResponse)(nil),     // 19: houqin.reports.v1.GetLedgerBreakdownResponse
+	(*GetRepairsReportResponse)(nil),       // 20: houqin.reports.v1.GetRepairsReportResponse
+	(*GetLoansReportResponse)(nil),         // 21: houqin.reports.v1.GetLoansReportResponse
+	(*GetCustodyCoverageResponse)(nil),     // 22: houqin.reports.v1.GetCustodyCoverageResponse
 }
 var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	6,  // 0: houqin.reports.v1.CategoryTotal.drill:type_name -> houqin.reports.v1.Drill
@@ -572,20 +581,26 @@ var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	4,  // 3: houqin.reports.v1.GetDistrictLedgerResponse.schools:type_name -> houqin.reports.v1.SchoolLedger
 	0,  // 4: houqin.reports.v1.ReportsService.GetAssetLedger:input_type -> houqin.reports.v1.GetAssetLedgerRequest
 	3,  // 5: houqin.reports.v1.ReportsService.GetDistrictLedger:input_type -> houqin.reports.v1.GetDistrictLedgerRequest
-	7,  // 6: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
-	8,  // 7: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
-	9,  // 8: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
-	10, // 9: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
-	11, // 10: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
-	2,  // 11: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
-	5,  // 12: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
-	12, // 13: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
-	13, // 14: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
-	14, // 15: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
-	15, // 16: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
-	16, // 17: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
-	11, // [11:18] is the sub-list for method output_type
-	4,  // [4:11] is the sub-list for method input_type
+	7,  // 6: houqin.reports.v1.ReportsService.GetBudgetSpend:input_type -> houqin.reports.v1.GetBudgetSpendRequest
+	8,  // 7: houqin.reports.v1.ReportsService.GetApprovalsWaiting:input_type -> houqin.reports.v1.GetApprovalsWaitingRequest
+	9,  // 8: houqin.reports.v1.ReportsService.GetDistrictProcurement:input_type -> houqin.reports.v1.GetDistrictProcurementRequest
+	10, // 9: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
+	11, // 10: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
+	12, // 11: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
+	13, // 12: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
+	14, // 13: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
+	2,  // 14: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
+	5,  // 15: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
+	15, // 16: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
+	16, // 17: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
+	17, // 18: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
+	18, // 19: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
+	19, // 20: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
+	20, // 21: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
+	21, // 22: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
+	22, // 23: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
+	14, // [14:24] is the sub-list for method output_type
+	4,  // [4:14] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name
@@ -601,6 +616,7 @@ func file_houqin_reports_v1_reports_proto_init() {
 	file_houqin_reports_v1_ledger_proto_init()
 	file_houqin_reports_v1_loans_proto_init()
 	file_houqin_reports_v1_repairs_proto_init()
+	file_houqin_reports_v1_procurement_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -21,13 +21,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReportsService_GetAssetLedger_FullMethodName     = "/houqin.reports.v1.ReportsService/GetAssetLedger"
-	ReportsService_GetDistrictLedger_FullMethodName  = "/houqin.reports.v1.ReportsService/GetDistrictLedger"
-	ReportsService_ListEvents_FullMethodName         = "/houqin.reports.v1.ReportsService/ListEvents"
-	ReportsService_GetLedgerBreakdown_FullMethodName = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
-	ReportsService_GetRepairsReport_FullMethodName   = "/houqin.reports.v1.ReportsService/GetRepairsReport"
-	ReportsService_GetLoansReport_FullMethodName     = "/houqin.reports.v1.ReportsService/GetLoansReport"
-	ReportsService_GetCustodyCoverage_FullMethodName = "/houqin.reports.v1.ReportsService/GetCustodyCoverage"
+	ReportsService_GetAssetLedger_FullMethodName         = "/houqin.reports.v1.ReportsService/GetAssetLedger"
+	ReportsService_GetDistrictLedger_FullMethodName      = "/houqin.reports.v1.ReportsService/GetDistrictLedger"
+	ReportsService_GetBudgetSpend_FullMethodName         = "/houqin.reports.v1.ReportsService/GetBudgetSpend"
+	ReportsService_GetApprovalsWaiting_FullMethodName    = "/houqin.reports.v1.ReportsService/GetApprovalsWaiting"
+	ReportsService_GetDistrictProcurement_FullMethodName = "/houqin.reports.v1.ReportsService/GetDistrictProcurement"
+	ReportsService_ListEvents_FullMethodName             = "/houqin.reports.v1.ReportsService/ListEvents"
+	ReportsService_GetLedgerBreakdown_FullMethodName     = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
+	ReportsService_GetRepairsReport_FullMethodName       = "/houqin.reports.v1.ReportsService/GetRepairsReport"
+	ReportsService_GetLoansReport_FullMethodName         = "/houqin.reports.v1.ReportsService/GetLoansReport"
+	ReportsService_GetCustodyCoverage_FullMethodName     = "/houqin.reports.v1.ReportsService/GetCustodyCoverage"
 )
 
 // ReportsServiceClient is the client API for ReportsService service.
@@ -40,6 +43,13 @@ type ReportsServiceClient interface {
 	GetAssetLedger(ctx context.Context, in *GetAssetLedgerRequest, opts ...grpc.CallOption) (*GetAssetLedgerResponse, error)
 	// GetDistrictLedger 全区资产概览: every school's ledger totals (bureau roles).
 	GetDistrictLedger(ctx context.Context, in *GetDistrictLedgerRequest, opts ...grpc.CallOption) (*GetDistrictLedgerResponse, error)
+	// GetBudgetSpend 预算执行: one school's budget lines for a fiscal year with committed, spent and
+	// available, and the spend by month and by category.
+	GetBudgetSpend(ctx context.Context, in *GetBudgetSpendRequest, opts ...grpc.CallOption) (*GetBudgetSpendResponse, error)
+	// GetApprovalsWaiting 待审批: one school's purchase requests waiting for approval, oldest first.
+	GetApprovalsWaiting(ctx context.Context, in *GetApprovalsWaitingRequest, opts ...grpc.CallOption) (*GetApprovalsWaitingResponse, error)
+	// GetDistrictProcurement 全区采购概览: every school's budget, spend and approvals waiting (bureau roles).
+	GetDistrictProcurement(ctx context.Context, in *GetDistrictProcurementRequest, opts ...grpc.CallOption) (*GetDistrictProcurementResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
@@ -76,6 +86,36 @@ func (c *reportsServiceClient) GetDistrictLedger(ctx context.Context, in *GetDis
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetDistrictLedgerResponse)
 	err := c.cc.Invoke(ctx, ReportsService_GetDistrictLedger_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportsServiceClient) GetBudgetSpend(ctx context.Context, in *GetBudgetSpendRequest, opts ...grpc.CallOption) (*GetBudgetSpendResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetBudgetSpendResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetBudgetSpend_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportsServiceClient) GetApprovalsWaiting(ctx context.Context, in *GetApprovalsWaitingRequest, opts ...grpc.CallOption) (*GetApprovalsWaitingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetApprovalsWaitingResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetApprovalsWaiting_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportsServiceClient) GetDistrictProcurement(ctx context.Context, in *GetDistrictProcurementRequest, opts ...grpc.CallOption) (*GetDistrictProcurementResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDistrictProcurementResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetDistrictProcurement_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +182,13 @@ type ReportsServiceServer interface {
 	GetAssetLedger(context.Context, *GetAssetLedgerRequest) (*GetAssetLedgerResponse, error)
 	// GetDistrictLedger 全区资产概览: every school's ledger totals (bureau roles).
 	GetDistrictLedger(context.Context, *GetDistrictLedgerRequest) (*GetDistrictLedgerResponse, error)
+	// GetBudgetSpend 预算执行: one school's budget lines for a fiscal year with committed, spent and
+	// available, and the spend by month and by category.
+	GetBudgetSpend(context.Context, *GetBudgetSpendRequest) (*GetBudgetSpendResponse, error)
+	// GetApprovalsWaiting 待审批: one school's purchase requests waiting for approval, oldest first.
+	GetApprovalsWaiting(context.Context, *GetApprovalsWaitingRequest) (*GetApprovalsWaitingResponse, error)
+	// GetDistrictProcurement 全区采购概览: every school's budget, spend and approvals waiting (bureau roles).
+	GetDistrictProcurement(context.Context, *GetDistrictProcurementRequest) (*GetDistrictProcurementResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
@@ -169,6 +216,15 @@ func (UnimplementedReportsServiceServer) GetAssetLedger(context.Context, *GetAss
 }
 func (UnimplementedReportsServiceServer) GetDistrictLedger(context.Context, *GetDistrictLedgerRequest) (*GetDistrictLedgerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDistrictLedger not implemented")
+}
+func (UnimplementedReportsServiceServer) GetBudgetSpend(context.Context, *GetBudgetSpendRequest) (*GetBudgetSpendResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetBudgetSpend not implemented")
+}
+func (UnimplementedReportsServiceServer) GetApprovalsWaiting(context.Context, *GetApprovalsWaitingRequest) (*GetApprovalsWaitingResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetApprovalsWaiting not implemented")
+}
+func (UnimplementedReportsServiceServer) GetDistrictProcurement(context.Context, *GetDistrictProcurementRequest) (*GetDistrictProcurementResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDistrictProcurement not implemented")
 }
 func (UnimplementedReportsServiceServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
@@ -238,6 +294,60 @@ func _ReportsService_GetDistrictLedger_Handler(srv interface{}, ctx context.Cont
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ReportsServiceServer).GetDistrictLedger(ctx, req.(*GetDistrictLedgerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReportsService_GetBudgetSpend_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBudgetSpendRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetBudgetSpend(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetBudgetSpend_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetBudgetSpend(ctx, req.(*GetBudgetSpendRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReportsService_GetApprovalsWaiting_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetApprovalsWaitingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetApprovalsWaiting(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetApprovalsWaiting_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetApprovalsWaiting(ctx, req.(*GetApprovalsWaitingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReportsService_GetDistrictProcurement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDistrictProcurementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetDistrictProcurement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetDistrictProcurement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetDistrictProcurement(ctx, req.(*GetDistrictProcurementRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -346,6 +456,18 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetDistrictLedger",
 			Handler:    _ReportsService_GetDistrictLedger_Handler,
+		},
+		{
+			MethodName: "GetBudgetSpend",
+			Handler:    _ReportsService_GetBudgetSpend_Handler,
+		},
+		{
+			MethodName: "GetApprovalsWaiting",
+			Handler:    _ReportsService_GetApprovalsWaiting_Handler,
+		},
+		{
+			MethodName: "GetDistrictProcurement",
+			Handler:    _ReportsService_GetDistrictProcurement_Handler,
 		},
 		{
 			MethodName: "ListEvents",

@@ -1,0 +1,131 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"houqin.dev/assets/domain"
+	"houqin.dev/platform/errs"
+	"houqin.dev/platform/event"
+	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
+)
+
+// fiscalYear checks a fiscal year; 0 means the district's current year.
+func (s *Server) fiscalYear(v *errs.Violations, y int32) int32 {
+	if y == 0 {
+		return int32(s.today().Year())
+	}
+	if y < 2000 || y > 2100 {
+		v.Add("fiscal_year", "预算年度须在2000至2100之间 / fiscal_year must be 2000–2100")
+	}
+	return y
+}
+
+// permille is part of whole in ‰ (0 when whole is not positive).
+func permille(part, whole int64) int64 {
+	if whole <= 0 {
+		return 0
+	}
+	return part * 1000 / whole
+}
+
+// GetBudgetSpend implements reportsv1.ReportsServiceServer.
+func (s *Server) GetBudgetSpend(ctx context.Context, r *reportsv1.GetBudgetSpendRequest) (*reportsv1.GetBudgetSpendResponse, error) {
+	var v errs.Violations
+	if !event.ValidToken(r.SchoolId) {
+		v.Add("school_id", "学校编号有误 / invalid school_id")
+	}
+	year := s.fiscalYear(&v, r.FiscalYear)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	sp, err := s.Procurement.BudgetSpend(ctx, r.SchoolId, year)
+	if err != nil {
+		return nil, err
+	}
+	out := &reportsv1.GetBudgetSpendResponse{SchoolId: r.SchoolId, FiscalYear: year}
+	for _, l := range sp.Lines {
+		avail := l.BudgetFen - l.CommittedFen - l.SpentFen
+		out.Lines = append(out.Lines, &reportsv1.BudgetLineSpend{BudgetLineId: l.ID, Code: l.Code, Name: l.Name,
+			FundingSource: l.FundingSource, BudgetFen: l.BudgetFen, CommittedFen: l.CommittedFen, SpentFen: l.SpentFen,
+			AvailableFen: avail, SpentPermille: permille(l.SpentFen, l.BudgetFen),
+			Drill: &reportsv1.Drill{Report: ReportStream, Key: l.StreamID}})
+		out.BudgetFen += l.BudgetFen
+		out.CommittedFen += l.CommittedFen
+		out.SpentFen += l.SpentFen
+		out.AvailableFen += avail
+	}
+	for _, m := range sp.Months {
+		out.Months = append(out.Months, &reportsv1.MonthSpend{Month: m.Key, SpentFen: m.Fen})
+	}
+	for _, c := range sp.Categories {
+		out.Categories = append(out.Categories, &reportsv1.CategorySpend{Category: c.Key, SpentFen: c.Fen})
+	}
+	return out, nil
+}
+
+// days counts whole days from a to b (dates).
+func days(a, b time.Time) int32 {
+	return int32(b.Sub(time.Date(a.Year(), a.Month(), a.Day(), 0, 0, 0, 0, time.UTC)).Hours() / 24)
+}
+
+// GetApprovalsWaiting implements reportsv1.ReportsServiceServer.
+func (s *Server) GetApprovalsWaiting(ctx context.Context, r *reportsv1.GetApprovalsWaitingRequest) (*reportsv1.GetApprovalsWaitingResponse, error) {
+	var v errs.Violations
+	if !event.ValidToken(r.SchoolId) {
+		v.Add("school_id", "学校编号有误 / invalid school_id")
+	}
+	asOf := s.today()
+	if r.AsOf != "" {
+		asOf = date(&v, "as_of", r.AsOf)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	ws, err := s.Procurement.Waiting(ctx, r.SchoolId, asOf)
+	if err != nil {
+		return nil, err
+	}
+	out := &reportsv1.GetApprovalsWaitingResponse{SchoolId: r.SchoolId, AsOf: asOf.Format(domain.DateLayout)}
+	for _, w := range ws {
+		out.Requests = append(out.Requests, &reportsv1.WaitingApproval{PurchaseRequestId: w.ID, Department: w.Department,
+			EstimatedTotalFen: w.EstimatedTotalFen, SubmittedOn: w.SubmittedOn.Format(domain.DateLayout), Step: w.Step,
+			Role: w.Role, WaitingSince: w.WaitingSince.Format(domain.DateLayout), AgeDays: days(w.WaitingSince, asOf),
+			Drill: &reportsv1.Drill{Report: ReportStream, Key: w.StreamID}})
+	}
+	return out, nil
+}
+
+// GetDistrictProcurement implements reportsv1.ReportsServiceServer.
+func (s *Server) GetDistrictProcurement(ctx context.Context, r *reportsv1.GetDistrictProcurementRequest) (*reportsv1.GetDistrictProcurementResponse, error) {
+	var v errs.Violations
+	year := s.fiscalYear(&v, r.FiscalYear)
+	asOf := s.today()
+	if r.AsOf != "" {
+		asOf = date(&v, "as_of", r.AsOf)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	schools, err := s.Procurement.District(ctx, year, asOf)
+	if err != nil {
+		return nil, err
+	}
+	out := &reportsv1.GetDistrictProcurementResponse{FiscalYear: year, AsOf: asOf.Format(domain.DateLayout)}
+	for _, sc := range schools {
+		avail := sc.BudgetFen - sc.CommittedFen - sc.SpentFen
+		row := &reportsv1.SchoolProcurement{SchoolId: sc.ID, Name: sc.Name, BudgetFen: sc.BudgetFen, CommittedFen: sc.CommittedFen,
+			SpentFen: sc.SpentFen, AvailableFen: avail, SpentPermille: permille(sc.SpentFen, sc.BudgetFen),
+			ApprovalsWaiting: sc.Waiting}
+		if !sc.OldestWaiting.IsZero() {
+			row.OldestWaitingDays = days(sc.OldestWaiting, asOf)
+		}
+		out.Schools = append(out.Schools, row)
+		out.BudgetFen += sc.BudgetFen
+		out.CommittedFen += sc.CommittedFen
+		out.SpentFen += sc.SpentFen
+		out.AvailableFen += avail
+		out.ApprovalsWaiting += sc.Waiting
+	}
+	return out, nil
+}

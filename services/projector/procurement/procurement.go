@@ -1,0 +1,289 @@
+// Package procurement is the procurement read model (采购报表): budget lines with what is
+// committed and spent, and purchase requests with the approval step they wait at, built from
+// the procurement service's events.
+package procurement
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"houqin.dev/platform/event"
+	eventsv1 "houqin.dev/proto/gen/houqin/procurement/events/v1"
+)
+
+// Projection builds the procurement read model.
+type Projection struct{}
+
+// Name is also the live schema.
+func (Projection) Name() string { return "procurement" }
+
+// Setup creates the tables in schema.
+func (Projection) Setup(ctx context.Context, tx pgx.Tx, schema string) error {
+	s := pgx.Identifier{schema}.Sanitize()
+	_, err := tx.Exec(ctx, fmt.Sprintf(`
+CREATE TABLE IF NOT EXISTS %[1]s.budget_lines (
+    budget_line_id text PRIMARY KEY,
+    stream_id      text NOT NULL,
+    school_id      text NOT NULL,
+    fiscal_year    integer NOT NULL,
+    code           text NOT NULL,
+    name           text NOT NULL,
+    funding_source text NOT NULL,
+    amount_fen     bigint NOT NULL,
+    version        bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS budget_lines_by_school ON %[1]s.budget_lines (school_id, fiscal_year);
+-- Every change of a line's commitment and spend, keyed by the event's stream position so a
+-- redelivered event counts once. committed_fen is signed (a release or a spend drawing the
+-- commitment down is negative).
+CREATE TABLE IF NOT EXISTS %[1]s.budget_moves (
+    stream_id      text NOT NULL,
+    version        bigint NOT NULL,
+    budget_line_id text NOT NULL,
+    committed_fen  bigint NOT NULL,
+    spent_fen      bigint NOT NULL,
+    spent_on       date,
+    PRIMARY KEY (stream_id, version)
+);
+CREATE INDEX IF NOT EXISTS budget_moves_by_line ON %[1]s.budget_moves (budget_line_id);
+CREATE TABLE IF NOT EXISTS %[1]s.spend_categories (
+    stream_id      text NOT NULL,
+    version        bigint NOT NULL,
+    idx            integer NOT NULL,
+    budget_line_id text NOT NULL,
+    category       text NOT NULL,
+    amount_fen     bigint NOT NULL,
+    PRIMARY KEY (stream_id, version, idx)
+);
+CREATE INDEX IF NOT EXISTS spend_categories_by_line ON %[1]s.spend_categories (budget_line_id);
+-- A purchase request as it stands: waiting at step (role) since waiting_since, approved or
+-- rejected. Updates apply only newer versions.
+CREATE TABLE IF NOT EXISTS %[1]s.requests (
+    purchase_request_id text PRIMARY KEY,
+    stream_id           text NOT NULL,
+    school_id           text NOT NULL,
+    department          text NOT NULL,
+    estimated_total_fen bigint NOT NULL,
+    submitted_on        date NOT NULL,
+    status              text NOT NULL,
+    step                text NOT NULL,
+    role                text NOT NULL,
+    waiting_since       date NOT NULL,
+    version             bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_waiting ON %[1]s.requests (school_id, waiting_since) WHERE status = 'waiting';`, s))
+	return err
+}
+
+// Request statuses.
+const (
+	StatusWaiting  = "waiting"
+	StatusApproved = "approved"
+	StatusRejected = "rejected"
+)
+
+// day reads a YYYY-MM-DD of an event, or the event's business date if it is empty.
+func day(v string, e event.Event) string {
+	if v == "" {
+		return e.OccurredAt.Format(time.DateOnly)
+	}
+	return v
+}
+
+// Apply applies a batch in order. Inserts skip rows already present and updates skip older
+// versions, so a replay changes nothing.
+func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []event.Event) error {
+	s := pgx.Identifier{schema}.Sanitize()
+	b := &pgx.Batch{}
+	move := func(e event.Event, line string, committed, spent int64, on any) {
+		b.Queue(fmt.Sprintf(`INSERT INTO %s.budget_moves (stream_id, version, budget_line_id, committed_fen, spent_fen, spent_on)
+			VALUES ($1, $2, $3, $4, $5, $6::date) ON CONFLICT DO NOTHING`, s), e.StreamID, e.Version, line, committed, spent, on)
+	}
+	for _, e := range events {
+		m, err := e.Decode()
+		if err != nil {
+			return err
+		}
+		switch p := m.(type) {
+		case *eventsv1.BudgetLineOpened:
+			b.Queue(fmt.Sprintf(`INSERT INTO %s.budget_lines (budget_line_id, stream_id, school_id, fiscal_year, code, name,
+				funding_source, amount_fen, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+				ON CONFLICT (budget_line_id) DO NOTHING`, s),
+				p.BudgetLineId, e.StreamID, p.SchoolId, p.FiscalYear, p.Code, p.Name, p.FundingSource, p.AmountFen, e.Version)
+		case *eventsv1.BudgetAdjustmentApproved:
+			b.Queue(fmt.Sprintf(`UPDATE %s.budget_lines SET amount_fen=$2, version=$3 WHERE budget_line_id=$1 AND version < $3`, s),
+				p.BudgetLineId, p.NewAmountFen, e.Version)
+		case *eventsv1.BudgetCommitted:
+			move(e, p.BudgetLineId, p.AmountFen, 0, nil)
+		case *eventsv1.BudgetCommitmentReleased:
+			move(e, p.BudgetLineId, -p.AmountFen, 0, nil)
+		case *eventsv1.BudgetSpent:
+			move(e, p.BudgetLineId, -p.FromCommitmentFen, p.AmountFen, day(p.SpentOn, e))
+			for i, c := range p.Categories {
+				b.Queue(fmt.Sprintf(`INSERT INTO %s.spend_categories (stream_id, version, idx, budget_line_id, category, amount_fen)
+					VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, s), e.StreamID, e.Version, i, p.BudgetLineId, c.Category, c.AmountFen)
+			}
+		case *eventsv1.PurchaseRequestSubmitted:
+			status, step, role := StatusApproved, "", ""
+			if len(p.Chain) > 0 {
+				status, step, role = StatusWaiting, p.Chain[0].Step, p.Chain[0].Role
+			}
+			on := day(p.SubmittedOn, e)
+			b.Queue(fmt.Sprintf(`INSERT INTO %s.requests (purchase_request_id, stream_id, school_id, department,
+				estimated_total_fen, submitted_on, status, step, role, waiting_since, version)
+				VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8, $9, $6::date, $10) ON CONFLICT (purchase_request_id) DO NOTHING`, s),
+				p.PurchaseRequestId, e.StreamID, p.SchoolId, p.Department, p.EstimatedTotalFen, on, status, step, role, e.Version)
+		case *eventsv1.PurchaseRequestApproved:
+			status := StatusWaiting
+			if p.Final {
+				status = StatusApproved
+			}
+			b.Queue(fmt.Sprintf(`UPDATE %s.requests SET status=$2, step=$3, role=$4, waiting_since=$5::date, version=$6
+				WHERE purchase_request_id=$1 AND version < $6`, s),
+				p.PurchaseRequestId, status, p.NextStep, p.NextRole, day(p.ApprovedOn, e), e.Version)
+		case *eventsv1.PurchaseRequestRejected:
+			b.Queue(fmt.Sprintf(`UPDATE %s.requests SET status=$2, step=$3, role=$4, version=$5
+				WHERE purchase_request_id=$1 AND version < $5`, s),
+				p.PurchaseRequestId, StatusRejected, p.Step, p.Role, e.Version)
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// Line is one budget line with its commitment and spend.
+type Line struct {
+	ID, StreamID, Code, Name, FundingSource string
+	BudgetFen, CommittedFen, SpentFen       int64
+}
+
+// Amount is a sum under a key (a month YYYY-MM or a category).
+type Amount struct {
+	Key string
+	Fen int64
+}
+
+// Spend is a school's budget for a fiscal year.
+type Spend struct {
+	Lines      []Line
+	Months     []Amount
+	Categories []Amount
+}
+
+// Reader answers procurement queries from the live tables.
+type Reader struct{ Pool *pgxpool.Pool }
+
+// BudgetSpend returns school's budget lines of year with their commitment and spend, and the
+// spend by month and category.
+func (r Reader) BudgetSpend(ctx context.Context, school string, year int32) (Spend, error) {
+	var out Spend
+	rows, err := r.Pool.Query(ctx, `SELECT l.budget_line_id, l.stream_id, l.code, l.name, l.funding_source, l.amount_fen,
+		coalesce(sum(m.committed_fen),0)::bigint, coalesce(sum(m.spent_fen),0)::bigint
+		FROM procurement.budget_lines l LEFT JOIN procurement.budget_moves m ON m.budget_line_id = l.budget_line_id
+		WHERE l.school_id=$1 AND l.fiscal_year=$2 GROUP BY l.budget_line_id ORDER BY l.code, l.budget_line_id`, school, year)
+	if err != nil {
+		return out, err
+	}
+	out.Lines, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Line, error) {
+		var l Line
+		err := row.Scan(&l.ID, &l.StreamID, &l.Code, &l.Name, &l.FundingSource, &l.BudgetFen, &l.CommittedFen, &l.SpentFen)
+		return l, err
+	})
+	if err != nil {
+		return out, err
+	}
+	if out.Months, err = r.amounts(ctx, `SELECT to_char(m.spent_on, 'YYYY-MM'), sum(m.spent_fen)::bigint
+		FROM procurement.budget_moves m JOIN procurement.budget_lines l ON l.budget_line_id = m.budget_line_id
+		WHERE l.school_id=$1 AND l.fiscal_year=$2 AND m.spent_on IS NOT NULL GROUP BY 1 ORDER BY 1`, school, year); err != nil {
+		return out, err
+	}
+	out.Categories, err = r.amounts(ctx, `SELECT c.category, sum(c.amount_fen)::bigint
+		FROM procurement.spend_categories c JOIN procurement.budget_lines l ON l.budget_line_id = c.budget_line_id
+		WHERE l.school_id=$1 AND l.fiscal_year=$2 GROUP BY 1 ORDER BY 2 DESC, 1`, school, year)
+	return out, err
+}
+
+func (r Reader) amounts(ctx context.Context, sql string, args ...any) ([]Amount, error) {
+	rows, err := r.Pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Amount, error) {
+		var a Amount
+		err := row.Scan(&a.Key, &a.Fen)
+		return a, err
+	})
+}
+
+// Waiting is a purchase request waiting for approval.
+type Waiting struct {
+	ID, StreamID, Department, Step, Role string
+	EstimatedTotalFen                    int64
+	SubmittedOn, WaitingSince            time.Time
+}
+
+// Waiting returns school's requests waiting for approval that were submitted by asOf, the
+// longest waiting first.
+func (r Reader) Waiting(ctx context.Context, school string, asOf time.Time) ([]Waiting, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT purchase_request_id, stream_id, department, step, role, estimated_total_fen,
+		submitted_on, waiting_since FROM procurement.requests
+		WHERE school_id=$1 AND status='waiting' AND submitted_on <= $2 ORDER BY waiting_since, purchase_request_id`, school, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Waiting, error) {
+		var w Waiting
+		err := row.Scan(&w.ID, &w.StreamID, &w.Department, &w.Step, &w.Role, &w.EstimatedTotalFen, &w.SubmittedOn, &w.WaitingSince)
+		return w, err
+	})
+}
+
+// School is one school's procurement totals.
+type School struct {
+	ID, Name                          string
+	BudgetFen, CommittedFen, SpentFen int64
+	Waiting                           int32
+	OldestWaiting                     time.Time // zero when nothing waits
+}
+
+// District returns every school known to the ledger or to procurement with its budget and
+// spend of year and its requests waiting (submitted by asOf), by school id.
+func (r Reader) District(ctx context.Context, year int32, asOf time.Time) ([]School, error) {
+	rows, err := r.Pool.Query(ctx, `WITH ids AS (
+			SELECT school_id FROM ledger.schools
+			UNION SELECT school_id FROM procurement.budget_lines WHERE fiscal_year=$1
+			UNION SELECT school_id FROM procurement.requests WHERE status='waiting'),
+		lines AS (
+			SELECT l.school_id, sum(l.amount_fen)::bigint AS budget,
+				coalesce(sum(m.committed),0)::bigint AS committed, coalesce(sum(m.spent),0)::bigint AS spent
+			FROM procurement.budget_lines l LEFT JOIN (SELECT budget_line_id, sum(committed_fen) AS committed,
+				sum(spent_fen) AS spent FROM procurement.budget_moves GROUP BY 1) m ON m.budget_line_id = l.budget_line_id
+			WHERE l.fiscal_year=$1 GROUP BY 1),
+		waiting AS (
+			SELECT school_id, count(*)::integer AS n, min(waiting_since) AS oldest FROM procurement.requests
+			WHERE status='waiting' AND submitted_on <= $2 GROUP BY 1)
+		SELECT ids.school_id, coalesce(s.name, ids.school_id), coalesce(l.budget,0), coalesce(l.committed,0),
+			coalesce(l.spent,0), coalesce(w.n,0), w.oldest
+		FROM ids LEFT JOIN ledger.schools s ON s.school_id = ids.school_id
+			LEFT JOIN lines l ON l.school_id = ids.school_id LEFT JOIN waiting w ON w.school_id = ids.school_id
+		WHERE ids.school_id <> 'district'
+		ORDER BY ids.school_id`, year, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (School, error) {
+		var s School
+		var oldest *time.Time
+		err := row.Scan(&s.ID, &s.Name, &s.BudgetFen, &s.CommittedFen, &s.SpentFen, &s.Waiting, &oldest)
+		if oldest != nil {
+			s.OldestWaiting = *oldest
+		}
+		return s, err
+	})
+}

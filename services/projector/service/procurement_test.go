@@ -1,0 +1,181 @@
+package service_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"houqin.dev/platform/auth"
+	"houqin.dev/platform/bus"
+	"houqin.dev/platform/event"
+	"houqin.dev/platform/testkit"
+	assetsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
+	pv1 "houqin.dev/proto/gen/houqin/procurement/events/v1"
+	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
+)
+
+// publishProcurement publishes a procurement event on stream ("<type>:<id>") at version.
+func (e *env) publishProcurement(t *testing.T, school, stream string, version int64, m proto.Message) {
+	t.Helper()
+	payload, _ := event.Marshal(m)
+	typ := event.TypeOf(m)
+	agg, _, _ := strings.Cut(stream, ":")
+	ev := event.Event{ID: uuid.New(), StreamID: stream, StreamType: agg, Version: version, SchoolID: school, Type: typ,
+		Payload: payload, OccurredAt: time.Now(), RecordedAt: time.Now(), Actor: "test", PolicyVersion: "proc-2025"}
+	subj, err := event.Subject("procurement", school, agg, typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.js.PublishMsg(context.Background(), bus.ToMsg(subj, ev)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func chain(steps ...string) []*pv1.ApprovalStep {
+	var out []*pv1.ApprovalStep
+	for _, s := range steps {
+		out = append(out, &pv1.ApprovalStep{Step: s, Role: s})
+	}
+	return out
+}
+
+func submitted(id, school, dept string, est int64, on string, steps ...string) *pv1.PurchaseRequestSubmitted {
+	return &pv1.PurchaseRequestSubmitted{PurchaseRequestId: id, SchoolId: school, Department: dept, EstimatedTotalFen: est,
+		SubmittedOn: on, Chain: chain(steps...)}
+}
+
+// procurementHistory publishes budgets and requests of two schools; the numbers the reports
+// must give are worked out by hand in the test below.
+func procurementHistory(t *testing.T, e *env) {
+	e.publish("s1", 1, &assetsv1.SchoolRegistered{SchoolId: "s1", Name: "一小", Kind: "primary"}, uuid.New())
+	e.publish("s2", 1, &assetsv1.SchoolRegistered{SchoolId: "s2", Name: "二小", Kind: "primary"}, uuid.New())
+	p := e.publishProcurement
+	p(t, "s1", "budget:L1", 1, &pv1.BudgetLineOpened{BudgetLineId: "L1", SchoolId: "s1", FiscalYear: 2025, Code: "A01", Name: "办公设备", AmountFen: 1_000_000, FundingSource: "公用经费"})
+	p(t, "s1", "budget:L1", 2, &pv1.BudgetAdjustmentApproved{BudgetLineId: "L1", AmountFen: 200_000, NewAmountFen: 1_200_000})
+	p(t, "s1", "budget:L1", 3, &pv1.BudgetCommitted{BudgetLineId: "L1", PurchaseOrderId: "O1", AmountFen: 500_000})
+	spent := &pv1.BudgetSpent{BudgetLineId: "L1", PurchaseOrderId: "O1", AmountFen: 480_000, FromCommitmentFen: 480_000, SpentOn: "2025-03-15",
+		Categories: []*pv1.CategoryAmount{{Category: "办公用品", AmountFen: 300_000}, {Category: "电子产品", AmountFen: 180_000}}}
+	p(t, "s1", "budget:L1", 4, spent)
+	p(t, "s1", "budget:L1", 4, spent) // again under another message id: counts once
+	p(t, "s1", "budget:L1", 5, &pv1.BudgetCommitmentReleased{BudgetLineId: "L1", PurchaseOrderId: "O1", AmountFen: 20_000})
+	p(t, "s1", "budget:L1", 6, &pv1.BudgetCommitted{BudgetLineId: "L1", PurchaseOrderId: "O2", AmountFen: 300_000})
+	p(t, "s1", "budget:L2", 1, &pv1.BudgetLineOpened{BudgetLineId: "L2", SchoolId: "s1", FiscalYear: 2025, Code: "B02", Name: "维修材料", AmountFen: 200_000})
+	p(t, "s1", "budget:L2", 2, &pv1.BudgetSpent{BudgetLineId: "L2", AmountFen: 50_000, SpentOn: "2025-04-02",
+		Categories: []*pv1.CategoryAmount{{Category: "办公用品", AmountFen: 50_000}}})
+	p(t, "s1", "budget:L3", 1, &pv1.BudgetLineOpened{BudgetLineId: "L3", SchoolId: "s1", FiscalYear: 2024, Code: "A01", Name: "去年", AmountFen: 999})
+	p(t, "s2", "budget:L4", 1, &pv1.BudgetLineOpened{BudgetLineId: "L4", SchoolId: "s2", FiscalYear: 2025, Code: "A01", Name: "办公设备", AmountFen: 800_000})
+
+	p(t, "s1", "purchase_request:R1", 1, submitted("R1", "s1", "信息中心", 120_000, "2025-05-01", "department_head", "principal"))
+	p(t, "s1", "purchase_request:R1", 2, &pv1.PurchaseRequestApproved{PurchaseRequestId: "R1", StepIndex: 0, ApprovedOn: "2025-05-03", NextStep: "principal", NextRole: "principal"})
+	p(t, "s1", "purchase_request:R2", 1, submitted("R2", "s1", "总务处", 30_000, "2025-05-02", "department_head"))
+	p(t, "s1", "purchase_request:R3", 1, submitted("R3", "s1", "总务处", 10_000, "2025-04-20", "department_head"))
+	p(t, "s1", "purchase_request:R3", 2, &pv1.PurchaseRequestRejected{PurchaseRequestId: "R3", Step: "department_head", RejectedOn: "2025-04-21"})
+	p(t, "s1", "purchase_request:R4", 1, submitted("R4", "s1", "总务处", 10_000, "2025-05-01", "department_head"))
+	p(t, "s1", "purchase_request:R4", 2, &pv1.PurchaseRequestApproved{PurchaseRequestId: "R4", ApprovedOn: "2025-05-02", Final: true})
+	p(t, "s2", "purchase_request:R5", 1, submitted("R5", "s2", "教务处", 1_000, "2025-05-04", "department_head"))
+	// The last event: once R5 is in, everything before it on the stream is applied.
+}
+
+func TestProcurementReports(t *testing.T) {
+	e := start(t)
+	procurementHistory(t, e)
+	ctx := context.Background()
+	viewer := testkit.Ctx(e.auth.Token(t, auth.RoleBureauViewer, ""))
+	var d *reportsv1.GetDistrictProcurementResponse
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		var err error
+		d, err = e.reports.GetDistrictProcurement(viewer, &reportsv1.GetDistrictProcurementRequest{FiscalYear: 2025, AsOf: "2025-05-10"})
+		return err == nil && d.ApprovalsWaiting == 3 && d.BudgetFen == 2_000_000+200_000 && d.SpentFen == 530_000, "not caught up"
+	})
+	if len(d.Schools) != 2 || d.CommittedFen != 300_000 || d.AvailableFen != 2_200_000-300_000-530_000 {
+		t.Fatalf("district %v", d)
+	}
+	s1, s2 := d.Schools[0], d.Schools[1]
+	if s1.SchoolId != "s1" || s1.Name != "一小" || s1.BudgetFen != 1_400_000 || s1.CommittedFen != 300_000 || s1.SpentFen != 530_000 ||
+		s1.AvailableFen != 570_000 || s1.SpentPermille != 378 || s1.ApprovalsWaiting != 2 || s1.OldestWaitingDays != 8 {
+		t.Fatalf("s1 %v", s1)
+	}
+	if s2.Name != "二小" || s2.BudgetFen != 800_000 || s2.AvailableFen != 800_000 || s2.ApprovalsWaiting != 1 || s2.OldestWaitingDays != 6 {
+		t.Fatalf("s2 %v", s2)
+	}
+
+	dir := testkit.Ctx(e.auth.Token(t, auth.RoleLogisticsDirector, "s1"))
+	b, err := e.reports.GetBudgetSpend(dir, &reportsv1.GetBudgetSpendRequest{SchoolId: "s1", FiscalYear: 2025})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Lines) != 2 {
+		t.Fatalf("lines %v", b.Lines)
+	}
+	l1, l2 := b.Lines[0], b.Lines[1]
+	// L1: 1,000,000 adjusted to 1,200,000; committed 500,000 − 480,000 spent − 20,000 released + 300,000.
+	if l1.Code != "A01" || l1.BudgetFen != 1_200_000 || l1.CommittedFen != 300_000 || l1.SpentFen != 480_000 ||
+		l1.AvailableFen != 420_000 || l1.SpentPermille != 400 || l1.FundingSource != "公用经费" {
+		t.Fatalf("L1 %v", l1)
+	}
+	if l2.Code != "B02" || l2.BudgetFen != 200_000 || l2.CommittedFen != 0 || l2.SpentFen != 50_000 || l2.AvailableFen != 150_000 || l2.SpentPermille != 250 {
+		t.Fatalf("L2 %v", l2)
+	}
+	if b.BudgetFen != 1_400_000 || b.CommittedFen != 300_000 || b.SpentFen != 530_000 || b.AvailableFen != 570_000 {
+		t.Fatalf("totals %v", b)
+	}
+	if len(b.Months) != 2 || b.Months[0].Month != "2025-03" || b.Months[0].SpentFen != 480_000 || b.Months[1].Month != "2025-04" || b.Months[1].SpentFen != 50_000 {
+		t.Fatalf("months %v", b.Months)
+	}
+	if len(b.Categories) != 2 || b.Categories[0].Category != "办公用品" || b.Categories[0].SpentFen != 350_000 || b.Categories[1].SpentFen != 180_000 {
+		t.Fatalf("categories %v", b.Categories)
+	}
+	last, _ := e.reports.GetBudgetSpend(dir, &reportsv1.GetBudgetSpendRequest{SchoolId: "s1", FiscalYear: 2024})
+	if len(last.Lines) != 1 || last.BudgetFen != 999 {
+		t.Fatalf("2024 %v", last)
+	}
+
+	w, err := e.reports.GetApprovalsWaiting(dir, &reportsv1.GetApprovalsWaitingRequest{SchoolId: "s1", AsOf: "2025-05-10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Requests) != 2 || w.Requests[0].PurchaseRequestId != "R2" || w.Requests[0].AgeDays != 8 || w.Requests[0].Step != "department_head" ||
+		w.Requests[1].PurchaseRequestId != "R1" || w.Requests[1].AgeDays != 7 || w.Requests[1].Step != "principal" ||
+		w.Requests[1].WaitingSince != "2025-05-03" || w.Requests[1].SubmittedOn != "2025-05-01" || w.Requests[1].EstimatedTotalFen != 120_000 {
+		t.Fatalf("waiting %v", w.Requests)
+	}
+
+	// Drill-down: the line's events, the repeated one once.
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		ev, err := e.reports.ListEvents(dir, &reportsv1.ListEventsRequest{SchoolId: "s1", Drill: l1.Drill})
+		return err == nil && len(ev.Events) == 6 && ev.Events[3].TypeName == "报账支出", "drill"
+	})
+
+	for _, bad := range []*reportsv1.GetBudgetSpendRequest{{SchoolId: "s1", FiscalYear: 1999}, {SchoolId: "", FiscalYear: 2025}} {
+		if _, err := e.reports.GetBudgetSpend(dir, bad); status.Code(err) != codes.InvalidArgument && status.Code(err) != codes.PermissionDenied {
+			t.Fatalf("bad %v: %v", bad, err)
+		}
+	}
+	if _, err := e.reports.GetBudgetSpend(dir, &reportsv1.GetBudgetSpendRequest{SchoolId: "s1", FiscalYear: 1999}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("fiscal_year 1999: %v", err)
+	}
+	if _, err := e.reports.GetApprovalsWaiting(dir, &reportsv1.GetApprovalsWaitingRequest{SchoolId: "s1", AsOf: "2025/05/10"}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("bad as_of: %v", err)
+	}
+	if _, err := e.reports.GetBudgetSpend(dir, &reportsv1.GetBudgetSpendRequest{SchoolId: "s2"}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("other school: %v", err)
+	}
+	if _, err := e.reports.GetDistrictProcurement(dir, &reportsv1.GetDistrictProcurementRequest{}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("district for a school role: %v", err)
+	}
+
+	// A rebuild from the log gives the same numbers.
+	if _, err := e.svc.Rebuild(ctx, "procurement"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.reports.GetDistrictProcurement(viewer, &reportsv1.GetDistrictProcurementRequest{FiscalYear: 2025, AsOf: "2025-05-10"})
+	if err != nil || !proto.Equal(again, d) {
+		t.Fatalf("after rebuild: %v %v", again, err)
+	}
+}

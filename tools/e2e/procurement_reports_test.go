@@ -1,0 +1,95 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"houqin.dev/platform/auth"
+	"houqin.dev/platform/testkit"
+	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
+	procurementv1 "houqin.dev/proto/gen/houqin/procurement/v1"
+	"houqin.dev/tools/internal/stack"
+)
+
+// A budget line and a purchase request made in the procurement service show in the
+// procurement reports through the gateway — JSON, CSV and the dashboard page with its
+// drill-down — for the bureau and for the school.
+func TestProcurementReportsPage(t *testing.T) {
+	st := startStack(t)
+	if err := st.StartAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	const school = "pr-e2e-zx"
+	registerSchool(t, st, assets(t, st), school, "城关中学", assetsv1.SchoolKind_SCHOOL_KIND_MIDDLE)
+	conn, err := stack.Dial(st.ProcurementAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	pc := procurementv1.NewProcurementServiceClient(conn)
+	year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
+	bl, err := pc.OpenBudgetLine(as(t, st, auth.RoleAccountant, school), &procurementv1.OpenBudgetLineRequest{RequestId: "budget-pr-1",
+		SchoolId: school, FiscalYear: int32(year), Code: "3100201", Name: "专用设备购置", AmountFen: 2_000_000, FundingSource: "财政拨款"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := pc.SubmitPurchaseRequest(as(t, st, auth.RoleTeacher, school), &procurementv1.SubmitPurchaseRequestRequest{RequestId: "submit-pr-1",
+		SchoolId: school, Department: "教务处", BudgetLineId: bl.BudgetLineId, Reason: "多媒体教室改造", Lines: []*procurementv1.RequestLine{
+			{Name: "投影仪", Category: "2", Model: "EB-X51", Unit: "台", Quantity: 1, EstimatedUnitPriceFen: 450_000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	viewer := token(t, st, auth.RoleBureauViewer, "")
+	var d struct {
+		BudgetFen        string `json:"budget_fen"`
+		ApprovalsWaiting int    `json:"approvals_waiting"`
+		Schools          []struct {
+			SchoolID         string `json:"school_id"`
+			Name             string `json:"name"`
+			AvailableFen     string `json:"available_fen"`
+			ApprovalsWaiting int    `json:"approvals_waiting"`
+		} `json:"schools"`
+	}
+	testkit.Eventually(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
+		code := getJSON(t, st, viewer, "/api/v1/district/procurement", &d)
+		return code == 200 && d.BudgetFen == "2000000" && d.ApprovalsWaiting == 1, "district procurement not caught up"
+	})
+	if len(d.Schools) != 1 || d.Schools[0].Name != "城关中学" || d.Schools[0].AvailableFen != "2000000" || d.Schools[0].ApprovalsWaiting != 1 {
+		t.Fatalf("district procurement %+v", d)
+	}
+	dirTok := token(t, st, auth.RoleLogisticsDirector, school)
+	csv := string(getFile(t, st, dirTok, "/api/v1/schools/"+school+"/procurement/approvals?format=csv"))
+	if !strings.Contains(csv, sub.PurchaseRequestId) || !strings.Contains(csv, "教务处") || !strings.Contains(csv, "4500.00") {
+		t.Fatalf("approvals csv: %s", csv)
+	}
+	var bad struct {
+		Error struct {
+			FieldViolations []struct{ Field string } `json:"field_violations"`
+		} `json:"error"`
+	}
+	if code := getJSON(t, st, dirTok, "/api/v1/schools/"+school+"/procurement/budget?fiscal_year=abc", &bad); code != 400 ||
+		len(bad.Error.FieldViolations) != 1 || bad.Error.FieldViolations[0].Field != "fiscal_year" {
+		t.Fatalf("bad fiscal_year: %d %+v", code, bad)
+	}
+	if code := getJSON(t, st, token(t, st, auth.RoleLogisticsDirector, "other-school"), "/api/v1/schools/"+school+"/procurement/budget", nil); code != 403 {
+		t.Fatalf("other school's budget: %d", code)
+	}
+
+	browse(t, st.URL()+"/#token="+viewer, func(b *browser) {
+		b.click(`#views button[data-view="procurement"]`)
+		b.waitText("#proc-budget", "¥20,000.00")
+		b.waitText("#proc-schools tbody", "城关中学")
+		b.click(`#proc-schools tr[data-school="` + school + `"]`)
+		b.waitText("#proc-title", "城关中学")
+		b.waitText("#budget-lines tbody", "专用设备购置")
+		b.waitText("#budget-available", "20,000.00")
+		b.waitText("#approvals tbody", "部门负责人")
+		// Drill-down: the waiting request leads to its submission.
+		b.click(`#approvals tr[data-request="` + sub.PurchaseRequestId + `"]`)
+		b.waitText("#event-list tbody", "购物申请")
+		b.waitText("#event-list tbody", "投影仪")
+	})
+}
