@@ -65,14 +65,15 @@ func ValidDimension(dim string) bool {
 	return false
 }
 
-// Entries returns school's ledger entries held at the end of asOf (acquired by then), each with
+// Entries returns school's ledger entries held at the end of asOf (acquired and not removed by then), each with
 // its location, department, custodian and status as they stood then. An entry unchanged
 // since before the end of asOf is read from its row; only the others look up their history.
 func (r Reader) Entries(ctx context.Context, school string, asOf, end time.Time) ([]Entry, error) {
 	rows, err := r.Pool.Query(ctx, `
 		SELECT asset_id::text, category, location, department, custodian, status, quantity, value_fen, acquired_on,
 			depreciation_months, depreciation_start
-		FROM ledger.assets WHERE school_id = $1 AND acquired_on <= $2 AND changed_at < $3
+		FROM ledger.assets a WHERE school_id = $1 AND acquired_on <= $2 AND changed_at < $3
+			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $2)
 		UNION ALL
 		SELECT a.asset_id::text, a.category, h.location, h.department, h.custodian, h.status, a.quantity, a.value_fen,
 			a.acquired_on, a.depreciation_months, a.depreciation_start
@@ -80,7 +81,9 @@ func (r Reader) Entries(ctx context.Context, school string, asOf, end time.Time)
 			SELECT location, department, custodian, status FROM ledger.asset_history h
 			WHERE h.asset_id = a.asset_id AND h.effective_at < $3
 			ORDER BY h.effective_at DESC, h.version DESC LIMIT 1) h
-		WHERE a.school_id = $1 AND a.acquired_on <= $2 AND a.changed_at >= $3`, school, asOf, end)
+		WHERE a.school_id = $1 AND a.acquired_on <= $2 AND a.changed_at >= $3
+			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $2)`,
+		school, asOf, end)
 	if err != nil {
 		return nil, err
 	}

@@ -76,7 +76,18 @@ CREATE TABLE IF NOT EXISTS %[1]s.asset_history (
     status       text NOT NULL,
     PRIMARY KEY (asset_id, version)
 );
-CREATE INDEX IF NOT EXISTS asset_history_as_of ON %[1]s.asset_history (asset_id, effective_at DESC, version DESC);`, s))
+CREATE INDEX IF NOT EXISTS asset_history_as_of ON %[1]s.asset_history (asset_id, effective_at DESC, version DESC);
+-- Entries that left the ledger (write-off, stocktake shortage, transfer out, reversal) and the
+-- business date they left: held as of a date means acquired by then and not removed by then.
+CREATE TABLE IF NOT EXISTS %[1]s.removals (
+    asset_id   uuid PRIMARY KEY,
+    school_id  text NOT NULL,
+    removed_on date NOT NULL,
+    quantity   bigint NOT NULL,
+    value_fen  bigint NOT NULL,
+    event_id   uuid NOT NULL
+);
+CREATE INDEX IF NOT EXISTS removals_by_date ON %[1]s.removals (removed_on) INCLUDE (school_id, quantity, value_fen);`, s))
 	if err != nil {
 		return err
 	}
@@ -173,6 +184,27 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 		case *eventsv1.AssetReturned:
 			flush()
 			change(b, s, e, p.AssetId, "status=$4", StatusInUse)
+		case *eventsv1.AssetWrittenOff:
+			flush()
+			if err := remove(b, s, e, p.AssetId, p.WrittenOffOn); err != nil {
+				return err
+			}
+		case *eventsv1.AssetRemovedByStocktake:
+			flush()
+			// The event carries no date: the day it was recorded, in the district's time zone.
+			if err := remove(b, s, e, p.AssetId, e.OccurredAt.In(districtZone).Format(domain.DateLayout)); err != nil {
+				return err
+			}
+		case *eventsv1.AssetTransferredOut:
+			flush()
+			if err := remove(b, s, e, p.AssetId, p.TransferredOn); err != nil {
+				return err
+			}
+		case *eventsv1.AssetRegistrationReversed:
+			flush()
+			if err := remove(b, s, e, p.AssetId, p.ReversedOn); err != nil {
+				return err
+			}
 		case *eventsv1.SchoolRegistered:
 			flush()
 			b.Queue(fmt.Sprintf(`INSERT INTO %s.schools (school_id, name, kind, boarding, event_id, registered_at)
@@ -208,6 +240,28 @@ func change(b *pgx.Batch, s string, e event.Event, assetID, set string, args ...
 		SELECT asset_id, $2, school_id, $3, location, department, custodian, status FROM %[1]s.assets
 		WHERE asset_id=$1 AND version = $2
 		ON CONFLICT DO NOTHING`, s), assetID, e.Version, e.OccurredAt)
+}
+
+// districtZone is the zone of business dates the events do not carry (the projector's default
+// time zone).
+var districtZone = func() *time.Location {
+	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return l
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
+
+// remove records that an asset left the ledger on the business date on (YYYY-MM-DD): as-of
+// queries from that date on no longer count it. Once per asset, so a replay changes nothing.
+func remove(b *pgx.Batch, s string, e event.Event, assetID, on string) error {
+	d, err := time.Parse(domain.DateLayout, on)
+	if err != nil {
+		return fmt.Errorf("ledger: event %s: removal date: %w", e.ID, err)
+	}
+	b.Queue(fmt.Sprintf(`INSERT INTO %[1]s.removals (asset_id, school_id, removed_on, quantity, value_fen, event_id)
+		SELECT asset_id, school_id, $2, quantity, value_fen, $3 FROM %[1]s.assets WHERE asset_id = $1
+		ON CONFLICT (asset_id) DO NOTHING`, s), assetID, d, e.ID)
+	return nil
 }
 
 // CategoryTotal is one category of a school's ledger.
@@ -246,7 +300,9 @@ func (r Reader) SchoolLedger(ctx context.Context, school string, asOf time.Time)
 		return School{}, nil, false, err
 	}
 	rows, err := r.Pool.Query(ctx, `SELECT category, count(*), coalesce(sum(quantity),0), coalesce(sum(value_fen),0)
-		FROM ledger.assets WHERE school_id=$1 AND acquired_on <= $2 GROUP BY category ORDER BY category`, school, asOf)
+		FROM ledger.assets a WHERE school_id=$1 AND acquired_on <= $2
+			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $2)
+		GROUP BY category ORDER BY category`, school, asOf)
 	if err != nil {
 		return School{}, nil, false, err
 	}

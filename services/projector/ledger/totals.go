@@ -79,6 +79,8 @@ const districtSQL = `SELECT s.school_id, s.name, s.kind, s.boarding,
 			SELECT school_id, entries, quantity, value_fen FROM ledger.school_year_totals WHERE year < $1
 			UNION ALL
 			SELECT school_id, 1, quantity, value_fen FROM ledger.assets WHERE acquired_on >= $2 AND acquired_on <= $3
+			UNION ALL
+			SELECT school_id, -1, -quantity, -value_fen FROM ledger.removals WHERE removed_on <= $3
 		) t GROUP BY school_id) a USING (school_id)
 	ORDER BY s.school_id`
 
