@@ -434,6 +434,18 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 	//   音响     300,000, 2020-03…2021-09 = 19 of 60:   300,000×19/60   =  95,000
 	// value 28,150,000; accumulated 16,211,665; net 11,938,335.
 	start := totals{6, 205, 28_150_000, 16_211_665, 11_938_335}
+	// As of 2021-12-31: the speaker left on 2021-12-20 (shortage), the keyboard came
+	// (180,000, category 3, 120 months, 2021-12 = 1 month: 1,500), the bus still held:
+	//   一体机 10 months ⌊1,200,000×10/72⌋ = 166,666; 笔记本 7: ⌊600,000×7/72⌋ = 58,333;
+	//   投影仪 16: 100,000; 校车 64: ⌊25,000,000×64/96⌋ = 16,666,666; 图书 0; 电子琴 1,500
+	// six entries, 1+1+1+1+200+1 = 205 items, value 28,030,000, accumulated 16,993,165,
+	// net 11,036,835.
+	december := totals{6, 205, 28_030_000, 16_993_165, 11_036_835}
+	// As of 2022-01-14: the bus written off on 2022-01-10:
+	//   一体机 11 months ⌊1,200,000×11/72⌋ = 183,333; 笔记本 8: ⌊600,000×8/72⌋ = 66,666;
+	//   投影仪 17: 106,250; 图书 0; 电子琴 2: 3,000
+	// five entries, 204 items, value 3,030,000, accumulated 359,249, net 2,670,751.
+	end := totals{5, 204, 3_030_000, 359_249, 2_670_751}
 	breakdown := func(asOf, dim string) *reportsv1.GetLedgerBreakdownResponse {
 		t.Helper()
 		return must(reports.GetLedgerBreakdown(director, &reportsv1.GetLedgerBreakdownRequest{SchoolId: school,
@@ -443,15 +455,16 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 		b := breakdown(asOf, "category")
 		return totals{b.Entries, b.Quantity, b.ValueFen, b.AccumulatedDepreciationFen, b.NetBookValueFen}
 	}
-	// Wait for the projector to have the registrations instead of a fixed time.
+	// The ledger as of the end of term holds once the last removal (the bus) is applied: wait
+	// for it instead of a fixed time.
 	testkit.Eventually(t, 30*time.Second, 50*time.Millisecond, func() (bool, string) {
-		g := got(termStart)
-		return g == start, fmt.Sprintf("as of %s: %+v, want %+v", termStart, g, start)
+		g := got(termEnd)
+		return g == end, fmt.Sprintf("as of %s: %+v, want %+v", termEnd, g, end)
 	})
 	for _, c := range []struct {
 		asOf string
 		want totals
-	}{{termStart, start}} {
+	}{{termStart, start}, {"2021-12-31", december}, {termEnd, end}} {
 		if g := got(c.asOf); g != c.want {
 			t.Errorf("ledger breakdown as of %s: %+v, want %+v", c.asOf, g, c.want)
 		}
@@ -464,6 +477,18 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 			t.Errorf("district ledger as of %s: %v, want %+v", c.asOf, d, c.want)
 		}
 	}
+	// By category at the end of term: 201 一体机 + 笔记本 = 1,800,000 (net 1,016,667 + 533,334
+	// = 1,550,001); 202 投影仪 450,000 (net 343,750); 3 电子琴 180,000 (net 177,000);
+	// 5 图书 600,000 (net 600,000).
+	byCat := map[string][2]int64{}
+	for _, g := range breakdown(termEnd, "category").Groups {
+		byCat[g.Key] = [2]int64{g.ValueFen, g.NetBookValueFen}
+	}
+	if want := map[string][2]int64{"201": {1_800_000, 1_550_001}, "202": {450_000, 343_750}, "3": {180_000, 177_000},
+		"5": {600_000, 600_000}}; fmt.Sprint(byCat) != fmt.Sprint(want) {
+		t.Errorf("by category as of %s: %v, want %v", termEnd, byCat, want)
+	}
+
 	// Custody coverage (GetCustodyCoverage): rooms with an agreement signed at term start. The
 	// school has 5 rooms; the library (ZH301) signed on 2021-09-01; 一(1)班's and 一(2)班's
 	// agreements are class agreements, which the report does not count for a room: 1 of 5 =
@@ -513,7 +538,7 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 			covered++
 		}
 	}
-	if len(signedItems) != 3 || covered != 2 || len(atEnd) != 5 {
+	if len(signedItems) != 3 || covered != 2 || int64(len(atEnd)) != end.entries {
 		t.Errorf("custody: %d signed items, %d still held of %d", len(signedItems), covered, len(atEnd))
 	}
 
