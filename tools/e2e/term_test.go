@@ -489,6 +489,23 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 		t.Errorf("by category as of %s: %v, want %v", termEnd, byCat, want)
 	}
 
+	// By status at the end of term: the projector (450,000) still lent; in use 一体机, 笔记本,
+	// 图书, 电子琴 = 1,200,000 + 600,000 + 600,000 + 180,000 = 2,580,000. On 2021-09-10 the
+	// laptop (600,000) was out: in use 28,150,000 − 600,000 = 27,550,000.
+	byStatus := func(asOf string) string {
+		var out []string
+		for _, g := range breakdown(asOf, "status").Groups {
+			out = append(out, fmt.Sprintf("%s:%d:%d", g.Key, g.Entries, g.ValueFen))
+		}
+		return fmt.Sprint(out)
+	}
+	if got := byStatus(termEnd); got != "[in_use:4:2580000 lent:1:450000]" {
+		t.Errorf("by status as of %s: %s", termEnd, got)
+	}
+	if got := byStatus("2021-09-10"); got != "[in_use:5:27550000 lent:1:600000]" {
+		t.Errorf("by status as of 2021-09-10: %s", got)
+	}
+
 	// Custody coverage (GetCustodyCoverage): rooms with an agreement signed at term start. The
 	// school has 5 rooms; the library (ZH301) signed on 2021-09-01; 一(1)班's and 一(2)班's
 	// agreements are class agreements, which the report does not count for a room: 1 of 5 =
