@@ -82,11 +82,13 @@ func TestProcurementReportsPage(t *testing.T) {
 		b.click(`#views button[data-view="procurement"]`)
 		b.waitText("#proc-budget", "¥20,000.00")
 		b.waitText("#proc-schools tbody", "城关中学")
+		b.waitText("#proc-compliance tbody", "0/0 · 100.0%")
 		b.click(`#proc-schools tr[data-school="` + school + `"]`)
 		b.waitText("#proc-title", "城关中学")
 		b.waitText("#budget-lines tbody", "专用设备购置")
 		b.waitText("#budget-available", "20,000.00")
 		b.waitText("#approvals tbody", "部门负责人")
+		b.waitText("#school-compliance tbody", "城关中学")
 		// Drill-down: the waiting request leads to its submission.
 		b.click(`#approvals tr[data-request="` + sub.PurchaseRequestId + `"]`)
 		b.waitText("#event-list tbody", "购物申请")

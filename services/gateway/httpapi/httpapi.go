@@ -71,6 +71,12 @@ func (a *API) Register(mux *http.ServeMux) {
 		func(r *http.Request, m *reportsv1.GetApprovalsWaitingRequest) {
 			m.SchoolId, m.AsOf = r.PathValue("school"), r.URL.Query().Get("as_of")
 		}))
+	mux.Handle("GET /api/v1/schools/{school}/procurement/compliance", route(a, a.Reports.GetProcurementCompliance,
+		func(r *http.Request, m *reportsv1.GetProcurementComplianceRequest) {
+			m.SchoolId = r.PathValue("school")
+		}))
+	mux.Handle("GET /api/v1/district/procurement/compliance", route(a, a.Reports.GetDistrictCompliance,
+		func(*http.Request, *reportsv1.GetDistrictComplianceRequest) {}))
 	mux.Handle("GET /api/v1/district/procurement", route(a, a.Reports.GetDistrictProcurement,
 		func(r *http.Request, m *reportsv1.GetDistrictProcurementRequest) {
 			m.FiscalYear, m.AsOf = queryYear(r.URL.Query().Get("fiscal_year")), r.URL.Query().Get("as_of")

@@ -197,9 +197,11 @@ var Table = map[string]Rule{
 	"/houqin.procurement.v1.FulfilmentService/GetFulfilment":    {Scope: ScopeSchool, Roles: schoolReaders},
 
 	// Procurement reports (projector).
-	"/houqin.reports.v1.ReportsService/GetBudgetSpend":         {Scope: ScopeSchool, Roles: reportReaders},
-	"/houqin.reports.v1.ReportsService/GetApprovalsWaiting":    {Scope: ScopeSchool, Roles: reportReaders},
-	"/houqin.reports.v1.ReportsService/GetDistrictProcurement": {Scope: ScopeDistrict, Roles: bureau},
+	"/houqin.reports.v1.ReportsService/GetBudgetSpend":           {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetApprovalsWaiting":      {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetDistrictProcurement":   {Scope: ScopeDistrict, Roles: bureau},
+	"/houqin.reports.v1.ReportsService/GetProcurementCompliance": {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetDistrictCompliance":    {Scope: ScopeDistrict, Roles: bureau},
 
 	// Reports (projector).
 	"/houqin.reports.v1.ReportsService/GetAssetLedger":     {Scope: ScopeSchool, Roles: reportReaders},

@@ -129,3 +129,50 @@ func (s *Server) GetDistrictProcurement(ctx context.Context, r *reportsv1.GetDis
 	}
 	return out, nil
 }
+
+// rate is ok per mille of n; 1000 when there was nothing to comply with.
+func rate(ok, n int32) int64 {
+	if n == 0 {
+		return 1000
+	}
+	return int64(ok) * 1000 / int64(n)
+}
+
+func (s *Server) compliance(ctx context.Context, school string) ([]*reportsv1.SchoolCompliance, error) {
+	cs, err := s.Procurement.Compliance(ctx, school)
+	if err != nil {
+		return nil, err
+	}
+	var out []*reportsv1.SchoolCompliance
+	for _, c := range cs {
+		out = append(out, &reportsv1.SchoolCompliance{SchoolId: c.SchoolID, Name: c.Name,
+			QuotesRequired: c.QuotesRequired, QuotesCompliant: c.QuotesCompliant, QuotesPermille: rate(c.QuotesCompliant, c.QuotesRequired),
+			Acceptances: c.Acceptances, AcceptancesTwoPerson: c.AcceptancesTwo, AcceptancesPermille: rate(c.AcceptancesTwo, c.Acceptances),
+			InvoicesReimbursed: c.InvoicesReimbursed, InvoicesThreeSigned: c.InvoicesFull, InvoicesPermille: rate(c.InvoicesFull, c.InvoicesReimbursed)})
+	}
+	return out, nil
+}
+
+// GetProcurementCompliance implements reportsv1.ReportsServiceServer.
+func (s *Server) GetProcurementCompliance(ctx context.Context, r *reportsv1.GetProcurementComplianceRequest) (*reportsv1.GetProcurementComplianceResponse, error) {
+	if !event.ValidToken(r.SchoolId) {
+		return nil, errs.Invalid("school_id", "学校编号有误 / invalid school_id")
+	}
+	rows, err := s.compliance(ctx, r.SchoolId)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, errs.NotFound("school", r.SchoolId)
+	}
+	return &reportsv1.GetProcurementComplianceResponse{Schools: rows}, nil
+}
+
+// GetDistrictCompliance implements reportsv1.ReportsServiceServer.
+func (s *Server) GetDistrictCompliance(ctx context.Context, _ *reportsv1.GetDistrictComplianceRequest) (*reportsv1.GetDistrictComplianceResponse, error) {
+	rows, err := s.compliance(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	return &reportsv1.GetDistrictComplianceResponse{Schools: rows}, nil
+}

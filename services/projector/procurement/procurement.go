@@ -75,7 +75,30 @@ CREATE TABLE IF NOT EXISTS %[1]s.requests (
     waiting_since       date NOT NULL,
     version             bigint NOT NULL
 );
-CREATE INDEX IF NOT EXISTS requests_waiting ON %[1]s.requests (school_id, waiting_since) WHERE status = 'waiting';`, s))
+CREATE INDEX IF NOT EXISTS requests_waiting ON %[1]s.requests (school_id, waiting_since) WHERE status = 'waiting';
+-- Compliance facts (合规): a quote choice that needed 货比三家 and whether it had enough
+-- distinct suppliers; a goods receipt accepted and by how many different people; invoice
+-- signatures and reimbursements. Keyed by what they are about: a replay changes nothing.
+CREATE TABLE IF NOT EXISTS %[1]s.quote_choices (
+    purchase_request_id text PRIMARY KEY,
+    school_id           text NOT NULL,
+    compliant           boolean NOT NULL
+);
+CREATE TABLE IF NOT EXISTS %[1]s.acceptances (
+    receipt_id text PRIMARY KEY,
+    school_id  text NOT NULL,
+    signers    integer NOT NULL
+);
+CREATE TABLE IF NOT EXISTS %[1]s.invoice_signatures (
+    invoice_id text NOT NULL,
+    role       text NOT NULL,
+    signer     text NOT NULL,
+    PRIMARY KEY (invoice_id, role, signer)
+);
+CREATE TABLE IF NOT EXISTS %[1]s.invoices_reimbursed (
+    invoice_id text PRIMARY KEY,
+    school_id  text NOT NULL
+);`, s))
 	return err
 }
 
@@ -145,6 +168,24 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 			b.Queue(fmt.Sprintf(`UPDATE %s.requests SET status=$2, step=$3, role=$4, waiting_since=$5::date, version=$6
 				WHERE purchase_request_id=$1 AND version < $6`, s),
 				p.PurchaseRequestId, status, p.NextStep, p.NextRole, day(p.ApprovedOn, e), e.Version)
+		case *eventsv1.QuoteChosen:
+			if p.QuotesRequired {
+				b.Queue(fmt.Sprintf(`INSERT INTO %s.quote_choices (purchase_request_id, school_id, compliant) VALUES ($1, $2, $3)
+					ON CONFLICT DO NOTHING`, s), p.PurchaseRequestId, e.SchoolID, p.DistinctSuppliers >= p.MinQuotes && p.MinQuotes > 0)
+			}
+		case *eventsv1.GoodsAccepted:
+			signers := map[string]bool{}
+			for _, x := range p.Signers {
+				signers[x] = true
+			}
+			b.Queue(fmt.Sprintf(`INSERT INTO %s.acceptances (receipt_id, school_id, signers) VALUES ($1, $2, $3)
+				ON CONFLICT DO NOTHING`, s), p.ReceiptId, e.SchoolID, len(signers))
+		case *eventsv1.InvoiceSigned:
+			b.Queue(fmt.Sprintf(`INSERT INTO %s.invoice_signatures (invoice_id, role, signer) VALUES ($1, $2, $3)
+				ON CONFLICT DO NOTHING`, s), p.InvoiceId, p.Role, p.Signer)
+		case *eventsv1.InvoiceReimbursed:
+			b.Queue(fmt.Sprintf(`INSERT INTO %s.invoices_reimbursed (invoice_id, school_id) VALUES ($1, $2)
+				ON CONFLICT DO NOTHING`, s), p.InvoiceId, e.SchoolID)
 		case *eventsv1.PurchaseRequestRejected:
 			b.Queue(fmt.Sprintf(`UPDATE %s.requests SET status=$2, step=$3, role=$4, version=$5
 				WHERE purchase_request_id=$1 AND version < $5`, s),
@@ -285,5 +326,46 @@ func (r Reader) District(ctx context.Context, year int32, asOf time.Time) ([]Sch
 			s.OldestWaiting = *oldest
 		}
 		return s, err
+	})
+}
+
+// Compliance is one school's compliance counts.
+type Compliance struct {
+	SchoolID, Name                   string
+	QuotesRequired, QuotesCompliant  int32
+	Acceptances, AcceptancesTwo      int32
+	InvoicesReimbursed, InvoicesFull int32
+}
+
+// Compliance returns the compliance counts of school, or of every school known to the ledger
+// or to procurement when school is empty, by school id.
+func (r Reader) Compliance(ctx context.Context, school string) ([]Compliance, error) {
+	rows, err := r.Pool.Query(ctx, `WITH ids AS (
+			SELECT school_id FROM ledger.schools
+			UNION SELECT school_id FROM procurement.quote_choices
+			UNION SELECT school_id FROM procurement.acceptances
+			UNION SELECT school_id FROM procurement.invoices_reimbursed),
+		q AS (SELECT school_id, count(*)::integer AS n, (count(*) FILTER (WHERE compliant))::integer AS ok
+			FROM procurement.quote_choices GROUP BY 1),
+		a AS (SELECT school_id, count(*)::integer AS n, (count(*) FILTER (WHERE signers >= 2))::integer AS ok
+			FROM procurement.acceptances GROUP BY 1),
+		i AS (SELECT r.school_id, count(*)::integer AS n, (count(*) FILTER (WHERE (
+				SELECT count(DISTINCT s.role) = 3 AND count(DISTINCT s.signer) >= 3 FROM procurement.invoice_signatures s
+				WHERE s.invoice_id = r.invoice_id AND s.role IN ('handler', 'inspector', 'auditor'))))::integer AS ok
+			FROM procurement.invoices_reimbursed r GROUP BY 1)
+		SELECT ids.school_id, coalesce(sc.name, ids.school_id), coalesce(q.n,0), coalesce(q.ok,0), coalesce(a.n,0),
+			coalesce(a.ok,0), coalesce(i.n,0), coalesce(i.ok,0)
+		FROM ids LEFT JOIN ledger.schools sc ON sc.school_id = ids.school_id LEFT JOIN q ON q.school_id = ids.school_id
+			LEFT JOIN a ON a.school_id = ids.school_id LEFT JOIN i ON i.school_id = ids.school_id
+		WHERE ids.school_id <> 'district' AND ($1 = '' OR ids.school_id = $1)
+		ORDER BY ids.school_id`, school)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Compliance, error) {
+		var c Compliance
+		err := row.Scan(&c.SchoolID, &c.Name, &c.QuotesRequired, &c.QuotesCompliant, &c.Acceptances, &c.AcceptancesTwo,
+			&c.InvoicesReimbursed, &c.InvoicesFull)
+		return c, err
 	})
 }

@@ -78,6 +78,32 @@ func procurementHistory(t *testing.T, e *env) {
 	p(t, "s1", "purchase_request:R3", 2, &pv1.PurchaseRequestRejected{PurchaseRequestId: "R3", Step: "department_head", RejectedOn: "2025-04-21"})
 	p(t, "s1", "purchase_request:R4", 1, submitted("R4", "s1", "总务处", 10_000, "2025-05-01", "department_head"))
 	p(t, "s1", "purchase_request:R4", 2, &pv1.PurchaseRequestApproved{PurchaseRequestId: "R4", ApprovedOn: "2025-05-02", Final: true})
+	// Compliance facts: two quote choices that needed three suppliers (one had only two), one
+	// that did not; three receipts accepted by 2, 1 (the same person twice) and 3 people; two
+	// invoices reimbursed, one signed by three people and one by two (a handler who also
+	// inspected), and a third signed but not reimbursed.
+	p(t, "s1", "purchase_request:R1", 3, &pv1.QuoteChosen{PurchaseRequestId: "R1", QuotesRequired: true, MinQuotes: 3, Quotes: 3, DistinctSuppliers: 3})
+	p(t, "s1", "purchase_request:R2", 2, &pv1.QuoteChosen{PurchaseRequestId: "R2", QuotesRequired: true, MinQuotes: 3, Quotes: 3, DistinctSuppliers: 2})
+	p(t, "s1", "purchase_request:R4", 3, &pv1.QuoteChosen{PurchaseRequestId: "R4", Quotes: 1, DistinctSuppliers: 1})
+	p(t, "s1", "fulfilment:O1", 1, &pv1.GoodsAccepted{PurchaseOrderId: "O1", ReceiptId: "G1", SchoolId: "s1", Signers: []string{"u-a", "u-b"}})
+	p(t, "s1", "fulfilment:O1", 2, &pv1.GoodsAccepted{PurchaseOrderId: "O1", ReceiptId: "G2", SchoolId: "s1", Signers: []string{"u-a", "u-a"}})
+	p(t, "s1", "fulfilment:O1", 3, &pv1.GoodsAccepted{PurchaseOrderId: "O1", ReceiptId: "G3", SchoolId: "s1", Signers: []string{"u-a", "u-b", "u-c"}})
+	v := int64(3)
+	sign := func(inv, role, who string) {
+		v++
+		p(t, "s1", "fulfilment:O1", v, &pv1.InvoiceSigned{PurchaseOrderId: "O1", InvoiceId: inv, Role: role, Signer: who})
+	}
+	sign("I1", "handler", "u-x")
+	sign("I1", "inspector", "u-y")
+	sign("I1", "auditor", "u-z")
+	sign("I2", "handler", "u-x")
+	sign("I2", "inspector", "u-x")
+	sign("I2", "auditor", "u-z")
+	sign("I3", "handler", "u-x")
+	sign("I3", "inspector", "u-y")
+	sign("I3", "auditor", "u-z")
+	p(t, "s1", "fulfilment:O1", v+1, &pv1.InvoiceReimbursed{PurchaseOrderId: "O1", InvoiceId: "I1"})
+	p(t, "s1", "fulfilment:O1", v+2, &pv1.InvoiceReimbursed{PurchaseOrderId: "O1", InvoiceId: "I2"})
 	p(t, "s2", "purchase_request:R5", 1, submitted("R5", "s2", "教务处", 1_000, "2025-05-04", "department_head"))
 	// The last event: once R5 is in, everything before it on the stream is applied.
 }
@@ -170,6 +196,27 @@ func TestProcurementReports(t *testing.T) {
 		t.Fatalf("district for a school role: %v", err)
 	}
 
+	c, err := e.reports.GetDistrictCompliance(viewer, &reportsv1.GetDistrictComplianceRequest{})
+	if err != nil || len(c.Schools) != 2 {
+		t.Fatalf("compliance %v %v", c, err)
+	}
+	c1, c2 := c.Schools[0], c.Schools[1]
+	if c1.SchoolId != "s1" || c1.QuotesRequired != 2 || c1.QuotesCompliant != 1 || c1.QuotesPermille != 500 ||
+		c1.Acceptances != 3 || c1.AcceptancesTwoPerson != 2 || c1.AcceptancesPermille != 666 ||
+		c1.InvoicesReimbursed != 2 || c1.InvoicesThreeSigned != 1 || c1.InvoicesPermille != 500 {
+		t.Fatalf("s1 compliance %v", c1)
+	}
+	if c2.SchoolId != "s2" || c2.QuotesRequired != 0 || c2.QuotesPermille != 1000 || c2.InvoicesPermille != 1000 {
+		t.Fatalf("s2 compliance %v", c2)
+	}
+	own, err := e.reports.GetProcurementCompliance(dir, &reportsv1.GetProcurementComplianceRequest{SchoolId: "s1"})
+	if err != nil || len(own.Schools) != 1 || !proto.Equal(own.Schools[0], c1) {
+		t.Fatalf("own compliance %v %v", own, err)
+	}
+	if _, err := e.reports.GetProcurementCompliance(dir, &reportsv1.GetProcurementComplianceRequest{SchoolId: "s2"}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("other school's compliance: %v", err)
+	}
+
 	// A rebuild from the log gives the same numbers.
 	if _, err := e.svc.Rebuild(ctx, "procurement"); err != nil {
 		t.Fatal(err)
@@ -177,5 +224,8 @@ func TestProcurementReports(t *testing.T) {
 	again, err := e.reports.GetDistrictProcurement(viewer, &reportsv1.GetDistrictProcurementRequest{FiscalYear: 2025, AsOf: "2025-05-10"})
 	if err != nil || !proto.Equal(again, d) {
 		t.Fatalf("after rebuild: %v %v", again, err)
+	}
+	if c2, err := e.reports.GetDistrictCompliance(viewer, &reportsv1.GetDistrictComplianceRequest{}); err != nil || !proto.Equal(c2, c) {
+		t.Fatalf("compliance after rebuild: %v %v", c2, err)
 	}
 }

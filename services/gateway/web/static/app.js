@@ -315,7 +315,20 @@
     procSort = th.dataset.sort;
     renderProcSchools();
   }));
+  // 合规率: "ok/n · rate" per rule.
+  async function loadCompliance(path, table) {
+    const d = await api(path);
+    tablePath[table] = path;
+    const r = (ok, n, pm) => int(ok) + "/" + int(n) + " · " + pct(pm);
+    document.querySelector("#" + table + " tbody").replaceChildren(...d.schools.map((c) => {
+      const tr = cells(document.createElement("tr"), [c.name, r(c.quotes_compliant, c.quotes_required, c.quotes_permille),
+        r(c.acceptances_two_person, c.acceptances, c.acceptances_permille), r(c.invoices_three_signed, c.invoices_reimbursed, c.invoices_permille)], (i) => i > 0);
+      tr.dataset.school = c.school_id;
+      return tr;
+    }));
+  }
   async function loadDistrictProcurement() {
+    await loadCompliance("/api/v1/district/procurement/compliance", "proc-compliance");
     const path = "/api/v1/district/procurement?fiscal_year=" + $("fiscal-year").value;
     const d = await api(path);
     tablePath["proc-schools"] = path;
@@ -329,7 +342,7 @@
   async function openSchoolProcurement(id, name) {
     const base = "/api/v1/schools/" + encodeURIComponent(id) + "/procurement/";
     const budgetPath = base + "budget?fiscal_year=" + $("fiscal-year").value;
-    const [b, w] = await Promise.all([api(budgetPath), api(base + "approvals")]);
+    const [b, w] = await Promise.all([api(budgetPath), api(base + "approvals"), loadCompliance(base + "compliance", "school-compliance")]);
     tablePath["budget-lines"] = budgetPath;
     tablePath.approvals = base + "approvals";
     const title = (name || id) + " · 预算执行（" + b.fiscal_year + " 年度）";

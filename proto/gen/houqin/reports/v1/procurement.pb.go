@@ -908,6 +908,305 @@ func (x *GetDistrictProcurementResponse) GetApprovalsWaiting() int32 {
 	return 0
 }
 
+type GetProcurementComplianceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId      string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProcurementComplianceRequest) Reset() {
+	*x = GetProcurementComplianceRequest{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProcurementComplianceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProcurementComplianceRequest) ProtoMessage() {}
+
+func (x *GetProcurementComplianceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProcurementComplianceRequest.ProtoReflect.Descriptor instead.
+func (*GetProcurementComplianceRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetProcurementComplianceRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+type GetDistrictComplianceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDistrictComplianceRequest) Reset() {
+	*x = GetDistrictComplianceRequest{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDistrictComplianceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDistrictComplianceRequest) ProtoMessage() {}
+
+func (x *GetDistrictComplianceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDistrictComplianceRequest.ProtoReflect.Descriptor instead.
+func (*GetDistrictComplianceRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{12}
+}
+
+// SchoolCompliance is one school's compliance with the procurement rules (合规率): quote
+// choices that needed 货比三家 with enough distinct suppliers, goods receipts accepted by two
+// or more different people, reimbursed invoices signed by handler, inspector and auditor (three
+// different people).
+type SchoolCompliance struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId        string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	Name            string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	QuotesRequired  int32                  `protobuf:"varint,3,opt,name=quotes_required,json=quotesRequired,proto3" json:"quotes_required,omitempty"`
+	QuotesCompliant int32                  `protobuf:"varint,4,opt,name=quotes_compliant,json=quotesCompliant,proto3" json:"quotes_compliant,omitempty"`
+	// compliant per mille of required (1000 when none was required).
+	QuotesPermille       int64 `protobuf:"varint,5,opt,name=quotes_permille,json=quotesPermille,proto3" json:"quotes_permille,omitempty"`
+	Acceptances          int32 `protobuf:"varint,6,opt,name=acceptances,proto3" json:"acceptances,omitempty"`
+	AcceptancesTwoPerson int32 `protobuf:"varint,7,opt,name=acceptances_two_person,json=acceptancesTwoPerson,proto3" json:"acceptances_two_person,omitempty"`
+	AcceptancesPermille  int64 `protobuf:"varint,8,opt,name=acceptances_permille,json=acceptancesPermille,proto3" json:"acceptances_permille,omitempty"`
+	InvoicesReimbursed   int32 `protobuf:"varint,9,opt,name=invoices_reimbursed,json=invoicesReimbursed,proto3" json:"invoices_reimbursed,omitempty"`
+	InvoicesThreeSigned  int32 `protobuf:"varint,10,opt,name=invoices_three_signed,json=invoicesThreeSigned,proto3" json:"invoices_three_signed,omitempty"`
+	InvoicesPermille     int64 `protobuf:"varint,11,opt,name=invoices_permille,json=invoicesPermille,proto3" json:"invoices_permille,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *SchoolCompliance) Reset() {
+	*x = SchoolCompliance{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SchoolCompliance) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SchoolCompliance) ProtoMessage() {}
+
+func (x *SchoolCompliance) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SchoolCompliance.ProtoReflect.Descriptor instead.
+func (*SchoolCompliance) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SchoolCompliance) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *SchoolCompliance) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SchoolCompliance) GetQuotesRequired() int32 {
+	if x != nil {
+		return x.QuotesRequired
+	}
+	return 0
+}
+
+func (x *SchoolCompliance) GetQuotesCompliant() int32 {
+	if x != nil {
+		return x.QuotesCompliant
+	}
+	return 0
+}
+
+func (x *SchoolCompliance) GetQuotesPermille() int64 {
+	if x != nil {
+		return x.QuotesPermille
+	}
+	return 0
+}
+
+func (x *SchoolCompliance) GetAcceptances() int32 {
+	if x != nil {
+		return x.Acceptances
+	}
+	return 0
+}
+
+func (x *SchoolCompliance) GetAcceptancesTwoPerson() int32 {
+	if x != nil {
+		return x.AcceptancesTwoPerson
+	}
+	return 0
+}
+
+func (x *SchoolCompliance) GetAcceptancesPermille() int64 {
+	if x != nil {
+		return x.AcceptancesPermille
+	}
+	return 0
+}
+
+func (x *SchoolCompliance) GetInvoicesReimbursed() int32 {
+	if x != nil {
+		return x.InvoicesReimbursed
+	}
+	return 0
+}
+
+func (x *SchoolCompliance) GetInvoicesThreeSigned() int32 {
+	if x != nil {
+		return x.InvoicesThreeSigned
+	}
+	return 0
+}
+
+func (x *SchoolCompliance) GetInvoicesPermille() int64 {
+	if x != nil {
+		return x.InvoicesPermille
+	}
+	return 0
+}
+
+type GetProcurementComplianceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One row: the school.
+	Schools       []*SchoolCompliance `protobuf:"bytes,1,rep,name=schools,proto3" json:"schools,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProcurementComplianceResponse) Reset() {
+	*x = GetProcurementComplianceResponse{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProcurementComplianceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProcurementComplianceResponse) ProtoMessage() {}
+
+func (x *GetProcurementComplianceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProcurementComplianceResponse.ProtoReflect.Descriptor instead.
+func (*GetProcurementComplianceResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetProcurementComplianceResponse) GetSchools() []*SchoolCompliance {
+	if x != nil {
+		return x.Schools
+	}
+	return nil
+}
+
+type GetDistrictComplianceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every school, by school id.
+	Schools       []*SchoolCompliance `protobuf:"bytes,1,rep,name=schools,proto3" json:"schools,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDistrictComplianceResponse) Reset() {
+	*x = GetDistrictComplianceResponse{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDistrictComplianceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDistrictComplianceResponse) ProtoMessage() {}
+
+func (x *GetDistrictComplianceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDistrictComplianceResponse.ProtoReflect.Descriptor instead.
+func (*GetDistrictComplianceResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetDistrictComplianceResponse) GetSchools() []*SchoolCompliance {
+	if x != nil {
+		return x.Schools
+	}
+	return nil
+}
+
 var File_houqin_reports_v1_procurement_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
@@ -995,7 +1294,27 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	"\rcommitted_fen\x18\x05 \x01(\x03R\fcommittedFen\x12\x1b\n" +
 	"\tspent_fen\x18\x06 \x01(\x03R\bspentFen\x12#\n" +
 	"\ravailable_fen\x18\a \x01(\x03R\favailableFen\x12+\n" +
-	"\x11approvals_waiting\x18\b \x01(\x05R\x10approvalsWaitingB\xc1\x01\n" +
+	"\x11approvals_waiting\x18\b \x01(\x05R\x10approvalsWaiting\">\n" +
+	"\x1fGetProcurementComplianceRequest\x12\x1b\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\"\x1e\n" +
+	"\x1cGetDistrictComplianceRequest\"\x89\a\n" +
+	"\x10SchoolCompliance\x129\n" +
+	"\tschool_id\x18\x01 \x01(\tB\x1c\x8a\xb5\x18\x18学校代码 / School idR\bschoolId\x12'\n" +
+	"\x04name\x18\x02 \x01(\tB\x13\x8a\xb5\x18\x0f学校 / SchoolR\x04name\x12N\n" +
+	"\x0fquotes_required\x18\x03 \x01(\x05B%\x8a\xb5\x18!须货比三家 / Quotes requiredR\x0equotesRequired\x12T\n" +
+	"\x10quotes_compliant\x18\x04 \x01(\x05B)\x8a\xb5\x18%货比三家合规 / Quotes compliantR\x0fquotesCompliant\x12Z\n" +
+	"\x0fquotes_permille\x18\x05 \x01(\x03B1\x8a\xb5\x18-货比三家合规率（‰） / Quotes (‰)R\x0equotesPermille\x12=\n" +
+	"\vacceptances\x18\x06 \x01(\x05B\x1b\x8a\xb5\x18\x17验收单 / AcceptancesR\vacceptances\x12S\n" +
+	"\x16acceptances_two_person\x18\a \x01(\x05B\x1d\x8a\xb5\x18\x19双人验收 / Two-personR\x14acceptancesTwoPerson\x12b\n" +
+	"\x14acceptances_permille\x18\b \x01(\x03B/\x8a\xb5\x18+双人验收率（‰） / Two-person (‰)R\x13acceptancesPermille\x12Z\n" +
+	"\x13invoices_reimbursed\x18\t \x01(\x05B)\x8a\xb5\x18%已报账发票 / Invoices reimbursedR\x12invoicesReimbursed\x12W\n" +
+	"\x15invoices_three_signed\x18\n" +
+	" \x01(\x05B#\x8a\xb5\x18\x1f三签齐全 / Three signaturesR\x13invoicesThreeSigned\x12b\n" +
+	"\x11invoices_permille\x18\v \x01(\x03B5\x8a\xb5\x181三签合规率（‰） / Three signatures (‰)R\x10invoicesPermille\"a\n" +
+	" GetProcurementComplianceResponse\x12=\n" +
+	"\aschools\x18\x01 \x03(\v2#.houqin.reports.v1.SchoolComplianceR\aschools\"^\n" +
+	"\x1dGetDistrictComplianceResponse\x12=\n" +
+	"\aschools\x18\x01 \x03(\v2#.houqin.reports.v1.SchoolComplianceR\aschoolsB\xc1\x01\n" +
 	"\x15com.houqin.reports.v1B\x10ProcurementProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
 var (
@@ -1010,34 +1329,41 @@ func file_houqin_reports_v1_procurement_proto_rawDescGZIP() []byte {
 	return file_houqin_reports_v1_procurement_proto_rawDescData
 }
 
-var file_houqin_reports_v1_procurement_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_houqin_reports_v1_procurement_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_houqin_reports_v1_procurement_proto_goTypes = []any{
-	(*GetBudgetSpendRequest)(nil),          // 0: houqin.reports.v1.GetBudgetSpendRequest
-	(*BudgetLineSpend)(nil),                // 1: houqin.reports.v1.BudgetLineSpend
-	(*MonthSpend)(nil),                     // 2: houqin.reports.v1.MonthSpend
-	(*CategorySpend)(nil),                  // 3: houqin.reports.v1.CategorySpend
-	(*GetBudgetSpendResponse)(nil),         // 4: houqin.reports.v1.GetBudgetSpendResponse
-	(*GetApprovalsWaitingRequest)(nil),     // 5: houqin.reports.v1.GetApprovalsWaitingRequest
-	(*WaitingApproval)(nil),                // 6: houqin.reports.v1.WaitingApproval
-	(*GetApprovalsWaitingResponse)(nil),    // 7: houqin.reports.v1.GetApprovalsWaitingResponse
-	(*GetDistrictProcurementRequest)(nil),  // 8: houqin.reports.v1.GetDistrictProcurementRequest
-	(*SchoolProcurement)(nil),              // 9: houqin.reports.v1.SchoolProcurement
-	(*GetDistrictProcurementResponse)(nil), // 10: houqin.reports.v1.GetDistrictProcurementResponse
-	(*Drill)(nil),                          // 11: houqin.reports.v1.Drill
+	(*GetBudgetSpendRequest)(nil),            // 0: houqin.reports.v1.GetBudgetSpendRequest
+	(*BudgetLineSpend)(nil),                  // 1: houqin.reports.v1.BudgetLineSpend
+	(*MonthSpend)(nil),                       // 2: houqin.reports.v1.MonthSpend
+	(*CategorySpend)(nil),                    // 3: houqin.reports.v1.CategorySpend
+	(*GetBudgetSpendResponse)(nil),           // 4: houqin.reports.v1.GetBudgetSpendResponse
+	(*GetApprovalsWaitingRequest)(nil),       // 5: houqin.reports.v1.GetApprovalsWaitingRequest
+	(*WaitingApproval)(nil),                  // 6: houqin.reports.v1.WaitingApproval
+	(*GetApprovalsWaitingResponse)(nil),      // 7: houqin.reports.v1.GetApprovalsWaitingResponse
+	(*GetDistrictProcurementRequest)(nil),    // 8: houqin.reports.v1.GetDistrictProcurementRequest
+	(*SchoolProcurement)(nil),                // 9: houqin.reports.v1.SchoolProcurement
+	(*GetDistrictProcurementResponse)(nil),   // 10: houqin.reports.v1.GetDistrictProcurementResponse
+	(*GetProcurementComplianceRequest)(nil),  // 11: houqin.reports.v1.GetProcurementComplianceRequest
+	(*GetDistrictComplianceRequest)(nil),     // 12: houqin.reports.v1.GetDistrictComplianceRequest
+	(*SchoolCompliance)(nil),                 // 13: houqin.reports.v1.SchoolCompliance
+	(*GetProcurementComplianceResponse)(nil), // 14: houqin.reports.v1.GetProcurementComplianceResponse
+	(*GetDistrictComplianceResponse)(nil),    // 15: houqin.reports.v1.GetDistrictComplianceResponse
+	(*Drill)(nil),                            // 16: houqin.reports.v1.Drill
 }
 var file_houqin_reports_v1_procurement_proto_depIdxs = []int32{
-	11, // 0: houqin.reports.v1.BudgetLineSpend.drill:type_name -> houqin.reports.v1.Drill
+	16, // 0: houqin.reports.v1.BudgetLineSpend.drill:type_name -> houqin.reports.v1.Drill
 	1,  // 1: houqin.reports.v1.GetBudgetSpendResponse.lines:type_name -> houqin.reports.v1.BudgetLineSpend
 	2,  // 2: houqin.reports.v1.GetBudgetSpendResponse.months:type_name -> houqin.reports.v1.MonthSpend
 	3,  // 3: houqin.reports.v1.GetBudgetSpendResponse.categories:type_name -> houqin.reports.v1.CategorySpend
-	11, // 4: houqin.reports.v1.WaitingApproval.drill:type_name -> houqin.reports.v1.Drill
+	16, // 4: houqin.reports.v1.WaitingApproval.drill:type_name -> houqin.reports.v1.Drill
 	6,  // 5: houqin.reports.v1.GetApprovalsWaitingResponse.requests:type_name -> houqin.reports.v1.WaitingApproval
 	9,  // 6: houqin.reports.v1.GetDistrictProcurementResponse.schools:type_name -> houqin.reports.v1.SchoolProcurement
-	7,  // [7:7] is the sub-list for method output_type
-	7,  // [7:7] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	13, // 7: houqin.reports.v1.GetProcurementComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
+	13, // 8: houqin.reports.v1.GetDistrictComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
+	9,  // [9:9] is the sub-list for method output_type
+	9,  // [9:9] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_procurement_proto_init() }
@@ -1052,7 +1378,7 @@ func file_houqin_reports_v1_procurement_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_reports_v1_procurement_proto_rawDesc), len(file_houqin_reports_v1_procurement_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -521,13 +521,16 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\aschools\x18\x02 \x03(\v2\x1f.houqin.reports.v1.SchoolLedgerR\aschools\x12\x18\n" +
 	"\aentries\x18\x03 \x01(\x03R\aentries\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\x03R\bquantity\x12\x1b\n" +
-	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xd8\b\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xda\n" +
+	"\n" +
 	"\x0eReportsService\x12e\n" +
 	"\x0eGetAssetLedger\x12(.houqin.reports.v1.GetAssetLedgerRequest\x1a).houqin.reports.v1.GetAssetLedgerResponse\x12n\n" +
 	"\x11GetDistrictLedger\x12+.houqin.reports.v1.GetDistrictLedgerRequest\x1a,.houqin.reports.v1.GetDistrictLedgerResponse\x12e\n" +
 	"\x0eGetBudgetSpend\x12(.houqin.reports.v1.GetBudgetSpendRequest\x1a).houqin.reports.v1.GetBudgetSpendResponse\x12t\n" +
 	"\x13GetApprovalsWaiting\x12-.houqin.reports.v1.GetApprovalsWaitingRequest\x1a..houqin.reports.v1.GetApprovalsWaitingResponse\x12}\n" +
-	"\x16GetDistrictProcurement\x120.houqin.reports.v1.GetDistrictProcurementRequest\x1a1.houqin.reports.v1.GetDistrictProcurementResponse\x12Y\n" +
+	"\x16GetDistrictProcurement\x120.houqin.reports.v1.GetDistrictProcurementRequest\x1a1.houqin.reports.v1.GetDistrictProcurementResponse\x12\x83\x01\n" +
+	"\x18GetProcurementCompliance\x122.houqin.reports.v1.GetProcurementComplianceRequest\x1a3.houqin.reports.v1.GetProcurementComplianceResponse\x12z\n" +
+	"\x15GetDistrictCompliance\x12/.houqin.reports.v1.GetDistrictComplianceRequest\x1a0.houqin.reports.v1.GetDistrictComplianceResponse\x12Y\n" +
 	"\n" +
 	"ListEvents\x12$.houqin.reports.v1.ListEventsRequest\x1a%.houqin.reports.v1.ListEventsResponse\x12q\n" +
 	"\x12GetLedgerBreakdown\x12,.houqin.reports.v1.GetLedgerBreakdownRequest\x1a-.houqin.reports.v1.GetLedgerBreakdownResponse\x12k\n" +
@@ -550,29 +553,33 @@ func file_houqin_reports_v1_reports_proto_rawDescGZIP() []byte {
 
 var file_houqin_reports_v1_reports_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_houqin_reports_v1_reports_proto_goTypes = []any{
-	(*GetAssetLedgerRequest)(nil),          // 0: houqin.reports.v1.GetAssetLedgerRequest
-	(*CategoryTotal)(nil),                  // 1: houqin.reports.v1.CategoryTotal
-	(*GetAssetLedgerResponse)(nil),         // 2: houqin.reports.v1.GetAssetLedgerResponse
-	(*GetDistrictLedgerRequest)(nil),       // 3: houqin.reports.v1.GetDistrictLedgerRequest
-	(*SchoolLedger)(nil),                   // 4: houqin.reports.v1.SchoolLedger
-	(*GetDistrictLedgerResponse)(nil),      // 5: houqin.reports.v1.GetDistrictLedgerResponse
-	(*Drill)(nil),                          // 6: houqin.reports.v1.Drill
-	(*GetBudgetSpendRequest)(nil),          // 7: houqin.reports.v1.GetBudgetSpendRequest
-	(*GetApprovalsWaitingRequest)(nil),     // 8: houqin.reports.v1.GetApprovalsWaitingRequest
-	(*GetDistrictProcurementRequest)(nil),  // 9: houqin.reports.v1.GetDistrictProcurementRequest
-	(*ListEventsRequest)(nil),              // 10: houqin.reports.v1.ListEventsRequest
-	(*GetLedgerBreakdownRequest)(nil),      // 11: houqin.reports.v1.GetLedgerBreakdownRequest
-	(*GetRepairsReportRequest)(nil),        // 12: houqin.reports.v1.GetRepairsReportRequest
-	(*GetLoansReportRequest)(nil),          // 13: houqin.reports.v1.GetLoansReportRequest
-	(*GetCustodyCoverageRequest)(nil),      // 14: houqin.reports.v1.GetCustodyCoverageRequest
-	(*GetBudgetSpendResponse)(nil),         // 15: houqin.reports.v1.GetBudgetSpendResponse
-	(*GetApprovalsWaitingResponse)(nil),    // 16: houqin.reports.v1.GetApprovalsWaitingResponse
-	(*GetDistrictProcurementResponse)(nil), // 17: houqin.reports.v1.GetDistrictProcurementResponse
-	(*ListEventsResponse)(nil),             // 18: houqin.reports.v1.ListEventsResponse
-	(*GetLedgerBreakdownResponse)(nil),     // 19: houqin.reports.v1.GetLedgerBreakdownResponse
-	(*GetRepairsReportResponse)(nil),       // 20: houqin.reports.v1.GetRepairsReportResponse
-	(*GetLoansReportResponse)(nil),         // 21: houqin.reports.v1.GetLoansReportResponse
-	(*GetCustodyCoverageResponse)(nil),     // 22: houqin.reports.v1.GetCustodyCoverageResponse
+	(*GetAssetLedgerRequest)(nil),            // 0: houqin.reports.v1.GetAssetLedgerRequest
+	(*CategoryTotal)(nil),                    // 1: houqin.reports.v1.CategoryTotal
+	(*GetAssetLedgerResponse)(nil),           // 2: houqin.reports.v1.GetAssetLedgerResponse
+	(*GetDistrictLedgerRequest)(nil),         // 3: houqin.reports.v1.GetDistrictLedgerRequest
+	(*SchoolLedger)(nil),                     // 4: houqin.reports.v1.SchoolLedger
+	(*GetDistrictLedgerResponse)(nil),        // 5: houqin.reports.v1.GetDistrictLedgerResponse
+	(*Drill)(nil),                            // 6: houqin.reports.v1.Drill
+	(*GetBudgetSpendRequest)(nil),            // 7: houqin.reports.v1.GetBudgetSpendRequest
+	(*GetApprovalsWaitingRequest)(nil),       // 8: houqin.reports.v1.GetApprovalsWaitingRequest
+	(*GetDistrictProcurementRequest)(nil),    // 9: houqin.reports.v1.GetDistrictProcurementRequest
+	(*GetProcurementComplianceRequest)(nil),  // 10: houqin.reports.v1.GetProcurementComplianceRequest
+	(*GetDistrictComplianceRequest)(nil),     // 11: houqin.reports.v1.GetDistrictComplianceRequest
+	(*ListEventsRequest)(nil),                // 12: houqin.reports.v1.ListEventsRequest
+	(*GetLedgerBreakdownRequest)(nil),        // 13: houqin.reports.v1.GetLedgerBreakdownRequest
+	(*GetRepairsReportRequest)(nil),          // 14: houqin.reports.v1.GetRepairsReportRequest
+	(*GetLoansReportRequest)(nil),            // 15: houqin.reports.v1.GetLoansReportRequest
+	(*GetCustodyCoverageRequest)(nil),        // 16: houqin.reports.v1.GetCustodyCoverageRequest
+	(*GetBudgetSpendResponse)(nil),           // 17: houqin.reports.v1.GetBudgetSpendResponse
+	(*GetApprovalsWaitingResponse)(nil),      // 18: houqin.reports.v1.GetApprovalsWaitingResponse
+	(*GetDistrictProcurementResponse)(nil),   // 19: houqin.reports.v1.GetDistrictProcurementResponse
+	(*GetProcurementComplianceResponse)(nil), // 20: houqin.reports.v1.GetProcurementComplianceResponse
+	(*GetDistrictComplianceResponse)(nil),    // 21: houqin.reports.v1.GetDistrictComplianceResponse
+	(*ListEventsResponse)(nil),               // 22: houqin.reports.v1.ListEventsResponse
+	(*GetLedgerBreakdownResponse)(nil),       // 23: houqin.reports.v1.GetLedgerBreakdownResponse
+	(*GetRepairsReportResponse)(nil),         // 24: houqin.reports.v1.GetRepairsReportResponse
+	(*GetLoansReportResponse)(nil),           // 25: houqin.reports.v1.GetLoansReportResponse
+	(*GetCustodyCoverageResponse)(nil),       // 26: houqin.reports.v1.GetCustodyCoverageResponse
 }
 var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	6,  // 0: houqin.reports.v1.CategoryTotal.drill:type_name -> houqin.reports.v1.Drill
@@ -584,23 +591,27 @@ var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	7,  // 6: houqin.reports.v1.ReportsService.GetBudgetSpend:input_type -> houqin.reports.v1.GetBudgetSpendRequest
 	8,  // 7: houqin.reports.v1.ReportsService.GetApprovalsWaiting:input_type -> houqin.reports.v1.GetApprovalsWaitingRequest
 	9,  // 8: houqin.reports.v1.ReportsService.GetDistrictProcurement:input_type -> houqin.reports.v1.GetDistrictProcurementRequest
-	10, // 9: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
-	11, // 10: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
-	12, // 11: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
-	13, // 12: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
-	14, // 13: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
-	2,  // 14: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
-	5,  // 15: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
-	15, // 16: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
-	16, // 17: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
-	17, // 18: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
-	18, // 19: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
-	19, // 20: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
-	20, // 21: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
-	21, // 22: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
-	22, // 23: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
-	14, // [14:24] is the sub-list for method output_type
-	4,  // [4:14] is the sub-list for method input_type
+	10, // 9: houqin.reports.v1.ReportsService.GetProcurementCompliance:input_type -> houqin.reports.v1.GetProcurementComplianceRequest
+	11, // 10: houqin.reports.v1.ReportsService.GetDistrictCompliance:input_type -> houqin.reports.v1.GetDistrictComplianceRequest
+	12, // 11: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
+	13, // 12: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
+	14, // 13: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
+	15, // 14: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
+	16, // 15: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
+	2,  // 16: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
+	5,  // 17: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
+	17, // 18: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
+	18, // 19: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
+	19, // 20: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
+	20, // 21: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
+	21, // 22: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
+	22, // 23: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
+	23, // 24: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
+	24, // 25: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
+	25, // 26: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
+	26, // 27: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
+	16, // [16:28] is the sub-list for method output_type
+	4,  // [4:16] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name

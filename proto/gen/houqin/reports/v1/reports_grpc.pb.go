@@ -21,16 +21,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReportsService_GetAssetLedger_FullMethodName         = "/houqin.reports.v1.ReportsService/GetAssetLedger"
-	ReportsService_GetDistrictLedger_FullMethodName      = "/houqin.reports.v1.ReportsService/GetDistrictLedger"
-	ReportsService_GetBudgetSpend_FullMethodName         = "/houqin.reports.v1.ReportsService/GetBudgetSpend"
-	ReportsService_GetApprovalsWaiting_FullMethodName    = "/houqin.reports.v1.ReportsService/GetApprovalsWaiting"
-	ReportsService_GetDistrictProcurement_FullMethodName = "/houqin.reports.v1.ReportsService/GetDistrictProcurement"
-	ReportsService_ListEvents_FullMethodName             = "/houqin.reports.v1.ReportsService/ListEvents"
-	ReportsService_GetLedgerBreakdown_FullMethodName     = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
-	ReportsService_GetRepairsReport_FullMethodName       = "/houqin.reports.v1.ReportsService/GetRepairsReport"
-	ReportsService_GetLoansReport_FullMethodName         = "/houqin.reports.v1.ReportsService/GetLoansReport"
-	ReportsService_GetCustodyCoverage_FullMethodName     = "/houqin.reports.v1.ReportsService/GetCustodyCoverage"
+	ReportsService_GetAssetLedger_FullMethodName           = "/houqin.reports.v1.ReportsService/GetAssetLedger"
+	ReportsService_GetDistrictLedger_FullMethodName        = "/houqin.reports.v1.ReportsService/GetDistrictLedger"
+	ReportsService_GetBudgetSpend_FullMethodName           = "/houqin.reports.v1.ReportsService/GetBudgetSpend"
+	ReportsService_GetApprovalsWaiting_FullMethodName      = "/houqin.reports.v1.ReportsService/GetApprovalsWaiting"
+	ReportsService_GetDistrictProcurement_FullMethodName   = "/houqin.reports.v1.ReportsService/GetDistrictProcurement"
+	ReportsService_GetProcurementCompliance_FullMethodName = "/houqin.reports.v1.ReportsService/GetProcurementCompliance"
+	ReportsService_GetDistrictCompliance_FullMethodName    = "/houqin.reports.v1.ReportsService/GetDistrictCompliance"
+	ReportsService_ListEvents_FullMethodName               = "/houqin.reports.v1.ReportsService/ListEvents"
+	ReportsService_GetLedgerBreakdown_FullMethodName       = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
+	ReportsService_GetRepairsReport_FullMethodName         = "/houqin.reports.v1.ReportsService/GetRepairsReport"
+	ReportsService_GetLoansReport_FullMethodName           = "/houqin.reports.v1.ReportsService/GetLoansReport"
+	ReportsService_GetCustodyCoverage_FullMethodName       = "/houqin.reports.v1.ReportsService/GetCustodyCoverage"
 )
 
 // ReportsServiceClient is the client API for ReportsService service.
@@ -50,6 +52,11 @@ type ReportsServiceClient interface {
 	GetApprovalsWaiting(ctx context.Context, in *GetApprovalsWaitingRequest, opts ...grpc.CallOption) (*GetApprovalsWaitingResponse, error)
 	// GetDistrictProcurement 全区采购概览: every school's budget, spend and approvals waiting (bureau roles).
 	GetDistrictProcurement(ctx context.Context, in *GetDistrictProcurementRequest, opts ...grpc.CallOption) (*GetDistrictProcurementResponse, error)
+	// GetProcurementCompliance 采购合规率: one school's three-quote, two-person acceptance and
+	// three-signature compliance.
+	GetProcurementCompliance(ctx context.Context, in *GetProcurementComplianceRequest, opts ...grpc.CallOption) (*GetProcurementComplianceResponse, error)
+	// GetDistrictCompliance 全区采购合规率: every school's compliance rates (bureau roles).
+	GetDistrictCompliance(ctx context.Context, in *GetDistrictComplianceRequest, opts ...grpc.CallOption) (*GetDistrictComplianceResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
@@ -116,6 +123,26 @@ func (c *reportsServiceClient) GetDistrictProcurement(ctx context.Context, in *G
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetDistrictProcurementResponse)
 	err := c.cc.Invoke(ctx, ReportsService_GetDistrictProcurement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportsServiceClient) GetProcurementCompliance(ctx context.Context, in *GetProcurementComplianceRequest, opts ...grpc.CallOption) (*GetProcurementComplianceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetProcurementComplianceResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetProcurementCompliance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportsServiceClient) GetDistrictCompliance(ctx context.Context, in *GetDistrictComplianceRequest, opts ...grpc.CallOption) (*GetDistrictComplianceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDistrictComplianceResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetDistrictCompliance_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +216,11 @@ type ReportsServiceServer interface {
 	GetApprovalsWaiting(context.Context, *GetApprovalsWaitingRequest) (*GetApprovalsWaitingResponse, error)
 	// GetDistrictProcurement 全区采购概览: every school's budget, spend and approvals waiting (bureau roles).
 	GetDistrictProcurement(context.Context, *GetDistrictProcurementRequest) (*GetDistrictProcurementResponse, error)
+	// GetProcurementCompliance 采购合规率: one school's three-quote, two-person acceptance and
+	// three-signature compliance.
+	GetProcurementCompliance(context.Context, *GetProcurementComplianceRequest) (*GetProcurementComplianceResponse, error)
+	// GetDistrictCompliance 全区采购合规率: every school's compliance rates (bureau roles).
+	GetDistrictCompliance(context.Context, *GetDistrictComplianceRequest) (*GetDistrictComplianceResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
@@ -225,6 +257,12 @@ func (UnimplementedReportsServiceServer) GetApprovalsWaiting(context.Context, *G
 }
 func (UnimplementedReportsServiceServer) GetDistrictProcurement(context.Context, *GetDistrictProcurementRequest) (*GetDistrictProcurementResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDistrictProcurement not implemented")
+}
+func (UnimplementedReportsServiceServer) GetProcurementCompliance(context.Context, *GetProcurementComplianceRequest) (*GetProcurementComplianceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetProcurementCompliance not implemented")
+}
+func (UnimplementedReportsServiceServer) GetDistrictCompliance(context.Context, *GetDistrictComplianceRequest) (*GetDistrictComplianceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDistrictCompliance not implemented")
 }
 func (UnimplementedReportsServiceServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
@@ -352,6 +390,42 @@ func _ReportsService_GetDistrictProcurement_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportsService_GetProcurementCompliance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProcurementComplianceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetProcurementCompliance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetProcurementCompliance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetProcurementCompliance(ctx, req.(*GetProcurementComplianceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReportsService_GetDistrictCompliance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDistrictComplianceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetDistrictCompliance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetDistrictCompliance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetDistrictCompliance(ctx, req.(*GetDistrictComplianceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ReportsService_ListEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListEventsRequest)
 	if err := dec(in); err != nil {
@@ -468,6 +542,14 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetDistrictProcurement",
 			Handler:    _ReportsService_GetDistrictProcurement_Handler,
+		},
+		{
+			MethodName: "GetProcurementCompliance",
+			Handler:    _ReportsService_GetProcurementCompliance_Handler,
+		},
+		{
+			MethodName: "GetDistrictCompliance",
+			Handler:    _ReportsService_GetDistrictCompliance_Handler,
 		},
 		{
 			MethodName: "ListEvents",
