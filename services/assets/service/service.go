@@ -7,18 +7,16 @@ import (
 	"fmt"
 	"time"
 
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/grpc"
 
 	"houqin.dev/assets/app"
 	"houqin.dev/assets/ports"
 	"houqin.dev/assets/readmodel"
-	"houqin.dev/platform/bus"
 	"houqin.dev/platform/eventstore"
 	"houqin.dev/platform/outbox"
 	"houqin.dev/platform/projection"
 	"houqin.dev/platform/runtime"
+	"houqin.dev/platform/writeside"
 	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
 )
 
@@ -49,18 +47,17 @@ type Config struct {
 // Service is a running assets service.
 type Service struct {
 	runtime.Base
-	store     *eventstore.Store
-	repairs   *app.Repairs
-	relay     *outbox.Relay
-	holdings  *projection.Runner
-	stopGroup context.CancelFunc
+	store    *eventstore.Store
+	writer   *writeside.Writer
+	repairs  *app.Repairs
+	holdings *projection.Runner
 }
 
 // New connects, migrates and prepares the service; Run serves it.
 func New(ctx context.Context, cfg Config, deps runtime.Deps) (*Service, error) {
-	s := &Service{stopGroup: func() {}}
+	s := &Service{}
 	if err := s.init(ctx, cfg, deps); err != nil {
-		s.stopGroup()
+		s.writer.Stop()
 		s.Close()
 		return nil, err
 	}
@@ -75,29 +72,13 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if err := s.Open(ctx, deps, cfg.DatabaseURL, cfg.DBMaxConns, cfg.NatsURL, "houqin-assets"); err != nil {
 		return err
 	}
-	if err := eventstore.Migrate(ctx, s.Pool); err != nil {
+	if s.writer, err = writeside.Open(ctx, &s.Base, deps.Log, writeside.Options{Name: Name,
+		StreamReplicas: cfg.StreamReplicas, DuplicateWindow: cfg.DuplicateWindow, GroupCommit: cfg.GroupCommit,
+		RelayBatch: cfg.RelayBatch, Relay: cfg.Relay}); err != nil {
 		return err
 	}
+	s.store = s.writer.Store
 	if err := projection.Migrate(ctx, s.Pool); err != nil {
-		return err
-	}
-	if _, err := bus.EnsureStream(ctx, s.JS, Name, bus.StreamConfig{Replicas: cfg.StreamReplicas, Duplicates: cfg.DuplicateWindow}); err != nil {
-		return err
-	}
-	s.store = eventstore.New(s.Pool, Name)
-	// Group commit lives until the server has stopped taking calls (see Drain).
-	gctx, stopGroup := context.WithCancel(context.Background())
-	s.stopGroup = stopGroup
-	s.store.EnableGroupCommit(gctx, cfg.GroupCommit, 64)
-	ropts := cfg.Relay
-	if ropts.Batch == 0 {
-		ropts.Batch = cfg.RelayBatch
-	}
-	if s.relay, err = outbox.New(s.Pool, s.NC, Name, deps.Log, ropts); err != nil {
-		return err
-	}
-	s.store.OnAppend(s.relay.Wake)
-	if err := s.metrics(); err != nil {
 		return err
 	}
 	if err := s.initHoldings(ctx, deps); err != nil {
@@ -122,11 +103,7 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		custodyServices...)...); err != nil {
 		return err
 	}
-	s.Server.Background = []func(context.Context) error{
-		func(ctx context.Context) error { s.store.RunNotifier(ctx, s.relay.Leading); return nil },
-		s.relay.Run,
-		s.holdings.Run,
-	}
+	s.Server.Background = append(s.writer.Background(), s.holdings.Run)
 	// The service's other read models, from its own stream like holdings (one runner each,
 	// leader only).
 	for _, p := range readmodel.Projections() {
@@ -144,11 +121,7 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		return repairs.RunClock(ctx, every, deps.Log)
 	})
 	// After the last call: stop combining appends, publish what was committed.
-	s.Server.Drain = func(ctx context.Context) error {
-		s.stopGroup()
-		_, err := s.relay.Drain(ctx)
-		return err
-	}
+	s.Server.Drain = s.writer.Drain
 	return nil
 }
 
@@ -157,27 +130,3 @@ func (s *Service) Repairs() *app.Repairs { return s.repairs }
 
 // Store is the service's event store (tests, audit).
 func (s *Service) Store() *eventstore.Store { return s.store }
-
-// metrics registers the outbox lag gauges.
-func (s *Service) metrics() error {
-	m := otel.Meter("houqin.dev/assets")
-	pending, err := m.Int64ObservableGauge("houqin.outbox.pending", metric.WithDescription("events committed but not yet published"))
-	if err != nil {
-		return err
-	}
-	age, err := m.Float64ObservableGauge("houqin.outbox.oldest_age", metric.WithUnit("s"),
-		metric.WithDescription("age of the oldest unpublished event"))
-	if err != nil {
-		return err
-	}
-	_, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		n, oldest, err := outbox.Pending(ctx, s.Pool)
-		if err != nil {
-			return err
-		}
-		o.ObserveInt64(pending, n)
-		o.ObserveFloat64(age, oldest.Seconds())
-		return nil
-	}, pending, age)
-	return err
-}

@@ -8,17 +8,15 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/grpc"
-
 	"google.golang.org/grpc/credentials/insecure"
 
-	"houqin.dev/platform/bus"
 	"houqin.dev/platform/eventstore"
 	"houqin.dev/platform/grpckit"
 	"houqin.dev/platform/outbox"
 	"houqin.dev/platform/reactor"
 	"houqin.dev/platform/runtime"
+	"houqin.dev/platform/writeside"
 	"houqin.dev/procurement/app"
 	"houqin.dev/procurement/ports"
 	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
@@ -55,18 +53,17 @@ type Config struct {
 // Service is a running procurement service.
 type Service struct {
 	runtime.Base
-	store     *eventstore.Store
-	relay     *outbox.Relay
-	stopGroup context.CancelFunc
-	assets    *grpc.ClientConn
-	reactors  []*reactor.Reactor
+	store    *eventstore.Store
+	writer   *writeside.Writer
+	assets   *grpc.ClientConn
+	reactors []*reactor.Reactor
 }
 
 // New connects, migrates and prepares the service; Run serves it.
 func New(ctx context.Context, cfg Config, deps runtime.Deps) (*Service, error) {
-	s := &Service{stopGroup: func() {}}
+	s := &Service{}
 	if err := s.init(ctx, cfg, deps); err != nil {
-		s.stopGroup()
+		s.writer.Stop()
 		s.Close()
 		return nil, err
 	}
@@ -81,29 +78,13 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if err := s.Open(ctx, deps, cfg.DatabaseURL, cfg.DBMaxConns, cfg.NatsURL, "houqin-procurement"); err != nil {
 		return err
 	}
-	if err := eventstore.Migrate(ctx, s.Pool); err != nil {
+	if s.writer, err = writeside.Open(ctx, &s.Base, deps.Log, writeside.Options{Name: Name,
+		StreamReplicas: cfg.StreamReplicas, DuplicateWindow: cfg.DuplicateWindow, GroupCommit: cfg.GroupCommit,
+		RelayBatch: cfg.RelayBatch, Relay: cfg.Relay}); err != nil {
 		return err
 	}
+	s.store = s.writer.Store
 	if err := reactor.Migrate(ctx, s.Pool); err != nil {
-		return err
-	}
-	if _, err := bus.EnsureStream(ctx, s.JS, Name, bus.StreamConfig{Replicas: cfg.StreamReplicas, Duplicates: cfg.DuplicateWindow}); err != nil {
-		return err
-	}
-	s.store = eventstore.New(s.Pool, Name)
-	// Group commit lives until the server has stopped taking calls (see Drain).
-	gctx, stopGroup := context.WithCancel(context.Background())
-	s.stopGroup = stopGroup
-	s.store.EnableGroupCommit(gctx, cfg.GroupCommit, 64)
-	ropts := cfg.Relay
-	if ropts.Batch == 0 {
-		ropts.Batch = cfg.RelayBatch
-	}
-	if s.relay, err = outbox.New(s.Pool, s.NC, Name, deps.Log, ropts); err != nil {
-		return err
-	}
-	s.store.OnAppend(s.relay.Wake)
-	if err := s.metrics(); err != nil {
 		return err
 	}
 	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc})
@@ -116,10 +97,7 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		procurementv1.FeesService_ServiceDesc.ServiceName, procurementv1.FulfilmentService_ServiceDesc.ServiceName); err != nil {
 		return err
 	}
-	s.Server.Background = []func(context.Context) error{
-		func(ctx context.Context) error { s.store.RunNotifier(ctx, s.relay.Leading); return nil },
-		s.relay.Run,
-	}
+	s.Server.Background = s.writer.Background()
 	// Process managers (see ARCHITECTURE.md): accepted fixed-asset lines → assets, other
 	// accepted lines → stock, and assets registered from lines → the lines' orders.
 	var assets app.AssetRegistrar
@@ -148,11 +126,7 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		s.Server.Background = append(s.Server.Background, rc.Run)
 	}
 	// After the last call: stop combining appends, publish what was committed.
-	s.Server.Drain = func(ctx context.Context) error {
-		s.stopGroup()
-		_, err := s.relay.Drain(ctx)
-		return err
-	}
+	s.Server.Drain = s.writer.Drain
 	return nil
 }
 
@@ -175,27 +149,3 @@ func (s *Service) Reactors() []*reactor.Reactor { return s.reactors }
 
 // Store is the service's event store (tests, audit).
 func (s *Service) Store() *eventstore.Store { return s.store }
-
-// metrics registers the outbox lag gauges.
-func (s *Service) metrics() error {
-	m := otel.Meter("houqin.dev/procurement")
-	pending, err := m.Int64ObservableGauge("houqin.outbox.pending", metric.WithDescription("events committed but not yet published"))
-	if err != nil {
-		return err
-	}
-	age, err := m.Float64ObservableGauge("houqin.outbox.oldest_age", metric.WithUnit("s"),
-		metric.WithDescription("age of the oldest unpublished event"))
-	if err != nil {
-		return err
-	}
-	_, err = m.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		n, oldest, err := outbox.Pending(ctx, s.Pool)
-		if err != nil {
-			return err
-		}
-		o.ObserveInt64(pending, n)
-		o.ObserveFloat64(age, oldest.Seconds())
-		return nil
-	}, pending, age)
-	return err
-}
