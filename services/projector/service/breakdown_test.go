@@ -96,17 +96,11 @@ func TestLedgerBreakdownAsOfAnyDate(t *testing.T) {
 	if d := loc.Groups[0].Drill; d.Report != "ledger_location" || d.Key != "计算机教室" || d.To != "2024-03-01" {
 		t.Fatalf("drill %v", d)
 	}
-	res, err := e.reports.ListEvents(dir, &reportsv1.ListEventsRequest{SchoolId: "s1", Drill: loc.Groups[0].Drill})
-	if err != nil || types(res.Events) != "AssetRegistered@2023-09-01,AssetTransferred@2024-03-01" {
-		t.Fatalf("drill 计算机教室: %v %v", res, err)
-	}
+	e.drillUntil(t, dir, loc.Groups[0].Drill, is("AssetRegistered@2023-09-01,AssetTransferred@2024-03-01"))
 	lent := get("status", "2024-04-15").Groups[1].Drill
-	res, err = e.reports.ListEvents(dir, &reportsv1.ListEventsRequest{SchoolId: "s1", Drill: lent})
-	if err != nil || types(res.Events) != "AssetRegistered@2024-02-20,AssetLent@2024-04-10" {
-		t.Fatalf("drill lent: %v %v", res, err)
-	}
+	e.drillUntil(t, dir, lent, is("AssetRegistered@2024-02-20,AssetLent@2024-04-10"))
 
-	_, err = e.reports.GetLedgerBreakdown(dir, &reportsv1.GetLedgerBreakdownRequest{SchoolId: "s1", Dimension: "colour", AsOf: "2024/01/01"})
+	_, err := e.reports.GetLedgerBreakdown(dir, &reportsv1.GetLedgerBreakdownRequest{SchoolId: "s1", Dimension: "colour", AsOf: "2024/01/01"})
 	if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.String(), "dimension") || !strings.Contains(st.String(), "as_of") {
 		t.Fatalf("bad input: %v", err)
 	}

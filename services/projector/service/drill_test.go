@@ -32,6 +32,26 @@ func types(evs []*reportsv1.EventRecord) string {
 	return strings.Join(b, ",")
 }
 
+// drillUntil pages the events behind drill until ok accepts their types (see types) and
+// returns them. The event index is a projection of its own, so it may still be catching up
+// with the report the drill came from.
+func (e *env) drillUntil(t *testing.T, ctx context.Context, drill *reportsv1.Drill, ok func(types string) bool) []*reportsv1.EventRecord {
+	t.Helper()
+	var evs []*reportsv1.EventRecord
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		res, err := e.reports.ListEvents(ctx, &reportsv1.ListEventsRequest{SchoolId: "s1", Drill: drill})
+		if err != nil {
+			return false, err.Error()
+		}
+		evs = res.Events
+		return ok(types(evs)), "drill " + drill.GetReport() + " " + drill.GetKey() + ": " + types(evs)
+	})
+	return evs
+}
+
+// is accepts exactly want.
+func is(want string) func(string) bool { return func(got string) bool { return got == want } }
+
 func TestDrillDownListsTheEventsBehindARow(t *testing.T) {
 	e := start(t)
 	e.publish("s1", 1, &eventsv1.SchoolRegistered{SchoolId: "s1", Name: "石牌中心小学", Kind: "primary"}, uuid.New())

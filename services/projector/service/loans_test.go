@@ -59,8 +59,5 @@ func TestOpenAndOverdueLoansAsOfADate(t *testing.T) {
 	if r.Open != 2 || r.Overdue != 1 || !r.Loans[1].OffCampus || r.Loans[0].Drill.GetKey() != "asset:"+a {
 		t.Fatalf("reply %v", r)
 	}
-	res, err := e.reports.ListEvents(dir, &reportsv1.ListEventsRequest{SchoolId: "s1", Drill: r.Loans[0].Drill})
-	if err != nil || types(res.Events) != "AssetRegistered@2023-09-01,AssetLent@2024-09-01" {
-		t.Fatalf("drill: %v %v", res, err)
-	}
+	e.drillUntil(t, dir, r.Loans[0].Drill, is("AssetRegistered@2023-09-01,AssetLent@2024-09-01"))
 }
