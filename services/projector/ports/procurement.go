@@ -7,6 +7,7 @@ import (
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/event"
+	"houqin.dev/projector/procurement"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
 
@@ -175,4 +176,26 @@ func (s *Server) GetDistrictCompliance(ctx context.Context, _ *reportsv1.GetDist
 		return nil, err
 	}
 	return &reportsv1.GetDistrictComplianceResponse{Schools: rows}, nil
+}
+
+// GetFeeSettlement implements reportsv1.ReportsServiceServer.
+func (s *Server) GetFeeSettlement(ctx context.Context, r *reportsv1.GetFeeSettlementRequest) (*reportsv1.GetFeeSettlementResponse, error) {
+	if !event.ValidToken(r.SchoolId) {
+		return nil, errs.Invalid("school_id", "学校编号有误 / invalid school_id")
+	}
+	if len(r.Term) > 64 {
+		return nil, errs.Invalid("term", "学期过长 / term too long")
+	}
+	fees, err := s.Procurement.Fees(ctx, r.SchoolId, r.Term)
+	if err != nil {
+		return nil, err
+	}
+	out := &reportsv1.GetFeeSettlementResponse{SchoolId: r.SchoolId}
+	for _, f := range fees {
+		out.Fees = append(out.Fees, &reportsv1.FeeSettlement{FeeId: f.ID, Term: f.Term, Item: f.Item, Kind: f.Kind,
+			AmountPerStudentFen: f.PerStudentFen, Students: f.Students, CollectedFen: f.CollectedFen, SpentFen: f.SpentFen,
+			SurplusFen: f.SurplusFen, RefundTotalFen: f.RefundTotalFen, Status: f.Status, StatusName: procurement.FeeStatusNames[f.Status],
+			Drill: &reportsv1.Drill{Report: ReportStream, Key: f.StreamID}})
+	}
+	return out, nil
 }

@@ -98,6 +98,24 @@ CREATE TABLE IF NOT EXISTS %[1]s.invoice_signatures (
 CREATE TABLE IF NOT EXISTS %[1]s.invoices_reimbursed (
     invoice_id text PRIMARY KEY,
     school_id  text NOT NULL
+);
+-- A fee standard as it stands: the events carry the totals after them, so each event sets
+-- its columns if it is newer than the row.
+CREATE TABLE IF NOT EXISTS %[1]s.fees (
+    fee_id                 text PRIMARY KEY,
+    stream_id              text NOT NULL,
+    school_id              text NOT NULL,
+    term                   text NOT NULL,
+    item                   text NOT NULL,
+    kind                   text NOT NULL DEFAULT '',
+    amount_per_student_fen bigint NOT NULL DEFAULT 0,
+    students               bigint NOT NULL DEFAULT 0,
+    collected_fen          bigint NOT NULL DEFAULT 0,
+    spent_fen              bigint NOT NULL DEFAULT 0,
+    surplus_fen            bigint NOT NULL DEFAULT 0,
+    refund_total_fen       bigint NOT NULL DEFAULT 0,
+    status                 text NOT NULL,
+    version                bigint NOT NULL
 );`, s))
 	return err
 }
@@ -186,6 +204,18 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 		case *eventsv1.InvoiceReimbursed:
 			b.Queue(fmt.Sprintf(`INSERT INTO %s.invoices_reimbursed (invoice_id, school_id) VALUES ($1, $2)
 				ON CONFLICT DO NOTHING`, s), p.InvoiceId, e.SchoolID)
+		case *eventsv1.FeeStandardPublished:
+			fee(b, s, e, p.FeeId, p.Term, p.Item, FeePublished, map[string]int{"kind": 8, "amount_per_student_fen": 9}, p.Kind, p.AmountPerStudentFen)
+		case *eventsv1.FeeCollected:
+			fee(b, s, e, p.FeeId, p.Term, p.Item, FeeCollecting, map[string]int{"collected_fen": 8, "students": 9}, p.CollectedTotalFen, p.StudentsTotal)
+		case *eventsv1.FeeSettled:
+			fee(b, s, e, p.FeeId, p.Term, p.Item, FeeSettled, map[string]int{"collected_fen": 8, "spent_fen": 9, "surplus_fen": 10,
+				"refund_total_fen": 11, "students": 12},
+				p.CollectedFen, p.SpentFen, p.SurplusFen, p.RefundTotalFen, p.Students)
+		case *eventsv1.FeeSettlementApproved:
+			fee(b, s, e, p.FeeId, p.Term, p.Item, FeeApproved, nil)
+		case *eventsv1.FeeSettlementPublished:
+			fee(b, s, e, p.FeeId, p.Term, p.Item, FeeSettlementPublished, nil)
 		case *eventsv1.PurchaseRequestRejected:
 			b.Queue(fmt.Sprintf(`UPDATE %s.requests SET status=$2, step=$3, role=$4, version=$5
 				WHERE purchase_request_id=$1 AND version < $5`, s),
@@ -196,6 +226,34 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 		return nil
 	}
 	return tx.SendBatch(ctx, b).Close()
+}
+
+// Fee statuses.
+const (
+	FeePublished           = "published"            // 已公示
+	FeeCollecting          = "collecting"           // 收费中
+	FeeSettled             = "settled"              // 已结算
+	FeeApproved            = "approved"             // 结算已审批
+	FeeSettlementPublished = "settlement_published" // 结算已公示
+)
+
+// FeeStatusNames are the fee statuses in Chinese.
+var FeeStatusNames = map[string]string{FeePublished: "已公示", FeeCollecting: "收费中", FeeSettled: "已结算",
+	FeeApproved: "结算已审批", FeeSettlementPublished: "结算已公示"}
+
+// fee upserts a fee row from an event: the status and the columns of set (values from $8 on)
+// apply only if the event is newer than the row.
+func fee(b *pgx.Batch, s string, e event.Event, id, term, item, status string, set map[string]int, args ...any) {
+	cols, vals, upd := "", "", "status=$7, version=$6"
+	for c, n := range set {
+		cols += ", " + c
+		vals += fmt.Sprintf(", $%d", n)
+		upd += fmt.Sprintf(", %s=$%d", c, n)
+	}
+	b.Queue(fmt.Sprintf(`INSERT INTO %[1]s.fees (fee_id, stream_id, school_id, term, item, version, status`+cols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7`+vals+`)
+		ON CONFLICT (fee_id) DO UPDATE SET `+upd+` WHERE fees.version < $6`, s),
+		append([]any{id, e.StreamID, e.SchoolID, term, item, e.Version, status}, args...)...)
 }
 
 // Line is one budget line with its commitment and spend.
@@ -367,5 +425,28 @@ func (r Reader) Compliance(ctx context.Context, school string) ([]Compliance, er
 		err := row.Scan(&c.SchoolID, &c.Name, &c.QuotesRequired, &c.QuotesCompliant, &c.Acceptances, &c.AcceptancesTwo,
 			&c.InvoicesReimbursed, &c.InvoicesFull)
 		return c, err
+	})
+}
+
+// Fee is one fee standard as it stands.
+type Fee struct {
+	ID, StreamID, Term, Item, Kind, Status          string
+	PerStudentFen, Students, CollectedFen, SpentFen int64
+	SurplusFen, RefundTotalFen                      int64
+}
+
+// Fees returns school's fee standards of term (every term when empty), by term and item.
+func (r Reader) Fees(ctx context.Context, school, term string) ([]Fee, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT fee_id, stream_id, term, item, kind, status, amount_per_student_fen, students,
+		collected_fen, spent_fen, surplus_fen, refund_total_fen FROM procurement.fees
+		WHERE school_id=$1 AND ($2 = '' OR term = $2) ORDER BY term, item, fee_id`, school, term)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Fee, error) {
+		var f Fee
+		err := row.Scan(&f.ID, &f.StreamID, &f.Term, &f.Item, &f.Kind, &f.Status, &f.PerStudentFen, &f.Students,
+			&f.CollectedFen, &f.SpentFen, &f.SurplusFen, &f.RefundTotalFen)
+		return f, err
 	})
 }

@@ -104,6 +104,18 @@ func procurementHistory(t *testing.T, e *env) {
 	sign("I3", "auditor", "u-z")
 	p(t, "s1", "fulfilment:O1", v+1, &pv1.InvoiceReimbursed{PurchaseOrderId: "O1", InvoiceId: "I1"})
 	p(t, "s1", "fulfilment:O1", v+2, &pv1.InvoiceReimbursed{PurchaseOrderId: "O1", InvoiceId: "I2"})
+	// Fees: one standard collected from two classes, settled and approved; the second
+	// collection delivered again after the approval must not undo it. Another only published.
+	f1 := &pv1.FeeStandardPublished{FeeId: "F1", Term: "2025-2026-1", Item: "校服", Kind: "on_behalf", AmountPerStudentFen: 18_000}
+	p(t, "s1", "fee:F1", 1, f1)
+	p(t, "s1", "fee:F1", 2, &pv1.FeeCollected{FeeId: "F1", Term: f1.Term, Item: f1.Item, ClassName: "一1", CollectedTotalFen: 1_800_000, StudentsTotal: 100})
+	again := &pv1.FeeCollected{FeeId: "F1", Term: f1.Term, Item: f1.Item, ClassName: "一2", CollectedTotalFen: 3_600_000, StudentsTotal: 200}
+	p(t, "s1", "fee:F1", 3, again)
+	p(t, "s1", "fee:F1", 4, &pv1.FeeSettled{FeeId: "F1", Term: f1.Term, Item: f1.Item, CollectedFen: 3_600_000, SpentFen: 3_400_000,
+		SurplusFen: 200_000, RefundTotalFen: 200_000, Students: 200})
+	p(t, "s1", "fee:F1", 5, &pv1.FeeSettlementApproved{FeeId: "F1", Term: f1.Term, Item: f1.Item})
+	p(t, "s1", "fee:F1", 3, again)
+	p(t, "s1", "fee:F2", 1, &pv1.FeeStandardPublished{FeeId: "F2", Term: "2025-2026-2", Item: "作业本", Kind: "on_behalf", AmountPerStudentFen: 3_000})
 	p(t, "s2", "purchase_request:R5", 1, submitted("R5", "s2", "教务处", 1_000, "2025-05-04", "department_head"))
 	// The last event: once R5 is in, everything before it on the stream is applied.
 }
@@ -219,6 +231,25 @@ func TestProcurementReports(t *testing.T) {
 		t.Fatalf("other school's compliance: %v", err)
 	}
 
+	fees, err := e.reports.GetFeeSettlement(dir, &reportsv1.GetFeeSettlementRequest{SchoolId: "s1"})
+	if err != nil || len(fees.Fees) != 2 {
+		t.Fatalf("fees %v %v", fees, err)
+	}
+	if f := fees.Fees[0]; f.FeeId != "F1" || f.Status != "approved" || f.StatusName != "结算已审批" || f.CollectedFen != 3_600_000 ||
+		f.SpentFen != 3_400_000 || f.SurplusFen != 200_000 || f.RefundTotalFen != 200_000 || f.Students != 200 ||
+		f.AmountPerStudentFen != 18_000 || f.Kind != "on_behalf" || f.Drill.Key != "fee:F1" {
+		t.Fatalf("F1 %v", f)
+	}
+	if f := fees.Fees[1]; f.FeeId != "F2" || f.Status != "published" || f.CollectedFen != 0 || f.AmountPerStudentFen != 3_000 {
+		t.Fatalf("F2 %v", f)
+	}
+	if one, _ := e.reports.GetFeeSettlement(dir, &reportsv1.GetFeeSettlementRequest{SchoolId: "s1", Term: "2025-2026-2"}); len(one.GetFees()) != 1 {
+		t.Fatalf("one term %v", one)
+	}
+	if _, err := e.reports.GetFeeSettlement(dir, &reportsv1.GetFeeSettlementRequest{SchoolId: "s2"}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("other school's fees: %v", err)
+	}
+
 	// A rebuild from the log gives the same numbers.
 	if _, err := e.svc.Rebuild(ctx, "procurement"); err != nil {
 		t.Fatal(err)
@@ -226,6 +257,9 @@ func TestProcurementReports(t *testing.T) {
 	again, err := e.reports.GetDistrictProcurement(viewer, &reportsv1.GetDistrictProcurementRequest{FiscalYear: 2025, AsOf: "2025-05-10"})
 	if err != nil || !proto.Equal(again, d) {
 		t.Fatalf("after rebuild: %v %v", again, err)
+	}
+	if f2, err := e.reports.GetFeeSettlement(dir, &reportsv1.GetFeeSettlementRequest{SchoolId: "s1"}); err != nil || !proto.Equal(f2, fees) {
+		t.Fatalf("fees after rebuild: %v %v", f2, err)
 	}
 	if c2, err := e.reports.GetDistrictCompliance(viewer, &reportsv1.GetDistrictComplianceRequest{}); err != nil || !proto.Equal(c2, c) {
 		t.Fatalf("compliance after rebuild: %v %v", c2, err)

@@ -342,7 +342,8 @@
   async function openSchoolProcurement(id, name) {
     const base = "/api/v1/schools/" + encodeURIComponent(id) + "/procurement/";
     const budgetPath = base + "budget?fiscal_year=" + $("fiscal-year").value;
-    const [b, w] = await Promise.all([api(budgetPath), api(base + "approvals"), loadCompliance(base + "compliance", "school-compliance")]);
+    const [b, w, f] = await Promise.all([api(budgetPath), api(base + "approvals"), api(base + "fees"), loadCompliance(base + "compliance", "school-compliance")]);
+    tablePath.fees = base + "fees";
     tablePath["budget-lines"] = budgetPath;
     tablePath.approvals = base + "approvals";
     const title = (name || id) + " · 预算执行（" + b.fiscal_year + " 年度）";
@@ -367,6 +368,14 @@
       tr.dataset.request = r.purchase_request_id;
       tr.className = "drill";
       tr.addEventListener("click", () => openEvents(id, r.drill, title + " · " + r.purchase_request_id, "school-procurement").catch((e) => showError(e.message)));
+      return tr;
+    }));
+    document.querySelector("#fees tbody").replaceChildren(...f.fees.map((x) => {
+      const tr = cells(document.createElement("tr"), [x.term, x.item, int(x.students), yuan(x.collected_fen), yuan(x.spent_fen),
+        yuan(x.surplus_fen), yuan(x.refund_total_fen), x.status_name], (i) => i > 1 && i < 7);
+      tr.dataset.fee = x.fee_id;
+      tr.className = "drill";
+      tr.addEventListener("click", () => openEvents(id, x.drill, title + " · " + x.item, "school-procurement").catch((e) => showError(e.message)));
       return tr;
     }));
     $("school-procurement").dataset.id = id;

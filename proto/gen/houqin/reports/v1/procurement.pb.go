@@ -1207,6 +1207,256 @@ func (x *GetDistrictComplianceResponse) GetSchools() []*SchoolCompliance {
 	return nil
 }
 
+type GetFeeSettlementRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// The term, e.g. 2025-2026-1; empty means every term.
+	Term          string `protobuf:"bytes,2,opt,name=term,proto3" json:"term,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetFeeSettlementRequest) Reset() {
+	*x = GetFeeSettlementRequest{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFeeSettlementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFeeSettlementRequest) ProtoMessage() {}
+
+func (x *GetFeeSettlementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFeeSettlementRequest.ProtoReflect.Descriptor instead.
+func (*GetFeeSettlementRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetFeeSettlementRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *GetFeeSettlementRequest) GetTerm() string {
+	if x != nil {
+		return x.Term
+	}
+	return ""
+}
+
+// FeeSettlement is one fee standard (收费项目) with what was collected and its settlement.
+type FeeSettlement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	FeeId string                 `protobuf:"bytes,1,opt,name=fee_id,json=feeId,proto3" json:"fee_id,omitempty"`
+	Term  string                 `protobuf:"bytes,2,opt,name=term,proto3" json:"term,omitempty"`
+	Item  string                 `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+	// regular | on_behalf (代收费)
+	Kind                string `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	AmountPerStudentFen int64  `protobuf:"varint,5,opt,name=amount_per_student_fen,json=amountPerStudentFen,proto3" json:"amount_per_student_fen,omitempty"`
+	Students            int64  `protobuf:"varint,6,opt,name=students,proto3" json:"students,omitempty"`
+	CollectedFen        int64  `protobuf:"varint,7,opt,name=collected_fen,json=collectedFen,proto3" json:"collected_fen,omitempty"`
+	SpentFen            int64  `protobuf:"varint,8,opt,name=spent_fen,json=spentFen,proto3" json:"spent_fen,omitempty"`
+	SurplusFen          int64  `protobuf:"varint,9,opt,name=surplus_fen,json=surplusFen,proto3" json:"surplus_fen,omitempty"`
+	RefundTotalFen      int64  `protobuf:"varint,10,opt,name=refund_total_fen,json=refundTotalFen,proto3" json:"refund_total_fen,omitempty"`
+	// published | collecting | settled | approved | settlement_published
+	Status     string `protobuf:"bytes,11,opt,name=status,proto3" json:"status,omitempty"`
+	StatusName string `protobuf:"bytes,12,opt,name=status_name,json=statusName,proto3" json:"status_name,omitempty"`
+	// The fee's events (report stream).
+	Drill         *Drill `protobuf:"bytes,13,opt,name=drill,proto3" json:"drill,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FeeSettlement) Reset() {
+	*x = FeeSettlement{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FeeSettlement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FeeSettlement) ProtoMessage() {}
+
+func (x *FeeSettlement) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FeeSettlement.ProtoReflect.Descriptor instead.
+func (*FeeSettlement) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *FeeSettlement) GetFeeId() string {
+	if x != nil {
+		return x.FeeId
+	}
+	return ""
+}
+
+func (x *FeeSettlement) GetTerm() string {
+	if x != nil {
+		return x.Term
+	}
+	return ""
+}
+
+func (x *FeeSettlement) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *FeeSettlement) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *FeeSettlement) GetAmountPerStudentFen() int64 {
+	if x != nil {
+		return x.AmountPerStudentFen
+	}
+	return 0
+}
+
+func (x *FeeSettlement) GetStudents() int64 {
+	if x != nil {
+		return x.Students
+	}
+	return 0
+}
+
+func (x *FeeSettlement) GetCollectedFen() int64 {
+	if x != nil {
+		return x.CollectedFen
+	}
+	return 0
+}
+
+func (x *FeeSettlement) GetSpentFen() int64 {
+	if x != nil {
+		return x.SpentFen
+	}
+	return 0
+}
+
+func (x *FeeSettlement) GetSurplusFen() int64 {
+	if x != nil {
+		return x.SurplusFen
+	}
+	return 0
+}
+
+func (x *FeeSettlement) GetRefundTotalFen() int64 {
+	if x != nil {
+		return x.RefundTotalFen
+	}
+	return 0
+}
+
+func (x *FeeSettlement) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *FeeSettlement) GetStatusName() string {
+	if x != nil {
+		return x.StatusName
+	}
+	return ""
+}
+
+func (x *FeeSettlement) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
+}
+
+type GetFeeSettlementResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// By term, then item.
+	Fees          []*FeeSettlement `protobuf:"bytes,2,rep,name=fees,proto3" json:"fees,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetFeeSettlementResponse) Reset() {
+	*x = GetFeeSettlementResponse{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFeeSettlementResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFeeSettlementResponse) ProtoMessage() {}
+
+func (x *GetFeeSettlementResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFeeSettlementResponse.ProtoReflect.Descriptor instead.
+func (*GetFeeSettlementResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetFeeSettlementResponse) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *GetFeeSettlementResponse) GetFees() []*FeeSettlement {
+	if x != nil {
+		return x.Fees
+	}
+	return nil
+}
+
 var File_houqin_reports_v1_procurement_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
@@ -1314,7 +1564,30 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	" GetProcurementComplianceResponse\x12=\n" +
 	"\aschools\x18\x01 \x03(\v2#.houqin.reports.v1.SchoolComplianceR\aschools\"^\n" +
 	"\x1dGetDistrictComplianceResponse\x12=\n" +
-	"\aschools\x18\x01 \x03(\v2#.houqin.reports.v1.SchoolComplianceR\aschoolsB\xc1\x01\n" +
+	"\aschools\x18\x01 \x03(\v2#.houqin.reports.v1.SchoolComplianceR\aschools\"J\n" +
+	"\x17GetFeeSettlementRequest\x12\x1b\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
+	"\x04term\x18\x02 \x01(\tR\x04term\"\x96\x06\n" +
+	"\rFeeSettlement\x120\n" +
+	"\x06fee_id\x18\x01 \x01(\tB\x19\x8a\xb5\x18\x15收费编号 / Fee idR\x05feeId\x12%\n" +
+	"\x04term\x18\x02 \x01(\tB\x11\x8a\xb5\x18\r学期 / TermR\x04term\x12%\n" +
+	"\x04item\x18\x03 \x01(\tB\x11\x8a\xb5\x18\r项目 / ItemR\x04item\x12%\n" +
+	"\x04kind\x18\x04 \x01(\tB\x11\x8a\xb5\x18\r类别 / KindR\x04kind\x12a\n" +
+	"\x16amount_per_student_fen\x18\x05 \x01(\x03B,\x8a\xb5\x18(标准（元/生） / Per student (yuan)R\x13amountPerStudentFen\x124\n" +
+	"\bstudents\x18\x06 \x01(\x03B\x18\x8a\xb5\x18\x14学生数 / StudentsR\bstudents\x12K\n" +
+	"\rcollected_fen\x18\a \x01(\x03B&\x8a\xb5\x18\"已收（元） / Collected (yuan)R\fcollectedFen\x12B\n" +
+	"\tspent_fen\x18\b \x01(\x03B%\x8a\xb5\x18!已支出（元） / Spent (yuan)R\bspentFen\x12E\n" +
+	"\vsurplus_fen\x18\t \x01(\x03B$\x8a\xb5\x18 结余（元） / Surplus (yuan)R\n" +
+	"surplusFen\x12O\n" +
+	"\x10refund_total_fen\x18\n" +
+	" \x01(\x03B%\x8a\xb5\x18!已退（元） / Refunded (yuan)R\x0erefundTotalFen\x126\n" +
+	"\x06status\x18\v \x01(\tB\x1e\x8a\xb5\x18\x1a状态代码 / Status codeR\x06status\x124\n" +
+	"\vstatus_name\x18\f \x01(\tB\x13\x8a\xb5\x18\x0f状态 / StatusR\n" +
+	"statusName\x12.\n" +
+	"\x05drill\x18\r \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"m\n" +
+	"\x18GetFeeSettlementResponse\x12\x1b\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x124\n" +
+	"\x04fees\x18\x02 \x03(\v2 .houqin.reports.v1.FeeSettlementR\x04feesB\xc1\x01\n" +
 	"\x15com.houqin.reports.v1B\x10ProcurementProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
 var (
@@ -1329,7 +1602,7 @@ func file_houqin_reports_v1_procurement_proto_rawDescGZIP() []byte {
 	return file_houqin_reports_v1_procurement_proto_rawDescData
 }
 
-var file_houqin_reports_v1_procurement_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_houqin_reports_v1_procurement_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_houqin_reports_v1_procurement_proto_goTypes = []any{
 	(*GetBudgetSpendRequest)(nil),            // 0: houqin.reports.v1.GetBudgetSpendRequest
 	(*BudgetLineSpend)(nil),                  // 1: houqin.reports.v1.BudgetLineSpend
@@ -1347,23 +1620,28 @@ var file_houqin_reports_v1_procurement_proto_goTypes = []any{
 	(*SchoolCompliance)(nil),                 // 13: houqin.reports.v1.SchoolCompliance
 	(*GetProcurementComplianceResponse)(nil), // 14: houqin.reports.v1.GetProcurementComplianceResponse
 	(*GetDistrictComplianceResponse)(nil),    // 15: houqin.reports.v1.GetDistrictComplianceResponse
-	(*Drill)(nil),                            // 16: houqin.reports.v1.Drill
+	(*GetFeeSettlementRequest)(nil),          // 16: houqin.reports.v1.GetFeeSettlementRequest
+	(*FeeSettlement)(nil),                    // 17: houqin.reports.v1.FeeSettlement
+	(*GetFeeSettlementResponse)(nil),         // 18: houqin.reports.v1.GetFeeSettlementResponse
+	(*Drill)(nil),                            // 19: houqin.reports.v1.Drill
 }
 var file_houqin_reports_v1_procurement_proto_depIdxs = []int32{
-	16, // 0: houqin.reports.v1.BudgetLineSpend.drill:type_name -> houqin.reports.v1.Drill
+	19, // 0: houqin.reports.v1.BudgetLineSpend.drill:type_name -> houqin.reports.v1.Drill
 	1,  // 1: houqin.reports.v1.GetBudgetSpendResponse.lines:type_name -> houqin.reports.v1.BudgetLineSpend
 	2,  // 2: houqin.reports.v1.GetBudgetSpendResponse.months:type_name -> houqin.reports.v1.MonthSpend
 	3,  // 3: houqin.reports.v1.GetBudgetSpendResponse.categories:type_name -> houqin.reports.v1.CategorySpend
-	16, // 4: houqin.reports.v1.WaitingApproval.drill:type_name -> houqin.reports.v1.Drill
+	19, // 4: houqin.reports.v1.WaitingApproval.drill:type_name -> houqin.reports.v1.Drill
 	6,  // 5: houqin.reports.v1.GetApprovalsWaitingResponse.requests:type_name -> houqin.reports.v1.WaitingApproval
 	9,  // 6: houqin.reports.v1.GetDistrictProcurementResponse.schools:type_name -> houqin.reports.v1.SchoolProcurement
 	13, // 7: houqin.reports.v1.GetProcurementComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
 	13, // 8: houqin.reports.v1.GetDistrictComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	19, // 9: houqin.reports.v1.FeeSettlement.drill:type_name -> houqin.reports.v1.Drill
+	17, // 10: houqin.reports.v1.GetFeeSettlementResponse.fees:type_name -> houqin.reports.v1.FeeSettlement
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_procurement_proto_init() }
@@ -1378,7 +1656,7 @@ func file_houqin_reports_v1_procurement_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_reports_v1_procurement_proto_rawDesc), len(file_houqin_reports_v1_procurement_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -521,8 +521,7 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\aschools\x18\x02 \x03(\v2\x1f.houqin.reports.v1.SchoolLedgerR\aschools\x12\x18\n" +
 	"\aentries\x18\x03 \x01(\x03R\aentries\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\x03R\bquantity\x12\x1b\n" +
-	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xda\n" +
-	"\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xc7\v\n" +
 	"\x0eReportsService\x12e\n" +
 	"\x0eGetAssetLedger\x12(.houqin.reports.v1.GetAssetLedgerRequest\x1a).houqin.reports.v1.GetAssetLedgerResponse\x12n\n" +
 	"\x11GetDistrictLedger\x12+.houqin.reports.v1.GetDistrictLedgerRequest\x1a,.houqin.reports.v1.GetDistrictLedgerResponse\x12e\n" +
@@ -530,7 +529,8 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\x13GetApprovalsWaiting\x12-.houqin.reports.v1.GetApprovalsWaitingRequest\x1a..houqin.reports.v1.GetApprovalsWaitingResponse\x12}\n" +
 	"\x16GetDistrictProcurement\x120.houqin.reports.v1.GetDistrictProcurementRequest\x1a1.houqin.reports.v1.GetDistrictProcurementResponse\x12\x83\x01\n" +
 	"\x18GetProcurementCompliance\x122.houqin.reports.v1.GetProcurementComplianceRequest\x1a3.houqin.reports.v1.GetProcurementComplianceResponse\x12z\n" +
-	"\x15GetDistrictCompliance\x12/.houqin.reports.v1.GetDistrictComplianceRequest\x1a0.houqin.reports.v1.GetDistrictComplianceResponse\x12Y\n" +
+	"\x15GetDistrictCompliance\x12/.houqin.reports.v1.GetDistrictComplianceRequest\x1a0.houqin.reports.v1.GetDistrictComplianceResponse\x12k\n" +
+	"\x10GetFeeSettlement\x12*.houqin.reports.v1.GetFeeSettlementRequest\x1a+.houqin.reports.v1.GetFeeSettlementResponse\x12Y\n" +
 	"\n" +
 	"ListEvents\x12$.houqin.reports.v1.ListEventsRequest\x1a%.houqin.reports.v1.ListEventsResponse\x12q\n" +
 	"\x12GetLedgerBreakdown\x12,.houqin.reports.v1.GetLedgerBreakdownRequest\x1a-.houqin.reports.v1.GetLedgerBreakdownResponse\x12k\n" +
@@ -565,21 +565,23 @@ var file_houqin_reports_v1_reports_proto_goTypes = []any{
 	(*GetDistrictProcurementRequest)(nil),    // 9: houqin.reports.v1.GetDistrictProcurementRequest
 	(*GetProcurementComplianceRequest)(nil),  // 10: houqin.reports.v1.GetProcurementComplianceRequest
 	(*GetDistrictComplianceRequest)(nil),     // 11: houqin.reports.v1.GetDistrictComplianceRequest
-	(*ListEventsRequest)(nil),                // 12: houqin.reports.v1.ListEventsRequest
-	(*GetLedgerBreakdownRequest)(nil),        // 13: houqin.reports.v1.GetLedgerBreakdownRequest
-	(*GetRepairsReportRequest)(nil),          // 14: houqin.reports.v1.GetRepairsReportRequest
-	(*GetLoansReportRequest)(nil),            // 15: houqin.reports.v1.GetLoansReportRequest
-	(*GetCustodyCoverageRequest)(nil),        // 16: houqin.reports.v1.GetCustodyCoverageRequest
-	(*GetBudgetSpendResponse)(nil),           // 17: houqin.reports.v1.GetBudgetSpendResponse
-	(*GetApprovalsWaitingResponse)(nil),      // 18: houqin.reports.v1.GetApprovalsWaitingResponse
-	(*GetDistrictProcurementResponse)(nil),   // 19: houqin.reports.v1.GetDistrictProcurementResponse
-	(*GetProcurementComplianceResponse)(nil), // 20: houqin.reports.v1.GetProcurementComplianceResponse
-	(*GetDistrictComplianceResponse)(nil),    // 21: houqin.reports.v1.GetDistrictComplianceResponse
-	(*ListEventsResponse)(nil),               // 22: houqin.reports.v1.ListEventsResponse
-	(*GetLedgerBreakdownResponse)(nil),       // 23: houqin.reports.v1.GetLedgerBreakdownResponse
-	(*GetRepairsReportResponse)(nil),         // 24: houqin.reports.v1.GetRepairsReportResponse
-	(*GetLoansReportResponse)(nil),           // 25: houqin.reports.v1.GetLoansReportResponse
-	(*GetCustodyCoverageResponse)(nil),       // 26: houqin.reports.v1.GetCustodyCoverageResponse
+	(*GetFeeSettlementRequest)(nil),          // 12: houqin.reports.v1.GetFeeSettlementRequest
+	(*ListEventsRequest)(nil),                // 13: houqin.reports.v1.ListEventsRequest
+	(*GetLedgerBreakdownRequest)(nil),        // 14: houqin.reports.v1.GetLedgerBreakdownRequest
+	(*GetRepairsReportRequest)(nil),          // 15: houqin.reports.v1.GetRepairsReportRequest
+	(*GetLoansReportRequest)(nil),            // 16: houqin.reports.v1.GetLoansReportRequest
+	(*GetCustodyCoverageRequest)(nil),        // 17: houqin.reports.v1.GetCustodyCoverageRequest
+	(*GetBudgetSpendResponse)(nil),           // 18: houqin.reports.v1.GetBudgetSpendResponse
+	(*GetApprovalsWaitingResponse)(nil),      // 19: houqin.reports.v1.GetApprovalsWaitingResponse
+	(*GetDistrictProcurementResponse)(nil),   // 20: houqin.reports.v1.GetDistrictProcurementResponse
+	(*GetProcurementComplianceResponse)(nil), // 21: houqin.reports.v1.GetProcurementComplianceResponse
+	(*GetDistrictComplianceResponse)(nil),    // 22: houqin.reports.v1.GetDistrictComplianceResponse
+	(*GetFeeSettlementResponse)(nil),         // 23: houqin.reports.v1.GetFeeSettlementResponse
+	(*ListEventsResponse)(nil),               // 24: houqin.reports.v1.ListEventsResponse
+	(*GetLedgerBreakdownResponse)(nil),       // 25: houqin.reports.v1.GetLedgerBreakdownResponse
+	(*GetRepairsReportResponse)(nil),         // 26: houqin.reports.v1.GetRepairsReportResponse
+	(*GetLoansReportResponse)(nil),           // 27: houqin.reports.v1.GetLoansReportResponse
+	(*GetCustodyCoverageResponse)(nil),       // 28: houqin.reports.v1.GetCustodyCoverageResponse
 }
 var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	6,  // 0: houqin.reports.v1.CategoryTotal.drill:type_name -> houqin.reports.v1.Drill
@@ -593,25 +595,27 @@ var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	9,  // 8: houqin.reports.v1.ReportsService.GetDistrictProcurement:input_type -> houqin.reports.v1.GetDistrictProcurementRequest
 	10, // 9: houqin.reports.v1.ReportsService.GetProcurementCompliance:input_type -> houqin.reports.v1.GetProcurementComplianceRequest
 	11, // 10: houqin.reports.v1.ReportsService.GetDistrictCompliance:input_type -> houqin.reports.v1.GetDistrictComplianceRequest
-	12, // 11: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
-	13, // 12: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
-	14, // 13: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
-	15, // 14: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
-	16, // 15: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
-	2,  // 16: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
-	5,  // 17: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
-	17, // 18: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
-	18, // 19: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
-	19, // 20: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
-	20, // 21: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
-	21, // 22: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
-	22, // 23: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
-	23, // 24: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
-	24, // 25: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
-	25, // 26: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
-	26, // 27: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
-	16, // [16:28] is the sub-list for method output_type
-	4,  // [4:16] is the sub-list for method input_type
+	12, // 11: houqin.reports.v1.ReportsService.GetFeeSettlement:input_type -> houqin.reports.v1.GetFeeSettlementRequest
+	13, // 12: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
+	14, // 13: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
+	15, // 14: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
+	16, // 15: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
+	17, // 16: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
+	2,  // 17: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
+	5,  // 18: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
+	18, // 19: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
+	19, // 20: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
+	20, // 21: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
+	21, // 22: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
+	22, // 23: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
+	23, // 24: houqin.reports.v1.ReportsService.GetFeeSettlement:output_type -> houqin.reports.v1.GetFeeSettlementResponse
+	24, // 25: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
+	25, // 26: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
+	26, // 27: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
+	27, // 28: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
+	28, // 29: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
+	17, // [17:30] is the sub-list for method output_type
+	4,  // [4:17] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name

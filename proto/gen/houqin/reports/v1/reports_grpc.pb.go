@@ -28,6 +28,7 @@ const (
 	ReportsService_GetDistrictProcurement_FullMethodName   = "/houqin.reports.v1.ReportsService/GetDistrictProcurement"
 	ReportsService_GetProcurementCompliance_FullMethodName = "/houqin.reports.v1.ReportsService/GetProcurementCompliance"
 	ReportsService_GetDistrictCompliance_FullMethodName    = "/houqin.reports.v1.ReportsService/GetDistrictCompliance"
+	ReportsService_GetFeeSettlement_FullMethodName         = "/houqin.reports.v1.ReportsService/GetFeeSettlement"
 	ReportsService_ListEvents_FullMethodName               = "/houqin.reports.v1.ReportsService/ListEvents"
 	ReportsService_GetLedgerBreakdown_FullMethodName       = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
 	ReportsService_GetRepairsReport_FullMethodName         = "/houqin.reports.v1.ReportsService/GetRepairsReport"
@@ -57,6 +58,9 @@ type ReportsServiceClient interface {
 	GetProcurementCompliance(ctx context.Context, in *GetProcurementComplianceRequest, opts ...grpc.CallOption) (*GetProcurementComplianceResponse, error)
 	// GetDistrictCompliance 全区采购合规率: every school's compliance rates (bureau roles).
 	GetDistrictCompliance(ctx context.Context, in *GetDistrictComplianceRequest, opts ...grpc.CallOption) (*GetDistrictComplianceResponse, error)
+	// GetFeeSettlement 代收费结算: one school's fee standards with collected, spent, surplus,
+	// refunds and settlement status.
+	GetFeeSettlement(ctx context.Context, in *GetFeeSettlementRequest, opts ...grpc.CallOption) (*GetFeeSettlementResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
@@ -149,6 +153,16 @@ func (c *reportsServiceClient) GetDistrictCompliance(ctx context.Context, in *Ge
 	return out, nil
 }
 
+func (c *reportsServiceClient) GetFeeSettlement(ctx context.Context, in *GetFeeSettlementRequest, opts ...grpc.CallOption) (*GetFeeSettlementResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetFeeSettlementResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetFeeSettlement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *reportsServiceClient) ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListEventsResponse)
@@ -221,6 +235,9 @@ type ReportsServiceServer interface {
 	GetProcurementCompliance(context.Context, *GetProcurementComplianceRequest) (*GetProcurementComplianceResponse, error)
 	// GetDistrictCompliance 全区采购合规率: every school's compliance rates (bureau roles).
 	GetDistrictCompliance(context.Context, *GetDistrictComplianceRequest) (*GetDistrictComplianceResponse, error)
+	// GetFeeSettlement 代收费结算: one school's fee standards with collected, spent, surplus,
+	// refunds and settlement status.
+	GetFeeSettlement(context.Context, *GetFeeSettlementRequest) (*GetFeeSettlementResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
@@ -263,6 +280,9 @@ func (UnimplementedReportsServiceServer) GetProcurementCompliance(context.Contex
 }
 func (UnimplementedReportsServiceServer) GetDistrictCompliance(context.Context, *GetDistrictComplianceRequest) (*GetDistrictComplianceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDistrictCompliance not implemented")
+}
+func (UnimplementedReportsServiceServer) GetFeeSettlement(context.Context, *GetFeeSettlementRequest) (*GetFeeSettlementResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetFeeSettlement not implemented")
 }
 func (UnimplementedReportsServiceServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
@@ -426,6 +446,24 @@ func _ReportsService_GetDistrictCompliance_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportsService_GetFeeSettlement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetFeeSettlementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetFeeSettlement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetFeeSettlement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetFeeSettlement(ctx, req.(*GetFeeSettlementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ReportsService_ListEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListEventsRequest)
 	if err := dec(in); err != nil {
@@ -550,6 +588,10 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetDistrictCompliance",
 			Handler:    _ReportsService_GetDistrictCompliance_Handler,
+		},
+		{
+			MethodName: "GetFeeSettlement",
+			Handler:    _ReportsService_GetFeeSettlement_Handler,
 		},
 		{
 			MethodName: "ListEvents",
