@@ -12,6 +12,7 @@ require (
 	google.golang.org/protobuf v1.36.12
 	houqin.dev/assets v0.0.0
 	houqin.dev/platform v0.0.0
+	houqin.dev/procurement v0.0.0
 	houqin.dev/proto v0.0.0
 )
 
@@ -76,5 +77,6 @@ require (
 replace (
 	houqin.dev/assets => ../assets
 	houqin.dev/platform => ../platform
+	houqin.dev/procurement => ../procurement
 	houqin.dev/proto => ../../proto
 )

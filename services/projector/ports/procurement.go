@@ -7,6 +7,7 @@ import (
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/event"
+	procdomain "houqin.dev/procurement/domain"
 	"houqin.dev/projector/procurement"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
@@ -196,6 +197,37 @@ func (s *Server) GetFeeSettlement(ctx context.Context, r *reportsv1.GetFeeSettle
 			AmountPerStudentFen: f.PerStudentFen, Students: f.Students, CollectedFen: f.CollectedFen, SpentFen: f.SpentFen,
 			SurplusFen: f.SurplusFen, RefundTotalFen: f.RefundTotalFen, Status: f.Status, StatusName: procurement.FeeStatusNames[f.Status],
 			Drill: &reportsv1.Drill{Report: ReportStream, Key: f.StreamID}})
+	}
+	return out, nil
+}
+
+// GetStockAudit implements reportsv1.ReportsServiceServer: the monthly categorised audit is
+// the procurement domain's own pure function over the movements of the read model.
+func (s *Server) GetStockAudit(ctx context.Context, r *reportsv1.GetStockAuditRequest) (*reportsv1.GetStockAuditResponse, error) {
+	var v errs.Violations
+	if !event.ValidToken(r.SchoolId) {
+		v.Add("school_id", "学校编号有误 / invalid school_id")
+	}
+	month := r.Month
+	if month == "" {
+		month = s.today().Format("2006-01")
+	} else if _, err := time.Parse("2006-01", month); err != nil {
+		v.Add("month", "月份格式须为YYYY-MM / month must be YYYY-MM")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	first, _ := time.Parse("2006-01", month)
+	last := first.AddDate(0, 1, -1).Format(domain.DateLayout)
+	moves, err := s.Procurement.StockMoves(ctx, r.SchoolId, last)
+	if err != nil {
+		return nil, err
+	}
+	out := &reportsv1.GetStockAuditResponse{SchoolId: r.SchoolId, Month: month}
+	for _, c := range procdomain.MonthlyAudit(moves, month) {
+		out.Categories = append(out.Categories, &reportsv1.StockAuditRow{Category: c.Category, OpeningFen: c.Opening,
+			ReceivedFen: c.Received, IssuedFen: c.Issued, ReturnedFen: c.Returned, AdjustedFen: c.Adjusted, ClosingFen: c.Closing})
+		out.ClosingFen += c.Closing
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"houqin.dev/platform/event"
+	"houqin.dev/procurement/domain"
 	eventsv1 "houqin.dev/proto/gen/houqin/procurement/events/v1"
 )
 
@@ -99,6 +100,21 @@ CREATE TABLE IF NOT EXISTS %[1]s.invoices_reimbursed (
     invoice_id text PRIMARY KEY,
     school_id  text NOT NULL
 );
+-- Stock movements (材料账) as the procurement domain reads them (domain.MovementOf): signed
+-- quantity and value by business date, one row per event.
+CREATE TABLE IF NOT EXISTS %[1]s.stock_moves (
+    stream_id   text NOT NULL,
+    version     bigint NOT NULL,
+    school_id   text NOT NULL,
+    item_code   text NOT NULL,
+    category    text NOT NULL,
+    moved_on    text NOT NULL,
+    kind        text NOT NULL,
+    quantity    bigint NOT NULL,
+    value_fen   bigint NOT NULL,
+    PRIMARY KEY (stream_id, version)
+);
+CREATE INDEX IF NOT EXISTS stock_moves_by_school ON %[1]s.stock_moves (school_id, moved_on);
 -- A fee standard as it stands: the events carry the totals after them, so each event sets
 -- its columns if it is newer than the row.
 CREATE TABLE IF NOT EXISTS %[1]s.fees (
@@ -148,6 +164,12 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 		m, err := e.Decode()
 		if err != nil {
 			return err
+		}
+		if mv, ok := domain.MovementOf(m); ok {
+			b.Queue(fmt.Sprintf(`INSERT INTO %s.stock_moves (stream_id, version, school_id, item_code, category, moved_on, kind,
+				quantity, value_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`, s),
+				e.StreamID, e.Version, e.SchoolID, mv.ItemCode, mv.Category, mv.On, string(mv.Kind), mv.Quantity, mv.ValueFen)
+			continue
 		}
 		switch p := m.(type) {
 		case *eventsv1.BudgetLineOpened:
@@ -448,5 +470,22 @@ func (r Reader) Fees(ctx context.Context, school, term string) ([]Fee, error) {
 		err := row.Scan(&f.ID, &f.StreamID, &f.Term, &f.Item, &f.Kind, &f.Status, &f.PerStudentFen, &f.Students,
 			&f.CollectedFen, &f.SpentFen, &f.SurplusFen, &f.RefundTotalFen)
 		return f, err
+	})
+}
+
+// StockMoves returns school's stock movements dated up to the end of day (YYYY-MM-DD), for
+// the procurement domain's pure reports (domain.MonthlyAudit, domain.StockAsOf).
+func (r Reader) StockMoves(ctx context.Context, school, day string) ([]domain.Movement, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT item_code, category, moved_on, kind, quantity, value_fen FROM procurement.stock_moves
+		WHERE school_id=$1 AND moved_on <= $2 ORDER BY moved_on, stream_id, version`, school, day)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Movement, error) {
+		var m domain.Movement
+		var kind string
+		err := row.Scan(&m.ItemCode, &m.Category, &m.On, &kind, &m.Quantity, &m.ValueFen)
+		m.Kind = domain.MovementKind(kind)
+		return m, err
 	})
 }

@@ -116,6 +116,16 @@ func procurementHistory(t *testing.T, e *env) {
 	p(t, "s1", "fee:F1", 5, &pv1.FeeSettlementApproved{FeeId: "F1", Term: f1.Term, Item: f1.Item})
 	p(t, "s1", "fee:F1", 3, again)
 	p(t, "s1", "fee:F2", 1, &pv1.FeeStandardPublished{FeeId: "F2", Term: "2025-2026-2", Item: "作业本", Kind: "on_behalf", AmountPerStudentFen: 3_000})
+	// Stock: paper received in April, in May issued 4 (delivered twice), 1 returned, 1 short
+	// at the stocktake; cleaning goods received in May and again in June.
+	p(t, "s1", "stock_item:BG-A4", 1, &pv1.StockReceived{ItemCode: "BG-A4", Category: "办公用品", Quantity: 10, UnitCostFen: 11_000, ValueFen: 110_000, ReceivedOn: "2025-04-10"})
+	issued := &pv1.StockIssued{ItemCode: "BG-A4", Category: "办公用品", Quantity: 4, CostFen: 44_000, IssuedOn: "2025-05-03"}
+	p(t, "s1", "stock_item:BG-A4", 2, issued)
+	p(t, "s1", "stock_item:BG-A4", 2, issued)
+	p(t, "s1", "stock_item:BG-A4", 3, &pv1.StockReturned{ItemCode: "BG-A4", Category: "办公用品", Quantity: 1, ValueFen: 11_000, ReturnedOn: "2025-05-05"})
+	p(t, "s1", "stock_item:BG-A4", 4, &pv1.StockAdjusted{ItemCode: "BG-A4", Category: "办公用品", Difference: -1, ValueFen: -11_000, AdjustedOn: "2025-05-20"})
+	p(t, "s1", "stock_item:QJ-1", 1, &pv1.StockReceived{ItemCode: "QJ-1", Category: "清洁用品", Quantity: 5, ValueFen: 25_000, ReceivedOn: "2025-05-15"})
+	p(t, "s1", "stock_item:QJ-1", 2, &pv1.StockReceived{ItemCode: "QJ-1", Category: "清洁用品", Quantity: 1, ValueFen: 5_000, ReceivedOn: "2025-06-02"})
 	p(t, "s2", "purchase_request:R5", 1, submitted("R5", "s2", "教务处", 1_000, "2025-05-04", "department_head"))
 	// The last event: once R5 is in, everything before it on the stream is applied.
 }
@@ -248,6 +258,21 @@ func TestProcurementReports(t *testing.T) {
 	}
 	if _, err := e.reports.GetFeeSettlement(dir, &reportsv1.GetFeeSettlementRequest{SchoolId: "s2"}); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("other school's fees: %v", err)
+	}
+
+	audit, err := e.reports.GetStockAudit(dir, &reportsv1.GetStockAuditRequest{SchoolId: "s1", Month: "2025-05"})
+	if err != nil || len(audit.Categories) != 2 || audit.ClosingFen != 66_000+25_000 {
+		t.Fatalf("audit %v %v", audit, err)
+	}
+	if a := audit.Categories[0]; a.Category != "办公用品" || a.OpeningFen != 110_000 || a.ReceivedFen != 0 || a.IssuedFen != 44_000 ||
+		a.ReturnedFen != 11_000 || a.AdjustedFen != -11_000 || a.ClosingFen != 66_000 {
+		t.Fatalf("办公用品 %v", a)
+	}
+	if a := audit.Categories[1]; a.Category != "清洁用品" || a.OpeningFen != 0 || a.ReceivedFen != 25_000 || a.ClosingFen != 25_000 {
+		t.Fatalf("清洁用品 %v", a)
+	}
+	if _, err := e.reports.GetStockAudit(dir, &reportsv1.GetStockAuditRequest{SchoolId: "s1", Month: "2025-5"}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("bad month: %v", err)
 	}
 
 	// A rebuild from the log gives the same numbers.

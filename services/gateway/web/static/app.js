@@ -342,7 +342,12 @@
   async function openSchoolProcurement(id, name) {
     const base = "/api/v1/schools/" + encodeURIComponent(id) + "/procurement/";
     const budgetPath = base + "budget?fiscal_year=" + $("fiscal-year").value;
-    const [b, w, f] = await Promise.all([api(budgetPath), api(base + "approvals"), api(base + "fees"), loadCompliance(base + "compliance", "school-compliance")]);
+    const [b, w, f, sa] = await Promise.all([api(budgetPath), api(base + "approvals"), api(base + "fees"), api(base + "stock-audit"),
+      loadCompliance(base + "compliance", "school-compliance")]);
+    tablePath["stock-audit"] = base + "stock-audit";
+    document.querySelector("#stock-audit tbody").replaceChildren(...sa.categories.map((c) => cells(document.createElement("tr"),
+      [c.category, yuan(c.opening_fen), yuan(c.received_fen), yuan(c.issued_fen), yuan(c.returned_fen), yuan(c.adjusted_fen), yuan(c.closing_fen)], (i) => i > 0)));
+    $("stock-closing").textContent = yuan(sa.closing_fen);
     tablePath.fees = base + "fees";
     tablePath["budget-lines"] = budgetPath;
     tablePath.approvals = base + "approvals";

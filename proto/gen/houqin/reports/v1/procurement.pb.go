@@ -1457,6 +1457,223 @@ func (x *GetFeeSettlementResponse) GetFees() []*FeeSettlement {
 	return nil
 }
 
+type GetStockAuditRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// YYYY-MM; empty means the current month.
+	Month         string `protobuf:"bytes,2,opt,name=month,proto3" json:"month,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStockAuditRequest) Reset() {
+	*x = GetStockAuditRequest{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStockAuditRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStockAuditRequest) ProtoMessage() {}
+
+func (x *GetStockAuditRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStockAuditRequest.ProtoReflect.Descriptor instead.
+func (*GetStockAuditRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *GetStockAuditRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *GetStockAuditRequest) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+// StockAuditRow is one category of the monthly categorised audit (按月分类审核), in fen.
+// closing = opening + received − issued + returned + adjusted.
+type StockAuditRow struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Category      string                 `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
+	OpeningFen    int64                  `protobuf:"varint,2,opt,name=opening_fen,json=openingFen,proto3" json:"opening_fen,omitempty"`
+	ReceivedFen   int64                  `protobuf:"varint,3,opt,name=received_fen,json=receivedFen,proto3" json:"received_fen,omitempty"`
+	IssuedFen     int64                  `protobuf:"varint,4,opt,name=issued_fen,json=issuedFen,proto3" json:"issued_fen,omitempty"`
+	ReturnedFen   int64                  `protobuf:"varint,5,opt,name=returned_fen,json=returnedFen,proto3" json:"returned_fen,omitempty"`
+	AdjustedFen   int64                  `protobuf:"varint,6,opt,name=adjusted_fen,json=adjustedFen,proto3" json:"adjusted_fen,omitempty"`
+	ClosingFen    int64                  `protobuf:"varint,7,opt,name=closing_fen,json=closingFen,proto3" json:"closing_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockAuditRow) Reset() {
+	*x = StockAuditRow{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockAuditRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockAuditRow) ProtoMessage() {}
+
+func (x *StockAuditRow) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockAuditRow.ProtoReflect.Descriptor instead.
+func (*StockAuditRow) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *StockAuditRow) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *StockAuditRow) GetOpeningFen() int64 {
+	if x != nil {
+		return x.OpeningFen
+	}
+	return 0
+}
+
+func (x *StockAuditRow) GetReceivedFen() int64 {
+	if x != nil {
+		return x.ReceivedFen
+	}
+	return 0
+}
+
+func (x *StockAuditRow) GetIssuedFen() int64 {
+	if x != nil {
+		return x.IssuedFen
+	}
+	return 0
+}
+
+func (x *StockAuditRow) GetReturnedFen() int64 {
+	if x != nil {
+		return x.ReturnedFen
+	}
+	return 0
+}
+
+func (x *StockAuditRow) GetAdjustedFen() int64 {
+	if x != nil {
+		return x.AdjustedFen
+	}
+	return 0
+}
+
+func (x *StockAuditRow) GetClosingFen() int64 {
+	if x != nil {
+		return x.ClosingFen
+	}
+	return 0
+}
+
+type GetStockAuditResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	Month    string                 `protobuf:"bytes,2,opt,name=month,proto3" json:"month,omitempty"`
+	// By category.
+	Categories []*StockAuditRow `protobuf:"bytes,3,rep,name=categories,proto3" json:"categories,omitempty"`
+	// Stock value at the end of the month (the sum of closing).
+	ClosingFen    int64 `protobuf:"varint,4,opt,name=closing_fen,json=closingFen,proto3" json:"closing_fen,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStockAuditResponse) Reset() {
+	*x = GetStockAuditResponse{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStockAuditResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStockAuditResponse) ProtoMessage() {}
+
+func (x *GetStockAuditResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStockAuditResponse.ProtoReflect.Descriptor instead.
+func (*GetStockAuditResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetStockAuditResponse) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *GetStockAuditResponse) GetMonth() string {
+	if x != nil {
+		return x.Month
+	}
+	return ""
+}
+
+func (x *GetStockAuditResponse) GetCategories() []*StockAuditRow {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+func (x *GetStockAuditResponse) GetClosingFen() int64 {
+	if x != nil {
+		return x.ClosingFen
+	}
+	return 0
+}
+
 var File_houqin_reports_v1_procurement_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
@@ -1587,7 +1804,29 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	"\x05drill\x18\r \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"m\n" +
 	"\x18GetFeeSettlementResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x124\n" +
-	"\x04fees\x18\x02 \x03(\v2 .houqin.reports.v1.FeeSettlementR\x04feesB\xc1\x01\n" +
+	"\x04fees\x18\x02 \x03(\v2 .houqin.reports.v1.FeeSettlementR\x04fees\"I\n" +
+	"\x14GetStockAuditRequest\x12\x1b\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x14\n" +
+	"\x05month\x18\x02 \x01(\tR\x05month\"\xf8\x03\n" +
+	"\rStockAuditRow\x121\n" +
+	"\bcategory\x18\x01 \x01(\tB\x15\x8a\xb5\x18\x11分类 / CategoryR\bcategory\x12E\n" +
+	"\vopening_fen\x18\x02 \x01(\x03B$\x8a\xb5\x18 期初（元） / Opening (yuan)R\n" +
+	"openingFen\x12H\n" +
+	"\freceived_fen\x18\x03 \x01(\x03B%\x8a\xb5\x18!入库（元） / Received (yuan)R\vreceivedFen\x12B\n" +
+	"\n" +
+	"issued_fen\x18\x04 \x01(\x03B#\x8a\xb5\x18\x1f出库（元） / Issued (yuan)R\tissuedFen\x12H\n" +
+	"\freturned_fen\x18\x05 \x01(\x03B%\x8a\xb5\x18!退库（元） / Returned (yuan)R\vreturnedFen\x12N\n" +
+	"\fadjusted_fen\x18\x06 \x01(\x03B+\x8a\xb5\x18'盘盈盘亏（元） / Adjusted (yuan)R\vadjustedFen\x12E\n" +
+	"\vclosing_fen\x18\a \x01(\x03B$\x8a\xb5\x18 期末（元） / Closing (yuan)R\n" +
+	"closingFen\"\xad\x01\n" +
+	"\x15GetStockAuditResponse\x12\x1b\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x14\n" +
+	"\x05month\x18\x02 \x01(\tR\x05month\x12@\n" +
+	"\n" +
+	"categories\x18\x03 \x03(\v2 .houqin.reports.v1.StockAuditRowR\n" +
+	"categories\x12\x1f\n" +
+	"\vclosing_fen\x18\x04 \x01(\x03R\n" +
+	"closingFenB\xc1\x01\n" +
 	"\x15com.houqin.reports.v1B\x10ProcurementProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
 var (
@@ -1602,7 +1841,7 @@ func file_houqin_reports_v1_procurement_proto_rawDescGZIP() []byte {
 	return file_houqin_reports_v1_procurement_proto_rawDescData
 }
 
-var file_houqin_reports_v1_procurement_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_houqin_reports_v1_procurement_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_houqin_reports_v1_procurement_proto_goTypes = []any{
 	(*GetBudgetSpendRequest)(nil),            // 0: houqin.reports.v1.GetBudgetSpendRequest
 	(*BudgetLineSpend)(nil),                  // 1: houqin.reports.v1.BudgetLineSpend
@@ -1623,25 +1862,29 @@ var file_houqin_reports_v1_procurement_proto_goTypes = []any{
 	(*GetFeeSettlementRequest)(nil),          // 16: houqin.reports.v1.GetFeeSettlementRequest
 	(*FeeSettlement)(nil),                    // 17: houqin.reports.v1.FeeSettlement
 	(*GetFeeSettlementResponse)(nil),         // 18: houqin.reports.v1.GetFeeSettlementResponse
-	(*Drill)(nil),                            // 19: houqin.reports.v1.Drill
+	(*GetStockAuditRequest)(nil),             // 19: houqin.reports.v1.GetStockAuditRequest
+	(*StockAuditRow)(nil),                    // 20: houqin.reports.v1.StockAuditRow
+	(*GetStockAuditResponse)(nil),            // 21: houqin.reports.v1.GetStockAuditResponse
+	(*Drill)(nil),                            // 22: houqin.reports.v1.Drill
 }
 var file_houqin_reports_v1_procurement_proto_depIdxs = []int32{
-	19, // 0: houqin.reports.v1.BudgetLineSpend.drill:type_name -> houqin.reports.v1.Drill
+	22, // 0: houqin.reports.v1.BudgetLineSpend.drill:type_name -> houqin.reports.v1.Drill
 	1,  // 1: houqin.reports.v1.GetBudgetSpendResponse.lines:type_name -> houqin.reports.v1.BudgetLineSpend
 	2,  // 2: houqin.reports.v1.GetBudgetSpendResponse.months:type_name -> houqin.reports.v1.MonthSpend
 	3,  // 3: houqin.reports.v1.GetBudgetSpendResponse.categories:type_name -> houqin.reports.v1.CategorySpend
-	19, // 4: houqin.reports.v1.WaitingApproval.drill:type_name -> houqin.reports.v1.Drill
+	22, // 4: houqin.reports.v1.WaitingApproval.drill:type_name -> houqin.reports.v1.Drill
 	6,  // 5: houqin.reports.v1.GetApprovalsWaitingResponse.requests:type_name -> houqin.reports.v1.WaitingApproval
 	9,  // 6: houqin.reports.v1.GetDistrictProcurementResponse.schools:type_name -> houqin.reports.v1.SchoolProcurement
 	13, // 7: houqin.reports.v1.GetProcurementComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
 	13, // 8: houqin.reports.v1.GetDistrictComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
-	19, // 9: houqin.reports.v1.FeeSettlement.drill:type_name -> houqin.reports.v1.Drill
+	22, // 9: houqin.reports.v1.FeeSettlement.drill:type_name -> houqin.reports.v1.Drill
 	17, // 10: houqin.reports.v1.GetFeeSettlementResponse.fees:type_name -> houqin.reports.v1.FeeSettlement
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	20, // 11: houqin.reports.v1.GetStockAuditResponse.categories:type_name -> houqin.reports.v1.StockAuditRow
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_procurement_proto_init() }
@@ -1656,7 +1899,7 @@ func file_houqin_reports_v1_procurement_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_reports_v1_procurement_proto_rawDesc), len(file_houqin_reports_v1_procurement_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

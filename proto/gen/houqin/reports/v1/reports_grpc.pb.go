@@ -29,6 +29,7 @@ const (
 	ReportsService_GetProcurementCompliance_FullMethodName = "/houqin.reports.v1.ReportsService/GetProcurementCompliance"
 	ReportsService_GetDistrictCompliance_FullMethodName    = "/houqin.reports.v1.ReportsService/GetDistrictCompliance"
 	ReportsService_GetFeeSettlement_FullMethodName         = "/houqin.reports.v1.ReportsService/GetFeeSettlement"
+	ReportsService_GetStockAudit_FullMethodName            = "/houqin.reports.v1.ReportsService/GetStockAudit"
 	ReportsService_ListEvents_FullMethodName               = "/houqin.reports.v1.ReportsService/ListEvents"
 	ReportsService_GetLedgerBreakdown_FullMethodName       = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
 	ReportsService_GetRepairsReport_FullMethodName         = "/houqin.reports.v1.ReportsService/GetRepairsReport"
@@ -61,6 +62,9 @@ type ReportsServiceClient interface {
 	// GetFeeSettlement 代收费结算: one school's fee standards with collected, spent, surplus,
 	// refunds and settlement status.
 	GetFeeSettlement(ctx context.Context, in *GetFeeSettlementRequest, opts ...grpc.CallOption) (*GetFeeSettlementResponse, error)
+	// GetStockAudit 按月分类审核: one school's stock by category for a month — opening, received,
+	// issued, returned, adjusted, closing value.
+	GetStockAudit(ctx context.Context, in *GetStockAuditRequest, opts ...grpc.CallOption) (*GetStockAuditResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
@@ -163,6 +167,16 @@ func (c *reportsServiceClient) GetFeeSettlement(ctx context.Context, in *GetFeeS
 	return out, nil
 }
 
+func (c *reportsServiceClient) GetStockAudit(ctx context.Context, in *GetStockAuditRequest, opts ...grpc.CallOption) (*GetStockAuditResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStockAuditResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetStockAudit_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *reportsServiceClient) ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListEventsResponse)
@@ -238,6 +252,9 @@ type ReportsServiceServer interface {
 	// GetFeeSettlement 代收费结算: one school's fee standards with collected, spent, surplus,
 	// refunds and settlement status.
 	GetFeeSettlement(context.Context, *GetFeeSettlementRequest) (*GetFeeSettlementResponse, error)
+	// GetStockAudit 按月分类审核: one school's stock by category for a month — opening, received,
+	// issued, returned, adjusted, closing value.
+	GetStockAudit(context.Context, *GetStockAuditRequest) (*GetStockAuditResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
@@ -283,6 +300,9 @@ func (UnimplementedReportsServiceServer) GetDistrictCompliance(context.Context, 
 }
 func (UnimplementedReportsServiceServer) GetFeeSettlement(context.Context, *GetFeeSettlementRequest) (*GetFeeSettlementResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetFeeSettlement not implemented")
+}
+func (UnimplementedReportsServiceServer) GetStockAudit(context.Context, *GetStockAuditRequest) (*GetStockAuditResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetStockAudit not implemented")
 }
 func (UnimplementedReportsServiceServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
@@ -464,6 +484,24 @@ func _ReportsService_GetFeeSettlement_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportsService_GetStockAudit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStockAuditRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetStockAudit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetStockAudit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetStockAudit(ctx, req.(*GetStockAuditRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ReportsService_ListEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListEventsRequest)
 	if err := dec(in); err != nil {
@@ -592,6 +630,10 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetFeeSettlement",
 			Handler:    _ReportsService_GetFeeSettlement_Handler,
+		},
+		{
+			MethodName: "GetStockAudit",
+			Handler:    _ReportsService_GetStockAudit_Handler,
 		},
 		{
 			MethodName: "ListEvents",
