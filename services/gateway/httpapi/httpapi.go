@@ -83,6 +83,10 @@ func (a *API) Register(mux *http.ServeMux) {
 		func(r *http.Request, m *reportsv1.GetStockAuditRequest) {
 			m.SchoolId, m.Month = r.PathValue("school"), r.URL.Query().Get("month")
 		}))
+	mux.Handle("GET /api/v1/schools/{school}/procurement/stock", route(a, a.Reports.GetStockValue,
+		func(r *http.Request, m *reportsv1.GetStockValueRequest) {
+			m.SchoolId, m.AsOf = r.PathValue("school"), r.URL.Query().Get("as_of")
+		}))
 	mux.Handle("GET /api/v1/district/procurement/compliance", route(a, a.Reports.GetDistrictCompliance,
 		func(*http.Request, *reportsv1.GetDistrictComplianceRequest) {}))
 	mux.Handle("GET /api/v1/district/procurement", route(a, a.Reports.GetDistrictProcurement,

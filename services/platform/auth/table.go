@@ -204,6 +204,7 @@ var Table = map[string]Rule{
 	"/houqin.reports.v1.ReportsService/GetDistrictCompliance":    {Scope: ScopeDistrict, Roles: bureau},
 	"/houqin.reports.v1.ReportsService/GetFeeSettlement":         {Scope: ScopeSchool, Roles: reportReaders},
 	"/houqin.reports.v1.ReportsService/GetStockAudit":            {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetStockValue":            {Scope: ScopeSchool, Roles: reportReaders},
 
 	// Reports (projector).
 	"/houqin.reports.v1.ReportsService/GetAssetLedger":     {Scope: ScopeSchool, Roles: reportReaders},

@@ -231,3 +231,35 @@ func (s *Server) GetStockAudit(ctx context.Context, r *reportsv1.GetStockAuditRe
 	}
 	return out, nil
 }
+
+// GetStockValue implements reportsv1.ReportsServiceServer with the procurement domain's pure
+// SlowMovingStock under the default stock policy in force on as_of.
+func (s *Server) GetStockValue(ctx context.Context, r *reportsv1.GetStockValueRequest) (*reportsv1.GetStockValueResponse, error) {
+	var v errs.Violations
+	if !event.ValidToken(r.SchoolId) {
+		v.Add("school_id", "学校编号有误 / invalid school_id")
+	}
+	asOf := s.today()
+	if r.AsOf != "" {
+		asOf = date(&v, "as_of", r.AsOf)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	day := asOf.Format(domain.DateLayout)
+	moves, err := s.Procurement.StockMoves(ctx, r.SchoolId, day)
+	if err != nil {
+		return nil, err
+	}
+	p := procdomain.DefaultStockPolicies.At(asOf)
+	_, total := procdomain.StockAsOf(moves, day)
+	out := &reportsv1.GetStockValueResponse{SchoolId: r.SchoolId, AsOf: day, PolicyVersion: p.Version, ValueFen: total}
+	for _, f := range procdomain.SlowMovingStock(moves, day, p) {
+		out.Items = append(out.Items, &reportsv1.StockItemValue{ItemCode: f.ItemCode, Category: f.Category, OnHand: f.OnHand,
+			ValueFen: f.ValueFen, LastIssuedOn: f.LastIssuedOn, SlowMoving: f.SlowMoving, Overstock: f.Overstock, CoverDays: f.CoverDays})
+		if f.SlowMoving {
+			out.SlowMovingValueFen += f.ValueFen
+		}
+	}
+	return out, nil
+}

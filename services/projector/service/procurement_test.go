@@ -275,6 +275,25 @@ func TestProcurementReports(t *testing.T) {
 		t.Fatalf("bad month: %v", err)
 	}
 
+	// On 2025-12-01 paper was last issued 2025-05-03 (more than 180 days before) and cleaning
+	// goods never, first received 2025-05-15: both slow-moving; in June neither.
+	sv, err := e.reports.GetStockValue(dir, &reportsv1.GetStockValueRequest{SchoolId: "s1", AsOf: "2025-12-01"})
+	if err != nil || len(sv.Items) != 2 || sv.ValueFen != 66_000+30_000 || sv.SlowMovingValueFen != 96_000 || sv.PolicyVersion != "stock-2020" {
+		t.Fatalf("stock value %v %v", sv, err)
+	}
+	if i := sv.Items[0]; i.ItemCode != "BG-A4" || i.OnHand != 6 || i.ValueFen != 66_000 || i.LastIssuedOn != "2025-05-03" || !i.SlowMoving {
+		t.Fatalf("BG-A4 %v", i)
+	}
+	if i := sv.Items[1]; i.ItemCode != "QJ-1" || i.OnHand != 6 || i.ValueFen != 30_000 || !i.SlowMoving {
+		t.Fatalf("QJ-1 %v", i)
+	}
+	june, err := e.reports.GetStockValue(dir, &reportsv1.GetStockValueRequest{SchoolId: "s1", AsOf: "2025-06-01"})
+	// In June paper is overstocked: 6 on hand at 3 net issued in 180 days lasts 360 days.
+	if err != nil || june.ValueFen != 66_000+25_000 || june.SlowMovingValueFen != 0 || len(june.Items) != 1 ||
+		!june.Items[0].Overstock || june.Items[0].CoverDays != 360 || june.Items[0].SlowMoving {
+		t.Fatalf("stock value in June %v %v", june, err)
+	}
+
 	// A rebuild from the log gives the same numbers.
 	if _, err := e.svc.Rebuild(ctx, "procurement"); err != nil {
 		t.Fatal(err)

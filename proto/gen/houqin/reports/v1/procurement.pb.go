@@ -1674,6 +1674,248 @@ func (x *GetStockAuditResponse) GetClosingFen() int64 {
 	return 0
 }
 
+type GetStockValueRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// YYYY-MM-DD by business date; empty means today.
+	AsOf          string `protobuf:"bytes,2,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStockValueRequest) Reset() {
+	*x = GetStockValueRequest{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStockValueRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStockValueRequest) ProtoMessage() {}
+
+func (x *GetStockValueRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStockValueRequest.ProtoReflect.Descriptor instead.
+func (*GetStockValueRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetStockValueRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *GetStockValueRequest) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+// StockItemValue is one item's stock at the end of as_of that is flagged slow-moving (呆滞) or
+// overstocked (积压) under the district's stock policy in force then.
+type StockItemValue struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ItemCode string                 `protobuf:"bytes,1,opt,name=item_code,json=itemCode,proto3" json:"item_code,omitempty"`
+	Category string                 `protobuf:"bytes,2,opt,name=category,proto3" json:"category,omitempty"`
+	OnHand   int64                  `protobuf:"varint,3,opt,name=on_hand,json=onHand,proto3" json:"on_hand,omitempty"`
+	ValueFen int64                  `protobuf:"varint,4,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	// YYYY-MM-DD, empty for never.
+	LastIssuedOn  string `protobuf:"bytes,5,opt,name=last_issued_on,json=lastIssuedOn,proto3" json:"last_issued_on,omitempty"`
+	SlowMoving    bool   `protobuf:"varint,6,opt,name=slow_moving,json=slowMoving,proto3" json:"slow_moving,omitempty"`
+	Overstock     bool   `protobuf:"varint,7,opt,name=overstock,proto3" json:"overstock,omitempty"`
+	CoverDays     int64  `protobuf:"varint,8,opt,name=cover_days,json=coverDays,proto3" json:"cover_days,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StockItemValue) Reset() {
+	*x = StockItemValue{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StockItemValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StockItemValue) ProtoMessage() {}
+
+func (x *StockItemValue) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StockItemValue.ProtoReflect.Descriptor instead.
+func (*StockItemValue) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *StockItemValue) GetItemCode() string {
+	if x != nil {
+		return x.ItemCode
+	}
+	return ""
+}
+
+func (x *StockItemValue) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *StockItemValue) GetOnHand() int64 {
+	if x != nil {
+		return x.OnHand
+	}
+	return 0
+}
+
+func (x *StockItemValue) GetValueFen() int64 {
+	if x != nil {
+		return x.ValueFen
+	}
+	return 0
+}
+
+func (x *StockItemValue) GetLastIssuedOn() string {
+	if x != nil {
+		return x.LastIssuedOn
+	}
+	return ""
+}
+
+func (x *StockItemValue) GetSlowMoving() bool {
+	if x != nil {
+		return x.SlowMoving
+	}
+	return false
+}
+
+func (x *StockItemValue) GetOverstock() bool {
+	if x != nil {
+		return x.Overstock
+	}
+	return false
+}
+
+func (x *StockItemValue) GetCoverDays() int64 {
+	if x != nil {
+		return x.CoverDays
+	}
+	return 0
+}
+
+type GetStockValueResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId      string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	AsOf          string                 `protobuf:"bytes,2,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	PolicyVersion string                 `protobuf:"bytes,3,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	// The slow-moving and overstocked items, by item code.
+	Items []*StockItemValue `protobuf:"bytes,4,rep,name=items,proto3" json:"items,omitempty"`
+	// The value of all stock at the end of as_of.
+	ValueFen           int64 `protobuf:"varint,5,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	SlowMovingValueFen int64 `protobuf:"varint,6,opt,name=slow_moving_value_fen,json=slowMovingValueFen,proto3" json:"slow_moving_value_fen,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *GetStockValueResponse) Reset() {
+	*x = GetStockValueResponse{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStockValueResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStockValueResponse) ProtoMessage() {}
+
+func (x *GetStockValueResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStockValueResponse.ProtoReflect.Descriptor instead.
+func (*GetStockValueResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetStockValueResponse) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *GetStockValueResponse) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *GetStockValueResponse) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
+func (x *GetStockValueResponse) GetItems() []*StockItemValue {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *GetStockValueResponse) GetValueFen() int64 {
+	if x != nil {
+		return x.ValueFen
+	}
+	return 0
+}
+
+func (x *GetStockValueResponse) GetSlowMovingValueFen() int64 {
+	if x != nil {
+		return x.SlowMovingValueFen
+	}
+	return 0
+}
+
 var File_houqin_reports_v1_procurement_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
@@ -1826,7 +2068,28 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	"categories\x18\x03 \x03(\v2 .houqin.reports.v1.StockAuditRowR\n" +
 	"categories\x12\x1f\n" +
 	"\vclosing_fen\x18\x04 \x01(\x03R\n" +
-	"closingFenB\xc1\x01\n" +
+	"closingFen\"H\n" +
+	"\x14GetStockValueRequest\x12\x1b\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x13\n" +
+	"\x05as_of\x18\x02 \x01(\tR\x04asOf\"\xf1\x03\n" +
+	"\x0eStockItemValue\x129\n" +
+	"\titem_code\x18\x01 \x01(\tB\x1c\x8a\xb5\x18\x18物品编码 / Item codeR\bitemCode\x121\n" +
+	"\bcategory\x18\x02 \x01(\tB\x15\x8a\xb5\x18\x11分类 / CategoryR\bcategory\x123\n" +
+	"\aon_hand\x18\x03 \x01(\x03B\x1a\x8a\xb5\x18\x16结存数量 / On handR\x06onHand\x12E\n" +
+	"\tvalue_fen\x18\x04 \x01(\x03B(\x8a\xb5\x18$结存金额（元） / Value (yuan)R\bvalueFen\x12D\n" +
+	"\x0elast_issued_on\x18\x05 \x01(\tB\x1e\x8a\xb5\x18\x1a最近出库 / Last issuedR\flastIssuedOn\x129\n" +
+	"\vslow_moving\x18\x06 \x01(\bB\x18\x8a\xb5\x18\x14呆滞 / Slow-movingR\n" +
+	"slowMoving\x124\n" +
+	"\toverstock\x18\a \x01(\bB\x16\x8a\xb5\x18\x12积压 / OverstockR\toverstock\x12>\n" +
+	"\n" +
+	"cover_days\x18\b \x01(\x03B\x1f\x8a\xb5\x18\x1b可用天数 / Cover (days)R\tcoverDays\"\xf9\x01\n" +
+	"\x15GetStockValueResponse\x12\x1b\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x13\n" +
+	"\x05as_of\x18\x02 \x01(\tR\x04asOf\x12%\n" +
+	"\x0epolicy_version\x18\x03 \x01(\tR\rpolicyVersion\x127\n" +
+	"\x05items\x18\x04 \x03(\v2!.houqin.reports.v1.StockItemValueR\x05items\x12\x1b\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen\x121\n" +
+	"\x15slow_moving_value_fen\x18\x06 \x01(\x03R\x12slowMovingValueFenB\xc1\x01\n" +
 	"\x15com.houqin.reports.v1B\x10ProcurementProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
 var (
@@ -1841,7 +2104,7 @@ func file_houqin_reports_v1_procurement_proto_rawDescGZIP() []byte {
 	return file_houqin_reports_v1_procurement_proto_rawDescData
 }
 
-var file_houqin_reports_v1_procurement_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_houqin_reports_v1_procurement_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_houqin_reports_v1_procurement_proto_goTypes = []any{
 	(*GetBudgetSpendRequest)(nil),            // 0: houqin.reports.v1.GetBudgetSpendRequest
 	(*BudgetLineSpend)(nil),                  // 1: houqin.reports.v1.BudgetLineSpend
@@ -1865,26 +2128,30 @@ var file_houqin_reports_v1_procurement_proto_goTypes = []any{
 	(*GetStockAuditRequest)(nil),             // 19: houqin.reports.v1.GetStockAuditRequest
 	(*StockAuditRow)(nil),                    // 20: houqin.reports.v1.StockAuditRow
 	(*GetStockAuditResponse)(nil),            // 21: houqin.reports.v1.GetStockAuditResponse
-	(*Drill)(nil),                            // 22: houqin.reports.v1.Drill
+	(*GetStockValueRequest)(nil),             // 22: houqin.reports.v1.GetStockValueRequest
+	(*StockItemValue)(nil),                   // 23: houqin.reports.v1.StockItemValue
+	(*GetStockValueResponse)(nil),            // 24: houqin.reports.v1.GetStockValueResponse
+	(*Drill)(nil),                            // 25: houqin.reports.v1.Drill
 }
 var file_houqin_reports_v1_procurement_proto_depIdxs = []int32{
-	22, // 0: houqin.reports.v1.BudgetLineSpend.drill:type_name -> houqin.reports.v1.Drill
+	25, // 0: houqin.reports.v1.BudgetLineSpend.drill:type_name -> houqin.reports.v1.Drill
 	1,  // 1: houqin.reports.v1.GetBudgetSpendResponse.lines:type_name -> houqin.reports.v1.BudgetLineSpend
 	2,  // 2: houqin.reports.v1.GetBudgetSpendResponse.months:type_name -> houqin.reports.v1.MonthSpend
 	3,  // 3: houqin.reports.v1.GetBudgetSpendResponse.categories:type_name -> houqin.reports.v1.CategorySpend
-	22, // 4: houqin.reports.v1.WaitingApproval.drill:type_name -> houqin.reports.v1.Drill
+	25, // 4: houqin.reports.v1.WaitingApproval.drill:type_name -> houqin.reports.v1.Drill
 	6,  // 5: houqin.reports.v1.GetApprovalsWaitingResponse.requests:type_name -> houqin.reports.v1.WaitingApproval
 	9,  // 6: houqin.reports.v1.GetDistrictProcurementResponse.schools:type_name -> houqin.reports.v1.SchoolProcurement
 	13, // 7: houqin.reports.v1.GetProcurementComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
 	13, // 8: houqin.reports.v1.GetDistrictComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
-	22, // 9: houqin.reports.v1.FeeSettlement.drill:type_name -> houqin.reports.v1.Drill
+	25, // 9: houqin.reports.v1.FeeSettlement.drill:type_name -> houqin.reports.v1.Drill
 	17, // 10: houqin.reports.v1.GetFeeSettlementResponse.fees:type_name -> houqin.reports.v1.FeeSettlement
 	20, // 11: houqin.reports.v1.GetStockAuditResponse.categories:type_name -> houqin.reports.v1.StockAuditRow
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	23, // 12: houqin.reports.v1.GetStockValueResponse.items:type_name -> houqin.reports.v1.StockItemValue
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_procurement_proto_init() }
@@ -1899,7 +2166,7 @@ func file_houqin_reports_v1_procurement_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_reports_v1_procurement_proto_rawDesc), len(file_houqin_reports_v1_procurement_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -521,7 +521,7 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\aschools\x18\x02 \x03(\v2\x1f.houqin.reports.v1.SchoolLedgerR\aschools\x12\x18\n" +
 	"\aentries\x18\x03 \x01(\x03R\aentries\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\x03R\bquantity\x12\x1b\n" +
-	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xab\f\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\x8f\r\n" +
 	"\x0eReportsService\x12e\n" +
 	"\x0eGetAssetLedger\x12(.houqin.reports.v1.GetAssetLedgerRequest\x1a).houqin.reports.v1.GetAssetLedgerResponse\x12n\n" +
 	"\x11GetDistrictLedger\x12+.houqin.reports.v1.GetDistrictLedgerRequest\x1a,.houqin.reports.v1.GetDistrictLedgerResponse\x12e\n" +
@@ -531,7 +531,8 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\x18GetProcurementCompliance\x122.houqin.reports.v1.GetProcurementComplianceRequest\x1a3.houqin.reports.v1.GetProcurementComplianceResponse\x12z\n" +
 	"\x15GetDistrictCompliance\x12/.houqin.reports.v1.GetDistrictComplianceRequest\x1a0.houqin.reports.v1.GetDistrictComplianceResponse\x12k\n" +
 	"\x10GetFeeSettlement\x12*.houqin.reports.v1.GetFeeSettlementRequest\x1a+.houqin.reports.v1.GetFeeSettlementResponse\x12b\n" +
-	"\rGetStockAudit\x12'.houqin.reports.v1.GetStockAuditRequest\x1a(.houqin.reports.v1.GetStockAuditResponse\x12Y\n" +
+	"\rGetStockAudit\x12'.houqin.reports.v1.GetStockAuditRequest\x1a(.houqin.reports.v1.GetStockAuditResponse\x12b\n" +
+	"\rGetStockValue\x12'.houqin.reports.v1.GetStockValueRequest\x1a(.houqin.reports.v1.GetStockValueResponse\x12Y\n" +
 	"\n" +
 	"ListEvents\x12$.houqin.reports.v1.ListEventsRequest\x1a%.houqin.reports.v1.ListEventsResponse\x12q\n" +
 	"\x12GetLedgerBreakdown\x12,.houqin.reports.v1.GetLedgerBreakdownRequest\x1a-.houqin.reports.v1.GetLedgerBreakdownResponse\x12k\n" +
@@ -568,23 +569,25 @@ var file_houqin_reports_v1_reports_proto_goTypes = []any{
 	(*GetDistrictComplianceRequest)(nil),     // 11: houqin.reports.v1.GetDistrictComplianceRequest
 	(*GetFeeSettlementRequest)(nil),          // 12: houqin.reports.v1.GetFeeSettlementRequest
 	(*GetStockAuditRequest)(nil),             // 13: houqin.reports.v1.GetStockAuditRequest
-	(*ListEventsRequest)(nil),                // 14: houqin.reports.v1.ListEventsRequest
-	(*GetLedgerBreakdownRequest)(nil),        // 15: houqin.reports.v1.GetLedgerBreakdownRequest
-	(*GetRepairsReportRequest)(nil),          // 16: houqin.reports.v1.GetRepairsReportRequest
-	(*GetLoansReportRequest)(nil),            // 17: houqin.reports.v1.GetLoansReportRequest
-	(*GetCustodyCoverageRequest)(nil),        // 18: houqin.reports.v1.GetCustodyCoverageRequest
-	(*GetBudgetSpendResponse)(nil),           // 19: houqin.reports.v1.GetBudgetSpendResponse
-	(*GetApprovalsWaitingResponse)(nil),      // 20: houqin.reports.v1.GetApprovalsWaitingResponse
-	(*GetDistrictProcurementResponse)(nil),   // 21: houqin.reports.v1.GetDistrictProcurementResponse
-	(*GetProcurementComplianceResponse)(nil), // 22: houqin.reports.v1.GetProcurementComplianceResponse
-	(*GetDistrictComplianceResponse)(nil),    // 23: houqin.reports.v1.GetDistrictComplianceResponse
-	(*GetFeeSettlementResponse)(nil),         // 24: houqin.reports.v1.GetFeeSettlementResponse
-	(*GetStockAuditResponse)(nil),            // 25: houqin.reports.v1.GetStockAuditResponse
-	(*ListEventsResponse)(nil),               // 26: houqin.reports.v1.ListEventsResponse
-	(*GetLedgerBreakdownResponse)(nil),       // 27: houqin.reports.v1.GetLedgerBreakdownResponse
-	(*GetRepairsReportResponse)(nil),         // 28: houqin.reports.v1.GetRepairsReportResponse
-	(*GetLoansReportResponse)(nil),           // 29: houqin.reports.v1.GetLoansReportResponse
-	(*GetCustodyCoverageResponse)(nil),       // 30: houqin.reports.v1.GetCustodyCoverageResponse
+	(*GetStockValueRequest)(nil),             // 14: houqin.reports.v1.GetStockValueRequest
+	(*ListEventsRequest)(nil),                // 15: houqin.reports.v1.ListEventsRequest
+	(*GetLedgerBreakdownRequest)(nil),        // 16: houqin.reports.v1.GetLedgerBreakdownRequest
+	(*GetRepairsReportRequest)(nil),          // 17: houqin.reports.v1.GetRepairsReportRequest
+	(*GetLoansReportRequest)(nil),            // 18: houqin.reports.v1.GetLoansReportRequest
+	(*GetCustodyCoverageRequest)(nil),        // 19: houqin.reports.v1.GetCustodyCoverageRequest
+	(*GetBudgetSpendResponse)(nil),           // 20: houqin.reports.v1.GetBudgetSpendResponse
+	(*GetApprovalsWaitingResponse)(nil),      // 21: houqin.reports.v1.GetApprovalsWaitingResponse
+	(*GetDistrictProcurementResponse)(nil),   // 22: houqin.reports.v1.GetDistrictProcurementResponse
+	(*GetProcurementComplianceResponse)(nil), // 23: houqin.reports.v1.GetProcurementComplianceResponse
+	(*GetDistrictComplianceResponse)(nil),    // 24: houqin.reports.v1.GetDistrictComplianceResponse
+	(*GetFeeSettlementResponse)(nil),         // 25: houqin.reports.v1.GetFeeSettlementResponse
+	(*GetStockAuditResponse)(nil),            // 26: houqin.reports.v1.GetStockAuditResponse
+	(*GetStockValueResponse)(nil),            // 27: houqin.reports.v1.GetStockValueResponse
+	(*ListEventsResponse)(nil),               // 28: houqin.reports.v1.ListEventsResponse
+	(*GetLedgerBreakdownResponse)(nil),       // 29: houqin.reports.v1.GetLedgerBreakdownResponse
+	(*GetRepairsReportResponse)(nil),         // 30: houqin.reports.v1.GetRepairsReportResponse
+	(*GetLoansReportResponse)(nil),           // 31: houqin.reports.v1.GetLoansReportResponse
+	(*GetCustodyCoverageResponse)(nil),       // 32: houqin.reports.v1.GetCustodyCoverageResponse
 }
 var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	6,  // 0: houqin.reports.v1.CategoryTotal.drill:type_name -> houqin.reports.v1.Drill
@@ -600,27 +603,29 @@ var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	11, // 10: houqin.reports.v1.ReportsService.GetDistrictCompliance:input_type -> houqin.reports.v1.GetDistrictComplianceRequest
 	12, // 11: houqin.reports.v1.ReportsService.GetFeeSettlement:input_type -> houqin.reports.v1.GetFeeSettlementRequest
 	13, // 12: houqin.reports.v1.ReportsService.GetStockAudit:input_type -> houqin.reports.v1.GetStockAuditRequest
-	14, // 13: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
-	15, // 14: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
-	16, // 15: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
-	17, // 16: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
-	18, // 17: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
-	2,  // 18: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
-	5,  // 19: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
-	19, // 20: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
-	20, // 21: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
-	21, // 22: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
-	22, // 23: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
-	23, // 24: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
-	24, // 25: houqin.reports.v1.ReportsService.GetFeeSettlement:output_type -> houqin.reports.v1.GetFeeSettlementResponse
-	25, // 26: houqin.reports.v1.ReportsService.GetStockAudit:output_type -> houqin.reports.v1.GetStockAuditResponse
-	26, // 27: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
-	27, // 28: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
-	28, // 29: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
-	29, // 30: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
-	30, // 31: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
-	18, // [18:32] is the sub-list for method output_type
-	4,  // [4:18] is the sub-list for method input_type
+	14, // 13: houqin.reports.v1.ReportsService.GetStockValue:input_type -> houqin.reports.v1.GetStockValueRequest
+	15, // 14: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
+	16, // 15: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
+	17, // 16: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
+	18, // 17: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
+	19, // 18: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
+	2,  // 19: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
+	5,  // 20: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
+	20, // 21: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
+	21, // 22: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
+	22, // 23: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
+	23, // 24: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
+	24, // 25: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
+	25, // 26: houqin.reports.v1.ReportsService.GetFeeSettlement:output_type -> houqin.reports.v1.GetFeeSettlementResponse
+	26, // 27: houqin.reports.v1.ReportsService.GetStockAudit:output_type -> houqin.reports.v1.GetStockAuditResponse
+	27, // 28: houqin.reports.v1.ReportsService.GetStockValue:output_type -> houqin.reports.v1.GetStockValueResponse
+	28, // 29: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
+	29, // 30: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
+	30, // 31: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
+	31, // 32: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
+	32, // 33: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
+	19, // [19:34] is the sub-list for method output_type
+	4,  // [4:19] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name

@@ -30,6 +30,7 @@ const (
 	ReportsService_GetDistrictCompliance_FullMethodName    = "/houqin.reports.v1.ReportsService/GetDistrictCompliance"
 	ReportsService_GetFeeSettlement_FullMethodName         = "/houqin.reports.v1.ReportsService/GetFeeSettlement"
 	ReportsService_GetStockAudit_FullMethodName            = "/houqin.reports.v1.ReportsService/GetStockAudit"
+	ReportsService_GetStockValue_FullMethodName            = "/houqin.reports.v1.ReportsService/GetStockValue"
 	ReportsService_ListEvents_FullMethodName               = "/houqin.reports.v1.ReportsService/ListEvents"
 	ReportsService_GetLedgerBreakdown_FullMethodName       = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
 	ReportsService_GetRepairsReport_FullMethodName         = "/houqin.reports.v1.ReportsService/GetRepairsReport"
@@ -65,6 +66,9 @@ type ReportsServiceClient interface {
 	// GetStockAudit 按月分类审核: one school's stock by category for a month — opening, received,
 	// issued, returned, adjusted, closing value.
 	GetStockAudit(ctx context.Context, in *GetStockAuditRequest, opts ...grpc.CallOption) (*GetStockAuditResponse, error)
+	// GetStockValue 库存价值与呆滞积压: one school's stock per item as of a date, slow-moving and
+	// overstocked items flagged.
+	GetStockValue(ctx context.Context, in *GetStockValueRequest, opts ...grpc.CallOption) (*GetStockValueResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
@@ -177,6 +181,16 @@ func (c *reportsServiceClient) GetStockAudit(ctx context.Context, in *GetStockAu
 	return out, nil
 }
 
+func (c *reportsServiceClient) GetStockValue(ctx context.Context, in *GetStockValueRequest, opts ...grpc.CallOption) (*GetStockValueResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStockValueResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetStockValue_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *reportsServiceClient) ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListEventsResponse)
@@ -255,6 +269,9 @@ type ReportsServiceServer interface {
 	// GetStockAudit 按月分类审核: one school's stock by category for a month — opening, received,
 	// issued, returned, adjusted, closing value.
 	GetStockAudit(context.Context, *GetStockAuditRequest) (*GetStockAuditResponse, error)
+	// GetStockValue 库存价值与呆滞积压: one school's stock per item as of a date, slow-moving and
+	// overstocked items flagged.
+	GetStockValue(context.Context, *GetStockValueRequest) (*GetStockValueResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
@@ -303,6 +320,9 @@ func (UnimplementedReportsServiceServer) GetFeeSettlement(context.Context, *GetF
 }
 func (UnimplementedReportsServiceServer) GetStockAudit(context.Context, *GetStockAuditRequest) (*GetStockAuditResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStockAudit not implemented")
+}
+func (UnimplementedReportsServiceServer) GetStockValue(context.Context, *GetStockValueRequest) (*GetStockValueResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetStockValue not implemented")
 }
 func (UnimplementedReportsServiceServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
@@ -502,6 +522,24 @@ func _ReportsService_GetStockAudit_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportsService_GetStockValue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStockValueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetStockValue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetStockValue_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetStockValue(ctx, req.(*GetStockValueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ReportsService_ListEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListEventsRequest)
 	if err := dec(in); err != nil {
@@ -634,6 +672,10 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStockAudit",
 			Handler:    _ReportsService_GetStockAudit_Handler,
+		},
+		{
+			MethodName: "GetStockValue",
+			Handler:    _ReportsService_GetStockValue_Handler,
 		},
 		{
 			MethodName: "ListEvents",
