@@ -89,6 +89,7 @@ func TestProcurementReportsPage(t *testing.T) {
 		b.waitText("#budget-available", "20,000.00")
 		b.waitText("#approvals tbody", "部门负责人")
 		b.waitText("#school-compliance tbody", "城关中学")
+		b.waitText("#stock-value", "¥0.00")
 		// Drill-down: the waiting request leads to its submission.
 		b.click(`#approvals tr[data-request="` + sub.PurchaseRequestId + `"]`)
 		b.waitText("#event-list tbody", "购物申请")

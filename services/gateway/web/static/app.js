@@ -342,8 +342,14 @@
   async function openSchoolProcurement(id, name) {
     const base = "/api/v1/schools/" + encodeURIComponent(id) + "/procurement/";
     const budgetPath = base + "budget?fiscal_year=" + $("fiscal-year").value;
-    const [b, w, f, sa] = await Promise.all([api(budgetPath), api(base + "approvals"), api(base + "fees"), api(base + "stock-audit"),
-      loadCompliance(base + "compliance", "school-compliance")]);
+    const [b, w, f, sa, sv] = await Promise.all([api(budgetPath), api(base + "approvals"), api(base + "fees"), api(base + "stock-audit"),
+      api(base + "stock"), loadCompliance(base + "compliance", "school-compliance")]);
+    tablePath["stock-items"] = base + "stock";
+    $("stock-value").textContent = "¥" + yuan(sv.value_fen);
+    $("stock-slow").textContent = "¥" + yuan(sv.slow_moving_value_fen);
+    document.querySelector("#stock-items tbody").replaceChildren(...sv.items.map((x) => cells(document.createElement("tr"),
+      [x.item_code, x.category, int(x.on_hand), yuan(x.value_fen), x.last_issued_on || "从未 / never",
+        [x.slow_moving ? "呆滞" : "", x.overstock ? "积压（可用 " + x.cover_days + " 天）" : ""].filter(Boolean).join("、")], (i) => i === 2 || i === 3)));
     tablePath["stock-audit"] = base + "stock-audit";
     document.querySelector("#stock-audit tbody").replaceChildren(...sa.categories.map((c) => cells(document.createElement("tr"),
       [c.category, yuan(c.opening_fen), yuan(c.received_fen), yuan(c.issued_fen), yuan(c.returned_fen), yuan(c.adjusted_fen), yuan(c.closing_fen)], (i) => i > 0)));
