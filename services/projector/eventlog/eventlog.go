@@ -231,6 +231,21 @@ var TypeNames = map[string]string{
 	"QuoteChosen":              "选定报价",
 	"PurchaseOrderPlaced":      "下单",
 	"PurchaseOrderCancelled":   "订单取消",
+	"DeliveryRecorded":         "到货登记",
+	"GoodsReceiptSigned":       "验收签字",
+	"GoodsAccepted":            "验收入库",
+	"InvoiceRecorded":          "发票登记",
+	"InvoiceSigned":            "发票签字",
+	"InvoiceReimbursed":        "报账",
+	"StockReceived":            "入库",
+	"StockIssued":              "出库",
+	"StockReturned":            "退库",
+	"StockAdjusted":            "盘盈盘亏调整",
+	"FeeStandardPublished":     "收费公示",
+	"FeeCollected":             "收费登记",
+	"FeeSettled":               "代收费结算",
+	"FeeSettlementApproved":    "结算审批",
+	"FeeSettlementPublished":   "结算公示",
 }
 
 // TypeName returns the Chinese name of a full or short event type (the short type if unknown).
