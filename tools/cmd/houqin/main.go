@@ -137,13 +137,20 @@ func dev(args []string) error {
 		tok := func(role auth.Role, school, name string) (string, error) {
 			return st.Token(role, school, name, time.Hour)
 		}
+		// Progress on one line on a terminal; whole lines in a log file or CI.
+		format, terminal := "演示数据 / demo data: %d/%d\n", false
+		if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			format, terminal = "\r演示数据 / demo data: %d/%d", true
+		}
 		res, err := demo.Seed(ctx, conn, tok, 8, func(done, total int) {
 			if done%200 == 0 || done == total {
-				fmt.Printf("\r演示数据 / demo data: %d/%d", done, total)
+				fmt.Printf(format, done, total)
 			}
 		})
+		if terminal {
+			fmt.Println()
+		}
 		conn.Close()
-		fmt.Println()
 		if err != nil {
 			return err
 		}
