@@ -105,6 +105,10 @@ func (a *API) Register(mux *http.ServeMux) {
 		func(r *http.Request, m *reportsv1.GetLoansReportRequest) {
 			m.SchoolId, m.AsOf = r.PathValue("school"), r.URL.Query().Get("as_of")
 		}))
+	mux.Handle("GET /api/v1/schools/{school}/writeoffs", route(a, a.Reports.GetWriteOffsReport,
+		func(r *http.Request, m *reportsv1.GetWriteOffsReportRequest) {
+			m.SchoolId, m.From, m.To = r.PathValue("school"), r.URL.Query().Get("from"), r.URL.Query().Get("to")
+		}))
 	mux.Handle("GET /api/v1/schools/{school}/custody", route(a, a.Reports.GetCustodyCoverage,
 		func(r *http.Request, m *reportsv1.GetCustodyCoverageRequest) {
 			m.SchoolId, m.Term = r.PathValue("school"), r.URL.Query().Get("term")

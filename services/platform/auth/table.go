@@ -214,6 +214,7 @@ var Table = map[string]Rule{
 	"/houqin.reports.v1.ReportsService/GetRepairsReport":   {Scope: ScopeSchool, Roles: reportReaders},
 	"/houqin.reports.v1.ReportsService/GetLoansReport":     {Scope: ScopeSchool, Roles: reportReaders},
 	"/houqin.reports.v1.ReportsService/GetCustodyCoverage": {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetWriteOffsReport": {Scope: ScopeSchool, Roles: reportReaders},
 }
 
 // Decision is the outcome of Authorize.

@@ -34,6 +34,9 @@ func (s *Server) streamsOf(ctx context.Context, school string, d *reportsv1.Dril
 	if st, ok, err := s.repairStreams(ctx, school, d, from, to); ok || err != nil {
 		return st, ok, err
 	}
+	if st, ok, err := s.writeOffStreams(ctx, school, d, from, to); ok || err != nil {
+		return st, ok, err
+	}
 	dim, grouped := strings.CutPrefix(d.Report, ReportLedger+"_")
 	switch {
 	case d.Report == ReportLedger:

@@ -14,6 +14,7 @@ import (
 	"houqin.dev/projector/loans"
 	"houqin.dev/projector/procurement"
 	"houqin.dev/projector/repairs"
+	"houqin.dev/projector/writeoffs"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
 
@@ -25,8 +26,10 @@ type Server struct {
 	Repairs repairs.Reader
 	Loans   loans.Reader
 	Custody custody.Reader
-	Loc     *time.Location
-	Now     func() time.Time
+	// WriteOffs reads the write-offs read model.
+	WriteOffs writeoffs.Reader
+	Loc       *time.Location
+	Now       func() time.Time
 
 	// Procurement reads the procurement read model.
 	Procurement procurement.Reader

@@ -24,6 +24,7 @@ import (
 	"houqin.dev/projector/ports"
 	"houqin.dev/projector/procurement"
 	"houqin.dev/projector/repairs"
+	"houqin.dev/projector/writeoffs"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
 
@@ -59,6 +60,7 @@ var Subscriptions = []Subscription{
 	{Projection: repairs.Projection{}, Service: "assets"},
 	{Projection: loans.Projection{}, Service: "assets"},
 	{Projection: custody.Projection{}, Service: "assets"},
+	{Projection: writeoffs.Projection{}, Service: "assets"},
 }
 
 // Service is a running projector.
@@ -113,6 +115,7 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		Repairs: repairs.Reader{Pool: s.Pool}, Loans: loans.Reader{Pool: s.Pool},
 		Custody: custody.Reader{Pool: s.Pool}, Loc: loc, Now: time.Now}
 	reports.Procurement = procurement.Reader{Pool: s.Pool}
+	reports.WriteOffs = writeoffs.Reader{Pool: s.Pool}
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		reportsv1.RegisterReportsServiceServer(gs, reports)
 	}, reportsv1.ReportsService_ServiceDesc.ServiceName); err != nil {

@@ -214,6 +214,38 @@
   $("open-loans").addEventListener("click", () => openLoans().catch((e) => showError(e.message)));
   $("loans-back").addEventListener("click", () => { $("loans").hidden = true; $("school").hidden = false; });
 
+  // Write-offs of the open school requested in a date window, per approval tier (default: the last 30 days).
+  async function openWriteOffs() {
+    const id = $("school").dataset.id;
+    const q = new URLSearchParams({ from: $("writeoffs-from").value, to: $("writeoffs-to").value });
+    const path = "/api/v1/schools/" + encodeURIComponent(id) + "/writeoffs?" + q;
+    const d = await api(path);
+    tablePath["writeoff-tiers"] = path;
+    const tb = document.querySelector("#writeoff-tiers tbody");
+    tb.replaceChildren(...(d.tiers || []).map((t) => {
+      const tr = document.createElement("tr");
+      tr.dataset.key = t.tier;
+      tr.className = "drill";
+      [t.tier, int(t.requests), int(t.written_off), int(t.rejected), int(t.pending), yuan(t.value_fen), yuan(t.residual_value_fen)]
+        .forEach((v, i) => { const td = document.createElement("td"); td.textContent = v; if (i) td.className = "num"; tr.appendChild(td); });
+      tr.addEventListener("click", () => openEvents(id, t.drill, t.tier + " · 报废", "writeoffs").catch((e) => showError(e.message)));
+      return tr;
+    }));
+    $("writeoffs-requests").textContent = int(d.requests);
+    $("writeoffs-written-off").textContent = int(d.written_off);
+    $("writeoffs-rejected").textContent = int(d.rejected);
+    $("writeoffs-pending").textContent = int(d.pending);
+    $("writeoffs-value").textContent = yuan(d.value_fen);
+    $("writeoffs-residual").textContent = yuan(d.residual_value_fen);
+    [...VIEWS, "events"].forEach((s) => ($(s).hidden = true));
+    $("writeoffs").hidden = false;
+  }
+  $("writeoffs-to").value = today;
+  $("writeoffs-from").value = new Date(Date.parse(today) - 30 * 86400000).toISOString().slice(0, 10);
+  $("open-writeoffs").addEventListener("click", () => openWriteOffs().catch((e) => showError(e.message)));
+  ["writeoffs-from", "writeoffs-to"].forEach((i) => $(i).addEventListener("change", () => openWriteOffs().catch((e) => showError(e.message))));
+  $("writeoffs-back").addEventListener("click", () => { $("writeoffs").hidden = true; $("school").hidden = false; });
+
   // Custody coverage of a term (学年学期: autumn term from September, spring term from February).
   const y = Number(today.slice(0, 4)), mo = Number(today.slice(5, 7));
   $("custody-term").value = mo >= 9 ? y + "-" + (y + 1) + "-1" : mo >= 2 ? (y - 1) + "-" + y + "-2" : (y - 1) + "-" + y + "-1";

@@ -36,6 +36,7 @@ const (
 	ReportsService_GetRepairsReport_FullMethodName         = "/houqin.reports.v1.ReportsService/GetRepairsReport"
 	ReportsService_GetLoansReport_FullMethodName           = "/houqin.reports.v1.ReportsService/GetLoansReport"
 	ReportsService_GetCustodyCoverage_FullMethodName       = "/houqin.reports.v1.ReportsService/GetCustodyCoverage"
+	ReportsService_GetWriteOffsReport_FullMethodName       = "/houqin.reports.v1.ReportsService/GetWriteOffsReport"
 )
 
 // ReportsServiceClient is the client API for ReportsService service.
@@ -81,6 +82,9 @@ type ReportsServiceClient interface {
 	GetLoansReport(ctx context.Context, in *GetLoansReportRequest, opts ...grpc.CallOption) (*GetLoansReportResponse, error)
 	// GetCustodyCoverage 保管责任书覆盖率: rooms with an agreement signed this term / all rooms.
 	GetCustodyCoverage(ctx context.Context, in *GetCustodyCoverageRequest, opts ...grpc.CallOption) (*GetCustodyCoverageResponse, error)
+	// GetWriteOffsReport 报废按审批层级: write-offs requested in a window per approval tier —
+	// requested, written off, rejected, pending, value and residual value.
+	GetWriteOffsReport(ctx context.Context, in *GetWriteOffsReportRequest, opts ...grpc.CallOption) (*GetWriteOffsReportResponse, error)
 }
 
 type reportsServiceClient struct {
@@ -241,6 +245,16 @@ func (c *reportsServiceClient) GetCustodyCoverage(ctx context.Context, in *GetCu
 	return out, nil
 }
 
+func (c *reportsServiceClient) GetWriteOffsReport(ctx context.Context, in *GetWriteOffsReportRequest, opts ...grpc.CallOption) (*GetWriteOffsReportResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetWriteOffsReportResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetWriteOffsReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReportsServiceServer is the server API for ReportsService service.
 // All implementations must embed UnimplementedReportsServiceServer
 // for forward compatibility.
@@ -284,6 +298,9 @@ type ReportsServiceServer interface {
 	GetLoansReport(context.Context, *GetLoansReportRequest) (*GetLoansReportResponse, error)
 	// GetCustodyCoverage 保管责任书覆盖率: rooms with an agreement signed this term / all rooms.
 	GetCustodyCoverage(context.Context, *GetCustodyCoverageRequest) (*GetCustodyCoverageResponse, error)
+	// GetWriteOffsReport 报废按审批层级: write-offs requested in a window per approval tier —
+	// requested, written off, rejected, pending, value and residual value.
+	GetWriteOffsReport(context.Context, *GetWriteOffsReportRequest) (*GetWriteOffsReportResponse, error)
 	mustEmbedUnimplementedReportsServiceServer()
 }
 
@@ -338,6 +355,9 @@ func (UnimplementedReportsServiceServer) GetLoansReport(context.Context, *GetLoa
 }
 func (UnimplementedReportsServiceServer) GetCustodyCoverage(context.Context, *GetCustodyCoverageRequest) (*GetCustodyCoverageResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCustodyCoverage not implemented")
+}
+func (UnimplementedReportsServiceServer) GetWriteOffsReport(context.Context, *GetWriteOffsReportRequest) (*GetWriteOffsReportResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetWriteOffsReport not implemented")
 }
 func (UnimplementedReportsServiceServer) mustEmbedUnimplementedReportsServiceServer() {}
 func (UnimplementedReportsServiceServer) testEmbeddedByValue()                        {}
@@ -630,6 +650,24 @@ func _ReportsService_GetCustodyCoverage_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportsService_GetWriteOffsReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetWriteOffsReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetWriteOffsReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetWriteOffsReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetWriteOffsReport(ctx, req.(*GetWriteOffsReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReportsService_ServiceDesc is the grpc.ServiceDesc for ReportsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -696,6 +734,10 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCustodyCoverage",
 			Handler:    _ReportsService_GetCustodyCoverage_Handler,
+		},
+		{
+			MethodName: "GetWriteOffsReport",
+			Handler:    _ReportsService_GetWriteOffsReport_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
