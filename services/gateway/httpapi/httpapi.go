@@ -113,6 +113,10 @@ func (a *API) Register(mux *http.ServeMux) {
 		func(r *http.Request, m *reportsv1.GetCustodyCoverageRequest) {
 			m.SchoolId, m.Term = r.PathValue("school"), r.URL.Query().Get("term")
 		}))
+	mux.Handle("GET /api/v1/schools/{school}/stocktakes/variance", route(a, a.Reports.GetStocktakeVariance,
+		func(r *http.Request, m *reportsv1.GetStocktakeVarianceRequest) {
+			m.SchoolId, m.SessionId = r.PathValue("school"), r.URL.Query().Get("session_id")
+		}))
 	mux.Handle("GET /api/v1/schools/{school}/events", route(a, a.Reports.ListEvents,
 		func(r *http.Request, m *reportsv1.ListEventsRequest) {
 			q := r.URL.Query()

@@ -223,6 +223,15 @@ var TypeNames = map[string]string{
 	"DamagePaymentRecorded":     "赔偿缴款",
 	"DamageWaived":              "赔偿减免",
 	"DamageSettled":             "赔偿结清",
+	// Stocktakes.
+	"StocktakeStarted":            "清查开始",
+	"StocktakeRoomExpected":       "清查账面快照",
+	"StocktakeItemScanned":        "清查扫码",
+	"StocktakeRoomReconciled":     "房间盘点差异",
+	"StocktakeClosed":             "清查结束",
+	"StocktakeAdjustmentProposed": "盘盈盘亏调整申请",
+	"StocktakeAdjustmentApproved": "盘盈盘亏调整批准",
+	"AssetRemovedByStocktake":     "盘亏核销",
 	// Procurement.
 	"BudgetLineOpened":         "预算下达",
 	"BudgetAdjustmentApproved": "预算调整批准",

@@ -14,6 +14,7 @@ import (
 	"houqin.dev/projector/loans"
 	"houqin.dev/projector/procurement"
 	"houqin.dev/projector/repairs"
+	"houqin.dev/projector/stocktakes"
 	"houqin.dev/projector/writeoffs"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
@@ -33,6 +34,8 @@ type Server struct {
 
 	// Procurement reads the procurement read model.
 	Procurement procurement.Reader
+	// Stocktakes reads the stocktake read model.
+	Stocktakes stocktakes.Reader
 }
 
 // today is the district's date.

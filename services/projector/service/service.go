@@ -24,6 +24,7 @@ import (
 	"houqin.dev/projector/ports"
 	"houqin.dev/projector/procurement"
 	"houqin.dev/projector/repairs"
+	"houqin.dev/projector/stocktakes"
 	"houqin.dev/projector/writeoffs"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
@@ -61,6 +62,7 @@ var Subscriptions = []Subscription{
 	{Projection: loans.Projection{}, Service: "assets"},
 	{Projection: custody.Projection{}, Service: "assets"},
 	{Projection: writeoffs.Projection{}, Service: "assets"},
+	{Projection: stocktakes.Projection{}, Service: "assets"},
 }
 
 // Service is a running projector.
@@ -116,6 +118,7 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		Custody: custody.Reader{Pool: s.Pool}, Loc: loc, Now: time.Now}
 	reports.Procurement = procurement.Reader{Pool: s.Pool}
 	reports.WriteOffs = writeoffs.Reader{Pool: s.Pool}
+	reports.Stocktakes = stocktakes.Reader{Pool: s.Pool}
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		reportsv1.RegisterReportsServiceServer(gs, reports)
 	}, reportsv1.ReportsService_ServiceDesc.ServiceName); err != nil {

@@ -78,7 +78,10 @@ func start(t *testing.T) *env {
 			stream = m.ProtoReflect().Get(f).String()
 		}
 		// Repairs and damage charges are their own aggregates.
-		for _, k := range []struct{ field, agg string }{{"repair_id", "repair"}, {"charge_id", "damage"}, {"agreement_id", "custody"}} {
+		for _, k := range []struct{ field, agg string }{{"repair_id", "repair"}, {"charge_id", "damage"}, {"agreement_id", "custody"}, {"stocktake_id", "stocktake"}} {
+			if _, ok := m.(*eventsv1.AssetRemovedByStocktake); ok && k.agg == "stocktake" {
+				continue // an asset's event
+			}
 			if f := m.ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name(k.field)); f != nil {
 				agg, stream = k.agg, m.ProtoReflect().Get(f).String()
 			}

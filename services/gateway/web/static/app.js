@@ -275,6 +275,33 @@
   $("custody-term").addEventListener("change", () => openCustody().catch((e) => showError(e.message)));
   $("custody-back").addEventListener("click", () => { $("custody").hidden = true; $("school").hidden = false; });
 
+  // Stocktake variance (盘点差异): each session's totals, then its rooms.
+  async function openStocktakes() {
+    const id = $("school").dataset.id;
+    const path = "/api/v1/schools/" + encodeURIComponent(id) + "/stocktakes/variance";
+    const d = await api(path);
+    tablePath["stocktake-list"] = path;
+    const row = (v, label, session) => {
+      const tr = document.createElement("tr");
+      tr.dataset.key = v.session_id + "/" + v.room;
+      tr.className = "drill" + (session ? " session" : "");
+      [label, session ? (v.closed_at ? v.closed_at.replace("T", " ").slice(0, 16) : "进行中 / open") : "",
+        int(v.expected), int(v.counted), int(v.missing), int(v.wrong_room), int(v.duplicates), int(v.unknown),
+        int(v.surplus_adjusted), yuan(v.surplus_adjusted_fen), int(v.shortage_adjusted), yuan(v.shortage_adjusted_fen)]
+        .forEach((x, i) => { const td = document.createElement("td"); td.textContent = x; if (i >= 2) td.className = "num"; tr.appendChild(td); });
+      tr.addEventListener("click", () => openEvents(id, v.drill, "清查 " + v.session_id + (v.room ? " · " + v.room : ""), "stocktakes").catch((e) => showError(e.message)));
+      return tr;
+    };
+    const rooms = d.rooms || [];
+    document.querySelector("#stocktake-list tbody").replaceChildren(...(d.sessions || []).flatMap((s) =>
+      [row(s, s.session_id + "（" + s.started_at.slice(0, 10) + "）", true),
+        ...rooms.filter((r) => r.session_id === s.session_id).map((r) => row(r, "　" + r.room, false))]));
+    ["district", "school", "repairs", "loans", "custody", "events"].forEach((s) => ($(s).hidden = true));
+    $("stocktakes").hidden = false;
+  }
+  $("open-stocktakes").addEventListener("click", () => openStocktakes().catch((e) => showError(e.message)));
+  $("stocktakes-back").addEventListener("click", () => { $("stocktakes").hidden = true; $("school").hidden = false; });
+
   // Drill-down: the events behind a row, page by page.
   let drillFrom = null, drillSchool = "", drillSpec = null, drillToken = "";
   function drillQuery(spec) {

@@ -483,7 +483,7 @@ var File_houqin_reports_v1_reports_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\n" +
-	"\x1fhouqin/reports/v1/reports.proto\x12\x11houqin.reports.v1\x1a\x1fhouqin/reports/v1/custody.proto\x1a\x1dhouqin/reports/v1/drill.proto\x1a\x1ehouqin/reports/v1/ledger.proto\x1a\x1dhouqin/reports/v1/loans.proto\x1a\x1fhouqin/reports/v1/repairs.proto\x1a#houqin/reports/v1/procurement.proto\x1a!houqin/reports/v1/writeoffs.proto\"I\n" +
+	"\x1fhouqin/reports/v1/reports.proto\x12\x11houqin.reports.v1\x1a\x1fhouqin/reports/v1/custody.proto\x1a\x1dhouqin/reports/v1/drill.proto\x1a\x1ehouqin/reports/v1/ledger.proto\x1a\x1dhouqin/reports/v1/loans.proto\x1a\x1fhouqin/reports/v1/repairs.proto\x1a\"houqin/reports/v1/stocktakes.proto\x1a#houqin/reports/v1/procurement.proto\x1a!houqin/reports/v1/writeoffs.proto\"I\n" +
 	"\x15GetAssetLedgerRequest\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x13\n" +
 	"\x05as_of\x18\x02 \x01(\tR\x04asOf\"\xe0\x02\n" +
@@ -521,7 +521,7 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\aschools\x18\x02 \x03(\v2\x1f.houqin.reports.v1.SchoolLedgerR\aschools\x12\x18\n" +
 	"\aentries\x18\x03 \x01(\x03R\aentries\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\x03R\bquantity\x12\x1b\n" +
-	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\x82\x0e\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xfb\x0e\n" +
 	"\x0eReportsService\x12e\n" +
 	"\x0eGetAssetLedger\x12(.houqin.reports.v1.GetAssetLedgerRequest\x1a).houqin.reports.v1.GetAssetLedgerResponse\x12n\n" +
 	"\x11GetDistrictLedger\x12+.houqin.reports.v1.GetDistrictLedgerRequest\x1a,.houqin.reports.v1.GetDistrictLedgerResponse\x12e\n" +
@@ -539,7 +539,8 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\x10GetRepairsReport\x12*.houqin.reports.v1.GetRepairsReportRequest\x1a+.houqin.reports.v1.GetRepairsReportResponse\x12e\n" +
 	"\x0eGetLoansReport\x12(.houqin.reports.v1.GetLoansReportRequest\x1a).houqin.reports.v1.GetLoansReportResponse\x12q\n" +
 	"\x12GetCustodyCoverage\x12,.houqin.reports.v1.GetCustodyCoverageRequest\x1a-.houqin.reports.v1.GetCustodyCoverageResponse\x12q\n" +
-	"\x12GetWriteOffsReport\x12,.houqin.reports.v1.GetWriteOffsReportRequest\x1a-.houqin.reports.v1.GetWriteOffsReportResponseB\xbd\x01\n" +
+	"\x12GetWriteOffsReport\x12,.houqin.reports.v1.GetWriteOffsReportRequest\x1a-.houqin.reports.v1.GetWriteOffsReportResponse\x12w\n" +
+	"\x14GetStocktakeVariance\x12..houqin.reports.v1.GetStocktakeVarianceRequest\x1a/.houqin.reports.v1.GetStocktakeVarianceResponseB\xbd\x01\n" +
 	"\x15com.houqin.reports.v1B\fReportsProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
 var (
@@ -577,20 +578,22 @@ var file_houqin_reports_v1_reports_proto_goTypes = []any{
 	(*GetLoansReportRequest)(nil),            // 18: houqin.reports.v1.GetLoansReportRequest
 	(*GetCustodyCoverageRequest)(nil),        // 19: houqin.reports.v1.GetCustodyCoverageRequest
 	(*GetWriteOffsReportRequest)(nil),        // 20: houqin.reports.v1.GetWriteOffsReportRequest
-	(*GetBudgetSpendResponse)(nil),           // 21: houqin.reports.v1.GetBudgetSpendResponse
-	(*GetApprovalsWaitingResponse)(nil),      // 22: houqin.reports.v1.GetApprovalsWaitingResponse
-	(*GetDistrictProcurementResponse)(nil),   // 23: houqin.reports.v1.GetDistrictProcurementResponse
-	(*GetProcurementComplianceResponse)(nil), // 24: houqin.reports.v1.GetProcurementComplianceResponse
-	(*GetDistrictComplianceResponse)(nil),    // 25: houqin.reports.v1.GetDistrictComplianceResponse
-	(*GetFeeSettlementResponse)(nil),         // 26: houqin.reports.v1.GetFeeSettlementResponse
-	(*GetStockAuditResponse)(nil),            // 27: houqin.reports.v1.GetStockAuditResponse
-	(*GetStockValueResponse)(nil),            // 28: houqin.reports.v1.GetStockValueResponse
-	(*ListEventsResponse)(nil),               // 29: houqin.reports.v1.ListEventsResponse
-	(*GetLedgerBreakdownResponse)(nil),       // 30: houqin.reports.v1.GetLedgerBreakdownResponse
-	(*GetRepairsReportResponse)(nil),         // 31: houqin.reports.v1.GetRepairsReportResponse
-	(*GetLoansReportResponse)(nil),           // 32: houqin.reports.v1.GetLoansReportResponse
-	(*GetCustodyCoverageResponse)(nil),       // 33: houqin.reports.v1.GetCustodyCoverageResponse
-	(*GetWriteOffsReportResponse)(nil),       // 34: houqin.reports.v1.GetWriteOffsReportResponse
+	(*GetStocktakeVarianceRequest)(nil),      // 21: houqin.reports.v1.GetStocktakeVarianceRequest
+	(*GetBudgetSpendResponse)(nil),           // 22: houqin.reports.v1.GetBudgetSpendResponse
+	(*GetApprovalsWaitingResponse)(nil),      // 23: houqin.reports.v1.GetApprovalsWaitingResponse
+	(*GetDistrictProcurementResponse)(nil),   // 24: houqin.reports.v1.GetDistrictProcurementResponse
+	(*GetProcurementComplianceResponse)(nil), // 25: houqin.reports.v1.GetProcurementComplianceResponse
+	(*GetDistrictComplianceResponse)(nil),    // 26: houqin.reports.v1.GetDistrictComplianceResponse
+	(*GetFeeSettlementResponse)(nil),         // 27: houqin.reports.v1.GetFeeSettlementResponse
+	(*GetStockAuditResponse)(nil),            // 28: houqin.reports.v1.GetStockAuditResponse
+	(*GetStockValueResponse)(nil),            // 29: houqin.reports.v1.GetStockValueResponse
+	(*ListEventsResponse)(nil),               // 30: houqin.reports.v1.ListEventsResponse
+	(*GetLedgerBreakdownResponse)(nil),       // 31: houqin.reports.v1.GetLedgerBreakdownResponse
+	(*GetRepairsReportResponse)(nil),         // 32: houqin.reports.v1.GetRepairsReportResponse
+	(*GetLoansReportResponse)(nil),           // 33: houqin.reports.v1.GetLoansReportResponse
+	(*GetCustodyCoverageResponse)(nil),       // 34: houqin.reports.v1.GetCustodyCoverageResponse
+	(*GetWriteOffsReportResponse)(nil),       // 35: houqin.reports.v1.GetWriteOffsReportResponse
+	(*GetStocktakeVarianceResponse)(nil),     // 36: houqin.reports.v1.GetStocktakeVarianceResponse
 }
 var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	6,  // 0: houqin.reports.v1.CategoryTotal.drill:type_name -> houqin.reports.v1.Drill
@@ -613,24 +616,26 @@ var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	18, // 17: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
 	19, // 18: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
 	20, // 19: houqin.reports.v1.ReportsService.GetWriteOffsReport:input_type -> houqin.reports.v1.GetWriteOffsReportRequest
-	2,  // 20: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
-	5,  // 21: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
-	21, // 22: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
-	22, // 23: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
-	23, // 24: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
-	24, // 25: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
-	25, // 26: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
-	26, // 27: houqin.reports.v1.ReportsService.GetFeeSettlement:output_type -> houqin.reports.v1.GetFeeSettlementResponse
-	27, // 28: houqin.reports.v1.ReportsService.GetStockAudit:output_type -> houqin.reports.v1.GetStockAuditResponse
-	28, // 29: houqin.reports.v1.ReportsService.GetStockValue:output_type -> houqin.reports.v1.GetStockValueResponse
-	29, // 30: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
-	30, // 31: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
-	31, // 32: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
-	32, // 33: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
-	33, // 34: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
-	34, // 35: houqin.reports.v1.ReportsService.GetWriteOffsReport:output_type -> houqin.reports.v1.GetWriteOffsReportResponse
-	20, // [20:36] is the sub-list for method output_type
-	4,  // [4:20] is the sub-list for method input_type
+	21, // 20: houqin.reports.v1.ReportsService.GetStocktakeVariance:input_type -> houqin.reports.v1.GetStocktakeVarianceRequest
+	2,  // 21: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
+	5,  // 22: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
+	22, // 23: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
+	23, // 24: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
+	24, // 25: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
+	25, // 26: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
+	26, // 27: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
+	27, // 28: houqin.reports.v1.ReportsService.GetFeeSettlement:output_type -> houqin.reports.v1.GetFeeSettlementResponse
+	28, // 29: houqin.reports.v1.ReportsService.GetStockAudit:output_type -> houqin.reports.v1.GetStockAuditResponse
+	29, // 30: houqin.reports.v1.ReportsService.GetStockValue:output_type -> houqin.reports.v1.GetStockValueResponse
+	30, // 31: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
+	31, // 32: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
+	32, // 33: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
+	33, // 34: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
+	34, // 35: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
+	35, // 36: houqin.reports.v1.ReportsService.GetWriteOffsReport:output_type -> houqin.reports.v1.GetWriteOffsReportResponse
+	36, // 37: houqin.reports.v1.ReportsService.GetStocktakeVariance:output_type -> houqin.reports.v1.GetStocktakeVarianceResponse
+	21, // [21:38] is the sub-list for method output_type
+	4,  // [4:21] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name
@@ -646,6 +651,7 @@ func file_houqin_reports_v1_reports_proto_init() {
 	file_houqin_reports_v1_ledger_proto_init()
 	file_houqin_reports_v1_loans_proto_init()
 	file_houqin_reports_v1_repairs_proto_init()
+	file_houqin_reports_v1_stocktakes_proto_init()
 	file_houqin_reports_v1_procurement_proto_init()
 	file_houqin_reports_v1_writeoffs_proto_init()
 	type x struct{}

@@ -37,6 +37,7 @@ const (
 	ReportsService_GetLoansReport_FullMethodName           = "/houqin.reports.v1.ReportsService/GetLoansReport"
 	ReportsService_GetCustodyCoverage_FullMethodName       = "/houqin.reports.v1.ReportsService/GetCustodyCoverage"
 	ReportsService_GetWriteOffsReport_FullMethodName       = "/houqin.reports.v1.ReportsService/GetWriteOffsReport"
+	ReportsService_GetStocktakeVariance_FullMethodName     = "/houqin.reports.v1.ReportsService/GetStocktakeVariance"
 )
 
 // ReportsServiceClient is the client API for ReportsService service.
@@ -85,6 +86,9 @@ type ReportsServiceClient interface {
 	// GetWriteOffsReport 报废按审批层级: write-offs requested in a window per approval tier —
 	// requested, written off, rejected, pending, value and residual value.
 	GetWriteOffsReport(ctx context.Context, in *GetWriteOffsReportRequest, opts ...grpc.CallOption) (*GetWriteOffsReportResponse, error)
+	// GetStocktakeVariance 盘点差异: per stocktake session and room, expected, counted, missing,
+	// wrong room, duplicates and unknown tags, and the surplus and shortage adjusted.
+	GetStocktakeVariance(ctx context.Context, in *GetStocktakeVarianceRequest, opts ...grpc.CallOption) (*GetStocktakeVarianceResponse, error)
 }
 
 type reportsServiceClient struct {
@@ -255,6 +259,16 @@ func (c *reportsServiceClient) GetWriteOffsReport(ctx context.Context, in *GetWr
 	return out, nil
 }
 
+func (c *reportsServiceClient) GetStocktakeVariance(ctx context.Context, in *GetStocktakeVarianceRequest, opts ...grpc.CallOption) (*GetStocktakeVarianceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStocktakeVarianceResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetStocktakeVariance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReportsServiceServer is the server API for ReportsService service.
 // All implementations must embed UnimplementedReportsServiceServer
 // for forward compatibility.
@@ -301,6 +315,9 @@ type ReportsServiceServer interface {
 	// GetWriteOffsReport 报废按审批层级: write-offs requested in a window per approval tier —
 	// requested, written off, rejected, pending, value and residual value.
 	GetWriteOffsReport(context.Context, *GetWriteOffsReportRequest) (*GetWriteOffsReportResponse, error)
+	// GetStocktakeVariance 盘点差异: per stocktake session and room, expected, counted, missing,
+	// wrong room, duplicates and unknown tags, and the surplus and shortage adjusted.
+	GetStocktakeVariance(context.Context, *GetStocktakeVarianceRequest) (*GetStocktakeVarianceResponse, error)
 	mustEmbedUnimplementedReportsServiceServer()
 }
 
@@ -358,6 +375,9 @@ func (UnimplementedReportsServiceServer) GetCustodyCoverage(context.Context, *Ge
 }
 func (UnimplementedReportsServiceServer) GetWriteOffsReport(context.Context, *GetWriteOffsReportRequest) (*GetWriteOffsReportResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetWriteOffsReport not implemented")
+}
+func (UnimplementedReportsServiceServer) GetStocktakeVariance(context.Context, *GetStocktakeVarianceRequest) (*GetStocktakeVarianceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetStocktakeVariance not implemented")
 }
 func (UnimplementedReportsServiceServer) mustEmbedUnimplementedReportsServiceServer() {}
 func (UnimplementedReportsServiceServer) testEmbeddedByValue()                        {}
@@ -668,6 +688,24 @@ func _ReportsService_GetWriteOffsReport_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportsService_GetStocktakeVariance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStocktakeVarianceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetStocktakeVariance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetStocktakeVariance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetStocktakeVariance(ctx, req.(*GetStocktakeVarianceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReportsService_ServiceDesc is the grpc.ServiceDesc for ReportsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -738,6 +776,10 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetWriteOffsReport",
 			Handler:    _ReportsService_GetWriteOffsReport_Handler,
+		},
+		{
+			MethodName: "GetStocktakeVariance",
+			Handler:    _ReportsService_GetStocktakeVariance_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
