@@ -23,11 +23,12 @@ func (s *LedgerServer) RequestSchoolTransfer(ctx context.Context, r *assetsv1.Re
 
 // ApproveSchoolTransfer implements assetsv1.LedgerServiceServer.
 func (s *LedgerServer) ApproveSchoolTransfer(ctx context.Context, r *assetsv1.ApproveSchoolTransferRequest) (*assetsv1.ApproveSchoolTransferResponse, error) {
-	to, tag, v, err := s.app.ApproveSchoolTransfer(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), r.AssetId, r.TransferId)
+	res, err := s.app.ApproveSchoolTransfer(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), r.AssetId, r.TransferId)
 	if err != nil {
 		return nil, err
 	}
-	return &assetsv1.ApproveSchoolTransferResponse{ToAssetId: to, ToTag: tag, Version: v}, nil
+	return &assetsv1.ApproveSchoolTransferResponse{ToAssetId: res.ToAssetID, ToTag: res.ToTag, Version: res.Version,
+		RegistrationPending: res.Pending}, nil
 }
 
 // RejectSchoolTransfer implements assetsv1.LedgerServiceServer.

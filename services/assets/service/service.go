@@ -5,8 +5,10 @@ package service
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"google.golang.org/grpc"
 
 	"houqin.dev/assets/app"
@@ -15,6 +17,7 @@ import (
 	"houqin.dev/platform/eventstore"
 	"houqin.dev/platform/outbox"
 	"houqin.dev/platform/projection"
+	"houqin.dev/platform/reactor"
 	"houqin.dev/platform/runtime"
 	"houqin.dev/platform/writeside"
 	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
@@ -40,6 +43,11 @@ type Config struct {
 	CachedSessions  int           `conf:"default:64,help:stocktake sessions kept in memory so a scan reads only new events (negative: off)"`
 	// Relay hooks for crash tests; not configurable.
 	Relay outbox.Options `conf:"-"`
+	// Reactor tunes the process managers (tests shorten the backoff).
+	Reactor reactor.Options `conf:"-"`
+	// WrapReaction, when set, wraps every process-manager handler (crash tests stop the
+	// service inside one).
+	WrapReaction func(reactor.Handler) reactor.Handler `conf:"-"`
 	// Now is the service's clock (tests inject one; default time.Now).
 	Now func() time.Time `conf:"-"`
 }
@@ -51,6 +59,7 @@ type Service struct {
 	writer   *writeside.Writer
 	repairs  *app.Repairs
 	holdings *projection.Runner
+	reactors []*reactor.Reactor
 }
 
 // New connects, migrates and prepares the service; Run serves it.
@@ -120,10 +129,48 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	s.Server.Background = append(s.Server.Background, func(ctx context.Context) error {
 		return repairs.RunClock(ctx, every, deps.Log)
 	})
+	if err := s.initReactors(ctx, cfg, deps, a); err != nil {
+		return err
+	}
 	// After the last call: stop combining appends, publish what was committed.
 	s.Server.Drain = s.writer.Drain
 	return nil
 }
+
+// initReactors starts the service's process managers (see ARCHITECTURE.md): an approved
+// transfer between schools → the receiving school's registration. Refused reactions are parked
+// in this database (houqin parked list --service assets).
+func (s *Service) initReactors(ctx context.Context, cfg Config, deps runtime.Deps, a *app.App) error {
+	if err := reactor.Migrate(ctx, s.Pool); err != nil {
+		return err
+	}
+	ropt := cfg.Reactor
+	ropt.Parking = reactor.NewParking(s.Pool)
+	if err := reactor.ObserveParked(otel.Meter("houqin.dev/assets"), ropt.Parking); err != nil {
+		return err
+	}
+	reactions := a.Reactions()
+	names := make([]string, 0, len(reactions))
+	for name := range reactions {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		handlers := reactions[name]
+		if cfg.WrapReaction != nil {
+			for t, h := range handlers {
+				handlers[t] = cfg.WrapReaction(h)
+			}
+		}
+		rc := reactor.New(s.JS, name, Name, handlers, deps.Log, ropt)
+		s.reactors = append(s.reactors, rc)
+		s.Server.Background = append(s.Server.Background, rc.Run)
+	}
+	return nil
+}
+
+// Reactors are the service's process managers (tests read their stats).
+func (s *Service) Reactors() []*reactor.Reactor { return s.reactors }
 
 // Repairs is the service's repair use cases (tests drive the repair clock through it).
 func (s *Service) Repairs() *app.Repairs { return s.repairs }

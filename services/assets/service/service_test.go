@@ -32,6 +32,8 @@ type env struct {
 	conn   *grpc.ClientConn
 	client assetsv1.AssetsServiceClient
 	auth   testkit.Auth
+	// stopRun stops the service (once).
+	stopRun func()
 }
 
 func start(t *testing.T) *env { return startWith(t, nil) }
@@ -48,6 +50,12 @@ func startWith(t *testing.T, edit func(*service.Config)) *env {
 	if edit != nil {
 		edit(&cfg)
 	}
+	return launch(t, cfg, a)
+}
+
+// launch runs the service with cfg until the test ends (or stop).
+func launch(t *testing.T, cfg service.Config, a testkit.Auth) *env {
+	t.Helper()
 	svc, err := service.New(context.Background(), cfg, runtime.Deps{Log: logging.Discard(), Verifier: a.Verifier})
 	if err != nil {
 		t.Fatal(err)
@@ -55,18 +63,37 @@ func startWith(t *testing.T, edit func(*service.Config)) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
 	conn, err := grpc.NewClient(svc.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &env{cfg: cfg, svc: svc, conn: conn, client: assetsv1.NewAssetsServiceClient(conn), auth: a}
+	return &env{cfg: cfg, svc: svc, conn: conn, client: assetsv1.NewAssetsServiceClient(conn), auth: a, stopRun: stop}
+}
+
+// stop stops the service (its database and NATS stay).
+func (e *env) stop(t *testing.T) { t.Helper(); e.stopRun() }
+
+// restart starts the service again on the same database and NATS, with edit applied to its
+// configuration.
+func (e *env) restart(t *testing.T, edit func(*service.Config)) *env {
+	t.Helper()
+	e.stop(t)
+	cfg := e.cfg
+	if edit != nil {
+		edit(&cfg)
+	}
+	return launch(t, cfg, e.auth)
 }
 
 func (e *env) as(t *testing.T, role auth.Role, school string) context.Context {

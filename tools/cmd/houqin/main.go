@@ -31,7 +31,7 @@ const usage = `houqin — 后勤管理平台命令行工具 / the Houqin command
                          start the whole district on this machine with demo data and print the dashboard URL
   houqin token [flags]   签发开发用登录令牌 / issue a development token
   houqin verify [flags]  校验事件存储的哈希链（防篡改审计）/ check the event store's hash chains (tamper audit)
-  houqin parked list|retry [--reactor R] [--event ID] [flags]
+  houqin parked list|retry [--service procurement|assets] [--reactor R] [--event ID] [flags]
                          列出/重试被永久拒绝而搁置的流程反应（默认 houqin dev 的 procurement 库）
                          list / retry the process-manager reactions parked after a permanent refusal
                          (the dev stack's procurement database by default)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"houqin.dev/platform/pgkit"
@@ -13,10 +14,11 @@ import (
 )
 
 const parkedUsage = `houqin parked list|retry [flags]
-  被其他服务永久拒绝的流程反应（如资产服务不收的固定资产验收行）不会丢弃，而是搁置在反应方服务的数据库里。
+  被永久拒绝的流程反应（如资产服务不收的固定资产验收行、接收学校已没有该存放地点的校际调拨）不会丢弃，而是搁置在反应方服务的数据库里。
   list 列出未解决的搁置反应；修好原因后，retry 请服务用同一个处理器重跑（命令幂等，不会重复执行），成功即解决。
-  Reactions another service refused for good (e.g. an accepted fixed-asset line the assets service
-  rejects) are not dropped but parked in the reacting service's database. list shows the open ones;
+  Reactions refused for good (e.g. an accepted fixed-asset line the assets service rejects, a
+  transfer between schools whose location the receiving school no longer has) are not dropped
+  but parked in the reacting service's database (--service procurement or assets). list shows the open ones;
   after fixing the cause, retry asks the running service to run them again with the same handler
   (idempotent commands: nothing happens twice); a success resolves them.
 
@@ -33,7 +35,8 @@ func parked(args []string, out io.Writer) error {
 	cmd := args[0]
 	fs := flag.NewFlagSet("houqin parked "+cmd, flag.ContinueOnError)
 	dbURL := fs.String("database-url", os.Getenv("HOUQIN_DATABASE_URL"), "反应方服务的 PostgreSQL 地址 / PostgreSQL URL of the reacting service (HOUQIN_DATABASE_URL)")
-	data := fs.String("data", env("HOUQIN_DATA", ".houqin"), "未给 --database-url 时，使用 houqin dev 数据目录中的 procurement 库 / without --database-url, the procurement database of this houqin dev data folder (it must be running)")
+	data := fs.String("data", env("HOUQIN_DATA", ".houqin"), "未给 --database-url 时，使用 houqin dev 数据目录中 --service 的库 / without --database-url, the --service database of this houqin dev data folder (it must be running)")
+	service := fs.String("service", "", "未给 --database-url 时的反应方服务：procurement 或 assets（默认取 --reactor 的前缀，否则 procurement）/ the reacting service without --database-url: procurement or assets (default: --reactor's prefix, else procurement)")
 	var f reactor.Filter
 	fs.StringVar(&f.Reactor, "reactor", "", "只看/只重试这个反应器 / only this reactor (e.g. procurement-register-assets)")
 	fs.StringVar(&f.EventID, "event", "", "只看/只重试这个事件 / only this event id")
@@ -49,8 +52,18 @@ func parked(args []string, out io.Writer) error {
 	}
 	url := *dbURL
 	if url == "" {
+		svc := *service
+		if svc == "" {
+			svc, _, _ = strings.Cut(f.Reactor, "-")
+		}
+		if svc != "assets" && svc != "procurement" {
+			if *service != "" {
+				return fmt.Errorf("--service 须为 procurement 或 assets / --service must be procurement or assets")
+			}
+			svc = "procurement"
+		}
 		var err error
-		if url, err = devDatabaseURL(*data, "houqin_procurement"); err != nil {
+		if url, err = devDatabaseURL(*data, "houqin_"+svc); err != nil {
 			return err
 		}
 	}

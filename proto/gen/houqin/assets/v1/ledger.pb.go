@@ -2722,12 +2722,17 @@ func (x *ApproveSchoolTransferRequest) GetTransferId() string {
 
 type ApproveSchoolTransferResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The asset's id in the receiving school's ledger.
-	ToAssetId     string `protobuf:"bytes,1,opt,name=to_asset_id,json=toAssetId,proto3" json:"to_asset_id,omitempty"`
-	ToTag         string `protobuf:"bytes,2,opt,name=to_tag,json=toTag,proto3" json:"to_tag,omitempty"`
-	Version       int64  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The asset's id in the receiving school's ledger (derived from the transfer).
+	ToAssetId string `protobuf:"bytes,1,opt,name=to_asset_id,json=toAssetId,proto3" json:"to_asset_id,omitempty"`
+	ToTag     string `protobuf:"bytes,2,opt,name=to_tag,json=toTag,proto3" json:"to_tag,omitempty"`
+	Version   int64  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	// The receiving school has not registered the asset yet: the assets service's process
+	// manager (assets-transfer-in) does it in moments after the approval. If it stays pending,
+	// the registration was refused (e.g. the receiving school has since declared rooms and the
+	// location is not one of them) and is parked for an operator (houqin parked list).
+	RegistrationPending bool `protobuf:"varint,4,opt,name=registration_pending,json=registrationPending,proto3" json:"registration_pending,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ApproveSchoolTransferResponse) Reset() {
@@ -2779,6 +2784,13 @@ func (x *ApproveSchoolTransferResponse) GetVersion() int64 {
 		return x.Version
 	}
 	return 0
+}
+
+func (x *ApproveSchoolTransferResponse) GetRegistrationPending() bool {
+	if x != nil {
+		return x.RegistrationPending
+	}
+	return false
 }
 
 type RejectSchoolTransferRequest struct {
@@ -3115,11 +3127,12 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x19\n" +
 	"\basset_id\x18\x03 \x01(\tR\aassetId\x12\x1f\n" +
 	"\vtransfer_id\x18\x04 \x01(\tR\n" +
-	"transferId\"p\n" +
+	"transferId\"\xa3\x01\n" +
 	"\x1dApproveSchoolTransferResponse\x12\x1e\n" +
 	"\vto_asset_id\x18\x01 \x01(\tR\ttoAssetId\x12\x15\n" +
 	"\x06to_tag\x18\x02 \x01(\tR\x05toTag\x12\x18\n" +
-	"\aversion\x18\x03 \x01(\x03R\aversion\"\xad\x01\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\x121\n" +
+	"\x14registration_pending\x18\x04 \x01(\bR\x13registrationPending\"\xad\x01\n" +
 	"\x1bRejectSchoolTransferRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +

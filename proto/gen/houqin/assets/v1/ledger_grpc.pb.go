@@ -86,8 +86,9 @@ type LedgerServiceClient interface {
 	// ReverseRegistration 冲销登记: cancels a wrong registration; the asset leaves the ledger.
 	ReverseRegistration(ctx context.Context, in *ReverseRegistrationRequest, opts ...grpc.CallOption) (*ReverseRegistrationResponse, error)
 	// Transfer between schools (校际调拨): requested by the source school's logistics director,
-	// approved or rejected by the bureau. On approval the asset leaves the source ledger and the
-	// receiving school registers it (source transfer_in, referring to the origin asset).
+	// approved or rejected by the bureau. On approval the asset leaves the source ledger and,
+	// moments later (a process manager of the service), the receiving school registers it
+	// (source transfer_in, referring to the origin asset).
 	RequestSchoolTransfer(ctx context.Context, in *RequestSchoolTransferRequest, opts ...grpc.CallOption) (*RequestSchoolTransferResponse, error)
 	ApproveSchoolTransfer(ctx context.Context, in *ApproveSchoolTransferRequest, opts ...grpc.CallOption) (*ApproveSchoolTransferResponse, error)
 	RejectSchoolTransfer(ctx context.Context, in *RejectSchoolTransferRequest, opts ...grpc.CallOption) (*RejectSchoolTransferResponse, error)
@@ -319,8 +320,9 @@ type LedgerServiceServer interface {
 	// ReverseRegistration 冲销登记: cancels a wrong registration; the asset leaves the ledger.
 	ReverseRegistration(context.Context, *ReverseRegistrationRequest) (*ReverseRegistrationResponse, error)
 	// Transfer between schools (校际调拨): requested by the source school's logistics director,
-	// approved or rejected by the bureau. On approval the asset leaves the source ledger and the
-	// receiving school registers it (source transfer_in, referring to the origin asset).
+	// approved or rejected by the bureau. On approval the asset leaves the source ledger and,
+	// moments later (a process manager of the service), the receiving school registers it
+	// (source transfer_in, referring to the origin asset).
 	RequestSchoolTransfer(context.Context, *RequestSchoolTransferRequest) (*RequestSchoolTransferResponse, error)
 	ApproveSchoolTransfer(context.Context, *ApproveSchoolTransferRequest) (*ApproveSchoolTransferResponse, error)
 	RejectSchoolTransfer(context.Context, *RejectSchoolTransferRequest) (*RejectSchoolTransferResponse, error)
