@@ -95,7 +95,7 @@ func EvolveAsset(a Asset, m proto.Message) Asset {
 		a.Location, a.Department, a.Custodian = e.ToLocation, e.ToDepartment, e.ToCustodian
 		a.LocationKind, a.Building = e.ToLocationKind, e.ToBuilding
 	case *eventsv1.AssetRemovedByStocktake:
-		a.Lending.WrittenOff = true // 盘亏核销: off the ledger like a write-off
+		a.Lending.OffLedger = true // 盘亏核销: off the ledger like a write-off
 	default:
 		if w, ok := evolveWriteOff(a, m); ok {
 			return w

@@ -118,7 +118,7 @@ func evolveCorrection(a Asset, m proto.Message) (Asset, bool) {
 		a.DepreciationMonths, a.DepreciationStart, a.LifeVersion = int(v.DepreciationMonths), v.DepreciationStart, v.LifeVersion
 	case *eventsv1.AssetRegistrationReversed:
 		a.Reversed = true
-		a.Lending.WrittenOff = true // out of the ledger for loans, stocktakes and holdings
+		a.Lending.OffLedger = true // out of the ledger for loans, stocktakes and holdings
 	default:
 		return a, false
 	}

@@ -146,7 +146,7 @@ func DecideDrawUpCustodyAgreement(s CustodyAgreement, c DrawUpCustodyAgreement) 
 			continue
 		}
 		seen[a.ID] = true
-		if a.Location != c.Unit || a.Lending.WrittenOff {
+		if a.Location != c.Unit || a.Lending.OffLedger {
 			return nil, errs.Rule(ReasonItemNotInUnit, "台帐上该资产不在此处 / the ledger puts the asset elsewhere",
 				"asset_id", a.ID, "tag", a.Tag, "ledger_location", a.Location)
 		}
@@ -235,7 +235,7 @@ func DecideRecheckCustodyAgreement(s CustodyAgreement, c RecheckCustodyAgreement
 		switch {
 		case a.Lending.Loan != nil:
 			e.OnLoan = append(e.OnLoan, id)
-		case a.Location != s.Unit || a.Lending.WrittenOff:
+		case a.Location != s.Unit || a.Lending.OffLedger:
 			e.TransferredOut = append(e.TransferredOut, id)
 		default:
 			finding(a, FindingMissing)

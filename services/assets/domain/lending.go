@@ -34,8 +34,9 @@ const (
 type Lending struct {
 	Loan    *Loan
 	Permits []Permit
-	// WrittenOff: the asset left the ledger; it cannot be lent.
-	WrittenOff bool
+	// OffLedger: the asset left the school's ledger (written off, removed by a stocktake,
+	// registration reversed, transferred to another school); it cannot be lent.
+	OffLedger bool
 }
 
 // Loan is an open loan.
@@ -125,7 +126,7 @@ func DecideIssueOffCampusPermit(a Asset, c IssueOffCampusPermit, today Day, p Cu
 	if !a.Registered {
 		return nil, errs.NotFound("asset", a.ID)
 	}
-	if a.Lending.WrittenOff {
+	if a.Lending.OffLedger {
 		return nil, errs.Rule(ReasonAssetWrittenOff, "资产已报废 / the asset is written off", "asset_id", a.ID)
 	}
 	if DaysBetween(today, until) > int64(p.MaxPermitDays) {
@@ -166,7 +167,7 @@ func DecideLendAsset(a Asset, c LendAsset, today Day, p CustodyPolicy) ([]proto.
 	if !a.Registered {
 		return nil, errs.NotFound("asset", a.ID)
 	}
-	if a.Lending.WrittenOff {
+	if a.Lending.OffLedger {
 		return nil, errs.Rule(ReasonAssetWrittenOff, "已报废的资产不能借出 / a written-off asset cannot be lent", "asset_id", a.ID)
 	}
 	if l := a.Lending.Loan; l != nil {

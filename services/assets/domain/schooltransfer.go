@@ -148,7 +148,7 @@ func evolveSchoolTransfer(a Asset, m proto.Message) (Asset, bool) {
 			a.SchoolTransfer = &c
 		}
 		a.TransferredOut = true
-		a.Lending.WrittenOff = true // out of this school's ledger
+		a.Lending.OffLedger = true // out of this school's ledger
 	default:
 		return a, false
 	}

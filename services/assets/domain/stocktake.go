@@ -202,7 +202,7 @@ func DecideStartStocktake(s Stocktake, c StartStocktake, ledger []Asset, now tim
 
 // InLedger reports whether the asset is on the school's books (a stocktake expects it):
 // registered and not written off.
-func (a Asset) InLedger() bool { return a.Registered && !a.Lending.WrittenOff }
+func (a Asset) InLedger() bool { return a.Registered && !a.Lending.OffLedger }
 
 // ScanItem is one scan in a room.
 type ScanItem struct {

@@ -75,7 +75,7 @@ func evolveWriteOff(a Asset, m proto.Message) (Asset, bool) {
 			c.Done = true
 			a.WriteOff = &c
 		}
-		a.Lending.WrittenOff = true // out of the ledger: no loans, transfers, stocktakes
+		a.Lending.OffLedger = true // out of the ledger: no loans, transfers, stocktakes
 	case *eventsv1.WriteOffDisposed:
 		if w := a.WriteOff; w != nil {
 			c := *w
@@ -102,7 +102,7 @@ func inLedgerOrRefuse(a Asset) error {
 	if a.TransferredOut {
 		return errs.Rule(ReasonAssetTransferredOut, "资产已调出本校 / the asset was transferred to another school", "asset_id", a.ID)
 	}
-	if a.Lending.WrittenOff {
+	if a.Lending.OffLedger {
 		return errs.Rule(ReasonAssetWrittenOff, "资产已报废 / the asset is written off", "asset_id", a.ID)
 	}
 	return nil

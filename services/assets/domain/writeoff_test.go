@@ -77,7 +77,7 @@ func TestWriteOffTiers(t *testing.T) {
 				a = EvolveAsset(a, e)
 			}
 		}
-		if !a.Lending.WrittenOff || a.InLedger() {
+		if !a.Lending.OffLedger || a.InLedger() {
 			t.Fatalf("%s: still in the ledger", tc.tier)
 		}
 	}
