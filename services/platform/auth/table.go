@@ -205,6 +205,8 @@ var Table = map[string]Rule{
 	"/houqin.reports.v1.ReportsService/GetFeeSettlement":         {Scope: ScopeSchool, Roles: reportReaders},
 	"/houqin.reports.v1.ReportsService/GetStockAudit":            {Scope: ScopeSchool, Roles: reportReaders},
 	"/houqin.reports.v1.ReportsService/GetStockValue":            {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetDistrictStock":         {Scope: ScopeDistrict, Roles: bureau},
+	"/houqin.reports.v1.ReportsService/GetDistrictFees":          {Scope: ScopeDistrict, Roles: bureau},
 
 	// Reports (projector).
 	"/houqin.reports.v1.ReportsService/GetAssetLedger":       {Scope: ScopeSchool, Roles: reportReaders},

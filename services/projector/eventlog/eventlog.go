@@ -116,14 +116,23 @@ type Record struct {
 	Payload       string // JSON
 }
 
-// Query selects the events of some streams of one school within a business-time window.
+// Position is an event's place in its stream.
+type Position struct {
+	StreamID string
+	Version  int64
+}
+
+// Query selects the events of some streams of one school within a business-time window, or,
+// with Positions, exactly those events (a report that chose them by the business dates in
+// their payloads).
 type Query struct {
-	School  string
-	Streams []string
-	From    time.Time // inclusive; zero: no bound
-	To      time.Time // exclusive; zero: no bound
-	Limit   int
-	After   Cursor // the last row of the previous page; zero: from the start
+	School    string
+	Streams   []string
+	Positions []Position
+	From      time.Time // inclusive; zero: no bound
+	To        time.Time // exclusive; zero: no bound
+	Limit     int
+	After     Cursor // the last row of the previous page; zero: from the start
 }
 
 // Cursor is a position in business-time order.
@@ -176,14 +185,22 @@ func (r Reader) List(ctx context.Context, q Query) ([]Record, Cursor, error) {
 	if q.After.StreamID != "" {
 		after = &q.After.OccurredAt
 	}
+	streams, versions := q.Streams, []int64(nil)
+	if q.Positions != nil {
+		streams, versions = make([]string, len(q.Positions)), make([]int64, len(q.Positions))
+		for i, p := range q.Positions {
+			streams[i], versions[i] = p.StreamID, p.Version
+		}
+	}
 	rows, err := r.Pool.Query(ctx, `SELECT event_id::text, school_id, stream_id, version, type, occurred_at, recorded_at,
 			actor, policy_version, payload::text
 		FROM eventlog.events
 		WHERE school_id = $1 AND stream_id = ANY($2)
+		  AND ($9::bigint[] IS NULL OR (stream_id, version) IN (SELECT * FROM unnest($2::text[], $9::bigint[])))
 		  AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
 		  AND ($5::timestamptz IS NULL OR (occurred_at, stream_id, version) > ($5, $6, $7))
 		ORDER BY occurred_at, stream_id, version
-		LIMIT $8`, q.School, q.Streams, from, to, after, q.After.StreamID, q.After.Version, q.Limit+1)
+		LIMIT $8`, q.School, streams, from, to, after, q.After.StreamID, q.After.Version, q.Limit+1, versions)
 	if err != nil {
 		return nil, Cursor{}, err
 	}

@@ -98,18 +98,21 @@ func (s *Server) ListEvents(ctx context.Context, r *reportsv1.ListEventsRequest)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	streams, known, err := s.streamsOf(ctx, r.SchoolId, d, from, to)
+	positions, streams, known, err := s.procurementDrill(ctx, r.SchoolId, d, from, to)
+	if err == nil && !known {
+		streams, known, err = s.streamsOf(ctx, r.SchoolId, d, from, to)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if !known {
 		return nil, errs.Invalid("drill.report", "未知报表 / unknown report")
 	}
-	q := eventlog.Query{School: r.SchoolId, Streams: streams, Limit: size, After: after}
-	if !from.IsZero() {
+	q := eventlog.Query{School: r.SchoolId, Streams: streams, Positions: positions, Limit: size, After: after}
+	if !from.IsZero() && positions == nil {
 		q.From = s.startOf(from)
 	}
-	if !to.IsZero() {
+	if !to.IsZero() && positions == nil {
 		q.To = s.startOf(to.AddDate(0, 0, 1))
 	}
 	recs, next, err := s.Events.List(ctx, q)

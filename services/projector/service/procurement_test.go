@@ -2,6 +2,9 @@ package service_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -23,11 +26,17 @@ import (
 // publishProcurement publishes a procurement event on stream ("<type>:<id>") at version.
 func (e *env) publishProcurement(t *testing.T, school, stream string, version int64, m proto.Message) {
 	t.Helper()
+	e.publishProcurementAt(t, school, stream, version, m, time.Now())
+}
+
+// publishProcurementAt publishes with a business time.
+func (e *env) publishProcurementAt(t *testing.T, school, stream string, version int64, m proto.Message, occurred time.Time) {
+	t.Helper()
 	payload, _ := event.Marshal(m)
 	typ := event.TypeOf(m)
 	agg, _, _ := strings.Cut(stream, ":")
 	ev := event.Event{ID: uuid.New(), StreamID: stream, StreamType: agg, Version: version, SchoolID: school, Type: typ,
-		Payload: payload, OccurredAt: time.Now(), RecordedAt: time.Now(), Actor: "test", PolicyVersion: "proc-2025"}
+		Payload: payload, OccurredAt: occurred, RecordedAt: time.Now(), Actor: "test", PolicyVersion: "proc-2025"}
 	subj, err := event.Subject("procurement", school, agg, typ)
 	if err != nil {
 		t.Fatal(err)
@@ -82,12 +91,16 @@ func procurementHistory(t *testing.T, e *env) {
 	// that did not; three receipts accepted by 2, 1 (the same person twice) and 3 people; two
 	// invoices reimbursed, one signed by three people and one by two (a handler who also
 	// inspected), and a third signed but not reimbursed.
-	p(t, "s1", "purchase_request:R1", 3, &pv1.QuoteChosen{PurchaseRequestId: "R1", QuotesRequired: true, MinQuotes: 3, Quotes: 3, DistinctSuppliers: 3})
-	p(t, "s1", "purchase_request:R2", 2, &pv1.QuoteChosen{PurchaseRequestId: "R2", QuotesRequired: true, MinQuotes: 3, Quotes: 3, DistinctSuppliers: 2})
+	// A quote choice has no date of its own: its business time is the day it was made.
+	cst := time.FixedZone("CST", 8*3600)
+	e.publishProcurementAt(t, "s1", "purchase_request:R1", 3, &pv1.QuoteChosen{PurchaseRequestId: "R1", QuotesRequired: true, MinQuotes: 3, Quotes: 3, DistinctSuppliers: 3},
+		time.Date(2025, 5, 4, 10, 0, 0, 0, cst))
+	e.publishProcurementAt(t, "s1", "purchase_request:R2", 2, &pv1.QuoteChosen{PurchaseRequestId: "R2", QuotesRequired: true, MinQuotes: 3, Quotes: 3, DistinctSuppliers: 2},
+		time.Date(2025, 6, 10, 10, 0, 0, 0, cst))
 	p(t, "s1", "purchase_request:R4", 3, &pv1.QuoteChosen{PurchaseRequestId: "R4", Quotes: 1, DistinctSuppliers: 1})
-	p(t, "s1", "fulfilment:O1", 1, &pv1.GoodsAccepted{PurchaseOrderId: "O1", ReceiptId: "G1", SchoolId: "s1", Signers: []string{"u-a", "u-b"}})
-	p(t, "s1", "fulfilment:O1", 2, &pv1.GoodsAccepted{PurchaseOrderId: "O1", ReceiptId: "G2", SchoolId: "s1", Signers: []string{"u-a", "u-a"}})
-	p(t, "s1", "fulfilment:O1", 3, &pv1.GoodsAccepted{PurchaseOrderId: "O1", ReceiptId: "G3", SchoolId: "s1", Signers: []string{"u-a", "u-b", "u-c"}})
+	p(t, "s1", "fulfilment:O1", 1, &pv1.GoodsAccepted{PurchaseOrderId: "O1", ReceiptId: "G1", SchoolId: "s1", Signers: []string{"u-a", "u-b"}, AcceptedOn: "2025-05-05"})
+	p(t, "s1", "fulfilment:O1", 2, &pv1.GoodsAccepted{PurchaseOrderId: "O1", ReceiptId: "G2", SchoolId: "s1", Signers: []string{"u-a", "u-a"}, AcceptedOn: "2025-06-01"})
+	p(t, "s1", "fulfilment:O1", 3, &pv1.GoodsAccepted{PurchaseOrderId: "O1", ReceiptId: "G3", SchoolId: "s1", Signers: []string{"u-a", "u-b", "u-c"}, AcceptedOn: "2025-06-20"})
 	v := int64(3)
 	sign := func(inv, role, who string) {
 		v++
@@ -102,8 +115,8 @@ func procurementHistory(t *testing.T, e *env) {
 	sign("I3", "handler", "u-x")
 	sign("I3", "inspector", "u-y")
 	sign("I3", "auditor", "u-z")
-	p(t, "s1", "fulfilment:O1", v+1, &pv1.InvoiceReimbursed{PurchaseOrderId: "O1", InvoiceId: "I1"})
-	p(t, "s1", "fulfilment:O1", v+2, &pv1.InvoiceReimbursed{PurchaseOrderId: "O1", InvoiceId: "I2"})
+	p(t, "s1", "fulfilment:O1", v+1, &pv1.InvoiceReimbursed{PurchaseOrderId: "O1", InvoiceId: "I1", ReimbursedOn: "2025-05-20"})
+	p(t, "s1", "fulfilment:O1", v+2, &pv1.InvoiceReimbursed{PurchaseOrderId: "O1", InvoiceId: "I2", ReimbursedOn: "2025-06-15"})
 	// Fees: one standard collected from two classes, settled and approved; the second
 	// collection delivered again after the approval must not undo it. Another only published.
 	f1 := &pv1.FeeStandardPublished{FeeId: "F1", Term: "2025-2026-1", Item: "校服", Kind: "on_behalf", AmountPerStudentFen: 18_000}
@@ -126,6 +139,8 @@ func procurementHistory(t *testing.T, e *env) {
 	p(t, "s1", "stock_item:BG-A4", 4, &pv1.StockAdjusted{ItemCode: "BG-A4", Category: "办公用品", Difference: -1, ValueFen: -11_000, AdjustedOn: "2025-05-20"})
 	p(t, "s1", "stock_item:QJ-1", 1, &pv1.StockReceived{ItemCode: "QJ-1", Category: "清洁用品", Quantity: 5, ValueFen: 25_000, ReceivedOn: "2025-05-15"})
 	p(t, "s1", "stock_item:QJ-1", 2, &pv1.StockReceived{ItemCode: "QJ-1", Category: "清洁用品", Quantity: 1, ValueFen: 5_000, ReceivedOn: "2025-06-02"})
+	// s2 received goods late in November: not slow-moving yet on 2025-12-01.
+	p(t, "s2", "stock_item:ZB-9", 1, &pv1.StockReceived{ItemCode: "ZB-9", Category: "办公用品", Quantity: 3, ValueFen: 9_000, ReceivedOn: "2025-11-20"})
 	p(t, "s2", "purchase_request:R5", 1, submitted("R5", "s2", "教务处", 1_000, "2025-05-04", "department_head"))
 	// The last event: once R5 is in, everything before it on the stream is applied.
 }
@@ -307,5 +322,254 @@ func TestProcurementReports(t *testing.T) {
 	}
 	if c2, err := e.reports.GetDistrictCompliance(viewer, &reportsv1.GetDistrictComplianceRequest{}); err != nil || !proto.Equal(c2, c) {
 		t.Fatalf("compliance after rebuild: %v %v", c2, err)
+	}
+}
+
+// drilled lists the events a drill names as "stream@version", sorted, waiting until the
+// event index has them (it is its own projection and can trail the report).
+func drilled(t *testing.T, e *env, ctx context.Context, school string, d *reportsv1.Drill, want ...string) {
+	t.Helper()
+	sort.Strings(want)
+	var got []string
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		ev, err := e.reports.ListEvents(ctx, &reportsv1.ListEventsRequest{SchoolId: school, Drill: d, PageSize: 500})
+		if err != nil {
+			return false, err.Error()
+		}
+		got = got[:0]
+		for _, x := range ev.Events {
+			got = append(got, fmt.Sprintf("%s@%d", x.StreamId, x.Version))
+		}
+		sort.Strings(got)
+		return slices.Equal(got, want), fmt.Sprintf("drill %v: got %v, want %v", d, got, want)
+	})
+}
+
+// Every number of the procurement reports leads to exactly the events behind it.
+func TestProcurementDrillDowns(t *testing.T) {
+	e := start(t)
+	procurementHistory(t, e)
+	dir := testkit.Ctx(e.auth.Token(t, auth.RoleLogisticsDirector, "s1"))
+	var b *reportsv1.GetBudgetSpendResponse
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		var err error
+		b, err = e.reports.GetBudgetSpend(dir, &reportsv1.GetBudgetSpendRequest{SchoolId: "s1", FiscalYear: 2025})
+		return err == nil && len(b.Months) == 2 && len(b.Categories) == 2, "budget not caught up"
+	})
+	// March is L1's spend (delivered twice, once here), April L2's; 办公用品 is in both.
+	drilled(t, e, dir, "s1", b.Months[0].Drill, "budget:L1@4")
+	drilled(t, e, dir, "s1", b.Months[1].Drill, "budget:L2@2")
+	drilled(t, e, dir, "s1", b.Categories[0].Drill, "budget:L1@4", "budget:L2@2")
+	drilled(t, e, dir, "s1", b.Categories[1].Drill, "budget:L1@4")
+	// Another fiscal year has no spend.
+	drilled(t, e, dir, "s1", &reportsv1.Drill{Report: "spend_month", Key: "2024:2025-03"})
+
+	// Stock: an item's lots and issues up to the day, the whole stock, a category's month.
+	var sv *reportsv1.GetStockValueResponse
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		var err error
+		sv, err = e.reports.GetStockValue(dir, &reportsv1.GetStockValueRequest{SchoolId: "s1", AsOf: "2025-12-01"})
+		return err == nil && len(sv.Items) == 2, "stock not caught up"
+	})
+	drilled(t, e, dir, "s1", sv.Items[0].Drill, "stock_item:BG-A4@1", "stock_item:BG-A4@2", "stock_item:BG-A4@3", "stock_item:BG-A4@4")
+	drilled(t, e, dir, "s1", sv.Items[1].Drill, "stock_item:QJ-1@1", "stock_item:QJ-1@2")
+	drilled(t, e, dir, "s1", sv.Drill, "stock_item:BG-A4@1", "stock_item:BG-A4@2", "stock_item:BG-A4@3", "stock_item:BG-A4@4",
+		"stock_item:QJ-1@1", "stock_item:QJ-1@2")
+	may, err := e.reports.GetStockValue(dir, &reportsv1.GetStockValueRequest{SchoolId: "s1", AsOf: "2025-05-04"})
+	if err != nil || may.ValueFen != 66_000 {
+		t.Fatalf("stock on 2025-05-04 %v %v", may, err)
+	}
+	drilled(t, e, dir, "s1", may.Drill, "stock_item:BG-A4@1", "stock_item:BG-A4@2")
+	audit, err := e.reports.GetStockAudit(dir, &reportsv1.GetStockAuditRequest{SchoolId: "s1", Month: "2025-05"})
+	if err != nil || len(audit.Categories) != 2 {
+		t.Fatalf("audit %v %v", audit, err)
+	}
+	drilled(t, e, dir, "s1", audit.Categories[0].Drill, "stock_item:BG-A4@1", "stock_item:BG-A4@2", "stock_item:BG-A4@3", "stock_item:BG-A4@4")
+	drilled(t, e, dir, "s1", audit.Categories[1].Drill, "stock_item:QJ-1@1") // June's receipt is not May's
+
+	// Compliance: both sides of each rate, all time and in June.
+	c, err := e.reports.GetProcurementCompliance(dir, &reportsv1.GetProcurementComplianceRequest{SchoolId: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Schools[0]
+	drilled(t, e, dir, "s1", r.QuotesCompliantDrill, "purchase_request:R1@3")
+	drilled(t, e, dir, "s1", r.QuotesNoncompliantDrill, "purchase_request:R2@2")
+	drilled(t, e, dir, "s1", r.AcceptancesTwoPersonDrill, "fulfilment:O1@1", "fulfilment:O1@3")
+	drilled(t, e, dir, "s1", r.AcceptancesSingleDrill, "fulfilment:O1@2")
+	// I1: signed at versions 4–6, reimbursed at 13; I2: 7–9 and 14; I3 is not reimbursed.
+	drilled(t, e, dir, "s1", r.InvoicesThreeSignedDrill, "fulfilment:O1@4", "fulfilment:O1@5", "fulfilment:O1@6", "fulfilment:O1@13")
+	drilled(t, e, dir, "s1", r.InvoicesIncompleteDrill, "fulfilment:O1@7", "fulfilment:O1@8", "fulfilment:O1@9", "fulfilment:O1@14")
+	june, err := e.reports.GetProcurementCompliance(dir, &reportsv1.GetProcurementComplianceRequest{SchoolId: "s1", From: "2025-06-01", To: "2025-06-30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := june.Schools[0]
+	drilled(t, e, dir, "s1", j.QuotesCompliantDrill)
+	drilled(t, e, dir, "s1", j.QuotesNoncompliantDrill, "purchase_request:R2@2")
+	drilled(t, e, dir, "s1", j.AcceptancesTwoPersonDrill, "fulfilment:O1@3")
+	drilled(t, e, dir, "s1", j.InvoicesThreeSignedDrill)
+
+	// Fees: a fee row's events (the repeated collection once), and a school's fees of a term.
+	fees, err := e.reports.GetFeeSettlement(dir, &reportsv1.GetFeeSettlementRequest{SchoolId: "s1"})
+	if err != nil || len(fees.Fees) != 2 {
+		t.Fatalf("fees %v %v", fees, err)
+	}
+	drilled(t, e, dir, "s1", fees.Fees[0].Drill, "fee:F1@1", "fee:F1@2", "fee:F1@3", "fee:F1@4", "fee:F1@5")
+	drilled(t, e, dir, "s1", &reportsv1.Drill{Report: "fees", Key: "2025-2026-2"}, "fee:F2@1")
+
+	for _, d := range []*reportsv1.Drill{{Report: "spend_month", Key: "2025"}, {Report: "stock_item"},
+		{Report: "compliance_quotes", Key: "maybe"}} {
+		if _, err := e.reports.ListEvents(dir, &reportsv1.ListEventsRequest{SchoolId: "s1", Drill: d}); status.Code(err) != codes.InvalidArgument {
+			t.Fatalf("drill %v: %v", d, err)
+		}
+	}
+	// Another school's drill names nothing of s1.
+	viewer := testkit.Ctx(e.auth.Token(t, auth.RoleBureauViewer, ""))
+	drilled(t, e, viewer, "s2", &reportsv1.Drill{Report: "compliance_quotes", Key: "compliant"})
+}
+
+// Compliance per school and period; approvals waiting as they stood on a past day.
+func TestProcurementComplianceWindowAndApprovalsAsOf(t *testing.T) {
+	e := start(t)
+	procurementHistory(t, e)
+	viewer := testkit.Ctx(e.auth.Token(t, auth.RoleBureauViewer, ""))
+	dir := testkit.Ctx(e.auth.Token(t, auth.RoleLogisticsDirector, "s1"))
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		d, err := e.reports.GetDistrictProcurement(viewer, &reportsv1.GetDistrictProcurementRequest{FiscalYear: 2025, AsOf: "2025-05-10"})
+		return err == nil && d.ApprovalsWaiting == 3 && len(d.Schools) == 2 && d.Schools[1].Name == "二小", "not caught up"
+	})
+	// May: R1's choice, G1, I1 — all compliant. June: R2's choice (two suppliers), G2 (one
+	// signer) and G3, I2 (handler inspected too).
+	may, err := e.reports.GetDistrictCompliance(viewer, &reportsv1.GetDistrictComplianceRequest{From: "2025-05-01", To: "2025-05-31"})
+	if err != nil || len(may.Schools) != 2 || may.From != "2025-05-01" {
+		t.Fatalf("May %v %v", may, err)
+	}
+	if m := may.Schools[0]; m.QuotesRequired != 1 || m.QuotesCompliant != 1 || m.QuotesPermille != 1000 || m.Acceptances != 1 ||
+		m.AcceptancesTwoPerson != 1 || m.InvoicesReimbursed != 1 || m.InvoicesThreeSigned != 1 || m.InvoicesPermille != 1000 {
+		t.Fatalf("s1 in May %v", m)
+	}
+	june, err := e.reports.GetProcurementCompliance(dir, &reportsv1.GetProcurementComplianceRequest{SchoolId: "s1", From: "2025-06-01", To: "2025-06-30"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := june.Schools[0]; j.QuotesRequired != 1 || j.QuotesCompliant != 0 || j.QuotesPermille != 0 || j.Acceptances != 2 ||
+		j.AcceptancesTwoPerson != 1 || j.AcceptancesPermille != 500 || j.InvoicesReimbursed != 1 || j.InvoicesThreeSigned != 0 || j.InvoicesPermille != 0 {
+		t.Fatalf("s1 in June %v", j)
+	}
+	// From June 5 on: R2 and G3 and I2 only; until June 5: R1, G1, G2, I1.
+	if from, _ := e.reports.GetProcurementCompliance(dir, &reportsv1.GetProcurementComplianceRequest{SchoolId: "s1", From: "2025-06-05"}); from.GetSchools()[0].Acceptances != 1 ||
+		from.GetSchools()[0].AcceptancesPermille != 1000 || from.GetSchools()[0].QuotesRequired != 1 {
+		t.Fatalf("from June 5 %v", from)
+	}
+	if until, _ := e.reports.GetProcurementCompliance(dir, &reportsv1.GetProcurementComplianceRequest{SchoolId: "s1", To: "2025-06-05"}); until.GetSchools()[0].Acceptances != 2 ||
+		until.GetSchools()[0].AcceptancesPermille != 500 || until.GetSchools()[0].InvoicesReimbursed != 1 {
+		t.Fatalf("until June 5 %v", until)
+	}
+	for _, bad := range []*reportsv1.GetProcurementComplianceRequest{{SchoolId: "s1", From: "2025-06-30", To: "2025-06-01"}, {SchoolId: "s1", From: "June"}} {
+		if _, err := e.reports.GetProcurementCompliance(dir, bad); status.Code(err) != codes.InvalidArgument {
+			t.Fatalf("bad window %v: %v", bad, err)
+		}
+	}
+
+	// As of 2025-05-01 R1 and R4 were waiting for the department head since that day; on
+	// 05-02 R4 was approved and R2 submitted; on 04-20 only R3 waited, rejected the next day.
+	waiting := func(asOf string) []string {
+		w, err := e.reports.GetApprovalsWaiting(dir, &reportsv1.GetApprovalsWaitingRequest{SchoolId: "s1", AsOf: asOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range w.Requests {
+			out = append(out, fmt.Sprintf("%s %s %s %d", r.PurchaseRequestId, r.Step, r.WaitingSince, r.AgeDays))
+		}
+		return out
+	}
+	for asOf, want := range map[string][]string{
+		"2025-04-20": {"R3 department_head 2025-04-20 0"},
+		"2025-04-30": nil,
+		"2025-05-01": {"R1 department_head 2025-05-01 0", "R4 department_head 2025-05-01 0"},
+		"2025-05-02": {"R1 department_head 2025-05-01 1", "R2 department_head 2025-05-02 0"},
+		"2025-05-03": {"R2 department_head 2025-05-02 1", "R1 principal 2025-05-03 0"},
+	} {
+		if got := waiting(asOf); !slices.Equal(got, want) {
+			t.Errorf("as of %s: %v, want %v", asOf, got, want)
+		}
+	}
+	d, err := e.reports.GetDistrictProcurement(viewer, &reportsv1.GetDistrictProcurementRequest{FiscalYear: 2025, AsOf: "2025-05-02"})
+	if err != nil || d.ApprovalsWaiting != 2 || d.Schools[0].ApprovalsWaiting != 2 || d.Schools[0].OldestWaitingDays != 1 || d.Schools[1].ApprovalsWaiting != 0 {
+		t.Fatalf("district as of 2025-05-02 %v %v", d, err)
+	}
+	// The waiting row's drill stops at the day: R1's submission only, not its later approval.
+	w, _ := e.reports.GetApprovalsWaiting(dir, &reportsv1.GetApprovalsWaitingRequest{SchoolId: "s1", AsOf: "2025-05-01"})
+	if w.Requests[0].Drill.To != "2025-05-01" {
+		t.Fatalf("drill %v", w.Requests[0].Drill)
+	}
+}
+
+// The bureau's district views of stock and fees.
+func TestDistrictStockAndFees(t *testing.T) {
+	e := start(t)
+	procurementHistory(t, e)
+	viewer := testkit.Ctx(e.auth.Token(t, auth.RoleBureauViewer, ""))
+	var st *reportsv1.GetDistrictStockResponse
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		var err error
+		st, err = e.reports.GetDistrictStock(viewer, &reportsv1.GetDistrictStockRequest{AsOf: "2025-12-01"})
+		return err == nil && st.ValueFen == 105_000 && len(st.Schools) == 2 && st.Schools[1].Name == "二小", "stock not caught up"
+	})
+	// s1: paper 6 (66,000) and cleaning goods 6 (30,000), both slow-moving; s2: 3 received
+	// within the window, 9,000, not slow-moving.
+	if s1 := st.Schools[0]; s1.SchoolId != "s1" || s1.Name != "一小" || s1.Items != 2 || s1.ValueFen != 96_000 || s1.SlowMovingItems != 2 ||
+		s1.SlowMovingValueFen != 96_000 || s1.OverstockItems != 0 || s1.SlowMovingPermille != 1000 || s1.Drill.Report != "stock" {
+		t.Fatalf("s1 stock %v", s1)
+	}
+	if s2 := st.Schools[1]; s2.Items != 1 || s2.ValueFen != 9_000 || s2.SlowMovingItems != 0 || s2.SlowMovingPermille != 0 {
+		t.Fatalf("s2 stock %v", s2)
+	}
+	if st.SlowMovingValueFen != 96_000 || st.PolicyVersion != "stock-2020" || len(st.Items) != 2 ||
+		st.Items[0].Item.ItemCode != "BG-A4" || st.Items[0].Name != "一小" || st.Items[1].Item.ItemCode != "QJ-1" {
+		t.Fatalf("district stock %v", st)
+	}
+	drilled(t, e, viewer, "s2", st.Schools[1].Drill, "stock_item:ZB-9@1")
+	// In June paper is overstocked, not slow-moving; s2 had nothing yet.
+	june, err := e.reports.GetDistrictStock(viewer, &reportsv1.GetDistrictStockRequest{AsOf: "2025-06-01"})
+	if err != nil || june.ValueFen != 91_000 || june.Schools[0].OverstockItems != 1 || june.Schools[0].SlowMovingItems != 0 || june.Schools[1].ValueFen != 0 {
+		t.Fatalf("district stock in June %v %v", june, err)
+	}
+
+	// Fees: F1 on behalf, settled and approved (200,000 to refund, not yet published); F2 on
+	// behalf, only published.
+	fees, err := e.reports.GetDistrictFees(viewer, &reportsv1.GetDistrictFeesRequest{})
+	if err != nil || len(fees.Schools) != 2 {
+		t.Fatalf("district fees %v %v", fees, err)
+	}
+	if f := fees.Schools[0]; f.SchoolId != "s1" || f.Published != 2 || f.CollectedFen != 3_600_000 || f.OnBehalf != 2 || f.Settled != 1 ||
+		f.Unsettled != 1 || f.SettlementPublished != 0 || f.SurplusFen != 200_000 || f.RefundTotalFen != 200_000 || f.RefundsOutstandingFen != 200_000 {
+		t.Fatalf("s1 fees %v", f)
+	}
+	if f := fees.Schools[1]; f.SchoolId != "s2" || f.Published != 0 || f.CollectedFen != 0 {
+		t.Fatalf("s2 fees %v", f)
+	}
+	if fees.CollectedFen != 3_600_000 || fees.RefundsOutstandingFen != 200_000 || fees.Unsettled != 1 {
+		t.Fatalf("fee totals %v", fees)
+	}
+	drilled(t, e, viewer, "s1", fees.Schools[0].Drill, "fee:F1@1", "fee:F1@2", "fee:F1@3", "fee:F1@4", "fee:F1@5", "fee:F2@1")
+	term, err := e.reports.GetDistrictFees(viewer, &reportsv1.GetDistrictFeesRequest{Term: "2025-2026-2"})
+	if f := term.GetSchools()[0]; err != nil || f.Published != 1 || f.Settled != 0 || f.Unsettled != 1 || f.RefundsOutstandingFen != 0 {
+		t.Fatalf("fees of a term %v %v", term, err)
+	}
+	// Publishing the settlement settles the refunds.
+	e.publishProcurement(t, "s1", "fee:F1", 6, &pv1.FeeSettlementPublished{FeeId: "F1", Term: "2025-2026-1", Item: "校服"})
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		f, err := e.reports.GetDistrictFees(viewer, &reportsv1.GetDistrictFeesRequest{})
+		return err == nil && f.RefundsOutstandingFen == 0 && f.Schools[0].SettlementPublished == 1 && f.Schools[0].Settled == 1, "not published"
+	})
+	if _, err := e.reports.GetDistrictStock(viewer, &reportsv1.GetDistrictStockRequest{AsOf: "12/01"}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("bad as_of: %v", err)
+	}
+	dir := testkit.Ctx(e.auth.Token(t, auth.RoleLogisticsDirector, "s1"))
+	if _, err := e.reports.GetDistrictFees(dir, &reportsv1.GetDistrictFeesRequest{}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("district fees for a school role: %v", err)
 	}
 }

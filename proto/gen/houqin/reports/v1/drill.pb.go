@@ -29,7 +29,10 @@ const (
 type Drill struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// ledger (the whole ledger; key empty) | ledger_category | ledger_location |
-	// ledger_department | ledger_custodian | ledger_status | stream (key: a stream id)
+	// ledger_department | ledger_custodian | ledger_status | stream (key: a stream id) |
+	// procurement: spend_month, spend_category, stock, stock_item, stock_category, fees,
+	// compliance_quotes, compliance_acceptances, compliance_invoices (see the rows that carry
+	// them) — these name the exact events behind the number, chosen by their business dates.
 	Report string `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
 	Key    string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
 	// YYYY-MM-DD: events with business time on or after the start of from (empty: no bound).

@@ -204,8 +204,10 @@ func (x *BudgetLineSpend) GetDrill() *Drill {
 type MonthSpend struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// YYYY-MM
-	Month         string `protobuf:"bytes,1,opt,name=month,proto3" json:"month,omitempty"`
-	SpentFen      int64  `protobuf:"varint,2,opt,name=spent_fen,json=spentFen,proto3" json:"spent_fen,omitempty"`
+	Month    string `protobuf:"bytes,1,opt,name=month,proto3" json:"month,omitempty"`
+	SpentFen int64  `protobuf:"varint,2,opt,name=spent_fen,json=spentFen,proto3" json:"spent_fen,omitempty"`
+	// The spend events of the month (report spend_month, key "<fiscal year>:<YYYY-MM>").
+	Drill         *Drill `protobuf:"bytes,3,opt,name=drill,proto3" json:"drill,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -254,11 +256,20 @@ func (x *MonthSpend) GetSpentFen() int64 {
 	return 0
 }
 
+func (x *MonthSpend) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
+}
+
 // CategorySpend is what was spent on one purchase category.
 type CategorySpend struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Category      string                 `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
-	SpentFen      int64                  `protobuf:"varint,2,opt,name=spent_fen,json=spentFen,proto3" json:"spent_fen,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Category string                 `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
+	SpentFen int64                  `protobuf:"varint,2,opt,name=spent_fen,json=spentFen,proto3" json:"spent_fen,omitempty"`
+	// The spend events with the category (report spend_category, key "<fiscal year>:<category>").
+	Drill         *Drill `protobuf:"bytes,3,opt,name=drill,proto3" json:"drill,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -305,6 +316,13 @@ func (x *CategorySpend) GetSpentFen() int64 {
 		return x.SpentFen
 	}
 	return 0
+}
+
+func (x *CategorySpend) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
 }
 
 type GetBudgetSpendResponse struct {
@@ -421,7 +439,8 @@ func (x *GetBudgetSpendResponse) GetAvailableFen() int64 {
 type GetApprovalsWaitingRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	SchoolId string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
-	// YYYY-MM-DD: ages are counted to this day; empty means today.
+	// YYYY-MM-DD: the requests as they stood at the end of this day — the step each was waiting
+	// at then and since when, the age counted to this day; empty means today.
 	AsOf          string `protobuf:"bytes,2,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -909,8 +928,12 @@ func (x *GetDistrictProcurementResponse) GetApprovalsWaiting() int32 {
 }
 
 type GetProcurementComplianceRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SchoolId      string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// YYYY-MM-DD business dates (the day of the quote choice, the acceptance, the
+	// reimbursement), inclusive; empty: no bound.
+	From          string `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
+	To            string `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -952,8 +975,25 @@ func (x *GetProcurementComplianceRequest) GetSchoolId() string {
 	return ""
 }
 
+func (x *GetProcurementComplianceRequest) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *GetProcurementComplianceRequest) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
 type GetDistrictComplianceRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// As in GetProcurementComplianceRequest.
+	From          string `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To            string `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -988,6 +1028,20 @@ func (*GetDistrictComplianceRequest) Descriptor() ([]byte, []int) {
 	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{12}
 }
 
+func (x *GetDistrictComplianceRequest) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *GetDistrictComplianceRequest) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
 // SchoolCompliance is one school's compliance with the procurement rules (合规率): quote
 // choices that needed 货比三家 with enough distinct suppliers, goods receipts accepted by two
 // or more different people, reimbursed invoices signed by handler, inspector and auditor (three
@@ -1006,8 +1060,20 @@ type SchoolCompliance struct {
 	InvoicesReimbursed   int32 `protobuf:"varint,9,opt,name=invoices_reimbursed,json=invoicesReimbursed,proto3" json:"invoices_reimbursed,omitempty"`
 	InvoicesThreeSigned  int32 `protobuf:"varint,10,opt,name=invoices_three_signed,json=invoicesThreeSigned,proto3" json:"invoices_three_signed,omitempty"`
 	InvoicesPermille     int64 `protobuf:"varint,11,opt,name=invoices_permille,json=invoicesPermille,proto3" json:"invoices_permille,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// The purchases behind each rate, both sides (ListEvents with this school_id): the quote
+	// choices (QuoteChosen) with and without enough suppliers, the acceptances (GoodsAccepted)
+	// by two or more people and by fewer, the reimbursed invoices (InvoiceReimbursed and their
+	// InvoiceSigned) with three signers and with fewer. Reports compliance_quotes (keys
+	// compliant | noncompliant), compliance_acceptances (two_person | single),
+	// compliance_invoices (three_signed | incomplete), with the window as from and to.
+	QuotesCompliantDrill      *Drill `protobuf:"bytes,12,opt,name=quotes_compliant_drill,json=quotesCompliantDrill,proto3" json:"quotes_compliant_drill,omitempty"`
+	QuotesNoncompliantDrill   *Drill `protobuf:"bytes,13,opt,name=quotes_noncompliant_drill,json=quotesNoncompliantDrill,proto3" json:"quotes_noncompliant_drill,omitempty"`
+	AcceptancesTwoPersonDrill *Drill `protobuf:"bytes,14,opt,name=acceptances_two_person_drill,json=acceptancesTwoPersonDrill,proto3" json:"acceptances_two_person_drill,omitempty"`
+	AcceptancesSingleDrill    *Drill `protobuf:"bytes,15,opt,name=acceptances_single_drill,json=acceptancesSingleDrill,proto3" json:"acceptances_single_drill,omitempty"`
+	InvoicesThreeSignedDrill  *Drill `protobuf:"bytes,16,opt,name=invoices_three_signed_drill,json=invoicesThreeSignedDrill,proto3" json:"invoices_three_signed_drill,omitempty"`
+	InvoicesIncompleteDrill   *Drill `protobuf:"bytes,17,opt,name=invoices_incomplete_drill,json=invoicesIncompleteDrill,proto3" json:"invoices_incomplete_drill,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
 }
 
 func (x *SchoolCompliance) Reset() {
@@ -1117,10 +1183,54 @@ func (x *SchoolCompliance) GetInvoicesPermille() int64 {
 	return 0
 }
 
+func (x *SchoolCompliance) GetQuotesCompliantDrill() *Drill {
+	if x != nil {
+		return x.QuotesCompliantDrill
+	}
+	return nil
+}
+
+func (x *SchoolCompliance) GetQuotesNoncompliantDrill() *Drill {
+	if x != nil {
+		return x.QuotesNoncompliantDrill
+	}
+	return nil
+}
+
+func (x *SchoolCompliance) GetAcceptancesTwoPersonDrill() *Drill {
+	if x != nil {
+		return x.AcceptancesTwoPersonDrill
+	}
+	return nil
+}
+
+func (x *SchoolCompliance) GetAcceptancesSingleDrill() *Drill {
+	if x != nil {
+		return x.AcceptancesSingleDrill
+	}
+	return nil
+}
+
+func (x *SchoolCompliance) GetInvoicesThreeSignedDrill() *Drill {
+	if x != nil {
+		return x.InvoicesThreeSignedDrill
+	}
+	return nil
+}
+
+func (x *SchoolCompliance) GetInvoicesIncompleteDrill() *Drill {
+	if x != nil {
+		return x.InvoicesIncompleteDrill
+	}
+	return nil
+}
+
 type GetProcurementComplianceResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// One row: the school.
 	Schools       []*SchoolCompliance `protobuf:"bytes,1,rep,name=schools,proto3" json:"schools,omitempty"`
+	From          string              `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
+	To            string              `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1162,10 +1272,26 @@ func (x *GetProcurementComplianceResponse) GetSchools() []*SchoolCompliance {
 	return nil
 }
 
+func (x *GetProcurementComplianceResponse) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *GetProcurementComplianceResponse) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
 type GetDistrictComplianceResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Every school, by school id.
 	Schools       []*SchoolCompliance `protobuf:"bytes,1,rep,name=schools,proto3" json:"schools,omitempty"`
+	From          string              `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
+	To            string              `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1205,6 +1331,20 @@ func (x *GetDistrictComplianceResponse) GetSchools() []*SchoolCompliance {
 		return x.Schools
 	}
 	return nil
+}
+
+func (x *GetDistrictComplianceResponse) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *GetDistrictComplianceResponse) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
 }
 
 type GetFeeSettlementRequest struct {
@@ -1513,14 +1653,17 @@ func (x *GetStockAuditRequest) GetMonth() string {
 // StockAuditRow is one category of the monthly categorised audit (按月分类审核), in fen.
 // closing = opening + received − issued + returned + adjusted.
 type StockAuditRow struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Category      string                 `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
-	OpeningFen    int64                  `protobuf:"varint,2,opt,name=opening_fen,json=openingFen,proto3" json:"opening_fen,omitempty"`
-	ReceivedFen   int64                  `protobuf:"varint,3,opt,name=received_fen,json=receivedFen,proto3" json:"received_fen,omitempty"`
-	IssuedFen     int64                  `protobuf:"varint,4,opt,name=issued_fen,json=issuedFen,proto3" json:"issued_fen,omitempty"`
-	ReturnedFen   int64                  `protobuf:"varint,5,opt,name=returned_fen,json=returnedFen,proto3" json:"returned_fen,omitempty"`
-	AdjustedFen   int64                  `protobuf:"varint,6,opt,name=adjusted_fen,json=adjustedFen,proto3" json:"adjusted_fen,omitempty"`
-	ClosingFen    int64                  `protobuf:"varint,7,opt,name=closing_fen,json=closingFen,proto3" json:"closing_fen,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Category    string                 `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
+	OpeningFen  int64                  `protobuf:"varint,2,opt,name=opening_fen,json=openingFen,proto3" json:"opening_fen,omitempty"`
+	ReceivedFen int64                  `protobuf:"varint,3,opt,name=received_fen,json=receivedFen,proto3" json:"received_fen,omitempty"`
+	IssuedFen   int64                  `protobuf:"varint,4,opt,name=issued_fen,json=issuedFen,proto3" json:"issued_fen,omitempty"`
+	ReturnedFen int64                  `protobuf:"varint,5,opt,name=returned_fen,json=returnedFen,proto3" json:"returned_fen,omitempty"`
+	AdjustedFen int64                  `protobuf:"varint,6,opt,name=adjusted_fen,json=adjustedFen,proto3" json:"adjusted_fen,omitempty"`
+	ClosingFen  int64                  `protobuf:"varint,7,opt,name=closing_fen,json=closingFen,proto3" json:"closing_fen,omitempty"`
+	// The category's stock movements up to the end of the month (report stock_category, key the
+	// category): the opening balance's and the month's.
+	Drill         *Drill `protobuf:"bytes,8,opt,name=drill,proto3" json:"drill,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1602,6 +1745,13 @@ func (x *StockAuditRow) GetClosingFen() int64 {
 		return x.ClosingFen
 	}
 	return 0
+}
+
+func (x *StockAuditRow) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
 }
 
 type GetStockAuditResponse struct {
@@ -1736,10 +1886,13 @@ type StockItemValue struct {
 	OnHand   int64                  `protobuf:"varint,3,opt,name=on_hand,json=onHand,proto3" json:"on_hand,omitempty"`
 	ValueFen int64                  `protobuf:"varint,4,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
 	// YYYY-MM-DD, empty for never.
-	LastIssuedOn  string `protobuf:"bytes,5,opt,name=last_issued_on,json=lastIssuedOn,proto3" json:"last_issued_on,omitempty"`
-	SlowMoving    bool   `protobuf:"varint,6,opt,name=slow_moving,json=slowMoving,proto3" json:"slow_moving,omitempty"`
-	Overstock     bool   `protobuf:"varint,7,opt,name=overstock,proto3" json:"overstock,omitempty"`
-	CoverDays     int64  `protobuf:"varint,8,opt,name=cover_days,json=coverDays,proto3" json:"cover_days,omitempty"`
+	LastIssuedOn string `protobuf:"bytes,5,opt,name=last_issued_on,json=lastIssuedOn,proto3" json:"last_issued_on,omitempty"`
+	SlowMoving   bool   `protobuf:"varint,6,opt,name=slow_moving,json=slowMoving,proto3" json:"slow_moving,omitempty"`
+	Overstock    bool   `protobuf:"varint,7,opt,name=overstock,proto3" json:"overstock,omitempty"`
+	CoverDays    int64  `protobuf:"varint,8,opt,name=cover_days,json=coverDays,proto3" json:"cover_days,omitempty"`
+	// The item's movements up to as_of — its lots received, issues, returns and adjustments
+	// (report stock_item, key the item code).
+	Drill         *Drill `protobuf:"bytes,9,opt,name=drill,proto3" json:"drill,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1830,6 +1983,13 @@ func (x *StockItemValue) GetCoverDays() int64 {
 	return 0
 }
 
+func (x *StockItemValue) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
+}
+
 type GetStockValueResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SchoolId      string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
@@ -1840,8 +2000,10 @@ type GetStockValueResponse struct {
 	// The value of all stock at the end of as_of.
 	ValueFen           int64 `protobuf:"varint,5,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
 	SlowMovingValueFen int64 `protobuf:"varint,6,opt,name=slow_moving_value_fen,json=slowMovingValueFen,proto3" json:"slow_moving_value_fen,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Every stock movement up to as_of: the events behind value_fen (report stock, key empty).
+	Drill         *Drill `protobuf:"bytes,7,opt,name=drill,proto3" json:"drill,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetStockValueResponse) Reset() {
@@ -1916,6 +2078,590 @@ func (x *GetStockValueResponse) GetSlowMovingValueFen() int64 {
 	return 0
 }
 
+func (x *GetStockValueResponse) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
+}
+
+type GetDistrictStockRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// YYYY-MM-DD by business date; empty means today.
+	AsOf          string `protobuf:"bytes,1,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDistrictStockRequest) Reset() {
+	*x = GetDistrictStockRequest{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDistrictStockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDistrictStockRequest) ProtoMessage() {}
+
+func (x *GetDistrictStockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDistrictStockRequest.ProtoReflect.Descriptor instead.
+func (*GetDistrictStockRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetDistrictStockRequest) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+// SchoolStock is one school's stock (库存) at the end of as_of under the district's stock
+// policy in force then.
+type SchoolStock struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	Name     string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Items with stock on hand.
+	Items              int32 `protobuf:"varint,3,opt,name=items,proto3" json:"items,omitempty"`
+	ValueFen           int64 `protobuf:"varint,4,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	SlowMovingItems    int32 `protobuf:"varint,5,opt,name=slow_moving_items,json=slowMovingItems,proto3" json:"slow_moving_items,omitempty"`
+	SlowMovingValueFen int64 `protobuf:"varint,6,opt,name=slow_moving_value_fen,json=slowMovingValueFen,proto3" json:"slow_moving_value_fen,omitempty"`
+	OverstockItems     int32 `protobuf:"varint,7,opt,name=overstock_items,json=overstockItems,proto3" json:"overstock_items,omitempty"`
+	// slow_moving_value_fen per mille of value_fen.
+	SlowMovingPermille int64 `protobuf:"varint,8,opt,name=slow_moving_permille,json=slowMovingPermille,proto3" json:"slow_moving_permille,omitempty"`
+	// Every stock movement of the school up to as_of (report stock).
+	Drill         *Drill `protobuf:"bytes,9,opt,name=drill,proto3" json:"drill,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SchoolStock) Reset() {
+	*x = SchoolStock{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SchoolStock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SchoolStock) ProtoMessage() {}
+
+func (x *SchoolStock) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SchoolStock.ProtoReflect.Descriptor instead.
+func (*SchoolStock) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *SchoolStock) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *SchoolStock) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SchoolStock) GetItems() int32 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *SchoolStock) GetValueFen() int64 {
+	if x != nil {
+		return x.ValueFen
+	}
+	return 0
+}
+
+func (x *SchoolStock) GetSlowMovingItems() int32 {
+	if x != nil {
+		return x.SlowMovingItems
+	}
+	return 0
+}
+
+func (x *SchoolStock) GetSlowMovingValueFen() int64 {
+	if x != nil {
+		return x.SlowMovingValueFen
+	}
+	return 0
+}
+
+func (x *SchoolStock) GetOverstockItems() int32 {
+	if x != nil {
+		return x.OverstockItems
+	}
+	return 0
+}
+
+func (x *SchoolStock) GetSlowMovingPermille() int64 {
+	if x != nil {
+		return x.SlowMovingPermille
+	}
+	return 0
+}
+
+func (x *SchoolStock) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
+}
+
+// DistrictStockItem is a slow-moving or overstocked item of one school.
+type DistrictStockItem struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId      string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Item          *StockItemValue        `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DistrictStockItem) Reset() {
+	*x = DistrictStockItem{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DistrictStockItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DistrictStockItem) ProtoMessage() {}
+
+func (x *DistrictStockItem) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DistrictStockItem.ProtoReflect.Descriptor instead.
+func (*DistrictStockItem) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *DistrictStockItem) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *DistrictStockItem) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DistrictStockItem) GetItem() *StockItemValue {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+type GetDistrictStockResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AsOf          string                 `protobuf:"bytes,1,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	PolicyVersion string                 `protobuf:"bytes,2,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	// Every school known to the ledger or with stock, by school id.
+	Schools []*SchoolStock `protobuf:"bytes,3,rep,name=schools,proto3" json:"schools,omitempty"`
+	// The slow-moving and overstocked items of every school, the largest value first.
+	Items              []*DistrictStockItem `protobuf:"bytes,4,rep,name=items,proto3" json:"items,omitempty"`
+	ValueFen           int64                `protobuf:"varint,5,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	SlowMovingValueFen int64                `protobuf:"varint,6,opt,name=slow_moving_value_fen,json=slowMovingValueFen,proto3" json:"slow_moving_value_fen,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *GetDistrictStockResponse) Reset() {
+	*x = GetDistrictStockResponse{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDistrictStockResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDistrictStockResponse) ProtoMessage() {}
+
+func (x *GetDistrictStockResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDistrictStockResponse.ProtoReflect.Descriptor instead.
+func (*GetDistrictStockResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *GetDistrictStockResponse) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *GetDistrictStockResponse) GetPolicyVersion() string {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return ""
+}
+
+func (x *GetDistrictStockResponse) GetSchools() []*SchoolStock {
+	if x != nil {
+		return x.Schools
+	}
+	return nil
+}
+
+func (x *GetDistrictStockResponse) GetItems() []*DistrictStockItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *GetDistrictStockResponse) GetValueFen() int64 {
+	if x != nil {
+		return x.ValueFen
+	}
+	return 0
+}
+
+func (x *GetDistrictStockResponse) GetSlowMovingValueFen() int64 {
+	if x != nil {
+		return x.SlowMovingValueFen
+	}
+	return 0
+}
+
+type GetDistrictFeesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The term, e.g. 2025-2026-1; empty means every term.
+	Term          string `protobuf:"bytes,1,opt,name=term,proto3" json:"term,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDistrictFeesRequest) Reset() {
+	*x = GetDistrictFeesRequest{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDistrictFeesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDistrictFeesRequest) ProtoMessage() {}
+
+func (x *GetDistrictFeesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDistrictFeesRequest.ProtoReflect.Descriptor instead.
+func (*GetDistrictFeesRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetDistrictFeesRequest) GetTerm() string {
+	if x != nil {
+		return x.Term
+	}
+	return ""
+}
+
+// SchoolFees is the settlement status of one school's fees (收费公示, 代收费结退): how many
+// standards are published, what was collected, how many fees collected on behalf are settled
+// and how much of their refunds is still outstanding (settled, but the settlement not yet
+// published).
+type SchoolFees struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId     string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	Name         string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Published    int32                  `protobuf:"varint,3,opt,name=published,proto3" json:"published,omitempty"`
+	CollectedFen int64                  `protobuf:"varint,4,opt,name=collected_fen,json=collectedFen,proto3" json:"collected_fen,omitempty"`
+	// Fees collected on behalf (代收费) — the ones that must be settled.
+	OnBehalf int32 `protobuf:"varint,5,opt,name=on_behalf,json=onBehalf,proto3" json:"on_behalf,omitempty"`
+	// On behalf and settled (settled, approved or published).
+	Settled int32 `protobuf:"varint,6,opt,name=settled,proto3" json:"settled,omitempty"`
+	// On behalf and not yet settled.
+	Unsettled int32 `protobuf:"varint,7,opt,name=unsettled,proto3" json:"unsettled,omitempty"`
+	// Settlements published (结算公示).
+	SettlementPublished int32 `protobuf:"varint,8,opt,name=settlement_published,json=settlementPublished,proto3" json:"settlement_published,omitempty"`
+	SurplusFen          int64 `protobuf:"varint,9,opt,name=surplus_fen,json=surplusFen,proto3" json:"surplus_fen,omitempty"`
+	RefundTotalFen      int64 `protobuf:"varint,10,opt,name=refund_total_fen,json=refundTotalFen,proto3" json:"refund_total_fen,omitempty"`
+	// Refunds of settlements not yet published.
+	RefundsOutstandingFen int64 `protobuf:"varint,11,opt,name=refunds_outstanding_fen,json=refundsOutstandingFen,proto3" json:"refunds_outstanding_fen,omitempty"`
+	// Every event of the school's fees of the term (report fees, key the term).
+	Drill         *Drill `protobuf:"bytes,12,opt,name=drill,proto3" json:"drill,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SchoolFees) Reset() {
+	*x = SchoolFees{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SchoolFees) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SchoolFees) ProtoMessage() {}
+
+func (x *SchoolFees) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SchoolFees.ProtoReflect.Descriptor instead.
+func (*SchoolFees) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *SchoolFees) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *SchoolFees) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SchoolFees) GetPublished() int32 {
+	if x != nil {
+		return x.Published
+	}
+	return 0
+}
+
+func (x *SchoolFees) GetCollectedFen() int64 {
+	if x != nil {
+		return x.CollectedFen
+	}
+	return 0
+}
+
+func (x *SchoolFees) GetOnBehalf() int32 {
+	if x != nil {
+		return x.OnBehalf
+	}
+	return 0
+}
+
+func (x *SchoolFees) GetSettled() int32 {
+	if x != nil {
+		return x.Settled
+	}
+	return 0
+}
+
+func (x *SchoolFees) GetUnsettled() int32 {
+	if x != nil {
+		return x.Unsettled
+	}
+	return 0
+}
+
+func (x *SchoolFees) GetSettlementPublished() int32 {
+	if x != nil {
+		return x.SettlementPublished
+	}
+	return 0
+}
+
+func (x *SchoolFees) GetSurplusFen() int64 {
+	if x != nil {
+		return x.SurplusFen
+	}
+	return 0
+}
+
+func (x *SchoolFees) GetRefundTotalFen() int64 {
+	if x != nil {
+		return x.RefundTotalFen
+	}
+	return 0
+}
+
+func (x *SchoolFees) GetRefundsOutstandingFen() int64 {
+	if x != nil {
+		return x.RefundsOutstandingFen
+	}
+	return 0
+}
+
+func (x *SchoolFees) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
+}
+
+type GetDistrictFeesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Term  string                 `protobuf:"bytes,1,opt,name=term,proto3" json:"term,omitempty"`
+	// Every school known to the ledger or with fees, by school id.
+	Schools               []*SchoolFees `protobuf:"bytes,2,rep,name=schools,proto3" json:"schools,omitempty"`
+	CollectedFen          int64         `protobuf:"varint,3,opt,name=collected_fen,json=collectedFen,proto3" json:"collected_fen,omitempty"`
+	RefundTotalFen        int64         `protobuf:"varint,4,opt,name=refund_total_fen,json=refundTotalFen,proto3" json:"refund_total_fen,omitempty"`
+	RefundsOutstandingFen int64         `protobuf:"varint,5,opt,name=refunds_outstanding_fen,json=refundsOutstandingFen,proto3" json:"refunds_outstanding_fen,omitempty"`
+	Unsettled             int32         `protobuf:"varint,6,opt,name=unsettled,proto3" json:"unsettled,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *GetDistrictFeesResponse) Reset() {
+	*x = GetDistrictFeesResponse{}
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDistrictFeesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDistrictFeesResponse) ProtoMessage() {}
+
+func (x *GetDistrictFeesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_procurement_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDistrictFeesResponse.ProtoReflect.Descriptor instead.
+func (*GetDistrictFeesResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_procurement_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GetDistrictFeesResponse) GetTerm() string {
+	if x != nil {
+		return x.Term
+	}
+	return ""
+}
+
+func (x *GetDistrictFeesResponse) GetSchools() []*SchoolFees {
+	if x != nil {
+		return x.Schools
+	}
+	return nil
+}
+
+func (x *GetDistrictFeesResponse) GetCollectedFen() int64 {
+	if x != nil {
+		return x.CollectedFen
+	}
+	return 0
+}
+
+func (x *GetDistrictFeesResponse) GetRefundTotalFen() int64 {
+	if x != nil {
+		return x.RefundTotalFen
+	}
+	return 0
+}
+
+func (x *GetDistrictFeesResponse) GetRefundsOutstandingFen() int64 {
+	if x != nil {
+		return x.RefundsOutstandingFen
+	}
+	return 0
+}
+
+func (x *GetDistrictFeesResponse) GetUnsettled() int32 {
+	if x != nil {
+		return x.Unsettled
+	}
+	return 0
+}
+
 var File_houqin_reports_v1_procurement_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
@@ -1937,14 +2683,16 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	"\ravailable_fen\x18\b \x01(\x03B&\x8a\xb5\x18\"可用（元） / Available (yuan)R\favailableFen\x12K\n" +
 	"\x0espent_permille\x18\t \x01(\x03B$\x8a\xb5\x18 执行率（‰） / Spent (‰)R\rspentPermille\x12.\n" +
 	"\x05drill\x18\n" +
-	" \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"z\n" +
+	" \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xaa\x01\n" +
 	"\n" +
 	"MonthSpend\x12(\n" +
 	"\x05month\x18\x01 \x01(\tB\x12\x8a\xb5\x18\x0e月份 / MonthR\x05month\x12B\n" +
-	"\tspent_fen\x18\x02 \x01(\x03B%\x8a\xb5\x18!已支出（元） / Spent (yuan)R\bspentFen\"\x86\x01\n" +
+	"\tspent_fen\x18\x02 \x01(\x03B%\x8a\xb5\x18!已支出（元） / Spent (yuan)R\bspentFen\x12.\n" +
+	"\x05drill\x18\x03 \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xb6\x01\n" +
 	"\rCategorySpend\x121\n" +
 	"\bcategory\x18\x01 \x01(\tB\x15\x8a\xb5\x18\x11分类 / CategoryR\bcategory\x12B\n" +
-	"\tspent_fen\x18\x02 \x01(\x03B%\x8a\xb5\x18!已支出（元） / Spent (yuan)R\bspentFen\"\x8f\x03\n" +
+	"\tspent_fen\x18\x02 \x01(\x03B%\x8a\xb5\x18!已支出（元） / Spent (yuan)R\bspentFen\x12.\n" +
+	"\x05drill\x18\x03 \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\x8f\x03\n" +
 	"\x16GetBudgetSpendResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x1f\n" +
 	"\vfiscal_year\x18\x02 \x01(\x05R\n" +
@@ -2003,10 +2751,14 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	"\rcommitted_fen\x18\x05 \x01(\x03R\fcommittedFen\x12\x1b\n" +
 	"\tspent_fen\x18\x06 \x01(\x03R\bspentFen\x12#\n" +
 	"\ravailable_fen\x18\a \x01(\x03R\favailableFen\x12+\n" +
-	"\x11approvals_waiting\x18\b \x01(\x05R\x10approvalsWaiting\">\n" +
+	"\x11approvals_waiting\x18\b \x01(\x05R\x10approvalsWaiting\"b\n" +
 	"\x1fGetProcurementComplianceRequest\x12\x1b\n" +
-	"\tschool_id\x18\x01 \x01(\tR\bschoolId\"\x1e\n" +
-	"\x1cGetDistrictComplianceRequest\"\x89\a\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\"B\n" +
+	"\x1cGetDistrictComplianceRequest\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x02 \x01(\tR\x02to\"\x8d\v\n" +
 	"\x10SchoolCompliance\x129\n" +
 	"\tschool_id\x18\x01 \x01(\tB\x1c\x8a\xb5\x18\x18学校代码 / School idR\bschoolId\x12'\n" +
 	"\x04name\x18\x02 \x01(\tB\x13\x8a\xb5\x18\x0f学校 / SchoolR\x04name\x12N\n" +
@@ -2019,11 +2771,21 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	"\x13invoices_reimbursed\x18\t \x01(\x05B)\x8a\xb5\x18%已报账发票 / Invoices reimbursedR\x12invoicesReimbursed\x12W\n" +
 	"\x15invoices_three_signed\x18\n" +
 	" \x01(\x05B#\x8a\xb5\x18\x1f三签齐全 / Three signaturesR\x13invoicesThreeSigned\x12b\n" +
-	"\x11invoices_permille\x18\v \x01(\x03B5\x8a\xb5\x181三签合规率（‰） / Three signatures (‰)R\x10invoicesPermille\"a\n" +
+	"\x11invoices_permille\x18\v \x01(\x03B5\x8a\xb5\x181三签合规率（‰） / Three signatures (‰)R\x10invoicesPermille\x12N\n" +
+	"\x16quotes_compliant_drill\x18\f \x01(\v2\x18.houqin.reports.v1.DrillR\x14quotesCompliantDrill\x12T\n" +
+	"\x19quotes_noncompliant_drill\x18\r \x01(\v2\x18.houqin.reports.v1.DrillR\x17quotesNoncompliantDrill\x12Y\n" +
+	"\x1cacceptances_two_person_drill\x18\x0e \x01(\v2\x18.houqin.reports.v1.DrillR\x19acceptancesTwoPersonDrill\x12R\n" +
+	"\x18acceptances_single_drill\x18\x0f \x01(\v2\x18.houqin.reports.v1.DrillR\x16acceptancesSingleDrill\x12W\n" +
+	"\x1binvoices_three_signed_drill\x18\x10 \x01(\v2\x18.houqin.reports.v1.DrillR\x18invoicesThreeSignedDrill\x12T\n" +
+	"\x19invoices_incomplete_drill\x18\x11 \x01(\v2\x18.houqin.reports.v1.DrillR\x17invoicesIncompleteDrill\"\x85\x01\n" +
 	" GetProcurementComplianceResponse\x12=\n" +
-	"\aschools\x18\x01 \x03(\v2#.houqin.reports.v1.SchoolComplianceR\aschools\"^\n" +
+	"\aschools\x18\x01 \x03(\v2#.houqin.reports.v1.SchoolComplianceR\aschools\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\"\x82\x01\n" +
 	"\x1dGetDistrictComplianceResponse\x12=\n" +
-	"\aschools\x18\x01 \x03(\v2#.houqin.reports.v1.SchoolComplianceR\aschools\"J\n" +
+	"\aschools\x18\x01 \x03(\v2#.houqin.reports.v1.SchoolComplianceR\aschools\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\"J\n" +
 	"\x17GetFeeSettlementRequest\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\tR\x04term\"\x96\x06\n" +
@@ -2049,7 +2811,7 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	"\x04fees\x18\x02 \x03(\v2 .houqin.reports.v1.FeeSettlementR\x04fees\"I\n" +
 	"\x14GetStockAuditRequest\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x14\n" +
-	"\x05month\x18\x02 \x01(\tR\x05month\"\xf8\x03\n" +
+	"\x05month\x18\x02 \x01(\tR\x05month\"\xa8\x04\n" +
 	"\rStockAuditRow\x121\n" +
 	"\bcategory\x18\x01 \x01(\tB\x15\x8a\xb5\x18\x11分类 / CategoryR\bcategory\x12E\n" +
 	"\vopening_fen\x18\x02 \x01(\x03B$\x8a\xb5\x18 期初（元） / Opening (yuan)R\n" +
@@ -2060,7 +2822,8 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	"\freturned_fen\x18\x05 \x01(\x03B%\x8a\xb5\x18!退库（元） / Returned (yuan)R\vreturnedFen\x12N\n" +
 	"\fadjusted_fen\x18\x06 \x01(\x03B+\x8a\xb5\x18'盘盈盘亏（元） / Adjusted (yuan)R\vadjustedFen\x12E\n" +
 	"\vclosing_fen\x18\a \x01(\x03B$\x8a\xb5\x18 期末（元） / Closing (yuan)R\n" +
-	"closingFen\"\xad\x01\n" +
+	"closingFen\x12.\n" +
+	"\x05drill\x18\b \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xad\x01\n" +
 	"\x15GetStockAuditResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x14\n" +
 	"\x05month\x18\x02 \x01(\tR\x05month\x12@\n" +
@@ -2071,7 +2834,7 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	"closingFen\"H\n" +
 	"\x14GetStockValueRequest\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x13\n" +
-	"\x05as_of\x18\x02 \x01(\tR\x04asOf\"\xf1\x03\n" +
+	"\x05as_of\x18\x02 \x01(\tR\x04asOf\"\xa1\x04\n" +
 	"\x0eStockItemValue\x129\n" +
 	"\titem_code\x18\x01 \x01(\tB\x1c\x8a\xb5\x18\x18物品编码 / Item codeR\bitemCode\x121\n" +
 	"\bcategory\x18\x02 \x01(\tB\x15\x8a\xb5\x18\x11分类 / CategoryR\bcategory\x123\n" +
@@ -2082,14 +2845,64 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	"slowMoving\x124\n" +
 	"\toverstock\x18\a \x01(\bB\x16\x8a\xb5\x18\x12积压 / OverstockR\toverstock\x12>\n" +
 	"\n" +
-	"cover_days\x18\b \x01(\x03B\x1f\x8a\xb5\x18\x1b可用天数 / Cover (days)R\tcoverDays\"\xf9\x01\n" +
+	"cover_days\x18\b \x01(\x03B\x1f\x8a\xb5\x18\x1b可用天数 / Cover (days)R\tcoverDays\x12.\n" +
+	"\x05drill\x18\t \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xa9\x02\n" +
 	"\x15GetStockValueResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x13\n" +
 	"\x05as_of\x18\x02 \x01(\tR\x04asOf\x12%\n" +
 	"\x0epolicy_version\x18\x03 \x01(\tR\rpolicyVersion\x127\n" +
 	"\x05items\x18\x04 \x03(\v2!.houqin.reports.v1.StockItemValueR\x05items\x12\x1b\n" +
 	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen\x121\n" +
-	"\x15slow_moving_value_fen\x18\x06 \x01(\x03R\x12slowMovingValueFenB\xc1\x01\n" +
+	"\x15slow_moving_value_fen\x18\x06 \x01(\x03R\x12slowMovingValueFen\x12.\n" +
+	"\x05drill\x18\a \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\".\n" +
+	"\x17GetDistrictStockRequest\x12\x13\n" +
+	"\x05as_of\x18\x01 \x01(\tR\x04asOf\"\x86\x05\n" +
+	"\vSchoolStock\x129\n" +
+	"\tschool_id\x18\x01 \x01(\tB\x1c\x8a\xb5\x18\x18学校代码 / School idR\bschoolId\x12'\n" +
+	"\x04name\x18\x02 \x01(\tB\x13\x8a\xb5\x18\x0f学校 / SchoolR\x04name\x127\n" +
+	"\x05items\x18\x03 \x01(\x05B!\x8a\xb5\x18\x1d在库物品 / Items in stockR\x05items\x12E\n" +
+	"\tvalue_fen\x18\x04 \x01(\x03B(\x8a\xb5\x18$库存价值（元） / Value (yuan)R\bvalueFen\x12P\n" +
+	"\x11slow_moving_items\x18\x05 \x01(\x05B$\x8a\xb5\x18 呆滞物品 / Slow-moving itemsR\x0fslowMovingItems\x12a\n" +
+	"\x15slow_moving_value_fen\x18\x06 \x01(\x03B.\x8a\xb5\x18*呆滞金额（元） / Slow-moving (yuan)R\x12slowMovingValueFen\x12M\n" +
+	"\x0foverstock_items\x18\a \x01(\x05B$\x8a\xb5\x18 积压物品 / Overstocked itemsR\x0eoverstockItems\x12_\n" +
+	"\x14slow_moving_permille\x18\b \x01(\x03B-\x8a\xb5\x18)呆滞占比（‰） / Slow-moving (‰)R\x12slowMovingPermille\x12.\n" +
+	"\x05drill\x18\t \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xae\x01\n" +
+	"\x11DistrictStockItem\x129\n" +
+	"\tschool_id\x18\x01 \x01(\tB\x1c\x8a\xb5\x18\x18学校代码 / School idR\bschoolId\x12'\n" +
+	"\x04name\x18\x02 \x01(\tB\x13\x8a\xb5\x18\x0f学校 / SchoolR\x04name\x125\n" +
+	"\x04item\x18\x03 \x01(\v2!.houqin.reports.v1.StockItemValueR\x04item\"\x9c\x02\n" +
+	"\x18GetDistrictStockResponse\x12\x13\n" +
+	"\x05as_of\x18\x01 \x01(\tR\x04asOf\x12%\n" +
+	"\x0epolicy_version\x18\x02 \x01(\tR\rpolicyVersion\x128\n" +
+	"\aschools\x18\x03 \x03(\v2\x1e.houqin.reports.v1.SchoolStockR\aschools\x12:\n" +
+	"\x05items\x18\x04 \x03(\v2$.houqin.reports.v1.DistrictStockItemR\x05items\x12\x1b\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen\x121\n" +
+	"\x15slow_moving_value_fen\x18\x06 \x01(\x03R\x12slowMovingValueFen\",\n" +
+	"\x16GetDistrictFeesRequest\x12\x12\n" +
+	"\x04term\x18\x01 \x01(\tR\x04term\"\xba\x06\n" +
+	"\n" +
+	"SchoolFees\x129\n" +
+	"\tschool_id\x18\x01 \x01(\tB\x1c\x8a\xb5\x18\x18学校代码 / School idR\bschoolId\x12'\n" +
+	"\x04name\x18\x02 \x01(\tB\x13\x8a\xb5\x18\x0f学校 / SchoolR\x04name\x12?\n" +
+	"\tpublished\x18\x03 \x01(\x05B!\x8a\xb5\x18\x1d公示项目 / Fees publishedR\tpublished\x12K\n" +
+	"\rcollected_fen\x18\x04 \x01(\x03B&\x8a\xb5\x18\"已收（元） / Collected (yuan)R\fcollectedFen\x12<\n" +
+	"\ton_behalf\x18\x05 \x01(\x05B\x1f\x8a\xb5\x18\x1b代收费项目 / On behalfR\bonBehalf\x121\n" +
+	"\asettled\x18\x06 \x01(\x05B\x17\x8a\xb5\x18\x13已结算 / SettledR\asettled\x129\n" +
+	"\tunsettled\x18\a \x01(\x05B\x1b\x8a\xb5\x18\x17未结算 / Not settledR\tunsettled\x12]\n" +
+	"\x14settlement_published\x18\b \x01(\x05B*\x8a\xb5\x18&结算已公示 / Settlement publishedR\x13settlementPublished\x12E\n" +
+	"\vsurplus_fen\x18\t \x01(\x03B$\x8a\xb5\x18 结余（元） / Surplus (yuan)R\n" +
+	"surplusFen\x12N\n" +
+	"\x10refund_total_fen\x18\n" +
+	" \x01(\x03B$\x8a\xb5\x18 应退（元） / Refunds (yuan)R\x0erefundTotalFen\x12h\n" +
+	"\x17refunds_outstanding_fen\x18\v \x01(\x03B0\x8a\xb5\x18,待退（元） / Refunds outstanding (yuan)R\x15refundsOutstandingFen\x12.\n" +
+	"\x05drill\x18\f \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\x8b\x02\n" +
+	"\x17GetDistrictFeesResponse\x12\x12\n" +
+	"\x04term\x18\x01 \x01(\tR\x04term\x127\n" +
+	"\aschools\x18\x02 \x03(\v2\x1d.houqin.reports.v1.SchoolFeesR\aschools\x12#\n" +
+	"\rcollected_fen\x18\x03 \x01(\x03R\fcollectedFen\x12(\n" +
+	"\x10refund_total_fen\x18\x04 \x01(\x03R\x0erefundTotalFen\x126\n" +
+	"\x17refunds_outstanding_fen\x18\x05 \x01(\x03R\x15refundsOutstandingFen\x12\x1c\n" +
+	"\tunsettled\x18\x06 \x01(\x05R\tunsettledB\xc1\x01\n" +
 	"\x15com.houqin.reports.v1B\x10ProcurementProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
 var (
@@ -2104,7 +2917,7 @@ func file_houqin_reports_v1_procurement_proto_rawDescGZIP() []byte {
 	return file_houqin_reports_v1_procurement_proto_rawDescData
 }
 
-var file_houqin_reports_v1_procurement_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_houqin_reports_v1_procurement_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_houqin_reports_v1_procurement_proto_goTypes = []any{
 	(*GetBudgetSpendRequest)(nil),            // 0: houqin.reports.v1.GetBudgetSpendRequest
 	(*BudgetLineSpend)(nil),                  // 1: houqin.reports.v1.BudgetLineSpend
@@ -2131,27 +2944,51 @@ var file_houqin_reports_v1_procurement_proto_goTypes = []any{
 	(*GetStockValueRequest)(nil),             // 22: houqin.reports.v1.GetStockValueRequest
 	(*StockItemValue)(nil),                   // 23: houqin.reports.v1.StockItemValue
 	(*GetStockValueResponse)(nil),            // 24: houqin.reports.v1.GetStockValueResponse
-	(*Drill)(nil),                            // 25: houqin.reports.v1.Drill
+	(*GetDistrictStockRequest)(nil),          // 25: houqin.reports.v1.GetDistrictStockRequest
+	(*SchoolStock)(nil),                      // 26: houqin.reports.v1.SchoolStock
+	(*DistrictStockItem)(nil),                // 27: houqin.reports.v1.DistrictStockItem
+	(*GetDistrictStockResponse)(nil),         // 28: houqin.reports.v1.GetDistrictStockResponse
+	(*GetDistrictFeesRequest)(nil),           // 29: houqin.reports.v1.GetDistrictFeesRequest
+	(*SchoolFees)(nil),                       // 30: houqin.reports.v1.SchoolFees
+	(*GetDistrictFeesResponse)(nil),          // 31: houqin.reports.v1.GetDistrictFeesResponse
+	(*Drill)(nil),                            // 32: houqin.reports.v1.Drill
 }
 var file_houqin_reports_v1_procurement_proto_depIdxs = []int32{
-	25, // 0: houqin.reports.v1.BudgetLineSpend.drill:type_name -> houqin.reports.v1.Drill
-	1,  // 1: houqin.reports.v1.GetBudgetSpendResponse.lines:type_name -> houqin.reports.v1.BudgetLineSpend
-	2,  // 2: houqin.reports.v1.GetBudgetSpendResponse.months:type_name -> houqin.reports.v1.MonthSpend
-	3,  // 3: houqin.reports.v1.GetBudgetSpendResponse.categories:type_name -> houqin.reports.v1.CategorySpend
-	25, // 4: houqin.reports.v1.WaitingApproval.drill:type_name -> houqin.reports.v1.Drill
-	6,  // 5: houqin.reports.v1.GetApprovalsWaitingResponse.requests:type_name -> houqin.reports.v1.WaitingApproval
-	9,  // 6: houqin.reports.v1.GetDistrictProcurementResponse.schools:type_name -> houqin.reports.v1.SchoolProcurement
-	13, // 7: houqin.reports.v1.GetProcurementComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
-	13, // 8: houqin.reports.v1.GetDistrictComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
-	25, // 9: houqin.reports.v1.FeeSettlement.drill:type_name -> houqin.reports.v1.Drill
-	17, // 10: houqin.reports.v1.GetFeeSettlementResponse.fees:type_name -> houqin.reports.v1.FeeSettlement
-	20, // 11: houqin.reports.v1.GetStockAuditResponse.categories:type_name -> houqin.reports.v1.StockAuditRow
-	23, // 12: houqin.reports.v1.GetStockValueResponse.items:type_name -> houqin.reports.v1.StockItemValue
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	32, // 0: houqin.reports.v1.BudgetLineSpend.drill:type_name -> houqin.reports.v1.Drill
+	32, // 1: houqin.reports.v1.MonthSpend.drill:type_name -> houqin.reports.v1.Drill
+	32, // 2: houqin.reports.v1.CategorySpend.drill:type_name -> houqin.reports.v1.Drill
+	1,  // 3: houqin.reports.v1.GetBudgetSpendResponse.lines:type_name -> houqin.reports.v1.BudgetLineSpend
+	2,  // 4: houqin.reports.v1.GetBudgetSpendResponse.months:type_name -> houqin.reports.v1.MonthSpend
+	3,  // 5: houqin.reports.v1.GetBudgetSpendResponse.categories:type_name -> houqin.reports.v1.CategorySpend
+	32, // 6: houqin.reports.v1.WaitingApproval.drill:type_name -> houqin.reports.v1.Drill
+	6,  // 7: houqin.reports.v1.GetApprovalsWaitingResponse.requests:type_name -> houqin.reports.v1.WaitingApproval
+	9,  // 8: houqin.reports.v1.GetDistrictProcurementResponse.schools:type_name -> houqin.reports.v1.SchoolProcurement
+	32, // 9: houqin.reports.v1.SchoolCompliance.quotes_compliant_drill:type_name -> houqin.reports.v1.Drill
+	32, // 10: houqin.reports.v1.SchoolCompliance.quotes_noncompliant_drill:type_name -> houqin.reports.v1.Drill
+	32, // 11: houqin.reports.v1.SchoolCompliance.acceptances_two_person_drill:type_name -> houqin.reports.v1.Drill
+	32, // 12: houqin.reports.v1.SchoolCompliance.acceptances_single_drill:type_name -> houqin.reports.v1.Drill
+	32, // 13: houqin.reports.v1.SchoolCompliance.invoices_three_signed_drill:type_name -> houqin.reports.v1.Drill
+	32, // 14: houqin.reports.v1.SchoolCompliance.invoices_incomplete_drill:type_name -> houqin.reports.v1.Drill
+	13, // 15: houqin.reports.v1.GetProcurementComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
+	13, // 16: houqin.reports.v1.GetDistrictComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
+	32, // 17: houqin.reports.v1.FeeSettlement.drill:type_name -> houqin.reports.v1.Drill
+	17, // 18: houqin.reports.v1.GetFeeSettlementResponse.fees:type_name -> houqin.reports.v1.FeeSettlement
+	32, // 19: houqin.reports.v1.StockAuditRow.drill:type_name -> houqin.reports.v1.Drill
+	20, // 20: houqin.reports.v1.GetStockAuditResponse.categories:type_name -> houqin.reports.v1.StockAuditRow
+	32, // 21: houqin.reports.v1.StockItemValue.drill:type_name -> houqin.reports.v1.Drill
+	23, // 22: houqin.reports.v1.GetStockValueResponse.items:type_name -> houqin.reports.v1.StockItemValue
+	32, // 23: houqin.reports.v1.GetStockValueResponse.drill:type_name -> houqin.reports.v1.Drill
+	32, // 24: houqin.reports.v1.SchoolStock.drill:type_name -> houqin.reports.v1.Drill
+	23, // 25: houqin.reports.v1.DistrictStockItem.item:type_name -> houqin.reports.v1.StockItemValue
+	26, // 26: houqin.reports.v1.GetDistrictStockResponse.schools:type_name -> houqin.reports.v1.SchoolStock
+	27, // 27: houqin.reports.v1.GetDistrictStockResponse.items:type_name -> houqin.reports.v1.DistrictStockItem
+	32, // 28: houqin.reports.v1.SchoolFees.drill:type_name -> houqin.reports.v1.Drill
+	30, // 29: houqin.reports.v1.GetDistrictFeesResponse.schools:type_name -> houqin.reports.v1.SchoolFees
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_procurement_proto_init() }
@@ -2166,7 +3003,7 @@ func file_houqin_reports_v1_procurement_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_reports_v1_procurement_proto_rawDesc), len(file_houqin_reports_v1_procurement_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -521,7 +521,7 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\aschools\x18\x02 \x03(\v2\x1f.houqin.reports.v1.SchoolLedgerR\aschools\x12\x18\n" +
 	"\aentries\x18\x03 \x01(\x03R\aentries\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\x03R\bquantity\x12\x1b\n" +
-	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xfb\x0e\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xd2\x10\n" +
 	"\x0eReportsService\x12e\n" +
 	"\x0eGetAssetLedger\x12(.houqin.reports.v1.GetAssetLedgerRequest\x1a).houqin.reports.v1.GetAssetLedgerResponse\x12n\n" +
 	"\x11GetDistrictLedger\x12+.houqin.reports.v1.GetDistrictLedgerRequest\x1a,.houqin.reports.v1.GetDistrictLedgerResponse\x12e\n" +
@@ -532,7 +532,9 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\x15GetDistrictCompliance\x12/.houqin.reports.v1.GetDistrictComplianceRequest\x1a0.houqin.reports.v1.GetDistrictComplianceResponse\x12k\n" +
 	"\x10GetFeeSettlement\x12*.houqin.reports.v1.GetFeeSettlementRequest\x1a+.houqin.reports.v1.GetFeeSettlementResponse\x12b\n" +
 	"\rGetStockAudit\x12'.houqin.reports.v1.GetStockAuditRequest\x1a(.houqin.reports.v1.GetStockAuditResponse\x12b\n" +
-	"\rGetStockValue\x12'.houqin.reports.v1.GetStockValueRequest\x1a(.houqin.reports.v1.GetStockValueResponse\x12Y\n" +
+	"\rGetStockValue\x12'.houqin.reports.v1.GetStockValueRequest\x1a(.houqin.reports.v1.GetStockValueResponse\x12k\n" +
+	"\x10GetDistrictStock\x12*.houqin.reports.v1.GetDistrictStockRequest\x1a+.houqin.reports.v1.GetDistrictStockResponse\x12h\n" +
+	"\x0fGetDistrictFees\x12).houqin.reports.v1.GetDistrictFeesRequest\x1a*.houqin.reports.v1.GetDistrictFeesResponse\x12Y\n" +
 	"\n" +
 	"ListEvents\x12$.houqin.reports.v1.ListEventsRequest\x1a%.houqin.reports.v1.ListEventsResponse\x12q\n" +
 	"\x12GetLedgerBreakdown\x12,.houqin.reports.v1.GetLedgerBreakdownRequest\x1a-.houqin.reports.v1.GetLedgerBreakdownResponse\x12k\n" +
@@ -572,28 +574,32 @@ var file_houqin_reports_v1_reports_proto_goTypes = []any{
 	(*GetFeeSettlementRequest)(nil),          // 12: houqin.reports.v1.GetFeeSettlementRequest
 	(*GetStockAuditRequest)(nil),             // 13: houqin.reports.v1.GetStockAuditRequest
 	(*GetStockValueRequest)(nil),             // 14: houqin.reports.v1.GetStockValueRequest
-	(*ListEventsRequest)(nil),                // 15: houqin.reports.v1.ListEventsRequest
-	(*GetLedgerBreakdownRequest)(nil),        // 16: houqin.reports.v1.GetLedgerBreakdownRequest
-	(*GetRepairsReportRequest)(nil),          // 17: houqin.reports.v1.GetRepairsReportRequest
-	(*GetLoansReportRequest)(nil),            // 18: houqin.reports.v1.GetLoansReportRequest
-	(*GetCustodyCoverageRequest)(nil),        // 19: houqin.reports.v1.GetCustodyCoverageRequest
-	(*GetWriteOffsReportRequest)(nil),        // 20: houqin.reports.v1.GetWriteOffsReportRequest
-	(*GetStocktakeVarianceRequest)(nil),      // 21: houqin.reports.v1.GetStocktakeVarianceRequest
-	(*GetBudgetSpendResponse)(nil),           // 22: houqin.reports.v1.GetBudgetSpendResponse
-	(*GetApprovalsWaitingResponse)(nil),      // 23: houqin.reports.v1.GetApprovalsWaitingResponse
-	(*GetDistrictProcurementResponse)(nil),   // 24: houqin.reports.v1.GetDistrictProcurementResponse
-	(*GetProcurementComplianceResponse)(nil), // 25: houqin.reports.v1.GetProcurementComplianceResponse
-	(*GetDistrictComplianceResponse)(nil),    // 26: houqin.reports.v1.GetDistrictComplianceResponse
-	(*GetFeeSettlementResponse)(nil),         // 27: houqin.reports.v1.GetFeeSettlementResponse
-	(*GetStockAuditResponse)(nil),            // 28: houqin.reports.v1.GetStockAuditResponse
-	(*GetStockValueResponse)(nil),            // 29: houqin.reports.v1.GetStockValueResponse
-	(*ListEventsResponse)(nil),               // 30: houqin.reports.v1.ListEventsResponse
-	(*GetLedgerBreakdownResponse)(nil),       // 31: houqin.reports.v1.GetLedgerBreakdownResponse
-	(*GetRepairsReportResponse)(nil),         // 32: houqin.reports.v1.GetRepairsReportResponse
-	(*GetLoansReportResponse)(nil),           // 33: houqin.reports.v1.GetLoansReportResponse
-	(*GetCustodyCoverageResponse)(nil),       // 34: houqin.reports.v1.GetCustodyCoverageResponse
-	(*GetWriteOffsReportResponse)(nil),       // 35: houqin.reports.v1.GetWriteOffsReportResponse
-	(*GetStocktakeVarianceResponse)(nil),     // 36: houqin.reports.v1.GetStocktakeVarianceResponse
+	(*GetDistrictStockRequest)(nil),          // 15: houqin.reports.v1.GetDistrictStockRequest
+	(*GetDistrictFeesRequest)(nil),           // 16: houqin.reports.v1.GetDistrictFeesRequest
+	(*ListEventsRequest)(nil),                // 17: houqin.reports.v1.ListEventsRequest
+	(*GetLedgerBreakdownRequest)(nil),        // 18: houqin.reports.v1.GetLedgerBreakdownRequest
+	(*GetRepairsReportRequest)(nil),          // 19: houqin.reports.v1.GetRepairsReportRequest
+	(*GetLoansReportRequest)(nil),            // 20: houqin.reports.v1.GetLoansReportRequest
+	(*GetCustodyCoverageRequest)(nil),        // 21: houqin.reports.v1.GetCustodyCoverageRequest
+	(*GetWriteOffsReportRequest)(nil),        // 22: houqin.reports.v1.GetWriteOffsReportRequest
+	(*GetStocktakeVarianceRequest)(nil),      // 23: houqin.reports.v1.GetStocktakeVarianceRequest
+	(*GetBudgetSpendResponse)(nil),           // 24: houqin.reports.v1.GetBudgetSpendResponse
+	(*GetApprovalsWaitingResponse)(nil),      // 25: houqin.reports.v1.GetApprovalsWaitingResponse
+	(*GetDistrictProcurementResponse)(nil),   // 26: houqin.reports.v1.GetDistrictProcurementResponse
+	(*GetProcurementComplianceResponse)(nil), // 27: houqin.reports.v1.GetProcurementComplianceResponse
+	(*GetDistrictComplianceResponse)(nil),    // 28: houqin.reports.v1.GetDistrictComplianceResponse
+	(*GetFeeSettlementResponse)(nil),         // 29: houqin.reports.v1.GetFeeSettlementResponse
+	(*GetStockAuditResponse)(nil),            // 30: houqin.reports.v1.GetStockAuditResponse
+	(*GetStockValueResponse)(nil),            // 31: houqin.reports.v1.GetStockValueResponse
+	(*GetDistrictStockResponse)(nil),         // 32: houqin.reports.v1.GetDistrictStockResponse
+	(*GetDistrictFeesResponse)(nil),          // 33: houqin.reports.v1.GetDistrictFeesResponse
+	(*ListEventsResponse)(nil),               // 34: houqin.reports.v1.ListEventsResponse
+	(*GetLedgerBreakdownResponse)(nil),       // 35: houqin.reports.v1.GetLedgerBreakdownResponse
+	(*GetRepairsReportResponse)(nil),         // 36: houqin.reports.v1.GetRepairsReportResponse
+	(*GetLoansReportResponse)(nil),           // 37: houqin.reports.v1.GetLoansReportResponse
+	(*GetCustodyCoverageResponse)(nil),       // 38: houqin.reports.v1.GetCustodyCoverageResponse
+	(*GetWriteOffsReportResponse)(nil),       // 39: houqin.reports.v1.GetWriteOffsReportResponse
+	(*GetStocktakeVarianceResponse)(nil),     // 40: houqin.reports.v1.GetStocktakeVarianceResponse
 }
 var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	6,  // 0: houqin.reports.v1.CategoryTotal.drill:type_name -> houqin.reports.v1.Drill
@@ -610,32 +616,36 @@ var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	12, // 11: houqin.reports.v1.ReportsService.GetFeeSettlement:input_type -> houqin.reports.v1.GetFeeSettlementRequest
 	13, // 12: houqin.reports.v1.ReportsService.GetStockAudit:input_type -> houqin.reports.v1.GetStockAuditRequest
 	14, // 13: houqin.reports.v1.ReportsService.GetStockValue:input_type -> houqin.reports.v1.GetStockValueRequest
-	15, // 14: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
-	16, // 15: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
-	17, // 16: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
-	18, // 17: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
-	19, // 18: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
-	20, // 19: houqin.reports.v1.ReportsService.GetWriteOffsReport:input_type -> houqin.reports.v1.GetWriteOffsReportRequest
-	21, // 20: houqin.reports.v1.ReportsService.GetStocktakeVariance:input_type -> houqin.reports.v1.GetStocktakeVarianceRequest
-	2,  // 21: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
-	5,  // 22: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
-	22, // 23: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
-	23, // 24: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
-	24, // 25: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
-	25, // 26: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
-	26, // 27: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
-	27, // 28: houqin.reports.v1.ReportsService.GetFeeSettlement:output_type -> houqin.reports.v1.GetFeeSettlementResponse
-	28, // 29: houqin.reports.v1.ReportsService.GetStockAudit:output_type -> houqin.reports.v1.GetStockAuditResponse
-	29, // 30: houqin.reports.v1.ReportsService.GetStockValue:output_type -> houqin.reports.v1.GetStockValueResponse
-	30, // 31: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
-	31, // 32: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
-	32, // 33: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
-	33, // 34: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
-	34, // 35: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
-	35, // 36: houqin.reports.v1.ReportsService.GetWriteOffsReport:output_type -> houqin.reports.v1.GetWriteOffsReportResponse
-	36, // 37: houqin.reports.v1.ReportsService.GetStocktakeVariance:output_type -> houqin.reports.v1.GetStocktakeVarianceResponse
-	21, // [21:38] is the sub-list for method output_type
-	4,  // [4:21] is the sub-list for method input_type
+	15, // 14: houqin.reports.v1.ReportsService.GetDistrictStock:input_type -> houqin.reports.v1.GetDistrictStockRequest
+	16, // 15: houqin.reports.v1.ReportsService.GetDistrictFees:input_type -> houqin.reports.v1.GetDistrictFeesRequest
+	17, // 16: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
+	18, // 17: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
+	19, // 18: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
+	20, // 19: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
+	21, // 20: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
+	22, // 21: houqin.reports.v1.ReportsService.GetWriteOffsReport:input_type -> houqin.reports.v1.GetWriteOffsReportRequest
+	23, // 22: houqin.reports.v1.ReportsService.GetStocktakeVariance:input_type -> houqin.reports.v1.GetStocktakeVarianceRequest
+	2,  // 23: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
+	5,  // 24: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
+	24, // 25: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
+	25, // 26: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
+	26, // 27: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
+	27, // 28: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
+	28, // 29: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
+	29, // 30: houqin.reports.v1.ReportsService.GetFeeSettlement:output_type -> houqin.reports.v1.GetFeeSettlementResponse
+	30, // 31: houqin.reports.v1.ReportsService.GetStockAudit:output_type -> houqin.reports.v1.GetStockAuditResponse
+	31, // 32: houqin.reports.v1.ReportsService.GetStockValue:output_type -> houqin.reports.v1.GetStockValueResponse
+	32, // 33: houqin.reports.v1.ReportsService.GetDistrictStock:output_type -> houqin.reports.v1.GetDistrictStockResponse
+	33, // 34: houqin.reports.v1.ReportsService.GetDistrictFees:output_type -> houqin.reports.v1.GetDistrictFeesResponse
+	34, // 35: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
+	35, // 36: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
+	36, // 37: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
+	37, // 38: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
+	38, // 39: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
+	39, // 40: houqin.reports.v1.ReportsService.GetWriteOffsReport:output_type -> houqin.reports.v1.GetWriteOffsReportResponse
+	40, // 41: houqin.reports.v1.ReportsService.GetStocktakeVariance:output_type -> houqin.reports.v1.GetStocktakeVarianceResponse
+	23, // [23:42] is the sub-list for method output_type
+	4,  // [4:23] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name

@@ -31,6 +31,8 @@ const (
 	ReportsService_GetFeeSettlement_FullMethodName         = "/houqin.reports.v1.ReportsService/GetFeeSettlement"
 	ReportsService_GetStockAudit_FullMethodName            = "/houqin.reports.v1.ReportsService/GetStockAudit"
 	ReportsService_GetStockValue_FullMethodName            = "/houqin.reports.v1.ReportsService/GetStockValue"
+	ReportsService_GetDistrictStock_FullMethodName         = "/houqin.reports.v1.ReportsService/GetDistrictStock"
+	ReportsService_GetDistrictFees_FullMethodName          = "/houqin.reports.v1.ReportsService/GetDistrictFees"
 	ReportsService_ListEvents_FullMethodName               = "/houqin.reports.v1.ReportsService/ListEvents"
 	ReportsService_GetLedgerBreakdown_FullMethodName       = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
 	ReportsService_GetRepairsReport_FullMethodName         = "/houqin.reports.v1.ReportsService/GetRepairsReport"
@@ -71,6 +73,12 @@ type ReportsServiceClient interface {
 	// GetStockValue 库存价值与呆滞积压: one school's stock per item as of a date, slow-moving and
 	// overstocked items flagged.
 	GetStockValue(ctx context.Context, in *GetStockValueRequest, opts ...grpc.CallOption) (*GetStockValueResponse, error)
+	// GetDistrictStock 全区库存: every school's stock value, slow-moving and overstocked items as
+	// of a date (bureau roles).
+	GetDistrictStock(ctx context.Context, in *GetDistrictStockRequest, opts ...grpc.CallOption) (*GetDistrictStockResponse, error)
+	// GetDistrictFees 全区代收费结算: every school's fees — published, collected, settled and
+	// refunds outstanding (bureau roles).
+	GetDistrictFees(ctx context.Context, in *GetDistrictFeesRequest, opts ...grpc.CallOption) (*GetDistrictFeesResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
@@ -199,6 +207,26 @@ func (c *reportsServiceClient) GetStockValue(ctx context.Context, in *GetStockVa
 	return out, nil
 }
 
+func (c *reportsServiceClient) GetDistrictStock(ctx context.Context, in *GetDistrictStockRequest, opts ...grpc.CallOption) (*GetDistrictStockResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDistrictStockResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetDistrictStock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportsServiceClient) GetDistrictFees(ctx context.Context, in *GetDistrictFeesRequest, opts ...grpc.CallOption) (*GetDistrictFeesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDistrictFeesResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetDistrictFees_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *reportsServiceClient) ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListEventsResponse)
@@ -300,6 +328,12 @@ type ReportsServiceServer interface {
 	// GetStockValue 库存价值与呆滞积压: one school's stock per item as of a date, slow-moving and
 	// overstocked items flagged.
 	GetStockValue(context.Context, *GetStockValueRequest) (*GetStockValueResponse, error)
+	// GetDistrictStock 全区库存: every school's stock value, slow-moving and overstocked items as
+	// of a date (bureau roles).
+	GetDistrictStock(context.Context, *GetDistrictStockRequest) (*GetDistrictStockResponse, error)
+	// GetDistrictFees 全区代收费结算: every school's fees — published, collected, settled and
+	// refunds outstanding (bureau roles).
+	GetDistrictFees(context.Context, *GetDistrictFeesRequest) (*GetDistrictFeesResponse, error)
 	// ListEvents 追溯: the events behind a report row (its drill), oldest business time first, paged.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)
 	// GetLedgerBreakdown 资产台帐分组: one school's ledger as of a date by category, location,
@@ -357,6 +391,12 @@ func (UnimplementedReportsServiceServer) GetStockAudit(context.Context, *GetStoc
 }
 func (UnimplementedReportsServiceServer) GetStockValue(context.Context, *GetStockValueRequest) (*GetStockValueResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStockValue not implemented")
+}
+func (UnimplementedReportsServiceServer) GetDistrictStock(context.Context, *GetDistrictStockRequest) (*GetDistrictStockResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDistrictStock not implemented")
+}
+func (UnimplementedReportsServiceServer) GetDistrictFees(context.Context, *GetDistrictFeesRequest) (*GetDistrictFeesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDistrictFees not implemented")
 }
 func (UnimplementedReportsServiceServer) ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEvents not implemented")
@@ -580,6 +620,42 @@ func _ReportsService_GetStockValue_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportsService_GetDistrictStock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDistrictStockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetDistrictStock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetDistrictStock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetDistrictStock(ctx, req.(*GetDistrictStockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReportsService_GetDistrictFees_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDistrictFeesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetDistrictFees(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetDistrictFees_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetDistrictFees(ctx, req.(*GetDistrictFeesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ReportsService_ListEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListEventsRequest)
 	if err := dec(in); err != nil {
@@ -752,6 +828,14 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStockValue",
 			Handler:    _ReportsService_GetStockValue_Handler,
+		},
+		{
+			MethodName: "GetDistrictStock",
+			Handler:    _ReportsService_GetDistrictStock_Handler,
+		},
+		{
+			MethodName: "GetDistrictFees",
+			Handler:    _ReportsService_GetDistrictFees_Handler,
 		},
 		{
 			MethodName: "ListEvents",
