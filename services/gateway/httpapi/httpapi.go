@@ -73,7 +73,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		}))
 	mux.Handle("GET /api/v1/schools/{school}/procurement/compliance", route(a, a.Reports.GetProcurementCompliance,
 		func(r *http.Request, m *reportsv1.GetProcurementComplianceRequest) {
-			m.SchoolId = r.PathValue("school")
+			m.SchoolId, m.From, m.To = r.PathValue("school"), r.URL.Query().Get("from"), r.URL.Query().Get("to")
 		}))
 	mux.Handle("GET /api/v1/schools/{school}/procurement/fees", route(a, a.Reports.GetFeeSettlement,
 		func(r *http.Request, m *reportsv1.GetFeeSettlementRequest) {
@@ -88,7 +88,13 @@ func (a *API) Register(mux *http.ServeMux) {
 			m.SchoolId, m.AsOf = r.PathValue("school"), r.URL.Query().Get("as_of")
 		}))
 	mux.Handle("GET /api/v1/district/procurement/compliance", route(a, a.Reports.GetDistrictCompliance,
-		func(*http.Request, *reportsv1.GetDistrictComplianceRequest) {}))
+		func(r *http.Request, m *reportsv1.GetDistrictComplianceRequest) {
+			m.From, m.To = r.URL.Query().Get("from"), r.URL.Query().Get("to")
+		}))
+	mux.Handle("GET /api/v1/district/procurement/stock", route(a, a.Reports.GetDistrictStock,
+		func(r *http.Request, m *reportsv1.GetDistrictStockRequest) { m.AsOf = r.URL.Query().Get("as_of") }))
+	mux.Handle("GET /api/v1/district/procurement/fees", route(a, a.Reports.GetDistrictFees,
+		func(r *http.Request, m *reportsv1.GetDistrictFeesRequest) { m.Term = r.URL.Query().Get("term") }))
 	mux.Handle("GET /api/v1/district/procurement", route(a, a.Reports.GetDistrictProcurement,
 		func(r *http.Request, m *reportsv1.GetDistrictProcurementRequest) {
 			m.FiscalYear, m.AsOf = queryYear(r.URL.Query().Get("fiscal_year")), r.URL.Query().Get("as_of")
