@@ -386,14 +386,15 @@ type Waiting struct {
 
 // waitingSQL selects the requests waiting at the end of the day given as the SQL parameter
 // asOf: each request submitted by then, in the state of its last step dated by then — the step
-// it waited at then and since when — with its school_id.
+// it waited at then and since when — with its school_id. A request projected before steps
+// were kept has none and shows as it stands now, until a rebuild.
 func waitingSQL(asOf string) string {
-	return `SELECT r.school_id, r.purchase_request_id, r.stream_id, r.department, h.step, h.role, r.estimated_total_fen,
-			r.submitted_on, h.since_on
-		FROM procurement.requests r CROSS JOIN LATERAL (SELECT h.status, h.step, h.role, h.since_on
+	return `SELECT r.school_id, r.purchase_request_id, r.stream_id, r.department, coalesce(h.step, r.step) AS step,
+			coalesce(h.role, r.role) AS role, r.estimated_total_fen, r.submitted_on, coalesce(h.since_on, r.waiting_since) AS since_on
+		FROM procurement.requests r LEFT JOIN LATERAL (SELECT h.status, h.step, h.role, h.since_on
 			FROM procurement.request_steps h WHERE h.stream_id = r.stream_id AND h.since_on <= ` + asOf + `
-			ORDER BY h.version DESC LIMIT 1) h
-		WHERE r.submitted_on <= ` + asOf + ` AND h.status = 'waiting'`
+			ORDER BY h.version DESC LIMIT 1) h ON true
+		WHERE r.submitted_on <= ` + asOf + ` AND coalesce(h.status, r.status) = 'waiting'`
 }
 
 // Waiting returns school's requests waiting for approval at the end of asOf, as they stood
