@@ -74,6 +74,9 @@ type Options struct {
 	Policies domain.Policies
 	// StockPolicies are the stores rules (default domain.DefaultStockPolicies).
 	StockPolicies domain.StockPolicies
+	// CachedStockItems is how many stock items' folded states are kept between commands
+	// (0: DefaultCachedStockItems; negative: none, every command reads the item's whole stream).
+	CachedStockItems int
 	// Catalogue of purchase categories (default DefaultCatalogue).
 	Catalogue *domain.Catalogue
 	// Capitalisation rule by date (default DefaultCapitalisation).

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/es"
+	"houqin.dev/platform/event"
 	"houqin.dev/platform/eventstore"
 	"houqin.dev/procurement/domain"
 	eventsv1 "houqin.dev/proto/gen/houqin/procurement/events/v1"
@@ -33,9 +35,20 @@ func newStockHandlers(store *eventstore.Store, o Options) stockHandlers {
 	if o.StockPolicies == nil {
 		o.StockPolicies = domain.DefaultStockPolicies
 	}
-	return stockHandlers{items: es.NewHandler(store, StockItemAggregate, o.Retries, o.Now),
+	// An item's stream holds its whole history (every goods in and out for years), so its
+	// folded state is kept between commands and a command reads only the events appended
+	// since; the fold never changes a state it is given (domain.StockItem), which the cache needs.
+	items := es.NewHandler(store, StockItemAggregate, o.Retries, o.Now)
+	if o.CachedStockItems >= 0 {
+		items = items.WithCache(cmp.Or(o.CachedStockItems, DefaultCachedStockItems))
+	}
+	return stockHandlers{items: items,
 		requisitions: es.NewHandler(store, RequisitionAggregate, o.Retries, o.Now), policies: o.StockPolicies}
 }
+
+// DefaultCachedStockItems is how many items' states a process keeps by default: a school's
+// stores hold a few hundred items.
+const DefaultCachedStockItems = 4096
 
 // itemID is the id of a school's item account: the school and the item code.
 func itemID(school, code string) string { return school + "/" + code }
@@ -348,11 +361,31 @@ func (a *App) ApproveStockAdjustment(ctx context.Context, meta es.Meta, code str
 	return out, err
 }
 
-// GetStockItem returns an item's account of school and its version.
-func (a *App) GetStockItem(ctx context.Context, school, code string) (domain.StockItem, int64, error) {
+// GetStockItem returns an item's account of school, its movements (for reads as of a date)
+// and its version. It reads the whole stream, not the cache: reads do not wait for commands.
+func (a *App) GetStockItem(ctx context.Context, school, code string) (domain.StockItem, []domain.Movement, int64, error) {
 	code = domain.ItemCode(code)
 	if err := checkCode(code); err != nil {
-		return domain.StockItem{}, 0, err
+		return domain.StockItem{}, nil, 0, err
 	}
-	return a.stock.items.Load(ctx, school, itemID(school, code))
+	st, err := a.store.Load(ctx, event.StreamID(StockItemAggregate.Type, itemID(school, code)))
+	if err != nil {
+		return domain.StockItem{}, nil, 0, err
+	}
+	if st.Version == 0 || st.SchoolID != school {
+		return domain.StockItem{}, nil, 0, errs.NotFound(StockItemAggregate.Type, itemID(school, code))
+	}
+	it := domain.NewStockItem()
+	var moves []domain.Movement
+	for _, e := range st.Events {
+		m, err := e.Decode()
+		if err != nil {
+			return domain.StockItem{}, nil, 0, err
+		}
+		it = domain.EvolveStockItem(it, m)
+		if mv, ok := domain.MovementOf(m); ok {
+			moves = append(moves, mv)
+		}
+	}
+	return it, moves, st.Version, nil
 }

@@ -91,7 +91,14 @@ type StockCount struct {
 // StockItem is one item's account (材料账) at one school: the aggregate that every movement
 // of the item goes through, so two issues of the same item cannot both take the last unit
 // (the stream's version is the optimistic lock). Its state is what the deciders need — the
-// open lots, not the history — plus the movements for reads as of a date.
+// open lots and per-requisition and per-stocktake counters, not the history (movements as of
+// a date are read from the events: MovementOf).
+//
+// A state is a value that may be shared: the command handler caches an item's state between
+// commands (es.Handler.WithCache) and hands it to deciders, which may fold events into it to
+// look ahead. So EvolveStockItem never writes into anything the state it is given refers to:
+// it replaces a table (Table, never changed once built) or slice it changes by a changed copy,
+// and the state it was given stays as it was.
 type StockItem struct {
 	StockItemSpec
 	Opened          bool
@@ -99,16 +106,22 @@ type StockItem struct {
 	LastMovedOn     string
 	LastIssuedOn    string
 	LastUnitCostFen int64
-	ReceivedLines   map[string]bool
-	Issues          map[string]IssueRecord
-	Counts          map[string]StockCount
-	Moves           []Movement
+	// ReceivedLines are the acceptance lines received (验收明细).
+	ReceivedLines Table[bool]
+	// Issues are per requisition (领用单).
+	Issues Table[IssueRecord]
+	// Counts are per stocktake (盘点).
+	Counts Table[StockCount]
+}
+
+// Issue is what the item knows of requisition id (zero if nothing was issued on it).
+func (s StockItem) Issue(id string) IssueRecord {
+	r, _ := s.Issues.Get(id)
+	return r
 }
 
 // NewStockItem is an item with no events.
-func NewStockItem() StockItem {
-	return StockItem{ReceivedLines: map[string]bool{}, Issues: map[string]IssueRecord{}, Counts: map[string]StockCount{}}
-}
+func NewStockItem() StockItem { return StockItem{} }
 
 func toSlices(ss []*eventsv1.StockLotSlice) []Slice {
 	out := make([]Slice, len(ss))
@@ -126,16 +139,10 @@ func fromSlices(ss []Slice) []*eventsv1.StockLotSlice {
 	return out
 }
 
-// EvolveStockItem folds one event into an item's account. The handler folds into a fresh
-// state for every command, so the maps are owned by the fold.
+// EvolveStockItem folds one event into an item's account and returns the new state; s itself
+// and the maps and slices it refers to are not changed (see StockItem).
 func EvolveStockItem(s StockItem, m proto.Message) StockItem {
-	if s.ReceivedLines == nil {
-		s.ReceivedLines, s.Issues, s.Counts = map[string]bool{}, map[string]IssueRecord{}, map[string]StockCount{}
-	}
-	move := func(code, cat, on string, kind MovementKind, q, v int64) {
-		s.Moves = append(s.Moves, Movement{ItemCode: code, Category: cat, On: on, Kind: kind, Quantity: q, ValueFen: v})
-		s.LastMovedOn = max(s.LastMovedOn, on)
-	}
+	moved := func(on string) { s.LastMovedOn = max(s.LastMovedOn, on) }
 	switch e := m.(type) {
 	case *eventsv1.StockItemOpened:
 		s.StockItemSpec = StockItemSpec{Code: e.ItemCode, Name: e.Name, Unit: e.Unit, Category: e.Category}
@@ -144,27 +151,27 @@ func EvolveStockItem(s StockItem, m proto.Message) StockItem {
 		s.Lots = s.Lots.Add(Lot{ID: e.LotId, ReceivedOn: e.ReceivedOn, Quantity: e.Quantity, UnitCostFen: e.UnitCostFen})
 		s.LastUnitCostFen = e.UnitCostFen
 		if e.AcceptanceLineId != "" {
-			s.ReceivedLines[e.AcceptanceLineId] = true
+			s.ReceivedLines = s.ReceivedLines.With(e.AcceptanceLineId, true)
 		}
-		move(e.ItemCode, e.Category, e.ReceivedOn, MoveReceived, e.Quantity, e.ValueFen)
+		moved(e.ReceivedOn)
 	case *eventsv1.StockIssued:
 		s.Lots, _, _ = s.Lots.Consume(e.Quantity)
-		r := s.Issues[e.RequisitionId]
+		r := s.Issue(e.RequisitionId)
 		r.Issued += e.Quantity
-		r.Outstanding = append(append([]Slice(nil), r.Outstanding...), toSlices(e.Slices)...)
-		s.Issues[e.RequisitionId] = r
+		r.Outstanding = appendSlices(r.Outstanding, toSlices(e.Slices))
+		s.Issues = s.Issues.With(e.RequisitionId, r)
 		s.LastIssuedOn = e.IssuedOn
-		move(e.ItemCode, e.Category, e.IssuedOn, MoveIssued, -e.Quantity, -e.CostFen)
+		moved(e.IssuedOn)
 	case *eventsv1.StockReturned:
 		back := toSlices(e.Slices)
 		s.Lots = s.Lots.Restore(back)
-		r := s.Issues[e.RequisitionId]
+		r := s.Issue(e.RequisitionId)
 		r.Returned += e.Quantity
 		r.Outstanding = removeNewest(r.Outstanding, e.Quantity)
-		s.Issues[e.RequisitionId] = r
-		move(e.ItemCode, e.Category, e.ReturnedOn, MoveReturned, e.Quantity, e.ValueFen)
+		s.Issues = s.Issues.With(e.RequisitionId, r)
+		moved(e.ReturnedOn)
 	case *eventsv1.StockCounted:
-		s.Counts[e.StocktakeId] = StockCount{CountedOn: e.CountedOn, CountedBy: e.CountedBy, Book: e.BookQuantity, Counted: e.CountedQuantity}
+		s.Counts = s.Counts.With(e.StocktakeId, StockCount{CountedOn: e.CountedOn, CountedBy: e.CountedBy, Book: e.BookQuantity, Counted: e.CountedQuantity})
 	case *eventsv1.StockAdjusted:
 		if e.Difference > 0 {
 			for _, sl := range toSlices(e.Slices) {
@@ -173,12 +180,28 @@ func EvolveStockItem(s StockItem, m proto.Message) StockItem {
 		} else {
 			s.Lots, _, _ = s.Lots.Consume(-e.Difference)
 		}
-		c := s.Counts[e.StocktakeId]
+		c, _ := s.Counts.Get(e.StocktakeId)
 		c.Adjusted = true
-		s.Counts[e.StocktakeId] = c
-		move(e.ItemCode, e.Category, e.AdjustedOn, MoveAdjusted, e.Difference, e.ValueFen)
+		s.Counts = s.Counts.With(e.StocktakeId, c)
+		moved(e.AdjustedOn)
 	}
 	return s
+}
+
+// appendSlices returns a new slice of slices followed by add, a slice of the same lot and
+// cost as the one before it merged into it (issues against one requisition mostly take the
+// same lot, so what a requisition has out stays a few slices however often it is issued).
+func appendSlices(slices, add []Slice) []Slice {
+	out := make([]Slice, len(slices), len(slices)+len(add))
+	copy(out, slices)
+	for _, a := range add {
+		if n := len(out); n > 0 && out[n-1].LotID == a.LotID && out[n-1].UnitCostFen == a.UnitCostFen {
+			out[n-1].Quantity += a.Quantity
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // removeNewest drops the last qty units of slices (those a return put back).
@@ -282,7 +305,7 @@ func DecideReceiveStock(s StockItem, c ReceiveStock, today string) ([]proto.Mess
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if c.AcceptanceLineID != "" && s.ReceivedLines[c.AcceptanceLineID] {
+	if c.AcceptanceLineID != "" && s.ReceivedLines.Has(c.AcceptanceLineID) {
 		return nil, nil
 	}
 	if s.Opened && s.Unit != c.Item.Unit {
@@ -334,7 +357,7 @@ func DecideIssueStock(s StockItem, r Requisition, c IssueStock, today string) ([
 		return nil, errs.Rule(ReasonRequisitionItemNotApproved, "领用单未批准该物资 / the requisition has no approved quantity of the item",
 			"item_code", s.Code)
 	}
-	rec := s.Issues[r.ID]
+	rec := s.Issue(r.ID)
 	if rec.Out()+c.Quantity > approved {
 		return nil, errs.Rule(ReasonIssueExceedsApproved,
 			fmt.Sprintf("批准%d，已领%d，本次最多%d / approved %d, issued %d: at most %d now", approved, rec.Out(), approved-rec.Out(),
@@ -372,7 +395,7 @@ func DecideReturnStock(s StockItem, c ReturnStock, today string) ([]proto.Messag
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	rec := s.Issues[c.RequisitionID]
+	rec := s.Issue(c.RequisitionID)
 	if c.Quantity > rec.Out() {
 		return nil, errs.Rule(ReasonReturnExceedsIssued,
 			fmt.Sprintf("该领用单已领未退%d / only %d are out on the requisition", rec.Out(), rec.Out()), "quantity", fmt.Sprint(c.Quantity))
@@ -409,7 +432,7 @@ func DecideRecordStockCount(s StockItem, c RecordStockCount, today string) ([]pr
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if s.Counts[c.StocktakeID].Adjusted {
+	if cnt, _ := s.Counts.Get(c.StocktakeID); cnt.Adjusted {
 		return nil, errs.Rule(ReasonStocktakeAdjusted, "本次盘点已调整 / the stocktake's adjustment is already approved", "stocktake_id", c.StocktakeID)
 	}
 	if err := s.movementDate("counted_on", c.CountedOn, today); err != nil {
@@ -441,7 +464,7 @@ func DecideApproveStockAdjustment(s StockItem, c ApproveStockAdjustment, today s
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	cnt, ok := s.Counts[c.StocktakeID]
+	cnt, ok := s.Counts.Get(c.StocktakeID)
 	switch {
 	case !ok:
 		return nil, errs.Rule(ReasonStockCountMissing, "该物资没有本次盘点记录 / no count of the item in this stocktake", "stocktake_id", c.StocktakeID)

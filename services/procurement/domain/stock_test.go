@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -116,7 +117,7 @@ func TestIssueStockFIFO(t *testing.T) {
 		t.Fatalf("%v %v", ev, err)
 	}
 	s = decided(t, s, ev, err)
-	if s.Lots.Quantity() != 3 || s.Lots.Value() != 900 || s.LastIssuedOn != "2026-09-06" || s.Issues["req1"].Out() != 12 {
+	if s.Lots.Quantity() != 3 || s.Lots.Value() != 900 || s.LastIssuedOn != "2026-09-06" || s.Issue("req1").Out() != 12 {
 		t.Fatalf("after issue %+v", s)
 	}
 	// Fully issued: even one more is above the approval.
@@ -168,7 +169,7 @@ func TestReturnStock(t *testing.T) {
 	}
 	s = decided(t, s, ev, err)
 	// Lot A reopened before B: the next issue takes A's unit first.
-	if s.Lots[0].ID != "A" || s.Lots[0].Quantity != 1 || s.Lots[1].Quantity != 5 || s.Issues["req1"].Out() != 9 {
+	if s.Lots[0].ID != "A" || s.Lots[0].Quantity != 1 || s.Lots[1].Quantity != 5 || s.Issue("req1").Out() != 9 {
 		t.Fatalf("lots %v issues %v", s.Lots, s.Issues)
 	}
 	// Returned goods may be issued again within the approval (12 − 9 = 3 more).
@@ -245,4 +246,117 @@ func TestStocktakeShortageBeyondStock(t *testing.T) {
 	s = decided(t, s, ev, err) // 3 left: a shortage of 15 cannot be booked any more
 	_, err = DecideApproveStockAdjustment(s, ApproveStockAdjustment{StocktakeID: "t1", AdjustedOn: "2026-09-30", ApprovedBy: "director"}, "2026-09-30")
 	wantReason(t, err, ReasonStockInsufficient)
+}
+
+// Folding never changes the state it is given: the command handler caches states and
+// deciders may fold events into them to look ahead (see StockItem). Every kind of event is
+// folded into a state that already has every map and slice filled; the state must print the
+// same before and after (dump prints every table's contents), and the new state must differ.
+func TestEvolveStockItemLeavesStateAlone(t *testing.T) {
+	s := stocked(t)
+	ev, err := DecideIssueStock(s, approvedReq, IssueStock{RequisitionID: "req1", Quantity: 4, IssuedOn: "2026-09-06"}, "2026-09-06")
+	s = decided(t, s, ev, err)
+	ev, err = DecideReceiveStock(s, ReceiveStock{Item: chalk, LotID: "C", Quantity: 3, UnitCostFen: 250, ReceivedOn: "2026-09-07",
+		FromAcceptance: true, AcceptanceLineID: "line-1"}, "2026-09-07")
+	s = decided(t, s, ev, err)
+	ev, err = DecideRecordStockCount(s, RecordStockCount{StocktakeID: "pd-1", Counted: 13, CountedOn: "2026-09-08", CountedBy: "保管员"}, "2026-09-08")
+	s = decided(t, s, ev, err)
+
+	next := []proto.Message{
+		&eventsv1.StockReceived{ItemCode: "BJ-001", LotId: "D", Quantity: 2, UnitCostFen: 100, ReceivedOn: "2026-09-09", AcceptanceLineId: "line-2"},
+		&eventsv1.StockIssued{ItemCode: "BJ-001", RequisitionId: "req1", Quantity: 2, IssuedOn: "2026-09-09",
+			Slices: []*eventsv1.StockLotSlice{{LotId: "A", ReceivedOn: "2026-09-01", Quantity: 2, UnitCostFen: 200}}},
+		&eventsv1.StockIssued{ItemCode: "BJ-001", RequisitionId: "req2", Quantity: 1, IssuedOn: "2026-09-09",
+			Slices: []*eventsv1.StockLotSlice{{LotId: "A", ReceivedOn: "2026-09-01", Quantity: 1, UnitCostFen: 200}}},
+		&eventsv1.StockReturned{ItemCode: "BJ-001", RequisitionId: "req1", Quantity: 1, ReturnedOn: "2026-09-09",
+			Slices: []*eventsv1.StockLotSlice{{LotId: "A", ReceivedOn: "2026-09-01", Quantity: 1, UnitCostFen: 200}}},
+		&eventsv1.StockCounted{ItemCode: "BJ-001", StocktakeId: "pd-1", CountedOn: "2026-09-09", BookQuantity: 14, CountedQuantity: 12},
+		&eventsv1.StockCounted{ItemCode: "BJ-001", StocktakeId: "pd-2", CountedOn: "2026-09-09", BookQuantity: 14, CountedQuantity: 12},
+		&eventsv1.StockAdjusted{ItemCode: "BJ-001", StocktakeId: "pd-1", Difference: -1, AdjustedOn: "2026-09-09",
+			Slices: []*eventsv1.StockLotSlice{{LotId: "A", ReceivedOn: "2026-09-01", Quantity: 1, UnitCostFen: 200}}},
+		&eventsv1.StockAdjusted{ItemCode: "BJ-001", StocktakeId: "pd-1", Difference: 1, AdjustedOn: "2026-09-09",
+			Slices: []*eventsv1.StockLotSlice{{LotId: "S", ReceivedOn: "2026-09-09", Quantity: 1, UnitCostFen: 200}}},
+	}
+	before := dump(s)
+	for _, m := range next {
+		after := EvolveStockItem(s, m)
+		if got := dump(s); got != before {
+			t.Fatalf("folding %T changed the state it was given:\nbefore %s\nafter  %s", m, before, got)
+		}
+		if dump(after) == before {
+			t.Fatalf("folding %T changed nothing", m)
+		}
+	}
+}
+
+// dump prints a state with its tables' contents (fmt prints maps sorted by key).
+func dump(s StockItem) string {
+	contents := func(t any) string {
+		switch t := t.(type) {
+		case Table[bool]:
+			m := map[string]bool{}
+			t.All(func(k string, v bool) bool { m[k] = v; return true })
+			return fmt.Sprintf("%d %v", t.Len(), m)
+		case Table[IssueRecord]:
+			m := map[string]IssueRecord{}
+			t.All(func(k string, v IssueRecord) bool { m[k] = v; return true })
+			return fmt.Sprintf("%d %+v", t.Len(), m)
+		case Table[StockCount]:
+			m := map[string]StockCount{}
+			t.All(func(k string, v StockCount) bool { m[k] = v; return true })
+			return fmt.Sprintf("%d %+v", t.Len(), m)
+		}
+		panic(t)
+	}
+	tables := contents(s.ReceivedLines) + " " + contents(s.Issues) + " " + contents(s.Counts)
+	s.ReceivedLines, s.Issues, s.Counts = Table[bool]{}, Table[IssueRecord]{}, Table[StockCount]{}
+	return fmt.Sprintf("%#v %s", s, tables)
+}
+
+// Issues against one requisition that take the same lot keep one slice out, however many.
+func TestIssuesOfOneLotMerge(t *testing.T) {
+	s := stocked(t)
+	for i := range 3 {
+		ev, err := DecideIssueStock(s, approvedReq, IssueStock{RequisitionID: "req1", Quantity: 2, IssuedOn: "2026-09-06"}, "2026-09-06")
+		s = decided(t, s, ev, err)
+		if got := s.Issue("req1").Outstanding; len(got) != 1 || got[0].Quantity != int64(2*(i+1)) {
+			t.Fatalf("after %d issues: %+v", i+1, got)
+		}
+	}
+	ev, err := DecideIssueStock(s, approvedReq, IssueStock{RequisitionID: "req1", Quantity: 6, IssuedOn: "2026-09-06"}, "2026-09-06")
+	s = decided(t, s, ev, err)
+	if got := s.Issue("req1").Outstanding; len(got) != 2 || got[0] != (Slice{"A", "2026-09-01", 10, 200}) || got[1] != (Slice{"B", "2026-09-05", 2, 300}) {
+		t.Fatalf("across lots: %+v", got)
+	}
+	// A return of 3 gives back the newest first: 2 of B, then 1 of A.
+	ev, err = DecideReturnStock(s, ReturnStock{RequisitionID: "req1", Quantity: 3, ReturnedOn: "2026-09-07"}, "2026-09-07")
+	if err != nil || SlicesValue(toSlices(ev[0].(*eventsv1.StockReturned).Slices)) != 2*300+200 {
+		t.Fatalf("return: %v %v", ev, err)
+	}
+}
+
+// BenchmarkFoldStockItem folds one item's history of a school year: 2,000 issues against
+// 200 requisitions, a goods in every 20 issues (what a command without the cache reads).
+func BenchmarkFoldStockItem(b *testing.B) {
+	var evs []proto.Message
+	lot := 0
+	for i := range 2000 {
+		if i%20 == 0 {
+			lot++
+			evs = append(evs, &eventsv1.StockReceived{ItemCode: "BJ-001", LotId: fmt.Sprint("L", lot), Quantity: 20, UnitCostFen: 200,
+				ReceivedOn: "2026-09-01", AcceptanceLineId: fmt.Sprint("line-", lot)})
+		}
+		evs = append(evs, &eventsv1.StockIssued{ItemCode: "BJ-001", RequisitionId: fmt.Sprint("req-", i%200), Quantity: 1, IssuedOn: "2026-09-02",
+			Slices: []*eventsv1.StockLotSlice{{LotId: fmt.Sprint("L", lot), ReceivedOn: "2026-09-01", Quantity: 1, UnitCostFen: 200}}})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s := NewStockItem()
+		for _, m := range evs {
+			s = EvolveStockItem(s, m)
+		}
+		if s.Lots.Quantity() != 0 {
+			b.Fatal(s.Lots.Quantity())
+		}
+	}
 }

@@ -157,11 +157,11 @@ func (s *StockServer) GetStockItem(ctx context.Context, r *procurementv1.GetStoc
 	} else if !domain.ValidDate(day) {
 		return nil, errs.Invalid("as_of", "日期格式须为YYYY-MM-DD / date must be YYYY-MM-DD")
 	}
-	it, v, err := s.app.GetStockItem(ctx, r.SchoolId, r.ItemCode)
+	it, moves, v, err := s.app.GetStockItem(ctx, r.SchoolId, r.ItemCode)
 	if err != nil {
 		return nil, err
 	}
-	qty, value := domain.StockAsOf(it.Moves, day)
+	qty, value := domain.StockAsOf(moves, day)
 	out := &procurementv1.StockItem{Spec: &procurementv1.StockItemSpec{Code: it.Code, Name: it.Name, Unit: it.Unit, Category: it.Category},
 		OnHand: it.Lots.Quantity(), ValueFen: it.Lots.Value(), AsOf: day, OnHandAsOf: qty, ValueAsOfFen: value,
 		LastIssuedOn: it.LastIssuedOn, Version: v}

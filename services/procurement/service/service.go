@@ -28,19 +28,20 @@ const Name = "procurement"
 
 // Config is the service's configuration: flags and HOUQIN_* variables (see cmd/procurement --help).
 type Config struct {
-	GRPCAddr        string        `conf:"default:127.0.0.1:7103,help:gRPC listen address"`
-	AdminAddr       string        `conf:"default:127.0.0.1:7193,help:HTTP address of /metrics /healthz /readyz (empty: off)"`
-	DatabaseURL     string        `conf:"default:postgres://houqin@127.0.0.1:5432/houqin_procurement?sslmode=disable,mask,help:PostgreSQL URL of the event store"`
-	DBMaxConns      int32         `conf:"default:32,help:connection pool size"`
-	NatsURL         string        `conf:"default:nats://127.0.0.1:4222,help:NATS server URL"`
-	StreamReplicas  int           `conf:"default:1,help:JetStream replicas (3 in a cluster)"`
-	DuplicateWindow time.Duration `conf:"default:2m,help:JetStream de-duplication window"`
-	Timezone        string        `conf:"default:Asia/Shanghai,help:district time zone for business dates"`
-	Retries         int           `conf:"default:3,help:retries of a command that lost a concurrency race"`
-	RelayBatch      int           `conf:"default:1000,help:events per outbox publish batch"`
-	GroupCommit     int           `conf:"default:1,help:committers that combine concurrent commands into one transaction (0: off)"`
-	AssetsAddr      string        `conf:"help:gRPC address of the assets service: accepted fixed-asset lines are registered there (empty: they wait on the stream)"`
-	ServiceKey      string        `conf:"mask,help:PEM file of this service's Ed25519 private key; it signs the short-lived service tokens of its calls to other services (the assets service must trust its public key)"`
+	GRPCAddr         string        `conf:"default:127.0.0.1:7103,help:gRPC listen address"`
+	AdminAddr        string        `conf:"default:127.0.0.1:7193,help:HTTP address of /metrics /healthz /readyz (empty: off)"`
+	DatabaseURL      string        `conf:"default:postgres://houqin@127.0.0.1:5432/houqin_procurement?sslmode=disable,mask,help:PostgreSQL URL of the event store"`
+	DBMaxConns       int32         `conf:"default:32,help:connection pool size"`
+	NatsURL          string        `conf:"default:nats://127.0.0.1:4222,help:NATS server URL"`
+	StreamReplicas   int           `conf:"default:1,help:JetStream replicas (3 in a cluster)"`
+	DuplicateWindow  time.Duration `conf:"default:2m,help:JetStream de-duplication window"`
+	Timezone         string        `conf:"default:Asia/Shanghai,help:district time zone for business dates"`
+	Retries          int           `conf:"default:3,help:retries of a command that lost a concurrency race"`
+	RelayBatch       int           `conf:"default:1000,help:events per outbox publish batch"`
+	GroupCommit      int           `conf:"default:1,help:committers that combine concurrent commands into one transaction (0: off)"`
+	CachedStockItems int           `conf:"default:4096,help:stock items whose folded state is kept in memory so a command reads only the item's new events (negative: off)"`
+	AssetsAddr       string        `conf:"help:gRPC address of the assets service: accepted fixed-asset lines are registered there (empty: they wait on the stream)"`
+	ServiceKey       string        `conf:"mask,help:PEM file of this service's Ed25519 private key; it signs the short-lived service tokens of its calls to other services (the assets service must trust its public key)"`
 	// Relay hooks for crash tests; not configurable.
 	Relay outbox.Options `conf:"-"`
 	// Credentials of calls to other services; cmd/procurement builds them from ServiceKey,
@@ -87,7 +88,7 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if err := reactor.Migrate(ctx, s.Pool); err != nil {
 		return err
 	}
-	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc})
+	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc, CachedStockItems: cfg.CachedStockItems})
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		procurementv1.RegisterProcurementServiceServer(gs, ports.NewServer(a))
 		procurementv1.RegisterStockServiceServer(gs, ports.NewStockServer(a))
