@@ -23,24 +23,7 @@ func TestProcurementReportsPage(t *testing.T) {
 	}
 	const school = "pr-e2e-zx"
 	registerSchool(t, st, assets(t, st), school, "城关中学", assetsv1.SchoolKind_SCHOOL_KIND_MIDDLE)
-	conn, err := stack.Dial(st.ProcurementAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	pc := procurementv1.NewProcurementServiceClient(conn)
-	year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
-	bl, err := pc.OpenBudgetLine(as(t, st, auth.RoleAccountant, school), &procurementv1.OpenBudgetLineRequest{RequestId: "budget-pr-1",
-		SchoolId: school, FiscalYear: int32(year), Code: "3100201", Name: "专用设备购置", AmountFen: 2_000_000, FundingSource: "财政拨款"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := pc.SubmitPurchaseRequest(as(t, st, auth.RoleTeacher, school), &procurementv1.SubmitPurchaseRequestRequest{RequestId: "submit-pr-1",
-		SchoolId: school, Department: "教务处", BudgetLineId: bl.BudgetLineId, Reason: "多媒体教室改造", Lines: []*procurementv1.RequestLine{
-			{Name: "投影仪", Category: "2", Model: "EB-X51", Unit: "台", Quantity: 1, EstimatedUnitPriceFen: 450_000}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := waitingPurchaseRequest(t, st, school, "pr")
 
 	viewer := token(t, st, auth.RoleBureauViewer, "")
 	var d struct {
@@ -95,4 +78,30 @@ func TestProcurementReportsPage(t *testing.T) {
 		b.waitText("#event-list tbody", "购物申请")
 		b.waitText("#event-list tbody", "投影仪")
 	})
+}
+
+// waitingPurchaseRequest opens a budget line of ¥20,000 in school (as its accountant) and
+// submits a request for a ¥4,500 projector from it (as a teacher), waiting for the department
+// head; request ids start with prefix.
+func waitingPurchaseRequest(t *testing.T, st *stack.Stack, school, prefix string) *procurementv1.SubmitPurchaseRequestResponse {
+	t.Helper()
+	conn, err := stack.Dial(st.ProcurementAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	pc := procurementv1.NewProcurementServiceClient(conn)
+	year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
+	bl, err := pc.OpenBudgetLine(as(t, st, auth.RoleAccountant, school), &procurementv1.OpenBudgetLineRequest{RequestId: "budget-" + prefix + "-1",
+		SchoolId: school, FiscalYear: int32(year), Code: "3100201", Name: "专用设备购置", AmountFen: 2_000_000, FundingSource: "财政拨款"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := pc.SubmitPurchaseRequest(as(t, st, auth.RoleTeacher, school), &procurementv1.SubmitPurchaseRequestRequest{RequestId: "submit-" + prefix + "-1",
+		SchoolId: school, Department: "教务处", BudgetLineId: bl.BudgetLineId, Reason: "多媒体教室改造", Lines: []*procurementv1.RequestLine{
+			{Name: "投影仪", Category: "2", Model: "EB-X51", Unit: "台", Quantity: 1, EstimatedUnitPriceFen: 450_000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
 }

@@ -1,6 +1,7 @@
 // Package httpapi is the gateway's HTTP/JSON API for browsers and bureau systems. Each route
-// maps to one gRPC call; the caller's bearer token is passed through, so the services
-// authenticate and authorise every request themselves.
+// maps to one gRPC call: the RPC route (rpc.go) reaches every RPC of the authorisation table by
+// its name, the resource routes here give reports GET paths and exports. The caller's bearer
+// token is passed through, so the services authenticate and authorise every request themselves.
 package httpapi
 
 import (
@@ -31,7 +32,10 @@ import (
 type API struct {
 	Assets  assetsv1.AssetsServiceClient
 	Reports reportsv1.ReportsServiceClient
-	Log     *slog.Logger
+	// Backends are the connections of the RPC route, by proto package ("houqin.assets.v1" →
+	// the assets service): it reaches every RPC of the authorisation table in these packages.
+	Backends map[string]grpc.ClientConnInterface
+	Log      *slog.Logger
 	// Timeout bounds each backend call (default 15 s).
 	Timeout time.Duration
 }
@@ -44,8 +48,10 @@ var (
 	marshal   = protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}
 )
 
-// Register adds the API routes to mux.
+// Register adds the API routes to mux: the RPC route for every command and query, and the
+// resource routes (GET for reports with their exports, and the first asset commands).
 func (a *API) Register(mux *http.ServeMux) {
+	mux.Handle("POST "+RPCPrefix+"{service}/{method}", a.rpc())
 	mux.Handle("POST /api/v1/schools", route(a, a.Assets.RegisterSchool, func(*http.Request, *assetsv1.RegisterSchoolRequest) {}))
 	mux.Handle("POST /api/v1/schools/{school}/assets", route(a, a.Assets.RegisterAsset,
 		func(r *http.Request, m *assetsv1.RegisterAssetRequest) { m.SchoolId = r.PathValue("school") }))
@@ -153,12 +159,6 @@ func queryInt32(v string) int32 {
 	return int32(n)
 }
 
-// requestIDSetter is every command request.
-type requestIDSetter interface {
-	proto.Message
-	GetRequestId() string
-}
-
 // route turns one gRPC method into an HTTP handler: the JSON body (for POST) is the request
 // message, bind fills in path and query values, and the response message is the JSON reply.
 func route[Req proto.Message, Resp proto.Message](a *API, call func(context.Context, Req, ...grpc.CallOption) (Resp, error),
@@ -166,57 +166,76 @@ func route[Req proto.Message, Resp proto.Message](a *API, call func(context.Cont
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var zero Req
 		req := zero.ProtoReflect().New().Interface().(Req)
-		if r.Method == http.MethodPost {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
-			if err != nil {
-				writeError(w, status.Error(codes.InvalidArgument, "请求体过大或读取失败 / request body too large or unreadable"))
-				return
-			}
-			if len(body) > 0 {
-				if err := unmarshal.Unmarshal(body, req); err != nil {
-					writeError(w, status.Error(codes.InvalidArgument, "JSON格式有误 / malformed JSON: "+err.Error()))
-					return
-				}
-			}
-			// The Idempotency-Key header stands in for a missing request_id.
-			if k := r.Header.Get("Idempotency-Key"); k != "" {
-				if m, ok := any(req).(requestIDSetter); ok && m.GetRequestId() == "" {
-					f := m.ProtoReflect().Descriptor().Fields().ByName("request_id")
-					m.ProtoReflect().Set(f, protoreflect.ValueOfString(k))
-				}
-			}
+		if r.Method == http.MethodPost && !readRequest(w, r, req) {
+			return
 		}
 		bind(r, req)
-		timeout := a.Timeout
-		if timeout <= 0 {
-			timeout = 15 * time.Second
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		ctx, cancel := a.outgoing(r)
 		defer cancel()
-		if h := r.Header.Get("Authorization"); h != "" {
-			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", h)
-		}
-		if c := r.Header.Get("X-Correlation-Id"); c != "" {
-			ctx = metadata.AppendToOutgoingContext(ctx, "x-correlation-id", c)
-		}
 		format := r.URL.Query().Get("format")
 		if r.Method == http.MethodGet && format != "" {
 			export(a, w, r, format, req, func(req Req) (proto.Message, error) { return call(ctx, req) })
 			return
 		}
 		resp, err := call(ctx, req)
-		if err != nil {
-			a.backendError(w, r, err)
-			return
-		}
-		b, err := marshal.Marshal(resp)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_, _ = w.Write(b)
+		a.reply(w, r, resp, err)
 	})
+}
+
+// readRequest reads the JSON body into req (an empty body leaves it empty); the
+// Idempotency-Key header stands in for a missing request_id. On failure it has answered 400.
+func readRequest(w http.ResponseWriter, r *http.Request, req proto.Message) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		writeError(w, status.Error(codes.InvalidArgument, "请求体过大或读取失败 / request body too large or unreadable"))
+		return false
+	}
+	if len(body) > 0 {
+		if err := unmarshal.Unmarshal(body, req); err != nil {
+			writeError(w, status.Error(codes.InvalidArgument, "JSON格式有误 / malformed JSON: "+err.Error()))
+			return false
+		}
+	}
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		m := req.ProtoReflect()
+		f := m.Descriptor().Fields().ByName("request_id")
+		if f != nil && f.Kind() == protoreflect.StringKind && m.Get(f).String() == "" {
+			m.Set(f, protoreflect.ValueOfString(k))
+		}
+	}
+	return true
+}
+
+// outgoing is the context of a backend call: bounded by the timeout, carrying the caller's
+// token and correlation id (the gateway holds no authority of its own).
+func (a *API) outgoing(r *http.Request) (context.Context, context.CancelFunc) {
+	timeout := a.Timeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	if h := r.Header.Get("Authorization"); h != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", h)
+	}
+	if c := r.Header.Get("X-Correlation-Id"); c != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "x-correlation-id", c)
+	}
+	return ctx, cancel
+}
+
+// reply answers a backend call: the response message as JSON, or the error.
+func (a *API) reply(w http.ResponseWriter, r *http.Request, resp proto.Message, err error) {
+	if err != nil {
+		a.backendError(w, r, err)
+		return
+	}
+	b, err := marshal.Marshal(resp)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(b)
 }
 
 func (a *API) backendError(w http.ResponseWriter, r *http.Request, err error) {
@@ -306,9 +325,12 @@ type FieldViolation struct {
 	Description string `json:"description"`
 }
 
-// httpStatus follows the usual gRPC → HTTP mapping (as grpc-gateway does).
+// httpStatus follows the usual gRPC → HTTP mapping (grpc-gateway's, Connect's) but for
+// FailedPrecondition: a broken business rule (a reason code such as ASSET_TAG_TAKEN) is 422, so
+// a client tells it from bad input (400, with field violations) and from a concurrent update
+// (Aborted, 409) by the status alone.
 var httpStatus = map[codes.Code]int{
-	codes.OK: http.StatusOK, codes.InvalidArgument: http.StatusBadRequest, codes.FailedPrecondition: http.StatusBadRequest,
+	codes.OK: http.StatusOK, codes.InvalidArgument: http.StatusBadRequest, codes.FailedPrecondition: http.StatusUnprocessableEntity,
 	codes.OutOfRange: http.StatusBadRequest, codes.Unauthenticated: http.StatusUnauthorized,
 	codes.PermissionDenied: http.StatusForbidden, codes.NotFound: http.StatusNotFound, codes.Aborted: http.StatusConflict,
 	codes.AlreadyExists: http.StatusConflict, codes.ResourceExhausted: http.StatusTooManyRequests,

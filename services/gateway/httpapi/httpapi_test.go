@@ -31,7 +31,7 @@ func TestErrorReplies(t *testing.T) {
 		fields int
 	}{
 		{withDetails(codes.InvalidArgument, "bad", &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "tag", Description: "必填"}}}), 400, "INVALID_ARGUMENT", "", 1},
-		{withDetails(codes.FailedPrecondition, "taken", &errdetails.ErrorInfo{Reason: "ASSET_TAG_TAKEN"}), 400, "FAILED_PRECONDITION", "ASSET_TAG_TAKEN", 0},
+		{withDetails(codes.FailedPrecondition, "taken", &errdetails.ErrorInfo{Reason: "ASSET_TAG_TAKEN"}), 422, "FAILED_PRECONDITION", "ASSET_TAG_TAKEN", 0},
 		{status.Error(codes.Unauthenticated, "no token"), 401, "UNAUTHENTICATED", "", 0},
 		{withDetails(codes.PermissionDenied, "other school", &errdetails.ErrorInfo{Reason: "OTHER_SCHOOL"}), 403, "PERMISSION_DENIED", "OTHER_SCHOOL", 0},
 		{status.Error(codes.NotFound, "nope"), 404, "NOT_FOUND", "", 0},

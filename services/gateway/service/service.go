@@ -26,6 +26,8 @@ type Config struct {
 	HTTPAddr    string `conf:"default:127.0.0.1:8080,help:HTTP listen address of the API and dashboard"`
 	AssetsAddr  string `conf:"default:127.0.0.1:7101,help:gRPC address of the assets service"`
 	ReportsAddr string `conf:"default:127.0.0.1:7102,help:gRPC address of the projector (reports)"`
+	// ProcurementAddr serves the procurement RPCs of the RPC route.
+	ProcurementAddr string `conf:"default:127.0.0.1:7103,help:gRPC address of the procurement service"`
 }
 
 // Service is a running gateway.
@@ -55,8 +57,14 @@ func New(cfg Config, log *slog.Logger, metrics http.Handler) (*Service, error) {
 		s.Close()
 		return nil, err
 	}
+	pc, err := dial(cfg.ProcurementAddr)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	mux := http.NewServeMux()
-	(&httpapi.API{Assets: assetsv1.NewAssetsServiceClient(ac), Reports: reportsv1.NewReportsServiceClient(rc), Log: log}).Register(mux)
+	(&httpapi.API{Assets: assetsv1.NewAssetsServiceClient(ac), Reports: reportsv1.NewReportsServiceClient(rc), Log: log,
+		Backends: map[string]grpc.ClientConnInterface{"houqin.assets.v1": ac, "houqin.procurement.v1": pc, "houqin.reports.v1": rc}}).Register(mux)
 	static := http.FileServerFS(web.Static())
 	mux.Handle("GET /static/", http.StripPrefix("/static/", static))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

@@ -87,7 +87,7 @@ func measureLedger(ctx context.Context, e *env, schools, perSchool, queries int,
 	}
 	stopProjector := runtime.Go(ctx, svc.Run)
 	defer stopProjector() //nolint:errcheck // Run returns nil once cancelled
-	gw, err := gatewaysvc.New(gatewaysvc.Config{HTTPAddr: "127.0.0.1:0", AssetsAddr: "127.0.0.1:1", ReportsAddr: svc.Addr()},
+	gw, err := gatewaysvc.New(gatewaysvc.Config{HTTPAddr: "127.0.0.1:0", AssetsAddr: "127.0.0.1:1", ProcurementAddr: "127.0.0.1:1", ReportsAddr: svc.Addr()},
 		log.With("bench", "gateway"), nil)
 	if err != nil {
 		return res, err

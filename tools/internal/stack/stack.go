@@ -268,7 +268,8 @@ func (s *Stack) StartProjector(ctx context.Context, runner projection.Options) (
 
 // StartGateway starts the gateway in front of the running services.
 func (s *Stack) StartGateway(ctx context.Context) (func() error, error) {
-	svc, err := gatewaysvc.New(gatewaysvc.Config{HTTPAddr: s.opts.HTTPAddr, AssetsAddr: s.assetsAddr, ReportsAddr: s.reportsAddr},
+	svc, err := gatewaysvc.New(gatewaysvc.Config{HTTPAddr: s.opts.HTTPAddr, AssetsAddr: s.assetsAddr, ReportsAddr: s.reportsAddr,
+		ProcurementAddr: s.procureAddr},
 		s.opts.Log.With("service", "gateway"), s.opts.Metrics)
 	if err != nil {
 		return nil, err
