@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,7 +21,7 @@ func depreciationStart(m *eventsv1.AssetRegistered) string { return m.Depreciati
 
 // Entry is one ledger entry as it stood at the end of a date.
 type Entry struct {
-	AssetID                                   string
+	AssetID, SchoolID                         string
 	Category, Location, Department, Custodian string
 	Status                                    string
 	Quantity, ValueFen                        int64
@@ -65,37 +66,61 @@ func ValidDimension(dim string) bool {
 	return false
 }
 
-// Entries returns school's ledger entries held at the end of asOf (acquired and not removed by then), each with
-// its location, department, custodian and status as they stood then. An entry unchanged
-// since before the end of asOf is read from its row; only the others look up their history.
+// Entries returns school's ledger entries held at the end of asOf (acquired and not removed
+// by then), each with its location, department, custodian and status as they stood then, and
+// its registration values as they stood then (before any correction dated after asOf). An
+// entry unchanged and uncorrected since before the end of asOf is read from its row; only the
+// others look up their history and corrections. school "" means every school of the district.
 func (r Reader) Entries(ctx context.Context, school string, asOf, end time.Time) ([]Entry, error) {
-	rows, err := r.Pool.Query(ctx, `
-		SELECT asset_id::text, category, location, department, custodian, status, quantity, value_fen, acquired_on,
-			depreciation_months, depreciation_start
-		FROM ledger.assets a WHERE school_id = $1 AND acquired_on <= $2 AND changed_at < $3
-			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $2)
-		UNION ALL
-		SELECT a.asset_id::text, a.category, h.location, h.department, h.custodian, h.status, a.quantity, a.value_fen,
-			a.acquired_on, a.depreciation_months, a.depreciation_start
-		FROM ledger.assets a CROSS JOIN LATERAL (
-			SELECT location, department, custodian, status FROM ledger.asset_history h
-			WHERE h.asset_id = a.asset_id AND h.effective_at < $3
-			ORDER BY h.effective_at DESC, h.version DESC LIMIT 1) h
-		WHERE a.school_id = $1 AND a.acquired_on <= $2 AND a.changed_at >= $3
-			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $2)`,
-		school, asOf, end)
+	q, args := entriesSQL, []any{asOf, end}
+	if school != "" {
+		q, args = strings.ReplaceAll(q, "$S", "a.school_id = $3 AND"), append(args, school)
+	} else {
+		q = strings.ReplaceAll(q, "$S", "")
+	}
+	rows, err := r.Pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Entry, error) {
 		var e Entry
 		var months int32
-		err := row.Scan(&e.AssetID, &e.Category, &e.Location, &e.Department, &e.Custodian, &e.Status, &e.Quantity,
-			&e.ValueFen, &e.AcquiredOn, &months, &e.DepreciationStart)
+		err := row.Scan(&e.AssetID, &e.SchoolID, &e.Category, &e.Location, &e.Department, &e.Custodian, &e.Status,
+			&e.Quantity, &e.ValueFen, &e.AcquiredOn, &months, &e.DepreciationStart)
 		e.DepreciationMonths = int(months)
 		return e, err
 	})
 }
+
+// entriesSQL: $1 the as-of date, $2 the first instant after it, $S the school condition.
+const entriesSQL = `
+		SELECT asset_id::text, school_id, category, location, department, custodian, status, quantity, value_fen,
+			acquired_on, depreciation_months, depreciation_start
+		FROM ledger.assets a WHERE $S a.acquired_on <= $1 AND a.changed_at < $2 AND a.corrected_on <= $1
+			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $1)
+		UNION ALL
+		SELECT a.asset_id::text, a.school_id, a.category, h.location, h.department, h.custodian, h.status, a.quantity,
+			a.value_fen, a.acquired_on, a.depreciation_months, a.depreciation_start
+		FROM ledger.assets a CROSS JOIN LATERAL (
+			SELECT location, department, custodian, status FROM ledger.asset_history h
+			WHERE h.asset_id = a.asset_id AND h.effective_at < $2
+			ORDER BY h.effective_at DESC, h.version DESC LIMIT 1) h
+		WHERE $S a.acquired_on <= $1 AND a.changed_at >= $2 AND a.corrected_on <= $1
+			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $1)
+		UNION ALL
+		SELECT a.asset_id::text, a.school_id, c.category, coalesce(h.location, a.location),
+			coalesce(h.department, a.department), coalesce(h.custodian, a.custodian), coalesce(h.status, a.status),
+			c.quantity, c.value_fen, c.acquired_on, c.depreciation_months, c.depreciation_start
+		FROM ledger.assets a CROSS JOIN LATERAL (
+			SELECT category, quantity, value_fen, acquired_on, depreciation_months, depreciation_start
+			FROM ledger.corrections c WHERE c.asset_id = a.asset_id AND c.corrected_on > $1
+			ORDER BY c.corrected_on, c.version LIMIT 1) c
+		LEFT JOIN LATERAL (
+			SELECT true found, location, department, custodian, status FROM ledger.asset_history h
+			WHERE h.asset_id = a.asset_id AND h.effective_at < $2
+			ORDER BY h.effective_at DESC, h.version DESC LIMIT 1) h ON a.changed_at >= $2
+		WHERE $S a.corrected_on > $1 AND c.acquired_on <= $1 AND (a.changed_at < $2 OR h.found)
+			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $1)`
 
 // Group is one group of a ledger breakdown.
 type Group struct {

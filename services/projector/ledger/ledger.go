@@ -87,7 +87,35 @@ CREATE TABLE IF NOT EXISTS %[1]s.removals (
     value_fen  bigint NOT NULL,
     event_id   uuid NOT NULL
 );
-CREATE INDEX IF NOT EXISTS removals_by_date ON %[1]s.removals (removed_on) INCLUDE (school_id, quantity, value_fen);`, s))
+CREATE INDEX IF NOT EXISTS removals_by_date ON %[1]s.removals (removed_on) INCLUDE (school_id, quantity, value_fen);
+-- The acquisition date the entry left with: the district's sums take a removal off only where
+-- they counted the entry (rows made before read as acquired long ago).
+ALTER TABLE %[1]s.removals ADD COLUMN IF NOT EXISTS acquired_on date NOT NULL DEFAULT '-infinity';
+-- Corrections (更正, 红字冲销): the asset row holds the values after the latest correction and
+-- the date of that correction; each correction keeps the values that stood until its date
+-- (before) and those entered from it (to_…), so an as-of query before a correction date sees
+-- the ledger as it stood. Tables made before corrections read as never corrected.
+ALTER TABLE %[1]s.assets ADD COLUMN IF NOT EXISTS corrected_on date NOT NULL DEFAULT '-infinity';
+CREATE TABLE IF NOT EXISTS %[1]s.corrections (
+    asset_id            uuid NOT NULL,
+    version             bigint NOT NULL,
+    school_id           text NOT NULL,
+    corrected_on        date NOT NULL,
+    category            text NOT NULL,
+    quantity            bigint NOT NULL,
+    value_fen           bigint NOT NULL,
+    acquired_on         date NOT NULL,
+    depreciation_months integer NOT NULL,
+    depreciation_start  text NOT NULL,
+    to_category         text NOT NULL,
+    to_quantity         bigint NOT NULL,
+    to_value_fen        bigint NOT NULL,
+    to_acquired_on      date NOT NULL,
+    event_id            uuid NOT NULL,
+    PRIMARY KEY (asset_id, version)
+);
+CREATE INDEX IF NOT EXISTS corrections_by_date ON %[1]s.corrections (corrected_on);
+CREATE INDEX IF NOT EXISTS corrections_by_asset ON %[1]s.corrections (asset_id, corrected_on, version);`, s))
 	if err != nil {
 		return err
 	}
@@ -205,6 +233,11 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 			if err := remove(b, s, e, p.AssetId, p.ReversedOn); err != nil {
 				return err
 			}
+		case *eventsv1.AssetRegistrationCorrected:
+			flush()
+			if err := correct(b, s, e, p); err != nil {
+				return err
+			}
 		case *eventsv1.SchoolRegistered:
 			flush()
 			b.Queue(fmt.Sprintf(`INSERT INTO %s.schools (school_id, name, kind, boarding, event_id, registered_at)
@@ -258,9 +291,43 @@ func remove(b *pgx.Batch, s string, e event.Event, assetID, on string) error {
 	if err != nil {
 		return fmt.Errorf("ledger: event %s: removal date: %w", e.ID, err)
 	}
-	b.Queue(fmt.Sprintf(`INSERT INTO %[1]s.removals (asset_id, school_id, removed_on, quantity, value_fen, event_id)
-		SELECT asset_id, school_id, $2, quantity, value_fen, $3 FROM %[1]s.assets WHERE asset_id = $1
+	b.Queue(fmt.Sprintf(`INSERT INTO %[1]s.removals (asset_id, school_id, removed_on, quantity, value_fen, event_id, acquired_on)
+		SELECT asset_id, school_id, $2, quantity, value_fen, $3, acquired_on FROM %[1]s.assets WHERE asset_id = $1
 		ON CONFLICT (asset_id) DO NOTHING`, s), assetID, d, e.ID)
+	return nil
+}
+
+// correct applies a correction (更正) dated p.CorrectedOn: the values before and after go into
+// corrections, and the asset row takes the values after. Both are guarded by the version (the
+// row is updated only by a newer event, the correction row is inserted once), so a replay
+// changes nothing; the school-year totals follow the row through their triggers.
+func correct(b *pgx.Batch, s string, e event.Event, p *eventsv1.AssetRegistrationCorrected) error {
+	on, err := time.Parse(domain.DateLayout, p.CorrectedOn)
+	if err != nil {
+		return fmt.Errorf("ledger: event %s: corrected_on: %w", e.ID, err)
+	}
+	was, is := p.GetBefore(), p.GetAfter()
+	wasOn, err := time.Parse(domain.DateLayout, was.GetAcquiredOn())
+	if err != nil {
+		return fmt.Errorf("ledger: event %s: before.acquired_on: %w", e.ID, err)
+	}
+	isOn, err := time.Parse(domain.DateLayout, is.GetAcquiredOn())
+	if err != nil {
+		return fmt.Errorf("ledger: event %s: after.acquired_on: %w", e.ID, err)
+	}
+	b.Queue(fmt.Sprintf(`INSERT INTO %s.corrections (asset_id, version, school_id, corrected_on, category, quantity,
+			value_fen, acquired_on, depreciation_months, depreciation_start, to_category, to_quantity, to_value_fen,
+			to_acquired_on, event_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING`, s),
+		p.AssetId, e.Version, e.SchoolID, on, was.GetCategory(), was.GetQuantity(), was.GetUnitPriceFen()*was.GetQuantity(),
+		wasOn, was.GetDepreciationMonths(), was.GetDepreciationStart(), is.GetCategory(), is.GetQuantity(),
+		is.GetUnitPriceFen()*is.GetQuantity(), isOn, e.ID)
+	b.Queue(fmt.Sprintf(`UPDATE %s.assets SET name=$3, category=$4, unit_price_fen=$5, quantity=$6, value_fen=$5::bigint*$6::bigint,
+			acquired_on=$7, fixed_asset=$8, depreciation_months=$9, depreciation_start=$10,
+			corrected_on=greatest(corrected_on, $11), version=$2
+		WHERE asset_id=$1 AND version < $2`, s),
+		p.AssetId, e.Version, is.GetName(), is.GetCategory(), is.GetUnitPriceFen(), is.GetQuantity(), isOn,
+		is.GetFixedAsset(), is.GetDepreciationMonths(), is.GetDepreciationStart(), on)
 	return nil
 }
 
@@ -299,10 +366,12 @@ func (r Reader) SchoolLedger(ctx context.Context, school string, asOf time.Time)
 	if err != nil {
 		return School{}, nil, false, err
 	}
-	rows, err := r.Pool.Query(ctx, `SELECT category, count(*), coalesce(sum(quantity),0), coalesce(sum(value_fen),0)
-		FROM ledger.assets a WHERE school_id=$1 AND acquired_on <= $2
-			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $2)
-		GROUP BY category ORDER BY category`, school, asOf)
+	rows, err := r.Pool.Query(ctx, `SELECT category, sum(n)::bigint, sum(quantity)::bigint, sum(value_fen)::bigint FROM (
+			SELECT category, 1 n, quantity, value_fen FROM ledger.assets a WHERE school_id=$1 AND acquired_on <= $2
+				AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $2)
+			UNION ALL
+			SELECT category, n, quantity, value_fen FROM (`+correctionsSQL("$2")+`) c WHERE school_id=$1
+		) t GROUP BY category HAVING sum(n) <> 0 ORDER BY category`, school, asOf)
 	if err != nil {
 		return School{}, nil, false, err
 	}

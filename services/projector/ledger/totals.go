@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -71,7 +72,7 @@ func setupTotals(ctx context.Context, tx pgx.Tx, schema string) error {
 
 // districtSQL sums each school's years before the as-of year from the totals and the as-of
 // year up to the as-of date from the assets ($1 year, $2 its first day, $3 the as-of date).
-const districtSQL = `SELECT s.school_id, s.name, s.kind, s.boarding,
+var districtSQL = `SELECT s.school_id, s.name, s.kind, s.boarding,
 		coalesce(a.entries, 0), coalesce(a.quantity, 0), coalesce(a.value_fen, 0)
 	FROM ledger.schools s LEFT JOIN (
 		SELECT school_id, sum(entries)::bigint entries, sum(quantity)::bigint quantity, sum(value_fen)::bigint value_fen
@@ -80,9 +81,29 @@ const districtSQL = `SELECT s.school_id, s.name, s.kind, s.boarding,
 			UNION ALL
 			SELECT school_id, 1, quantity, value_fen FROM ledger.assets WHERE acquired_on >= $2 AND acquired_on <= $3
 			UNION ALL
-			SELECT school_id, -1, -quantity, -value_fen FROM ledger.removals WHERE removed_on <= $3
+			SELECT school_id, -1, -quantity, -value_fen FROM ledger.removals WHERE removed_on <= $3 AND acquired_on <= $3
+			UNION ALL
+			SELECT school_id, n, quantity, value_fen FROM (` + correctionsSQL("$3") + `) c
 		) t GROUP BY school_id) a USING (school_id)
 	ORDER BY s.school_id`
+
+// correctionsSQL turns sums over the asset rows, which hold the values after each asset's
+// latest correction, into the ledger as it stood at the end of the as-of date (the query
+// parameter asOf, e.g. "$3"): every correction dated after it takes its values after back out
+// and puts its values before back in, each set counted only if acquired by then. An asset
+// corrected several times after the date telescopes to the values before the first of those
+// corrections. Assets removed by the date are out of the ledger altogether. Corrections after
+// a date are few, found by date.
+func correctionsSQL(asOf string) string {
+	return strings.ReplaceAll(`
+		SELECT school_id, category, 1 n, quantity, value_fen FROM ledger.corrections c
+		WHERE corrected_on > $D AND acquired_on <= $D
+			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = c.asset_id AND r.removed_on <= $D)
+		UNION ALL
+		SELECT school_id, to_category, -1, -to_quantity, -to_value_fen FROM ledger.corrections c
+		WHERE corrected_on > $D AND to_acquired_on <= $D
+			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = c.asset_id AND r.removed_on <= $D)`, "$D", asOf)
+}
 
 func districtArgs(asOf time.Time) []any {
 	return []any{asOf.Year(), time.Date(asOf.Year(), 1, 1, 0, 0, 0, 0, time.UTC), asOf}

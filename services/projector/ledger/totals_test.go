@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/protobuf/proto"
 
 	"houqin.dev/platform/event"
 	"houqin.dev/platform/testkit"
@@ -52,11 +53,19 @@ func registered(t *testing.T, school, on string, price, qty int64) event.Event {
 		Type: event.TypeOf(m), Payload: payload, OccurredAt: occurred, RecordedAt: time.Now()}
 }
 
-// brute is the district ledger summed straight from the assets, the answer the totals must give.
+// brute is the district ledger straight from its definition, the answer the totals must give:
+// every asset not removed by the date, with the values that stood then (those before the first
+// correction dated after it, else the row's), counted if acquired by then by those values.
 func brute(t *testing.T, pool *pgxpool.Pool, asOf time.Time) string {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), `SELECT s.school_id, count(a.asset_id), coalesce(sum(a.quantity), 0), coalesce(sum(a.value_fen), 0)
-		FROM ledger.schools s LEFT JOIN ledger.assets a ON a.school_id = s.school_id AND a.acquired_on <= $1
+	rows, err := pool.Query(context.Background(), `SELECT s.school_id, count(v.asset_id), coalesce(sum(v.quantity), 0), coalesce(sum(v.value_fen), 0)
+		FROM ledger.schools s LEFT JOIN (
+			SELECT a.asset_id, a.school_id, coalesce(c.quantity, a.quantity) quantity, coalesce(c.value_fen, a.value_fen) value_fen,
+				coalesce(c.acquired_on, a.acquired_on) acquired_on
+			FROM ledger.assets a LEFT JOIN LATERAL (SELECT quantity, value_fen, acquired_on FROM ledger.corrections c
+				WHERE c.asset_id = a.asset_id AND c.corrected_on > $1 ORDER BY corrected_on, version LIMIT 1) c ON true
+			WHERE NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $1)
+		) v ON v.school_id = s.school_id AND v.acquired_on <= $1
 		GROUP BY s.school_id ORDER BY s.school_id`, asOf)
 	if err != nil {
 		t.Fatal(err)
@@ -128,14 +137,72 @@ func TestDistrictTotalsMatchTheAssets(t *testing.T) {
 		t.Fatal("the dates do not tell the ledgers apart")
 	}
 
+	// Corrections (更正) of quantity, price, acquisition date and category, one to three per
+	// asset on later dates, and removals after some of them (one written off with a disposal
+	// date before its last correction): the ledger as of every date around them is the model's,
+	// a replay of all of them changes nothing.
+	model := newModel(evs)
+	var later []event.Event
+	for i, e := range evs[3:] {
+		if i%7 != 0 {
+			continue
+		}
+		m, _ := e.Decode()
+		reg := m.(*eventsv1.AssetRegistered)
+		acquired, _ := time.Parse("2006-01-02", reg.AcquiredOn)
+		on, v := acquired, reg
+		for k := range 1 + i%3 {
+			on = on.AddDate(0, 1+rng.IntN(30), rng.IntN(28))
+			next := &eventsv1.AssetRegistered{Category: []string{"6", "2", "7"}[(i+k)%3], UnitPriceFen: max(1, v.UnitPriceFen+int64(rng.IntN(5000))-2500),
+				Quantity: 1 + int64(rng.IntN(40)), AcquiredOn: acquired.AddDate(0, 0, rng.IntN(400)-200).Format("2006-01-02")}
+			if next.AcquiredOn > on.Format("2006-01-02") {
+				next.AcquiredOn = on.Format("2006-01-02")
+			}
+			later = append(later, corrected(t, e, int64(2+k), on, v, next))
+			model.correct(reg.AssetId, on, next)
+			dates = append(dates, on, on.AddDate(0, 0, -1))
+			v = next
+		}
+		if i%3 == 0 {
+			gone := on.AddDate(0, 0, 10)
+			if i%9 == 0 {
+				gone = on.AddDate(0, 0, -5) // disposed of before the last correction's date
+			}
+			m := proto.Message(&eventsv1.AssetRegistrationReversed{AssetId: reg.AssetId, Reason: "重复登记", ReversedOn: gone.Format("2006-01-02")})
+			if i%2 == 0 {
+				m = &eventsv1.AssetWrittenOff{AssetId: reg.AssetId, WrittenOffOn: gone.Format("2006-01-02")}
+			}
+			later = append(later, follow(t, e, int64(2+i%3), gone, m))
+			model.remove(reg.AssetId, gone)
+			dates = append(dates, gone, gone.AddDate(0, 0, -1))
+		}
+	}
+	apply(t, pool, later[:len(later)/2])
+	apply(t, pool, later) // the first half again: counted once
+	check("after corrections and removals")
+	for _, d := range dates {
+		if got, want := district(t, pool, d), model.district(d); got != want {
+			t.Fatalf("as of %s: got %s\nwant %s (the model)", d.Format("2006-01-02"), got, want)
+		}
+		for _, s := range []string{"s1", "s2"} {
+			if got, want := schoolCategories(t, pool, s, d), model.categories(s, d); got != want {
+				t.Fatalf("%s as of %s by category: got %s\nwant %s", s, d.Format("2006-01-02"), got, want)
+			}
+			if got, want := entryCategories(t, pool, s, d), model.categories(s, d); got != want {
+				t.Fatalf("%s entries as of %s: got %s\nwant %s", s, d.Format("2006-01-02"), got, want)
+			}
+		}
+	}
+
 	ctx := context.Background()
 	// Whatever changes the rows — a correction of date or quantity, a transfer, a removal —
 	// the totals follow.
 	for _, stmt := range []string{
 		`UPDATE ledger.assets SET acquired_on = acquired_on - 400, quantity = quantity + 1, value_fen = unit_price_fen * (quantity + 1)
-			WHERE asset_id IN (SELECT asset_id FROM ledger.assets ORDER BY asset_id LIMIT 40)`,
+			WHERE asset_id IN (SELECT asset_id FROM ledger.assets WHERE corrected_on = '-infinity' ORDER BY asset_id LIMIT 40)`,
 		`UPDATE ledger.assets SET location = '新址' WHERE school_id = 's1'`,
-		`DELETE FROM ledger.assets WHERE asset_id IN (SELECT asset_id FROM ledger.assets ORDER BY asset_id DESC LIMIT 25)`,
+		`DELETE FROM ledger.assets a WHERE asset_id IN (SELECT asset_id FROM ledger.assets a WHERE corrected_on = '-infinity'
+			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id) ORDER BY asset_id DESC LIMIT 25)`,
 	} {
 		if _, err := pool.Exec(ctx, stmt); err != nil {
 			t.Fatal(err)
@@ -151,4 +218,148 @@ func TestDistrictTotalsMatchTheAssets(t *testing.T) {
 	check("after the totals were added to a full ledger")
 	setup(t, pool) // and again at the next start: nothing counted twice
 	check("after a second setup")
+}
+
+// corrected is the correction of reg's asset from values was to is on the date on.
+func corrected(t *testing.T, reg event.Event, version int64, on time.Time, was, is *eventsv1.AssetRegistered) event.Event {
+	t.Helper()
+	values := func(m *eventsv1.AssetRegistered) *eventsv1.RegistrationValues {
+		return &eventsv1.RegistrationValues{Name: "课桌椅", Category: m.Category, UnitPriceFen: m.UnitPriceFen, Quantity: m.Quantity,
+			AcquiredOn: m.AcquiredOn, DepreciationMonths: 120, DepreciationStart: "same_month"}
+	}
+	return follow(t, reg, version, on, &eventsv1.AssetRegistrationCorrected{AssetId: reg.StreamID[len("asset:"):], Reason: "录错",
+		CorrectedOn: on.Format("2006-01-02"), Before: values(was), After: values(is)})
+}
+
+// follow is m on reg's stream at version, on the date on.
+func follow(t *testing.T, reg event.Event, version int64, on time.Time, m proto.Message) event.Event {
+	t.Helper()
+	payload, err := event.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return event.Event{ID: uuid.New(), StreamID: reg.StreamID, StreamType: "asset", Version: version, SchoolID: reg.SchoolID,
+		Type: event.TypeOf(m), Payload: payload, OccurredAt: on, RecordedAt: time.Now()}
+}
+
+// model is the ledger kept in Go from the events: each asset's values from each date on, and
+// the date it left.
+type model struct {
+	schools []string
+	assets  map[string]*modelAsset
+	order   []string
+}
+
+type modelAsset struct {
+	school  string
+	from    []time.Time // from[0] is zero: the registration
+	values  []*eventsv1.AssetRegistered
+	removed time.Time
+}
+
+func newModel(evs []event.Event) *model {
+	md := &model{assets: map[string]*modelAsset{}}
+	for _, e := range evs {
+		m, _ := e.Decode()
+		switch p := m.(type) {
+		case *eventsv1.SchoolRegistered:
+			md.schools = append(md.schools, p.SchoolId)
+		case *eventsv1.AssetRegistered:
+			md.assets[p.AssetId] = &modelAsset{school: e.SchoolID, from: []time.Time{{}}, values: []*eventsv1.AssetRegistered{p}}
+			md.order = append(md.order, p.AssetId)
+		}
+	}
+	return md
+}
+
+func (md *model) correct(id string, on time.Time, v *eventsv1.AssetRegistered) {
+	a := md.assets[id]
+	a.from, a.values = append(a.from, on), append(a.values, v)
+}
+
+func (md *model) remove(id string, on time.Time) { md.assets[id].removed = on }
+
+// held returns the values of the asset held at the end of d, or nil.
+func (a *modelAsset) held(d time.Time) *eventsv1.AssetRegistered {
+	if !a.removed.IsZero() && !a.removed.After(d) {
+		return nil
+	}
+	var v *eventsv1.AssetRegistered
+	for i, from := range a.from {
+		if !from.After(d) {
+			v = a.values[i]
+		}
+	}
+	if v.AcquiredOn > d.Format("2006-01-02") {
+		return nil
+	}
+	return v
+}
+
+func (md *model) district(d time.Time) string {
+	var out string
+	for _, s := range md.schools {
+		var n, q, v int64
+		for _, id := range md.order {
+			if a := md.assets[id]; a.school == s {
+				if h := a.held(d); h != nil {
+					n, q, v = n+1, q+h.Quantity, v+h.UnitPriceFen*h.Quantity
+				}
+			}
+		}
+		out += fmt.Sprintf("%s:%d/%d/%d ", s, n, q, v)
+	}
+	return out
+}
+
+func (md *model) categories(school string, d time.Time) string {
+	by := map[string][3]int64{}
+	for _, id := range md.order {
+		if a := md.assets[id]; a.school == school {
+			if h := a.held(d); h != nil {
+				c := by[h.Category]
+				by[h.Category] = [3]int64{c[0] + 1, c[1] + h.Quantity, c[2] + h.UnitPriceFen*h.Quantity}
+			}
+		}
+	}
+	var out string
+	for _, c := range []string{"2", "6", "7"} {
+		if v, ok := by[c]; ok {
+			out += fmt.Sprintf("%s:%d/%d/%d ", c, v[0], v[1], v[2])
+		}
+	}
+	return out
+}
+
+func schoolCategories(t *testing.T, pool *pgxpool.Pool, school string, d time.Time) string {
+	t.Helper()
+	_, cats, _, err := Reader{Pool: pool}.SchoolLedger(context.Background(), school, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out string
+	for _, c := range cats {
+		out += fmt.Sprintf("%s:%d/%d/%d ", c.Category, c.Entries, c.Quantity, c.ValueFen)
+	}
+	return out
+}
+
+// entryCategories sums the as-of entries (what breakdowns and net book value use) by category.
+func entryCategories(t *testing.T, pool *pgxpool.Pool, school string, d time.Time) string {
+	t.Helper()
+	entries, err := Reader{Pool: pool}.Entries(context.Background(), school, d, d.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[string]Group{}
+	for _, g := range Breakdown(entries, "category", d) {
+		by[g.Key] = g
+	}
+	var out string
+	for _, c := range []string{"2", "6", "7"} {
+		if g, ok := by[c]; ok {
+			out += fmt.Sprintf("%s:%d/%d/%d ", c, g.Entries, g.Quantity, g.ValueFen)
+		}
+	}
+	return out
 }
