@@ -101,7 +101,7 @@ func (a *App) RegisterAsset(ctx context.Context, meta es.Meta, c domain.Register
 		_, derr := domain.DecideRegisterAsset(domain.Asset{}, c, rules)
 		return "", 0, errs.Join(err, derr)
 	}
-	school, err := a.school(ctx, meta.SchoolID, c.Location)
+	school, err := a.school(ctx, meta.SchoolID, c.Location, c.Department)
 	if err != nil {
 		return "", 0, err
 	}
@@ -157,7 +157,7 @@ func (a *App) RegisterFromPurchaseLine(ctx context.Context, meta es.Meta, c doma
 	if _, err := domain.DecideRegisterFromPurchaseLine(domain.Asset{}, c, rules); err != nil {
 		return Registration{}, err // invalid input is answered before any read
 	}
-	school, err := a.school(ctx, meta.SchoolID, c.Location)
+	school, err := a.school(ctx, meta.SchoolID, c.Location, c.Department)
 	if err != nil {
 		return Registration{}, err
 	}
@@ -203,8 +203,8 @@ func (a *App) TransferAsset(ctx context.Context, meta es.Meta, assetID string, e
 		return 0, errs.Invalid("expected_version", "不能为负数 / must not be negative")
 	}
 	var campus domain.Campus
-	if c.ToLocation != "" && meta.Validate() == nil {
-		school, err := a.school(ctx, meta.SchoolID, c.ToLocation)
+	if (c.ToLocation != "" || c.ToDepartment != "") && meta.Validate() == nil {
+		school, err := a.school(ctx, meta.SchoolID, c.ToLocation, c.ToDepartment)
 		if err != nil {
 			return 0, err
 		}
@@ -244,10 +244,15 @@ func (a *App) requireSchool(ctx context.Context, school string) error {
 }
 
 // school returns a registered school, from the cache when it is fresh and knows location (a
-// room or class code; "" for none).
-func (a *App) school(ctx context.Context, id, location string) (domain.School, error) {
+// room or class code; "" for none) and departments.
+func (a *App) school(ctx context.Context, id, location string, departments ...string) (domain.School, error) {
 	if s, ok := a.schoolCache.get(id); ok {
-		if _, _, known := s.Campus.Place(location); known || location == "" {
+		_, _, known := s.Campus.Place(location)
+		known = known || location == ""
+		for _, d := range departments {
+			known = known && s.Campus.KnowsDepartment(d)
+		}
+		if known {
 			return s, nil
 		}
 	}

@@ -6,16 +6,23 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"houqin.dev/assets/domain"
+	"houqin.dev/platform/errs"
 	"houqin.dev/platform/es"
 )
 
 // campusCommand runs one campus command on the school's stream.
 func (a *App) campusCommand(ctx context.Context, meta es.Meta, decide func(domain.School) ([]proto.Message, error)) (int64, error) {
-	if err := meta.Validate(); err != nil {
+	return a.campusCommandAt(ctx, meta, 0, decide)
+}
+
+// campusCommandAt runs one campus command on the school's stream at the version the client
+// saw (0: any).
+func (a *App) campusCommandAt(ctx context.Context, meta es.Meta, expected int64, decide func(domain.School) ([]proto.Message, error)) (int64, error) {
+	if err := errs.Join(meta.Validate(), checkExpected(expected)); err != nil {
 		_, derr := decide(domain.School{Registered: true})
 		return 0, alsoInvalid(err, derr)
 	}
-	res, err := a.schools.Execute(ctx, meta, es.Command[domain.School]{ID: meta.SchoolID,
+	res, err := a.schools.Execute(ctx, meta, es.Command[domain.School]{ID: meta.SchoolID, Expected: expected,
 		Decide: func(s domain.School) (es.Decision, error) {
 			s.ID = meta.SchoolID
 			ev, err := decide(s)
@@ -38,6 +45,13 @@ func (a *App) AddRoom(ctx context.Context, meta es.Meta, c domain.AddRoom) (int6
 // AddClass adds a class to the school.
 func (a *App) AddClass(ctx context.Context, meta es.Meta, c domain.AddClass) (int64, error) {
 	return a.campusCommand(ctx, meta, func(s domain.School) ([]proto.Message, error) { return domain.DecideAddClass(s, c) })
+}
+
+// ChangeHeadTeacher changes a class's head teacher from a date.
+func (a *App) ChangeHeadTeacher(ctx context.Context, meta es.Meta, expected int64, c domain.ChangeHeadTeacher) (int64, error) {
+	return a.campusCommandAt(ctx, meta, expected, func(s domain.School) ([]proto.Message, error) {
+		return domain.DecideChangeHeadTeacher(s, c, a.today())
+	})
 }
 
 // AddDepartment adds a department to the school.

@@ -20,10 +20,11 @@ var ClearanceAggregate = es.Aggregate[domain.Clearance]{Type: "clearance",
 func (a *App) StartClearance(ctx context.Context, meta es.Meta, c domain.StartClearance) (string, int64, domain.Held, error) {
 	c.ClearanceID = derivedID(meta)
 	if err := meta.Validate(); err != nil {
-		_, derr := domain.DecideStartClearance(domain.Clearance{}, c)
+		_, derr := domain.DecideStartClearance(domain.Clearance{}, c, domain.Campus{})
 		return "", 0, nil, errs.Join(err, derr)
 	}
-	if err := a.requireSchool(ctx, meta.SchoolID); err != nil {
+	school, err := a.school(ctx, meta.SchoolID, "", c.Department)
+	if err != nil {
 		return "", 0, nil, err
 	}
 	if c.Person != "" {
@@ -37,7 +38,7 @@ func (a *App) StartClearance(ctx context.Context, meta es.Meta, c domain.StartCl
 	res, err := a.clearances.Execute(ctx, meta, es.Command[domain.Clearance]{ID: c.ClearanceID,
 		Decide: func(s domain.Clearance) (es.Decision, error) {
 			s.ID = c.ClearanceID
-			ev, err := domain.DecideStartClearance(s, c)
+			ev, err := domain.DecideStartClearance(s, c, school.Campus)
 			decided = ev
 			return es.Decision{Events: ev, UniqueKeys: []eventstore.UniqueKey{{Scope: "clearance",
 				Key: domain.ClearanceKey(meta.SchoolID, c.Person, c.LeavingOn), Reason: domain.ReasonClearanceExists,

@@ -16,16 +16,17 @@ var RequisitionAggregate = es.Aggregate[domain.Requisition]{Type: "requisition",
 func (a *App) SubmitRequisition(ctx context.Context, meta es.Meta, c domain.SubmitRequisition) (string, int64, error) {
 	c.RequisitionID = derivedID(meta)
 	if err := meta.Validate(); err != nil {
-		_, derr := domain.DecideSubmitRequisition(domain.Requisition{}, c, a.today())
+		_, derr := domain.DecideSubmitRequisition(domain.Requisition{}, c, domain.Campus{}, a.today())
 		return "", 0, errs.Join(err, derr)
 	}
-	if err := a.requireSchool(ctx, meta.SchoolID); err != nil {
+	school, err := a.school(ctx, meta.SchoolID, "", c.Department)
+	if err != nil {
 		return "", 0, err
 	}
 	res, err := a.requisitions.Execute(ctx, meta, es.Command[domain.Requisition]{ID: c.RequisitionID,
 		Decide: func(s domain.Requisition) (es.Decision, error) {
 			s.ID = c.RequisitionID
-			ev, err := domain.DecideSubmitRequisition(s, c, a.today())
+			ev, err := domain.DecideSubmitRequisition(s, c, school.Campus, a.today())
 			return es.Decision{Events: ev}, err
 		}})
 	return c.RequisitionID, res.Version, err

@@ -32,7 +32,7 @@ func (a *App) RequestSchoolTransfer(ctx context.Context, meta es.Meta, assetID s
 	}
 	var to domain.School
 	if c.ToSchool != "" && c.ToSchool != meta.SchoolID {
-		s, err := a.school(ctx, c.ToSchool, c.ToLocation)
+		s, err := a.school(ctx, c.ToSchool, c.ToLocation, c.ToDepartment)
 		if _, unknown := errs.As[*errs.RuleError](err); err != nil && !unknown {
 			return "", 0, err
 		}
@@ -84,12 +84,15 @@ func (a *App) ApproveSchoolTransfer(ctx context.Context, meta es.Meta, assetID, 
 	}
 	// The receiving school must still take the location before the asset leaves.
 	if t := origin.SchoolTransfer; t != nil && t.ID == transferID && !origin.TransferredOut {
-		to, err := a.school(ctx, t.ToSchool, t.ToLocation)
+		to, err := a.school(ctx, t.ToSchool, t.ToLocation, t.ToDepartment)
 		if err != nil {
 			return SchoolTransferApproval{}, err
 		}
 		if _, _, ok := to.Campus.Place(t.ToLocation); !ok {
 			return SchoolTransferApproval{}, errs.Rule(domain.ReasonLocationUnknown, "接收学校没有该存放地点 / the receiving school has no such location", "to_location", t.ToLocation)
+		}
+		if !to.Campus.KnowsDepartment(t.ToDepartment) {
+			return SchoolTransferApproval{}, errs.Rule(domain.ReasonDepartmentUnknown, "接收学校没有该部门 / the receiving school has no such department", "to_department", t.ToDepartment)
 		}
 	}
 	var toSchool string
@@ -148,7 +151,7 @@ func (a *App) OnAssetTransferredOut(ctx context.Context, e event.Event, m proto.
 // transferIn registers at the receiving school the asset origin left for it.
 func (a *App) transferIn(ctx context.Context, cause event.Event, origin domain.Asset) error {
 	t := origin.SchoolTransfer
-	to, err := a.school(ctx, t.ToSchool, t.ToLocation)
+	to, err := a.school(ctx, t.ToSchool, t.ToLocation, t.ToDepartment)
 	if err != nil {
 		return err
 	}

@@ -210,6 +210,9 @@ func DecideRegisterAsset(a Asset, c RegisterAsset, r RegisterRules) ([]proto.Mes
 	if !ok {
 		return nil, unknownLocation(c.Location)
 	}
+	if err := checkDepartment(r.Campus, "department", c.Department); err != nil {
+		return nil, err
+	}
 	fixed := p.FixedAsset(c.Category, c.UnitPriceFen, c.ExpectedUseMonths)
 	life, lifeVersion := 0, ""
 	if fixed { // low-value items are expensed, not depreciated
@@ -309,8 +312,9 @@ func unknownLocation(code string) error {
 		"location", code)
 }
 
-// DecideTransferAsset decides TransferAsset within the school of campus. Empty target fields
-// keep the current value.
+// DecideTransferAsset decides TransferAsset within the school of campus (its places and
+// departments judge a new location and department). Empty target fields keep the current
+// value.
 func DecideTransferAsset(a Asset, c TransferAsset, campus Campus) ([]proto.Message, error) {
 	var v errs.Violations
 	if utf8.RuneCountInString(c.ToLocation) > 100 {
@@ -345,6 +349,11 @@ func DecideTransferAsset(a Asset, c TransferAsset, campus Campus) ([]proto.Messa
 			return nil, unknownLocation(c.ToLocation)
 		}
 		e.ToLocationKind, e.ToBuilding = kind, building
+	}
+	if c.ToDepartment != "" && c.ToDepartment != a.Department {
+		if err := checkDepartment(campus, "to_department", c.ToDepartment); err != nil {
+			return nil, err
+		}
 	}
 	return []proto.Message{e}, nil
 }

@@ -35,6 +35,9 @@ type Room struct {
 // Class is a class (班级) with its head teacher (班主任).
 type Class struct {
 	Code, Name, Grade, HeadTeacher, Room string
+	// HeadTeacherSince is the date from which HeadTeacher heads the class ("" since the class
+	// was added).
+	HeadTeacherSince string
 }
 
 // Department is a department of the school (部门).
@@ -64,6 +67,14 @@ const (
 	ReasonRoomUnknown errs.Reason = "ROOM_UNKNOWN"
 	// 存放地点须为本校的房间或班级.
 	ReasonLocationUnknown errs.Reason = "LOCATION_UNKNOWN"
+	// 部门须为本校已登记的部门（学校登记了部门之后）.
+	ReasonDepartmentUnknown errs.Reason = "DEPARTMENT_UNKNOWN"
+	// 班级不存在.
+	ReasonClassUnknown errs.Reason = "CLASS_UNKNOWN"
+	// 新班主任与现任相同.
+	ReasonHeadTeacherUnchanged errs.Reason = "HEAD_TEACHER_UNCHANGED"
+	// 班主任变更的生效日期早于上一次变更.
+	ReasonHeadTeacherChangeOutOfOrder errs.Reason = "HEAD_TEACHER_CHANGE_BEFORE_LAST"
 )
 
 // HasPlaces reports whether the school has rooms or classes: from then on, an asset's location
@@ -80,6 +91,34 @@ func (c Campus) Place(code string) (kind, building string, ok bool) {
 		return LocationClass, "", true
 	}
 	return "", "", !c.HasPlaces()
+}
+
+// KnowsDepartment reports whether name may be written as a department of the school: none
+// named (""), a school that has declared no departments (free text, as before), or one of its
+// departments by code or by exact name (procurement's requests and older tools write names).
+func (c Campus) KnowsDepartment(name string) bool {
+	if name == "" || len(c.Departments) == 0 {
+		return true
+	}
+	if _, ok := c.Departments[name]; ok {
+		return true
+	}
+	for _, d := range c.Departments {
+		if d.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkDepartment refuses a department the school has not declared (field: the request's
+// name for it).
+func checkDepartment(c Campus, field, name string) error {
+	if c.KnowsDepartment(name) {
+		return nil
+	}
+	return errs.Rule(ReasonDepartmentUnknown, "部门须为本校已登记的部门（编号或名称）/ the department must be one of the school's departments (code or name)",
+		field, name)
 }
 
 // codeTaken reports whether code names anything of the campus already: rooms and classes are
@@ -130,6 +169,10 @@ func evolveCampus(s School, m proto.Message) School {
 		c.Rooms = with(c.Rooms, e.Code, Room{Code: e.Code, Building: e.Building, Name: e.Name, Kind: e.Kind, Floor: int(e.Floor)})
 	case *eventsv1.ClassAdded:
 		c.Classes = with(c.Classes, e.Code, Class{Code: e.Code, Name: e.Name, Grade: e.Grade, HeadTeacher: e.HeadTeacher, Room: e.Room})
+	case *eventsv1.HeadTeacherChanged:
+		k := c.Classes[e.ClassCode]
+		k.HeadTeacher, k.HeadTeacherSince = e.ToHeadTeacher, e.EffectiveOn
+		c.Classes = with(c.Classes, e.ClassCode, k)
 	case *eventsv1.DepartmentAdded:
 		c.Departments = with(c.Departments, e.Code, Department{Code: e.Code, Name: e.Name, Head: e.Head})
 	default:
@@ -255,6 +298,45 @@ func DecideAddClass(s School, c AddClass) ([]proto.Message, error) {
 		return nil, errs.Rule(ReasonRoomUnknown, "房间不存在 / the room does not exist", "room", c.Room)
 	}
 	return []proto.Message{&eventsv1.ClassAdded{Code: c.Code, Name: c.Name, Grade: c.Grade, HeadTeacher: c.HeadTeacher, Room: c.Room}}, nil
+}
+
+// ChangeHeadTeacher 更换班主任.
+type ChangeHeadTeacher struct {
+	Class, HeadTeacher, EffectiveOn, Reason string
+}
+
+// DecideChangeHeadTeacher decides a change of a class's head teacher recorded today: from
+// EffectiveOn, today or earlier (a change is recorded once it happened) and not before the
+// class's previous change, so the head teachers' terms follow one another.
+func DecideChangeHeadTeacher(s School, c ChangeHeadTeacher, today Day) ([]proto.Message, error) {
+	var k checker
+	k.code("class_code", c.Class)
+	k.text("head_teacher", c.HeadTeacher, 1, 60)
+	k.text("reason", c.Reason, 0, 200)
+	if d, ok := ParseDay(c.EffectiveOn); !ok {
+		k.v.Add("effective_on", "日期格式须为YYYY-MM-DD / date must be YYYY-MM-DD")
+	} else if d.After(today) {
+		k.v.Add("effective_on", "不能晚于今天 / must not be after today")
+	}
+	if err := k.v.Err(); err != nil {
+		return nil, err
+	}
+	if !s.Registered {
+		return nil, errs.Rule(ReasonSchoolUnknown, "学校未在本区登记 / the school is not registered in the district", "school_id", s.ID)
+	}
+	class, ok := s.Campus.Classes[c.Class]
+	if !ok {
+		return nil, errs.Rule(ReasonClassUnknown, "班级不存在 / the class does not exist", "class_code", c.Class)
+	}
+	if class.HeadTeacher == c.HeadTeacher {
+		return nil, errs.Rule(ReasonHeadTeacherUnchanged, "该教师已是本班班主任 / the teacher already heads the class", "head_teacher", c.HeadTeacher)
+	}
+	if c.EffectiveOn < class.HeadTeacherSince { // YYYY-MM-DD compares as dates
+		return nil, errs.Rule(ReasonHeadTeacherChangeOutOfOrder, "生效日期早于上一次更换班主任 / the date is before the class's previous change",
+			"head_teacher_since", class.HeadTeacherSince)
+	}
+	return []proto.Message{&eventsv1.HeadTeacherChanged{ClassCode: c.Class, FromHeadTeacher: class.HeadTeacher,
+		ToHeadTeacher: c.HeadTeacher, EffectiveOn: c.EffectiveOn, Reason: c.Reason}}, nil
 }
 
 // DecideAddDepartment decides AddDepartment.

@@ -117,3 +117,111 @@ func TestRegistrationAndTransferLocation(t *testing.T) {
 		t.Fatalf("custodian change %v %v", x, err)
 	}
 }
+
+// Once a school has departments, what assets, transfers, requisitions and clearances name as
+// a department is one of them, by code or by name; before that, free text is kept.
+func TestDepartmentsOnceDeclared(t *testing.T) {
+	s := campus(t) // department JWC 教务处
+	r := rulesAt(today)
+	r.Campus = s.Campus
+	c := validRegister()
+	c.Location = "A301"
+	for _, dept := range []string{"JWC", "教务处", ""} {
+		c.Department = dept
+		if _, err := DecideRegisterAsset(given(), c, r); err != nil {
+			t.Fatalf("department %q: %v", dept, err)
+		}
+	}
+	c.Department = "总务处"
+	_, err := DecideRegisterAsset(given(), c, r)
+	wantReason(t, err, ReasonDepartmentUnknown)
+	free := rulesAt(today) // a school without departments
+	if _, err := DecideRegisterAsset(given(), validRegister(), free); err != nil {
+		t.Fatalf("free text without departments: %v", err)
+	}
+
+	c.Department = "JWC"
+	ev, _ := DecideRegisterAsset(given(), c, r)
+	a := given(ev[0])
+	_, err = DecideTransferAsset(a, TransferAsset{ToDepartment: "体育组"}, s.Campus)
+	wantReason(t, err, ReasonDepartmentUnknown)
+	if _, err := DecideTransferAsset(a, TransferAsset{ToDepartment: "教务处"}, s.Campus); err != nil {
+		t.Fatalf("to a department by name: %v", err)
+	}
+	// A department declared later does not stop other changes of an asset that names none.
+	old := given(ev[0])
+	old.Department = "旧部门"
+	if _, err := DecideTransferAsset(old, TransferAsset{ToCustodian: "周老师"}, s.Campus); err != nil {
+		t.Fatalf("custodian change keeping an old department: %v", err)
+	}
+
+	_, err = DecideSubmitRequisition(Requisition{}, SubmitRequisition{RequisitionID: "r1", Requester: "张老师", Department: "语文组",
+		Lines: []RequisitionLine{{Item: "粉笔", Requested: 1}}}, s.Campus, today)
+	wantReason(t, err, ReasonDepartmentUnknown)
+	if _, err := DecideSubmitRequisition(Requisition{}, SubmitRequisition{RequisitionID: "r1", Requester: "张老师", Department: "JWC",
+		Lines: []RequisitionLine{{Item: "粉笔", Requested: 1}}}, s.Campus, today); err != nil {
+		t.Fatal(err)
+	}
+	_, err = DecideStartClearance(Clearance{}, StartClearance{ClearanceID: "c1", Person: "李老师", Department: "数学组", LeavingOn: "2025-03-31"}, s.Campus)
+	wantReason(t, err, ReasonDepartmentUnknown)
+	if _, err := DecideStartClearance(Clearance{}, StartClearance{ClearanceID: "c1", Person: "李老师", Department: "教务处", LeavingOn: "2025-03-31"}, s.Campus); err != nil {
+		t.Fatal(err)
+	}
+
+	// Transfers between schools: the receiving school's departments judge to_department, at
+	// the request and again when the receiving school registers the asset.
+	to := s
+	to.ID = "s2"
+	req := RequestSchoolTransfer{TransferID: "t1", ToSchool: "s2", Reason: "学校合并", ToLocation: "A301", ToCustodian: "刘老师", ToDepartment: "总务处"}
+	_, err = DecideRequestSchoolTransfer(given(ev[0]), req, to, today)
+	wantReason(t, err, ReasonDepartmentUnknown)
+	req.ToDepartment = ""
+	tr, err := DecideRequestSchoolTransfer(given(ev[0]), req, to, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := DecideApproveSchoolTransfer(given(ev[0], tr[0]), "t1", "局长", "to-1", today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := given(ev[0], tr[0], out[0])
+	origin.SchoolTransfer.ToDepartment = "总务处" // as if requested before s2 declared departments
+	_, err = DecideTransferIn(Asset{}, origin, to.Campus)
+	wantReason(t, err, ReasonDepartmentUnknown)
+}
+
+// A class's head teacher changes from a date; the changes follow one another in date order.
+func TestChangeHeadTeacher(t *testing.T) {
+	s := campus(t) // class 2023-02, 王老师
+	ev, err := DecideChangeHeadTeacher(s, ChangeHeadTeacher{Class: "2023-02", HeadTeacher: "赵老师", EffectiveOn: "2025-02-17", Reason: "王老师休产假"}, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := ev[0].(*eventsv1.HeadTeacherChanged)
+	if e.ClassCode != "2023-02" || e.FromHeadTeacher != "王老师" || e.ToHeadTeacher != "赵老师" || e.EffectiveOn != "2025-02-17" {
+		t.Fatalf("event %v", e)
+	}
+	s2 := EvolveSchool(s, e)
+	if k := s2.Campus.Classes["2023-02"]; k.HeadTeacher != "赵老师" || k.HeadTeacherSince != "2025-02-17" || k.Room != "A301" || k.Name != "初二(2)班" {
+		t.Fatalf("class %+v", k)
+	}
+	if s.Campus.Classes["2023-02"].HeadTeacher != "王老师" {
+		t.Fatal("evolve changed the earlier state's map")
+	}
+
+	_, err = DecideChangeHeadTeacher(s2, ChangeHeadTeacher{Class: "2023-02", HeadTeacher: "赵老师", EffectiveOn: "2025-03-01"}, today)
+	wantReason(t, err, ReasonHeadTeacherUnchanged)
+	_, err = DecideChangeHeadTeacher(s2, ChangeHeadTeacher{Class: "2023-02", HeadTeacher: "王老师", EffectiveOn: "2025-02-16"}, today)
+	wantReason(t, err, ReasonHeadTeacherChangeOutOfOrder)
+	if _, err := DecideChangeHeadTeacher(s2, ChangeHeadTeacher{Class: "2023-02", HeadTeacher: "王老师", EffectiveOn: "2025-02-17"}, today); err != nil {
+		t.Fatalf("a second change the same day: %v", err)
+	}
+	_, err = DecideChangeHeadTeacher(s2, ChangeHeadTeacher{Class: "2023-09", HeadTeacher: "王老师", EffectiveOn: "2025-02-17"}, today)
+	wantReason(t, err, ReasonClassUnknown)
+	_, err = DecideChangeHeadTeacher(School{ID: "s9"}, ChangeHeadTeacher{Class: "2023-02", HeadTeacher: "王老师", EffectiveOn: "2025-02-17"}, today)
+	wantReason(t, err, ReasonSchoolUnknown)
+	_, err = DecideChangeHeadTeacher(s2, ChangeHeadTeacher{Class: "", HeadTeacher: "", EffectiveOn: "17/02/2025"}, today)
+	wantViolations(t, err, "class_code", "head_teacher", "effective_on")
+	_, err = DecideChangeHeadTeacher(s2, ChangeHeadTeacher{Class: "2023-02", HeadTeacher: "钱老师", EffectiveOn: FormatDay(today.AddDate(0, 0, 1))}, today)
+	wantViolations(t, err, "effective_on")
+}

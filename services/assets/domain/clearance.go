@@ -65,8 +65,9 @@ type StartClearance struct {
 	Held        Held
 }
 
-// DecideStartClearance opens a clearance.
-func DecideStartClearance(s Clearance, c StartClearance) ([]proto.Message, error) {
+// DecideStartClearance opens a clearance at the school of campus (its departments judge the
+// department).
+func DecideStartClearance(s Clearance, c StartClearance, campus Campus) ([]proto.Message, error) {
 	var v errs.Violations
 	person(&v, "person", c.Person, "person")
 	optional(&v, "department", c.Department, 60)
@@ -79,6 +80,9 @@ func DecideStartClearance(s Clearance, c StartClearance) ([]proto.Message, error
 	}
 	if s.Started {
 		return nil, errs.Rule(ReasonClearanceExists, "离校清查已开始 / the clearance exists already", "clearance_id", s.ID)
+	}
+	if err := checkDepartment(campus, "department", c.Department); err != nil {
+		return nil, err
 	}
 	return []proto.Message{&eventsv1.ClearanceStarted{ClearanceId: c.ClearanceID, Person: c.Person, Department: c.Department,
 		LeavingOn: c.LeavingOn, Reason: c.Reason, Held: c.Held}}, nil

@@ -8,7 +8,7 @@ import (
 
 func TestClearance(t *testing.T) {
 	held := Held{{Kind: HeldCustodian, AssetId: "a1"}, {Kind: HeldLoan, AssetId: "a2", LoanId: "l1"}, {Kind: HeldIssued, RequisitionId: "r1", Line: 2, Quantity: 1}}
-	ev, err := DecideStartClearance(Clearance{}, StartClearance{ClearanceID: "c1", Person: "李老师", LeavingOn: "2025-03-31", Reason: "调往城关小学", Held: held})
+	ev, err := DecideStartClearance(Clearance{}, StartClearance{ClearanceID: "c1", Person: "李老师", LeavingOn: "2025-03-31", Reason: "调往城关小学", Held: held}, Campus{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +28,8 @@ func TestClearance(t *testing.T) {
 	c = EvolveClearance(c, done[0])
 	_, err = DecideCompleteClearance(c, CompleteClearance{}, today)
 	wantReason(t, err, ReasonClearanceCompleted)
-	_, err = DecideStartClearance(c, StartClearance{Person: "李老师", LeavingOn: "2025-03-31"})
+	_, err = DecideStartClearance(c, StartClearance{Person: "李老师", LeavingOn: "2025-03-31"}, Campus{})
 	wantReason(t, err, ReasonClearanceExists)
-	_, err = DecideStartClearance(Clearance{}, StartClearance{LeavingOn: "31/03"})
+	_, err = DecideStartClearance(Clearance{}, StartClearance{LeavingOn: "31/03"}, Campus{})
 	wantViolations(t, err, "person", "leaving_on")
 }

@@ -117,8 +117,9 @@ type SubmitRequisition struct {
 	Lines         []RequisitionLine // Item, Unit, Requested, Returnable
 }
 
-// DecideSubmitRequisition decides a request made today.
-func DecideSubmitRequisition(r Requisition, c SubmitRequisition, today Day) ([]proto.Message, error) {
+// DecideSubmitRequisition decides a request made today at the school of campus (its
+// departments judge the department).
+func DecideSubmitRequisition(r Requisition, c SubmitRequisition, campus Campus, today Day) ([]proto.Message, error) {
 	var v errs.Violations
 	person(&v, "requester", c.Requester, "requester")
 	optional(&v, "department", c.Department, 60)
@@ -141,6 +142,9 @@ func DecideSubmitRequisition(r Requisition, c SubmitRequisition, today Day) ([]p
 	}
 	if r.Submitted {
 		return nil, errs.Rule(ReasonRequisitionDecided, "申领单已存在 / the requisition exists already", "requisition_id", r.ID)
+	}
+	if err := checkDepartment(campus, "department", c.Department); err != nil {
+		return nil, err
 	}
 	e := &eventsv1.RequisitionSubmitted{RequisitionId: c.RequisitionID, Requester: c.Requester, Department: c.Department,
 		Purpose: c.Purpose, SubmittedOn: FormatDay(today)}

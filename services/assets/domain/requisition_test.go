@@ -11,7 +11,7 @@ import (
 func submitted(t *testing.T) *eventsv1.RequisitionSubmitted {
 	t.Helper()
 	ev, err := DecideSubmitRequisition(Requisition{}, SubmitRequisition{RequisitionID: "r1", Requester: "张老师", Department: "语文组",
-		Lines: []RequisitionLine{{Item: "粉笔", Unit: "盒", Requested: 10}, {Item: "电钻", Unit: "把", Requested: 2, Returnable: true}}}, today)
+		Lines: []RequisitionLine{{Item: "粉笔", Unit: "盒", Requested: 10}, {Item: "电钻", Unit: "把", Requested: 2, Returnable: true}}}, Campus{}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +96,6 @@ func TestRejectedRequisitionIsNotIssued(t *testing.T) {
 	wantReason(t, err, ReasonRequisitionRejected)
 	_, err = DecideApproveRequisition(r, ApproveRequisition{}, today)
 	wantReason(t, err, ReasonRequisitionDecided)
-	_, err = DecideSubmitRequisition(Requisition{}, SubmitRequisition{Lines: []RequisitionLine{{Requested: 0}}}, today)
+	_, err = DecideSubmitRequisition(Requisition{}, SubmitRequisition{Lines: []RequisitionLine{{Requested: 0}}}, Campus{}, today)
 	wantViolations(t, err, "requester", "items[0].item", "items[0].quantity")
 }

@@ -61,6 +61,9 @@ func DecideRequestSchoolTransfer(a Asset, c RequestSchoolTransfer, toSchool Scho
 	if _, _, ok := toSchool.Campus.Place(c.ToLocation); !ok {
 		return nil, unknownLocation(c.ToLocation)
 	}
+	if err := checkDepartment(toSchool.Campus, "to_department", c.ToDepartment); err != nil {
+		return nil, err
+	}
 	if a.SchoolTransfer != nil {
 		return nil, errs.Rule(ReasonSchoolTransferPending, "该资产已有待审批的校际调拨 / a transfer to another school is pending",
 			"transfer_id", a.SchoolTransfer.ID)
@@ -122,6 +125,9 @@ func DecideTransferIn(existing Asset, origin Asset, campus Campus) ([]proto.Mess
 	kind, building, ok := campus.Place(t.ToLocation)
 	if !ok {
 		return nil, unknownLocation(t.ToLocation)
+	}
+	if err := checkDepartment(campus, "to_department", t.ToDepartment); err != nil {
+		return nil, err
 	}
 	return []proto.Message{&eventsv1.AssetRegistered{AssetId: t.ToAssetID, SchoolId: t.ToSchool,
 		Tag: TransferInTag(t.ID), Name: origin.Name, Category: origin.Category, Model: origin.Model,

@@ -58,6 +58,17 @@ func (s *LedgerServer) AddClass(ctx context.Context, r *assetsv1.AddClassRequest
 	return &assetsv1.AddClassResponse{Version: v}, nil
 }
 
+// ChangeHeadTeacher implements assetsv1.LedgerServiceServer.
+func (s *LedgerServer) ChangeHeadTeacher(ctx context.Context, r *assetsv1.ChangeHeadTeacherRequest) (*assetsv1.ChangeHeadTeacherResponse, error) {
+	v, err := s.app.ChangeHeadTeacher(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), r.ExpectedVersion, domain.ChangeHeadTeacher{
+		Class: strings.TrimSpace(r.ClassCode), HeadTeacher: strings.TrimSpace(r.HeadTeacher),
+		EffectiveOn: strings.TrimSpace(r.EffectiveOn), Reason: strings.TrimSpace(r.Reason)})
+	if err != nil {
+		return nil, err
+	}
+	return &assetsv1.ChangeHeadTeacherResponse{Version: v}, nil
+}
+
 // AddDepartment implements assetsv1.LedgerServiceServer.
 func (s *LedgerServer) AddDepartment(ctx context.Context, r *assetsv1.AddDepartmentRequest) (*assetsv1.AddDepartmentResponse, error) {
 	v, err := s.app.AddDepartment(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), domain.AddDepartment{
@@ -84,7 +95,7 @@ func (s *LedgerServer) GetCampus(ctx context.Context, r *assetsv1.GetCampusReque
 	}
 	for _, k := range c.SortedClasses() {
 		out.Classes = append(out.Classes, &assetsv1.SchoolClass{Code: k.Code, Name: k.Name, Grade: k.Grade,
-			HeadTeacher: k.HeadTeacher, Room: k.Room})
+			HeadTeacher: k.HeadTeacher, Room: k.Room, HeadTeacherSince: k.HeadTeacherSince})
 	}
 	for _, d := range c.SortedDepartments() {
 		out.Departments = append(out.Departments, &assetsv1.Department{Code: d.Code, Name: d.Name, Head: d.Head})

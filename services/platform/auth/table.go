@@ -59,14 +59,15 @@ var Table = map[string]Rule{
 	// Accepted purchase lines, from procurement's process manager (or by hand).
 	"/houqin.assets.v1.AssetsService/RegisterFromPurchaseLine": {Scope: ScopeSchool, Roles: []Role{RoleService, RoleLogisticsDirector, RoleStorekeeper}},
 	// Ledger set-up and life cycle (LedgerService).
-	"/houqin.assets.v1.LedgerService/AddCategory":     {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
-	"/houqin.assets.v1.LedgerService/SetCategoryLife": {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
-	"/houqin.assets.v1.LedgerService/ListCategories":  {Scope: ScopeSchool, Roles: schoolReaders},
-	"/houqin.assets.v1.LedgerService/AddBuilding":     {Scope: ScopeSchool, Roles: campusKeepers},
-	"/houqin.assets.v1.LedgerService/AddRoom":         {Scope: ScopeSchool, Roles: campusKeepers},
-	"/houqin.assets.v1.LedgerService/AddClass":        {Scope: ScopeSchool, Roles: campusKeepers},
-	"/houqin.assets.v1.LedgerService/AddDepartment":   {Scope: ScopeSchool, Roles: campusKeepers},
-	"/houqin.assets.v1.LedgerService/GetCampus":       {Scope: ScopeSchool, Roles: schoolReaders},
+	"/houqin.assets.v1.LedgerService/AddCategory":       {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.assets.v1.LedgerService/SetCategoryLife":   {Scope: ScopeDistrict, Roles: []Role{RoleBureauAdmin}},
+	"/houqin.assets.v1.LedgerService/ListCategories":    {Scope: ScopeSchool, Roles: schoolReaders},
+	"/houqin.assets.v1.LedgerService/AddBuilding":       {Scope: ScopeSchool, Roles: campusKeepers},
+	"/houqin.assets.v1.LedgerService/AddRoom":           {Scope: ScopeSchool, Roles: campusKeepers},
+	"/houqin.assets.v1.LedgerService/AddClass":          {Scope: ScopeSchool, Roles: campusKeepers},
+	"/houqin.assets.v1.LedgerService/AddDepartment":     {Scope: ScopeSchool, Roles: campusKeepers},
+	"/houqin.assets.v1.LedgerService/ChangeHeadTeacher": {Scope: ScopeSchool, Roles: campusKeepers},
+	"/houqin.assets.v1.LedgerService/GetCampus":         {Scope: ScopeSchool, Roles: schoolReaders},
 	// Write-offs: the logistics office files and disposes; the tier's roles approve (the
 	// decider checks the current step's role: vice-principal, principal, bureau).
 	"/houqin.assets.v1.LedgerService/RequestWriteOff":        {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},

@@ -1100,6 +1100,147 @@ func (x *AddClassResponse) GetVersion() int64 {
 	return 0
 }
 
+type ChangeHeadTeacherRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId  string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// The class's code.
+	ClassCode string `protobuf:"bytes,3,opt,name=class_code,json=classCode,proto3" json:"class_code,omitempty"`
+	// The new 班主任.
+	HeadTeacher string `protobuf:"bytes,4,opt,name=head_teacher,json=headTeacher,proto3" json:"head_teacher,omitempty"`
+	// YYYY-MM-DD: from when; today or earlier, not before the class's previous change.
+	EffectiveOn string `protobuf:"bytes,5,opt,name=effective_on,json=effectiveOn,proto3" json:"effective_on,omitempty"`
+	// Optional, at most 200 characters.
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The school stream's version the client saw (0: any).
+	ExpectedVersion int64 `protobuf:"varint,7,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ChangeHeadTeacherRequest) Reset() {
+	*x = ChangeHeadTeacherRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeHeadTeacherRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeHeadTeacherRequest) ProtoMessage() {}
+
+func (x *ChangeHeadTeacherRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeHeadTeacherRequest.ProtoReflect.Descriptor instead.
+func (*ChangeHeadTeacherRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ChangeHeadTeacherRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ChangeHeadTeacherRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *ChangeHeadTeacherRequest) GetClassCode() string {
+	if x != nil {
+		return x.ClassCode
+	}
+	return ""
+}
+
+func (x *ChangeHeadTeacherRequest) GetHeadTeacher() string {
+	if x != nil {
+		return x.HeadTeacher
+	}
+	return ""
+}
+
+func (x *ChangeHeadTeacherRequest) GetEffectiveOn() string {
+	if x != nil {
+		return x.EffectiveOn
+	}
+	return ""
+}
+
+func (x *ChangeHeadTeacherRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ChangeHeadTeacherRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type ChangeHeadTeacherResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeHeadTeacherResponse) Reset() {
+	*x = ChangeHeadTeacherResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeHeadTeacherResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeHeadTeacherResponse) ProtoMessage() {}
+
+func (x *ChangeHeadTeacherResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeHeadTeacherResponse.ProtoReflect.Descriptor instead.
+func (*ChangeHeadTeacherResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ChangeHeadTeacherResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 type AddDepartmentRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -1115,7 +1256,7 @@ type AddDepartmentRequest struct {
 
 func (x *AddDepartmentRequest) Reset() {
 	*x = AddDepartmentRequest{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[14]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1127,7 +1268,7 @@ func (x *AddDepartmentRequest) String() string {
 func (*AddDepartmentRequest) ProtoMessage() {}
 
 func (x *AddDepartmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[14]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1140,7 +1281,7 @@ func (x *AddDepartmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDepartmentRequest.ProtoReflect.Descriptor instead.
 func (*AddDepartmentRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{14}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AddDepartmentRequest) GetRequestId() string {
@@ -1187,7 +1328,7 @@ type AddDepartmentResponse struct {
 
 func (x *AddDepartmentResponse) Reset() {
 	*x = AddDepartmentResponse{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[15]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1340,7 @@ func (x *AddDepartmentResponse) String() string {
 func (*AddDepartmentResponse) ProtoMessage() {}
 
 func (x *AddDepartmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[15]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1353,7 @@ func (x *AddDepartmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddDepartmentResponse.ProtoReflect.Descriptor instead.
 func (*AddDepartmentResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{15}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AddDepartmentResponse) GetVersion() int64 {
@@ -1231,7 +1372,7 @@ type GetCampusRequest struct {
 
 func (x *GetCampusRequest) Reset() {
 	*x = GetCampusRequest{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[16]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1384,7 @@ func (x *GetCampusRequest) String() string {
 func (*GetCampusRequest) ProtoMessage() {}
 
 func (x *GetCampusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[16]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1397,7 @@ func (x *GetCampusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCampusRequest.ProtoReflect.Descriptor instead.
 func (*GetCampusRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{16}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetCampusRequest) GetSchoolId() string {
@@ -1280,7 +1421,7 @@ type GetCampusResponse struct {
 
 func (x *GetCampusResponse) Reset() {
 	*x = GetCampusResponse{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[17]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1292,7 +1433,7 @@ func (x *GetCampusResponse) String() string {
 func (*GetCampusResponse) ProtoMessage() {}
 
 func (x *GetCampusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[17]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1305,7 +1446,7 @@ func (x *GetCampusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCampusResponse.ProtoReflect.Descriptor instead.
 func (*GetCampusResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{17}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetCampusResponse) GetBuildings() []*Building {
@@ -1354,7 +1495,7 @@ type Building struct {
 
 func (x *Building) Reset() {
 	*x = Building{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[18]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1366,7 +1507,7 @@ func (x *Building) String() string {
 func (*Building) ProtoMessage() {}
 
 func (x *Building) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[18]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1379,7 +1520,7 @@ func (x *Building) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Building.ProtoReflect.Descriptor instead.
 func (*Building) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{18}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Building) GetCode() string {
@@ -1416,7 +1557,7 @@ type Room struct {
 
 func (x *Room) Reset() {
 	*x = Room{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[19]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1428,7 +1569,7 @@ func (x *Room) String() string {
 func (*Room) ProtoMessage() {}
 
 func (x *Room) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[19]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1441,7 +1582,7 @@ func (x *Room) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Room.ProtoReflect.Descriptor instead.
 func (*Room) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{19}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Room) GetCode() string {
@@ -1481,19 +1622,22 @@ func (x *Room) GetFloor() int32 {
 
 // SchoolClass is a class (班级) of a school.
 type SchoolClass struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Grade         string                 `protobuf:"bytes,3,opt,name=grade,proto3" json:"grade,omitempty"`
-	HeadTeacher   string                 `protobuf:"bytes,4,opt,name=head_teacher,json=headTeacher,proto3" json:"head_teacher,omitempty"`
-	Room          string                 `protobuf:"bytes,5,opt,name=room,proto3" json:"room,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Code  string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Grade string                 `protobuf:"bytes,3,opt,name=grade,proto3" json:"grade,omitempty"`
+	// The current 班主任.
+	HeadTeacher string `protobuf:"bytes,4,opt,name=head_teacher,json=headTeacher,proto3" json:"head_teacher,omitempty"`
+	Room        string `protobuf:"bytes,5,opt,name=room,proto3" json:"room,omitempty"`
+	// YYYY-MM-DD from which head_teacher is the head teacher (empty: since the class was added).
+	HeadTeacherSince string `protobuf:"bytes,6,opt,name=head_teacher_since,json=headTeacherSince,proto3" json:"head_teacher_since,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *SchoolClass) Reset() {
 	*x = SchoolClass{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[20]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1505,7 +1649,7 @@ func (x *SchoolClass) String() string {
 func (*SchoolClass) ProtoMessage() {}
 
 func (x *SchoolClass) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[20]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1518,7 +1662,7 @@ func (x *SchoolClass) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SchoolClass.ProtoReflect.Descriptor instead.
 func (*SchoolClass) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{20}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SchoolClass) GetCode() string {
@@ -1556,6 +1700,13 @@ func (x *SchoolClass) GetRoom() string {
 	return ""
 }
 
+func (x *SchoolClass) GetHeadTeacherSince() string {
+	if x != nil {
+		return x.HeadTeacherSince
+	}
+	return ""
+}
+
 type Department struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
@@ -1567,7 +1718,7 @@ type Department struct {
 
 func (x *Department) Reset() {
 	*x = Department{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[21]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1579,7 +1730,7 @@ func (x *Department) String() string {
 func (*Department) ProtoMessage() {}
 
 func (x *Department) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[21]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1592,7 +1743,7 @@ func (x *Department) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Department.ProtoReflect.Descriptor instead.
 func (*Department) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{21}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Department) GetCode() string {
@@ -1633,7 +1784,7 @@ type RequestWriteOffRequest struct {
 
 func (x *RequestWriteOffRequest) Reset() {
 	*x = RequestWriteOffRequest{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[22]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1645,7 +1796,7 @@ func (x *RequestWriteOffRequest) String() string {
 func (*RequestWriteOffRequest) ProtoMessage() {}
 
 func (x *RequestWriteOffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[22]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1658,7 +1809,7 @@ func (x *RequestWriteOffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestWriteOffRequest.ProtoReflect.Descriptor instead.
 func (*RequestWriteOffRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{22}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RequestWriteOffRequest) GetRequestId() string {
@@ -1724,7 +1875,7 @@ type RequestWriteOffResponse struct {
 
 func (x *RequestWriteOffResponse) Reset() {
 	*x = RequestWriteOffResponse{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[23]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1736,7 +1887,7 @@ func (x *RequestWriteOffResponse) String() string {
 func (*RequestWriteOffResponse) ProtoMessage() {}
 
 func (x *RequestWriteOffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[23]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1749,7 +1900,7 @@ func (x *RequestWriteOffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestWriteOffResponse.ProtoReflect.Descriptor instead.
 func (*RequestWriteOffResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{23}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RequestWriteOffResponse) GetWriteOffId() string {
@@ -1800,7 +1951,7 @@ type ApproveWriteOffRequest struct {
 
 func (x *ApproveWriteOffRequest) Reset() {
 	*x = ApproveWriteOffRequest{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[24]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1812,7 +1963,7 @@ func (x *ApproveWriteOffRequest) String() string {
 func (*ApproveWriteOffRequest) ProtoMessage() {}
 
 func (x *ApproveWriteOffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[24]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1825,7 +1976,7 @@ func (x *ApproveWriteOffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveWriteOffRequest.ProtoReflect.Descriptor instead.
 func (*ApproveWriteOffRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{24}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ApproveWriteOffRequest) GetRequestId() string {
@@ -1875,7 +2026,7 @@ type ApproveWriteOffResponse struct {
 
 func (x *ApproveWriteOffResponse) Reset() {
 	*x = ApproveWriteOffResponse{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[25]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1887,7 +2038,7 @@ func (x *ApproveWriteOffResponse) String() string {
 func (*ApproveWriteOffResponse) ProtoMessage() {}
 
 func (x *ApproveWriteOffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[25]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1900,7 +2051,7 @@ func (x *ApproveWriteOffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveWriteOffResponse.ProtoReflect.Descriptor instead.
 func (*ApproveWriteOffResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{25}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ApproveWriteOffResponse) GetStep() string {
@@ -1937,7 +2088,7 @@ type RejectWriteOffRequest struct {
 
 func (x *RejectWriteOffRequest) Reset() {
 	*x = RejectWriteOffRequest{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[26]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1949,7 +2100,7 @@ func (x *RejectWriteOffRequest) String() string {
 func (*RejectWriteOffRequest) ProtoMessage() {}
 
 func (x *RejectWriteOffRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[26]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1962,7 +2113,7 @@ func (x *RejectWriteOffRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectWriteOffRequest.ProtoReflect.Descriptor instead.
 func (*RejectWriteOffRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{26}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RejectWriteOffRequest) GetRequestId() string {
@@ -2009,7 +2160,7 @@ type RejectWriteOffResponse struct {
 
 func (x *RejectWriteOffResponse) Reset() {
 	*x = RejectWriteOffResponse{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[27]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2021,7 +2172,7 @@ func (x *RejectWriteOffResponse) String() string {
 func (*RejectWriteOffResponse) ProtoMessage() {}
 
 func (x *RejectWriteOffResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[27]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2034,7 +2185,7 @@ func (x *RejectWriteOffResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectWriteOffResponse.ProtoReflect.Descriptor instead.
 func (*RejectWriteOffResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{27}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RejectWriteOffResponse) GetVersion() int64 {
@@ -2061,7 +2212,7 @@ type RecordWriteOffDisposalRequest struct {
 
 func (x *RecordWriteOffDisposalRequest) Reset() {
 	*x = RecordWriteOffDisposalRequest{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[28]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2073,7 +2224,7 @@ func (x *RecordWriteOffDisposalRequest) String() string {
 func (*RecordWriteOffDisposalRequest) ProtoMessage() {}
 
 func (x *RecordWriteOffDisposalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[28]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2086,7 +2237,7 @@ func (x *RecordWriteOffDisposalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordWriteOffDisposalRequest.ProtoReflect.Descriptor instead.
 func (*RecordWriteOffDisposalRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{28}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RecordWriteOffDisposalRequest) GetRequestId() string {
@@ -2154,7 +2305,7 @@ type RecordWriteOffDisposalResponse struct {
 
 func (x *RecordWriteOffDisposalResponse) Reset() {
 	*x = RecordWriteOffDisposalResponse{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[29]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2166,7 +2317,7 @@ func (x *RecordWriteOffDisposalResponse) String() string {
 func (*RecordWriteOffDisposalResponse) ProtoMessage() {}
 
 func (x *RecordWriteOffDisposalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[29]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2179,7 +2330,7 @@ func (x *RecordWriteOffDisposalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordWriteOffDisposalResponse.ProtoReflect.Descriptor instead.
 func (*RecordWriteOffDisposalResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{29}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RecordWriteOffDisposalResponse) GetVersion() int64 {
@@ -2211,7 +2362,7 @@ type CorrectRegistrationRequest struct {
 
 func (x *CorrectRegistrationRequest) Reset() {
 	*x = CorrectRegistrationRequest{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[30]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2223,7 +2374,7 @@ func (x *CorrectRegistrationRequest) String() string {
 func (*CorrectRegistrationRequest) ProtoMessage() {}
 
 func (x *CorrectRegistrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[30]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2236,7 +2387,7 @@ func (x *CorrectRegistrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectRegistrationRequest.ProtoReflect.Descriptor instead.
 func (*CorrectRegistrationRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{30}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CorrectRegistrationRequest) GetRequestId() string {
@@ -2332,7 +2483,7 @@ type CorrectRegistrationResponse struct {
 
 func (x *CorrectRegistrationResponse) Reset() {
 	*x = CorrectRegistrationResponse{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[31]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2344,7 +2495,7 @@ func (x *CorrectRegistrationResponse) String() string {
 func (*CorrectRegistrationResponse) ProtoMessage() {}
 
 func (x *CorrectRegistrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[31]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2357,7 +2508,7 @@ func (x *CorrectRegistrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectRegistrationResponse.ProtoReflect.Descriptor instead.
 func (*CorrectRegistrationResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{31}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CorrectRegistrationResponse) GetVersion() int64 {
@@ -2381,7 +2532,7 @@ type ReverseRegistrationRequest struct {
 
 func (x *ReverseRegistrationRequest) Reset() {
 	*x = ReverseRegistrationRequest{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[32]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2393,7 +2544,7 @@ func (x *ReverseRegistrationRequest) String() string {
 func (*ReverseRegistrationRequest) ProtoMessage() {}
 
 func (x *ReverseRegistrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[32]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2406,7 +2557,7 @@ func (x *ReverseRegistrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReverseRegistrationRequest.ProtoReflect.Descriptor instead.
 func (*ReverseRegistrationRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{32}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ReverseRegistrationRequest) GetRequestId() string {
@@ -2453,7 +2604,7 @@ type ReverseRegistrationResponse struct {
 
 func (x *ReverseRegistrationResponse) Reset() {
 	*x = ReverseRegistrationResponse{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[33]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2465,7 +2616,7 @@ func (x *ReverseRegistrationResponse) String() string {
 func (*ReverseRegistrationResponse) ProtoMessage() {}
 
 func (x *ReverseRegistrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[33]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2478,7 +2629,7 @@ func (x *ReverseRegistrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReverseRegistrationResponse.ProtoReflect.Descriptor instead.
 func (*ReverseRegistrationResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{33}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ReverseRegistrationResponse) GetVersion() int64 {
@@ -2508,7 +2659,7 @@ type RequestSchoolTransferRequest struct {
 
 func (x *RequestSchoolTransferRequest) Reset() {
 	*x = RequestSchoolTransferRequest{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[34]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2520,7 +2671,7 @@ func (x *RequestSchoolTransferRequest) String() string {
 func (*RequestSchoolTransferRequest) ProtoMessage() {}
 
 func (x *RequestSchoolTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[34]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2533,7 +2684,7 @@ func (x *RequestSchoolTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestSchoolTransferRequest.ProtoReflect.Descriptor instead.
 func (*RequestSchoolTransferRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{34}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RequestSchoolTransferRequest) GetRequestId() string {
@@ -2609,7 +2760,7 @@ type RequestSchoolTransferResponse struct {
 
 func (x *RequestSchoolTransferResponse) Reset() {
 	*x = RequestSchoolTransferResponse{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[35]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2621,7 +2772,7 @@ func (x *RequestSchoolTransferResponse) String() string {
 func (*RequestSchoolTransferResponse) ProtoMessage() {}
 
 func (x *RequestSchoolTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[35]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2634,7 +2785,7 @@ func (x *RequestSchoolTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestSchoolTransferResponse.ProtoReflect.Descriptor instead.
 func (*RequestSchoolTransferResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{35}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RequestSchoolTransferResponse) GetTransferId() string {
@@ -2664,7 +2815,7 @@ type ApproveSchoolTransferRequest struct {
 
 func (x *ApproveSchoolTransferRequest) Reset() {
 	*x = ApproveSchoolTransferRequest{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[36]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2676,7 +2827,7 @@ func (x *ApproveSchoolTransferRequest) String() string {
 func (*ApproveSchoolTransferRequest) ProtoMessage() {}
 
 func (x *ApproveSchoolTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[36]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2689,7 +2840,7 @@ func (x *ApproveSchoolTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveSchoolTransferRequest.ProtoReflect.Descriptor instead.
 func (*ApproveSchoolTransferRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{36}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ApproveSchoolTransferRequest) GetRequestId() string {
@@ -2737,7 +2888,7 @@ type ApproveSchoolTransferResponse struct {
 
 func (x *ApproveSchoolTransferResponse) Reset() {
 	*x = ApproveSchoolTransferResponse{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[37]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2749,7 +2900,7 @@ func (x *ApproveSchoolTransferResponse) String() string {
 func (*ApproveSchoolTransferResponse) ProtoMessage() {}
 
 func (x *ApproveSchoolTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[37]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2762,7 +2913,7 @@ func (x *ApproveSchoolTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveSchoolTransferResponse.ProtoReflect.Descriptor instead.
 func (*ApproveSchoolTransferResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{37}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ApproveSchoolTransferResponse) GetToAssetId() string {
@@ -2806,7 +2957,7 @@ type RejectSchoolTransferRequest struct {
 
 func (x *RejectSchoolTransferRequest) Reset() {
 	*x = RejectSchoolTransferRequest{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[38]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2818,7 +2969,7 @@ func (x *RejectSchoolTransferRequest) String() string {
 func (*RejectSchoolTransferRequest) ProtoMessage() {}
 
 func (x *RejectSchoolTransferRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[38]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2831,7 +2982,7 @@ func (x *RejectSchoolTransferRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectSchoolTransferRequest.ProtoReflect.Descriptor instead.
 func (*RejectSchoolTransferRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{38}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RejectSchoolTransferRequest) GetRequestId() string {
@@ -2878,7 +3029,7 @@ type RejectSchoolTransferResponse struct {
 
 func (x *RejectSchoolTransferResponse) Reset() {
 	*x = RejectSchoolTransferResponse{}
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[39]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2890,7 +3041,7 @@ func (x *RejectSchoolTransferResponse) String() string {
 func (*RejectSchoolTransferResponse) ProtoMessage() {}
 
 func (x *RejectSchoolTransferResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[39]
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2903,7 +3054,7 @@ func (x *RejectSchoolTransferResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectSchoolTransferResponse.ProtoReflect.Descriptor instead.
 func (*RejectSchoolTransferResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{39}
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RejectSchoolTransferResponse) GetVersion() int64 {
@@ -2985,6 +3136,18 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\fhead_teacher\x18\x06 \x01(\tR\vheadTeacher\x12\x12\n" +
 	"\x04room\x18\a \x01(\tR\x04room\",\n" +
 	"\x10AddClassResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"\xfe\x01\n" +
+	"\x18ChangeHeadTeacherRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x1d\n" +
+	"\n" +
+	"class_code\x18\x03 \x01(\tR\tclassCode\x12!\n" +
+	"\fhead_teacher\x18\x04 \x01(\tR\vheadTeacher\x12!\n" +
+	"\feffective_on\x18\x05 \x01(\tR\veffectiveOn\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12)\n" +
+	"\x10expected_version\x18\a \x01(\x03R\x0fexpectedVersion\"5\n" +
+	"\x19ChangeHeadTeacherResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion\"\x8e\x01\n" +
 	"\x14AddDepartmentRequest\x12\x1d\n" +
 	"\n" +
@@ -3012,13 +3175,14 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\bbuilding\x18\x02 \x01(\tR\bbuilding\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12.\n" +
 	"\x04kind\x18\x04 \x01(\x0e2\x1a.houqin.assets.v1.RoomKindR\x04kind\x12\x14\n" +
-	"\x05floor\x18\x05 \x01(\x05R\x05floor\"\x82\x01\n" +
+	"\x05floor\x18\x05 \x01(\x05R\x05floor\"\xb0\x01\n" +
 	"\vSchoolClass\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
 	"\x05grade\x18\x03 \x01(\tR\x05grade\x12!\n" +
 	"\fhead_teacher\x18\x04 \x01(\tR\vheadTeacher\x12\x12\n" +
-	"\x04room\x18\x05 \x01(\tR\x04room\"H\n" +
+	"\x04room\x18\x05 \x01(\tR\x04room\x12,\n" +
+	"\x12head_teacher_since\x18\x06 \x01(\tR\x10headTeacherSince\"H\n" +
 	"\n" +
 	"Department\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
@@ -3164,14 +3328,15 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\x17DISPOSAL_METHOD_RECYCLE\x10\x02\x12\x1b\n" +
 	"\x17DISPOSAL_METHOD_DESTROY\x10\x03\x12\x1a\n" +
 	"\x16DISPOSAL_METHOD_DONATE\x10\x04\x12\x19\n" +
-	"\x15DISPOSAL_METHOD_OTHER\x10\x052\xf4\r\n" +
+	"\x15DISPOSAL_METHOD_OTHER\x10\x052\xe2\x0e\n" +
 	"\rLedgerService\x12Z\n" +
 	"\vAddCategory\x12$.houqin.assets.v1.AddCategoryRequest\x1a%.houqin.assets.v1.AddCategoryResponse\x12f\n" +
 	"\x0fSetCategoryLife\x12(.houqin.assets.v1.SetCategoryLifeRequest\x1a).houqin.assets.v1.SetCategoryLifeResponse\x12c\n" +
 	"\x0eListCategories\x12'.houqin.assets.v1.ListCategoriesRequest\x1a(.houqin.assets.v1.ListCategoriesResponse\x12Z\n" +
 	"\vAddBuilding\x12$.houqin.assets.v1.AddBuildingRequest\x1a%.houqin.assets.v1.AddBuildingResponse\x12N\n" +
 	"\aAddRoom\x12 .houqin.assets.v1.AddRoomRequest\x1a!.houqin.assets.v1.AddRoomResponse\x12Q\n" +
-	"\bAddClass\x12!.houqin.assets.v1.AddClassRequest\x1a\".houqin.assets.v1.AddClassResponse\x12`\n" +
+	"\bAddClass\x12!.houqin.assets.v1.AddClassRequest\x1a\".houqin.assets.v1.AddClassResponse\x12l\n" +
+	"\x11ChangeHeadTeacher\x12*.houqin.assets.v1.ChangeHeadTeacherRequest\x1a+.houqin.assets.v1.ChangeHeadTeacherResponse\x12`\n" +
 	"\rAddDepartment\x12&.houqin.assets.v1.AddDepartmentRequest\x1a'.houqin.assets.v1.AddDepartmentResponse\x12T\n" +
 	"\tGetCampus\x12\".houqin.assets.v1.GetCampusRequest\x1a#.houqin.assets.v1.GetCampusResponse\x12f\n" +
 	"\x0fRequestWriteOff\x12(.houqin.assets.v1.RequestWriteOffRequest\x1a).houqin.assets.v1.RequestWriteOffResponse\x12f\n" +
@@ -3198,7 +3363,7 @@ func file_houqin_assets_v1_ledger_proto_rawDescGZIP() []byte {
 }
 
 var file_houqin_assets_v1_ledger_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_houqin_assets_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_houqin_assets_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_houqin_assets_v1_ledger_proto_goTypes = []any{
 	(RoomKind)(0),                          // 0: houqin.assets.v1.RoomKind
 	(WriteOffKind)(0),                      // 1: houqin.assets.v1.WriteOffKind
@@ -3217,41 +3382,43 @@ var file_houqin_assets_v1_ledger_proto_goTypes = []any{
 	(*AddRoomResponse)(nil),                // 14: houqin.assets.v1.AddRoomResponse
 	(*AddClassRequest)(nil),                // 15: houqin.assets.v1.AddClassRequest
 	(*AddClassResponse)(nil),               // 16: houqin.assets.v1.AddClassResponse
-	(*AddDepartmentRequest)(nil),           // 17: houqin.assets.v1.AddDepartmentRequest
-	(*AddDepartmentResponse)(nil),          // 18: houqin.assets.v1.AddDepartmentResponse
-	(*GetCampusRequest)(nil),               // 19: houqin.assets.v1.GetCampusRequest
-	(*GetCampusResponse)(nil),              // 20: houqin.assets.v1.GetCampusResponse
-	(*Building)(nil),                       // 21: houqin.assets.v1.Building
-	(*Room)(nil),                           // 22: houqin.assets.v1.Room
-	(*SchoolClass)(nil),                    // 23: houqin.assets.v1.SchoolClass
-	(*Department)(nil),                     // 24: houqin.assets.v1.Department
-	(*RequestWriteOffRequest)(nil),         // 25: houqin.assets.v1.RequestWriteOffRequest
-	(*RequestWriteOffResponse)(nil),        // 26: houqin.assets.v1.RequestWriteOffResponse
-	(*ApproveWriteOffRequest)(nil),         // 27: houqin.assets.v1.ApproveWriteOffRequest
-	(*ApproveWriteOffResponse)(nil),        // 28: houqin.assets.v1.ApproveWriteOffResponse
-	(*RejectWriteOffRequest)(nil),          // 29: houqin.assets.v1.RejectWriteOffRequest
-	(*RejectWriteOffResponse)(nil),         // 30: houqin.assets.v1.RejectWriteOffResponse
-	(*RecordWriteOffDisposalRequest)(nil),  // 31: houqin.assets.v1.RecordWriteOffDisposalRequest
-	(*RecordWriteOffDisposalResponse)(nil), // 32: houqin.assets.v1.RecordWriteOffDisposalResponse
-	(*CorrectRegistrationRequest)(nil),     // 33: houqin.assets.v1.CorrectRegistrationRequest
-	(*CorrectRegistrationResponse)(nil),    // 34: houqin.assets.v1.CorrectRegistrationResponse
-	(*ReverseRegistrationRequest)(nil),     // 35: houqin.assets.v1.ReverseRegistrationRequest
-	(*ReverseRegistrationResponse)(nil),    // 36: houqin.assets.v1.ReverseRegistrationResponse
-	(*RequestSchoolTransferRequest)(nil),   // 37: houqin.assets.v1.RequestSchoolTransferRequest
-	(*RequestSchoolTransferResponse)(nil),  // 38: houqin.assets.v1.RequestSchoolTransferResponse
-	(*ApproveSchoolTransferRequest)(nil),   // 39: houqin.assets.v1.ApproveSchoolTransferRequest
-	(*ApproveSchoolTransferResponse)(nil),  // 40: houqin.assets.v1.ApproveSchoolTransferResponse
-	(*RejectSchoolTransferRequest)(nil),    // 41: houqin.assets.v1.RejectSchoolTransferRequest
-	(*RejectSchoolTransferResponse)(nil),   // 42: houqin.assets.v1.RejectSchoolTransferResponse
+	(*ChangeHeadTeacherRequest)(nil),       // 17: houqin.assets.v1.ChangeHeadTeacherRequest
+	(*ChangeHeadTeacherResponse)(nil),      // 18: houqin.assets.v1.ChangeHeadTeacherResponse
+	(*AddDepartmentRequest)(nil),           // 19: houqin.assets.v1.AddDepartmentRequest
+	(*AddDepartmentResponse)(nil),          // 20: houqin.assets.v1.AddDepartmentResponse
+	(*GetCampusRequest)(nil),               // 21: houqin.assets.v1.GetCampusRequest
+	(*GetCampusResponse)(nil),              // 22: houqin.assets.v1.GetCampusResponse
+	(*Building)(nil),                       // 23: houqin.assets.v1.Building
+	(*Room)(nil),                           // 24: houqin.assets.v1.Room
+	(*SchoolClass)(nil),                    // 25: houqin.assets.v1.SchoolClass
+	(*Department)(nil),                     // 26: houqin.assets.v1.Department
+	(*RequestWriteOffRequest)(nil),         // 27: houqin.assets.v1.RequestWriteOffRequest
+	(*RequestWriteOffResponse)(nil),        // 28: houqin.assets.v1.RequestWriteOffResponse
+	(*ApproveWriteOffRequest)(nil),         // 29: houqin.assets.v1.ApproveWriteOffRequest
+	(*ApproveWriteOffResponse)(nil),        // 30: houqin.assets.v1.ApproveWriteOffResponse
+	(*RejectWriteOffRequest)(nil),          // 31: houqin.assets.v1.RejectWriteOffRequest
+	(*RejectWriteOffResponse)(nil),         // 32: houqin.assets.v1.RejectWriteOffResponse
+	(*RecordWriteOffDisposalRequest)(nil),  // 33: houqin.assets.v1.RecordWriteOffDisposalRequest
+	(*RecordWriteOffDisposalResponse)(nil), // 34: houqin.assets.v1.RecordWriteOffDisposalResponse
+	(*CorrectRegistrationRequest)(nil),     // 35: houqin.assets.v1.CorrectRegistrationRequest
+	(*CorrectRegistrationResponse)(nil),    // 36: houqin.assets.v1.CorrectRegistrationResponse
+	(*ReverseRegistrationRequest)(nil),     // 37: houqin.assets.v1.ReverseRegistrationRequest
+	(*ReverseRegistrationResponse)(nil),    // 38: houqin.assets.v1.ReverseRegistrationResponse
+	(*RequestSchoolTransferRequest)(nil),   // 39: houqin.assets.v1.RequestSchoolTransferRequest
+	(*RequestSchoolTransferResponse)(nil),  // 40: houqin.assets.v1.RequestSchoolTransferResponse
+	(*ApproveSchoolTransferRequest)(nil),   // 41: houqin.assets.v1.ApproveSchoolTransferRequest
+	(*ApproveSchoolTransferResponse)(nil),  // 42: houqin.assets.v1.ApproveSchoolTransferResponse
+	(*RejectSchoolTransferRequest)(nil),    // 43: houqin.assets.v1.RejectSchoolTransferRequest
+	(*RejectSchoolTransferResponse)(nil),   // 44: houqin.assets.v1.RejectSchoolTransferResponse
 }
 var file_houqin_assets_v1_ledger_proto_depIdxs = []int32{
 	9,  // 0: houqin.assets.v1.ListCategoriesResponse.categories:type_name -> houqin.assets.v1.Category
 	10, // 1: houqin.assets.v1.Category.lives:type_name -> houqin.assets.v1.CategoryLife
 	0,  // 2: houqin.assets.v1.AddRoomRequest.kind:type_name -> houqin.assets.v1.RoomKind
-	21, // 3: houqin.assets.v1.GetCampusResponse.buildings:type_name -> houqin.assets.v1.Building
-	22, // 4: houqin.assets.v1.GetCampusResponse.rooms:type_name -> houqin.assets.v1.Room
-	23, // 5: houqin.assets.v1.GetCampusResponse.classes:type_name -> houqin.assets.v1.SchoolClass
-	24, // 6: houqin.assets.v1.GetCampusResponse.departments:type_name -> houqin.assets.v1.Department
+	23, // 3: houqin.assets.v1.GetCampusResponse.buildings:type_name -> houqin.assets.v1.Building
+	24, // 4: houqin.assets.v1.GetCampusResponse.rooms:type_name -> houqin.assets.v1.Room
+	25, // 5: houqin.assets.v1.GetCampusResponse.classes:type_name -> houqin.assets.v1.SchoolClass
+	26, // 6: houqin.assets.v1.GetCampusResponse.departments:type_name -> houqin.assets.v1.Department
 	0,  // 7: houqin.assets.v1.Room.kind:type_name -> houqin.assets.v1.RoomKind
 	1,  // 8: houqin.assets.v1.RequestWriteOffRequest.kind:type_name -> houqin.assets.v1.WriteOffKind
 	2,  // 9: houqin.assets.v1.RecordWriteOffDisposalRequest.method:type_name -> houqin.assets.v1.DisposalMethod
@@ -3261,36 +3428,38 @@ var file_houqin_assets_v1_ledger_proto_depIdxs = []int32{
 	11, // 13: houqin.assets.v1.LedgerService.AddBuilding:input_type -> houqin.assets.v1.AddBuildingRequest
 	13, // 14: houqin.assets.v1.LedgerService.AddRoom:input_type -> houqin.assets.v1.AddRoomRequest
 	15, // 15: houqin.assets.v1.LedgerService.AddClass:input_type -> houqin.assets.v1.AddClassRequest
-	17, // 16: houqin.assets.v1.LedgerService.AddDepartment:input_type -> houqin.assets.v1.AddDepartmentRequest
-	19, // 17: houqin.assets.v1.LedgerService.GetCampus:input_type -> houqin.assets.v1.GetCampusRequest
-	25, // 18: houqin.assets.v1.LedgerService.RequestWriteOff:input_type -> houqin.assets.v1.RequestWriteOffRequest
-	27, // 19: houqin.assets.v1.LedgerService.ApproveWriteOff:input_type -> houqin.assets.v1.ApproveWriteOffRequest
-	29, // 20: houqin.assets.v1.LedgerService.RejectWriteOff:input_type -> houqin.assets.v1.RejectWriteOffRequest
-	31, // 21: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:input_type -> houqin.assets.v1.RecordWriteOffDisposalRequest
-	33, // 22: houqin.assets.v1.LedgerService.CorrectRegistration:input_type -> houqin.assets.v1.CorrectRegistrationRequest
-	35, // 23: houqin.assets.v1.LedgerService.ReverseRegistration:input_type -> houqin.assets.v1.ReverseRegistrationRequest
-	37, // 24: houqin.assets.v1.LedgerService.RequestSchoolTransfer:input_type -> houqin.assets.v1.RequestSchoolTransferRequest
-	39, // 25: houqin.assets.v1.LedgerService.ApproveSchoolTransfer:input_type -> houqin.assets.v1.ApproveSchoolTransferRequest
-	41, // 26: houqin.assets.v1.LedgerService.RejectSchoolTransfer:input_type -> houqin.assets.v1.RejectSchoolTransferRequest
-	4,  // 27: houqin.assets.v1.LedgerService.AddCategory:output_type -> houqin.assets.v1.AddCategoryResponse
-	6,  // 28: houqin.assets.v1.LedgerService.SetCategoryLife:output_type -> houqin.assets.v1.SetCategoryLifeResponse
-	8,  // 29: houqin.assets.v1.LedgerService.ListCategories:output_type -> houqin.assets.v1.ListCategoriesResponse
-	12, // 30: houqin.assets.v1.LedgerService.AddBuilding:output_type -> houqin.assets.v1.AddBuildingResponse
-	14, // 31: houqin.assets.v1.LedgerService.AddRoom:output_type -> houqin.assets.v1.AddRoomResponse
-	16, // 32: houqin.assets.v1.LedgerService.AddClass:output_type -> houqin.assets.v1.AddClassResponse
-	18, // 33: houqin.assets.v1.LedgerService.AddDepartment:output_type -> houqin.assets.v1.AddDepartmentResponse
-	20, // 34: houqin.assets.v1.LedgerService.GetCampus:output_type -> houqin.assets.v1.GetCampusResponse
-	26, // 35: houqin.assets.v1.LedgerService.RequestWriteOff:output_type -> houqin.assets.v1.RequestWriteOffResponse
-	28, // 36: houqin.assets.v1.LedgerService.ApproveWriteOff:output_type -> houqin.assets.v1.ApproveWriteOffResponse
-	30, // 37: houqin.assets.v1.LedgerService.RejectWriteOff:output_type -> houqin.assets.v1.RejectWriteOffResponse
-	32, // 38: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:output_type -> houqin.assets.v1.RecordWriteOffDisposalResponse
-	34, // 39: houqin.assets.v1.LedgerService.CorrectRegistration:output_type -> houqin.assets.v1.CorrectRegistrationResponse
-	36, // 40: houqin.assets.v1.LedgerService.ReverseRegistration:output_type -> houqin.assets.v1.ReverseRegistrationResponse
-	38, // 41: houqin.assets.v1.LedgerService.RequestSchoolTransfer:output_type -> houqin.assets.v1.RequestSchoolTransferResponse
-	40, // 42: houqin.assets.v1.LedgerService.ApproveSchoolTransfer:output_type -> houqin.assets.v1.ApproveSchoolTransferResponse
-	42, // 43: houqin.assets.v1.LedgerService.RejectSchoolTransfer:output_type -> houqin.assets.v1.RejectSchoolTransferResponse
-	27, // [27:44] is the sub-list for method output_type
-	10, // [10:27] is the sub-list for method input_type
+	17, // 16: houqin.assets.v1.LedgerService.ChangeHeadTeacher:input_type -> houqin.assets.v1.ChangeHeadTeacherRequest
+	19, // 17: houqin.assets.v1.LedgerService.AddDepartment:input_type -> houqin.assets.v1.AddDepartmentRequest
+	21, // 18: houqin.assets.v1.LedgerService.GetCampus:input_type -> houqin.assets.v1.GetCampusRequest
+	27, // 19: houqin.assets.v1.LedgerService.RequestWriteOff:input_type -> houqin.assets.v1.RequestWriteOffRequest
+	29, // 20: houqin.assets.v1.LedgerService.ApproveWriteOff:input_type -> houqin.assets.v1.ApproveWriteOffRequest
+	31, // 21: houqin.assets.v1.LedgerService.RejectWriteOff:input_type -> houqin.assets.v1.RejectWriteOffRequest
+	33, // 22: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:input_type -> houqin.assets.v1.RecordWriteOffDisposalRequest
+	35, // 23: houqin.assets.v1.LedgerService.CorrectRegistration:input_type -> houqin.assets.v1.CorrectRegistrationRequest
+	37, // 24: houqin.assets.v1.LedgerService.ReverseRegistration:input_type -> houqin.assets.v1.ReverseRegistrationRequest
+	39, // 25: houqin.assets.v1.LedgerService.RequestSchoolTransfer:input_type -> houqin.assets.v1.RequestSchoolTransferRequest
+	41, // 26: houqin.assets.v1.LedgerService.ApproveSchoolTransfer:input_type -> houqin.assets.v1.ApproveSchoolTransferRequest
+	43, // 27: houqin.assets.v1.LedgerService.RejectSchoolTransfer:input_type -> houqin.assets.v1.RejectSchoolTransferRequest
+	4,  // 28: houqin.assets.v1.LedgerService.AddCategory:output_type -> houqin.assets.v1.AddCategoryResponse
+	6,  // 29: houqin.assets.v1.LedgerService.SetCategoryLife:output_type -> houqin.assets.v1.SetCategoryLifeResponse
+	8,  // 30: houqin.assets.v1.LedgerService.ListCategories:output_type -> houqin.assets.v1.ListCategoriesResponse
+	12, // 31: houqin.assets.v1.LedgerService.AddBuilding:output_type -> houqin.assets.v1.AddBuildingResponse
+	14, // 32: houqin.assets.v1.LedgerService.AddRoom:output_type -> houqin.assets.v1.AddRoomResponse
+	16, // 33: houqin.assets.v1.LedgerService.AddClass:output_type -> houqin.assets.v1.AddClassResponse
+	18, // 34: houqin.assets.v1.LedgerService.ChangeHeadTeacher:output_type -> houqin.assets.v1.ChangeHeadTeacherResponse
+	20, // 35: houqin.assets.v1.LedgerService.AddDepartment:output_type -> houqin.assets.v1.AddDepartmentResponse
+	22, // 36: houqin.assets.v1.LedgerService.GetCampus:output_type -> houqin.assets.v1.GetCampusResponse
+	28, // 37: houqin.assets.v1.LedgerService.RequestWriteOff:output_type -> houqin.assets.v1.RequestWriteOffResponse
+	30, // 38: houqin.assets.v1.LedgerService.ApproveWriteOff:output_type -> houqin.assets.v1.ApproveWriteOffResponse
+	32, // 39: houqin.assets.v1.LedgerService.RejectWriteOff:output_type -> houqin.assets.v1.RejectWriteOffResponse
+	34, // 40: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:output_type -> houqin.assets.v1.RecordWriteOffDisposalResponse
+	36, // 41: houqin.assets.v1.LedgerService.CorrectRegistration:output_type -> houqin.assets.v1.CorrectRegistrationResponse
+	38, // 42: houqin.assets.v1.LedgerService.ReverseRegistration:output_type -> houqin.assets.v1.ReverseRegistrationResponse
+	40, // 43: houqin.assets.v1.LedgerService.RequestSchoolTransfer:output_type -> houqin.assets.v1.RequestSchoolTransferResponse
+	42, // 44: houqin.assets.v1.LedgerService.ApproveSchoolTransfer:output_type -> houqin.assets.v1.ApproveSchoolTransferResponse
+	44, // 45: houqin.assets.v1.LedgerService.RejectSchoolTransfer:output_type -> houqin.assets.v1.RejectSchoolTransferResponse
+	28, // [28:46] is the sub-list for method output_type
+	10, // [10:28] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name
@@ -3307,7 +3476,7 @@ func file_houqin_assets_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_v1_ledger_proto_rawDesc), len(file_houqin_assets_v1_ledger_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   40,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	LedgerService_AddBuilding_FullMethodName            = "/houqin.assets.v1.LedgerService/AddBuilding"
 	LedgerService_AddRoom_FullMethodName                = "/houqin.assets.v1.LedgerService/AddRoom"
 	LedgerService_AddClass_FullMethodName               = "/houqin.assets.v1.LedgerService/AddClass"
+	LedgerService_ChangeHeadTeacher_FullMethodName      = "/houqin.assets.v1.LedgerService/ChangeHeadTeacher"
 	LedgerService_AddDepartment_FullMethodName          = "/houqin.assets.v1.LedgerService/AddDepartment"
 	LedgerService_GetCampus_FullMethodName              = "/houqin.assets.v1.LedgerService/GetCampus"
 	LedgerService_RequestWriteOff_FullMethodName        = "/houqin.assets.v1.LedgerService/RequestWriteOff"
@@ -62,7 +63,11 @@ type LedgerServiceClient interface {
 	AddRoom(ctx context.Context, in *AddRoomRequest, opts ...grpc.CallOption) (*AddRoomResponse, error)
 	// AddClass 新增班级 with its head teacher (班主任).
 	AddClass(ctx context.Context, in *AddClassRequest, opts ...grpc.CallOption) (*AddClassResponse, error)
-	// AddDepartment 新增部门.
+	// ChangeHeadTeacher 更换班主任: a class's head teacher from a date (today or earlier, not
+	// before the class's previous change).
+	ChangeHeadTeacher(ctx context.Context, in *ChangeHeadTeacherRequest, opts ...grpc.CallOption) (*ChangeHeadTeacherResponse, error)
+	// AddDepartment 新增部门. Once a school has departments, the departments that assets,
+	// transfers, requisitions and clearances name must be one of them (by code or name).
 	AddDepartment(ctx context.Context, in *AddDepartmentRequest, opts ...grpc.CallOption) (*AddDepartmentResponse, error)
 	// GetCampus lists a school's buildings, rooms, classes and departments.
 	GetCampus(ctx context.Context, in *GetCampusRequest, opts ...grpc.CallOption) (*GetCampusResponse, error)
@@ -156,6 +161,16 @@ func (c *ledgerServiceClient) AddClass(ctx context.Context, in *AddClassRequest,
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(AddClassResponse)
 	err := c.cc.Invoke(ctx, LedgerService_AddClass_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) ChangeHeadTeacher(ctx context.Context, in *ChangeHeadTeacherRequest, opts ...grpc.CallOption) (*ChangeHeadTeacherResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeHeadTeacherResponse)
+	err := c.cc.Invoke(ctx, LedgerService_ChangeHeadTeacher_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +311,11 @@ type LedgerServiceServer interface {
 	AddRoom(context.Context, *AddRoomRequest) (*AddRoomResponse, error)
 	// AddClass 新增班级 with its head teacher (班主任).
 	AddClass(context.Context, *AddClassRequest) (*AddClassResponse, error)
-	// AddDepartment 新增部门.
+	// ChangeHeadTeacher 更换班主任: a class's head teacher from a date (today or earlier, not
+	// before the class's previous change).
+	ChangeHeadTeacher(context.Context, *ChangeHeadTeacherRequest) (*ChangeHeadTeacherResponse, error)
+	// AddDepartment 新增部门. Once a school has departments, the departments that assets,
+	// transfers, requisitions and clearances name must be one of them (by code or name).
 	AddDepartment(context.Context, *AddDepartmentRequest) (*AddDepartmentResponse, error)
 	// GetCampus lists a school's buildings, rooms, classes and departments.
 	GetCampus(context.Context, *GetCampusRequest) (*GetCampusResponse, error)
@@ -353,6 +372,9 @@ func (UnimplementedLedgerServiceServer) AddRoom(context.Context, *AddRoomRequest
 }
 func (UnimplementedLedgerServiceServer) AddClass(context.Context, *AddClassRequest) (*AddClassResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AddClass not implemented")
+}
+func (UnimplementedLedgerServiceServer) ChangeHeadTeacher(context.Context, *ChangeHeadTeacherRequest) (*ChangeHeadTeacherResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChangeHeadTeacher not implemented")
 }
 func (UnimplementedLedgerServiceServer) AddDepartment(context.Context, *AddDepartmentRequest) (*AddDepartmentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AddDepartment not implemented")
@@ -512,6 +534,24 @@ func _LedgerService_AddClass_Handler(srv interface{}, ctx context.Context, dec f
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(LedgerServiceServer).AddClass(ctx, req.(*AddClassRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_ChangeHeadTeacher_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangeHeadTeacherRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).ChangeHeadTeacher(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_ChangeHeadTeacher_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).ChangeHeadTeacher(ctx, req.(*ChangeHeadTeacherRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -744,6 +784,10 @@ var LedgerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AddClass",
 			Handler:    _LedgerService_AddClass_Handler,
+		},
+		{
+			MethodName: "ChangeHeadTeacher",
+			Handler:    _LedgerService_ChangeHeadTeacher_Handler,
 		},
 		{
 			MethodName: "AddDepartment",

@@ -392,6 +392,87 @@ func (x *ClassAdded) GetRoom() string {
 	return ""
 }
 
+// HeadTeacherChanged 更换班主任: the class's head teacher from effective_on (a date on or
+// after the previous change, not after the day it was recorded).
+type HeadTeacherChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The class's code.
+	ClassCode       string `protobuf:"bytes,1,opt,name=class_code,json=classCode,proto3" json:"class_code,omitempty"`
+	FromHeadTeacher string `protobuf:"bytes,2,opt,name=from_head_teacher,json=fromHeadTeacher,proto3" json:"from_head_teacher,omitempty"`
+	ToHeadTeacher   string `protobuf:"bytes,3,opt,name=to_head_teacher,json=toHeadTeacher,proto3" json:"to_head_teacher,omitempty"`
+	// YYYY-MM-DD
+	EffectiveOn string `protobuf:"bytes,4,opt,name=effective_on,json=effectiveOn,proto3" json:"effective_on,omitempty"`
+	// 原因, optional.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeadTeacherChanged) Reset() {
+	*x = HeadTeacherChanged{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeadTeacherChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeadTeacherChanged) ProtoMessage() {}
+
+func (x *HeadTeacherChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeadTeacherChanged.ProtoReflect.Descriptor instead.
+func (*HeadTeacherChanged) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *HeadTeacherChanged) GetClassCode() string {
+	if x != nil {
+		return x.ClassCode
+	}
+	return ""
+}
+
+func (x *HeadTeacherChanged) GetFromHeadTeacher() string {
+	if x != nil {
+		return x.FromHeadTeacher
+	}
+	return ""
+}
+
+func (x *HeadTeacherChanged) GetToHeadTeacher() string {
+	if x != nil {
+		return x.ToHeadTeacher
+	}
+	return ""
+}
+
+func (x *HeadTeacherChanged) GetEffectiveOn() string {
+	if x != nil {
+		return x.EffectiveOn
+	}
+	return ""
+}
+
+func (x *HeadTeacherChanged) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // DepartmentAdded 部门 (教务处、总务处、理化生组…).
 type DepartmentAdded struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -405,7 +486,7 @@ type DepartmentAdded struct {
 
 func (x *DepartmentAdded) Reset() {
 	*x = DepartmentAdded{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[5]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -417,7 +498,7 @@ func (x *DepartmentAdded) String() string {
 func (*DepartmentAdded) ProtoMessage() {}
 
 func (x *DepartmentAdded) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[5]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -430,7 +511,7 @@ func (x *DepartmentAdded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepartmentAdded.ProtoReflect.Descriptor instead.
 func (*DepartmentAdded) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{5}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DepartmentAdded) GetCode() string {
@@ -482,7 +563,7 @@ type WriteOffRequested struct {
 
 func (x *WriteOffRequested) Reset() {
 	*x = WriteOffRequested{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[6]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -494,7 +575,7 @@ func (x *WriteOffRequested) String() string {
 func (*WriteOffRequested) ProtoMessage() {}
 
 func (x *WriteOffRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[6]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -507,7 +588,7 @@ func (x *WriteOffRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOffRequested.ProtoReflect.Descriptor instead.
 func (*WriteOffRequested) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{6}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WriteOffRequested) GetWriteOffId() string {
@@ -611,7 +692,7 @@ type WriteOffStepApproved struct {
 
 func (x *WriteOffStepApproved) Reset() {
 	*x = WriteOffStepApproved{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[7]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +704,7 @@ func (x *WriteOffStepApproved) String() string {
 func (*WriteOffStepApproved) ProtoMessage() {}
 
 func (x *WriteOffStepApproved) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[7]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +717,7 @@ func (x *WriteOffStepApproved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOffStepApproved.ProtoReflect.Descriptor instead.
 func (*WriteOffStepApproved) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{7}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *WriteOffStepApproved) GetWriteOffId() string {
@@ -702,7 +783,7 @@ type WriteOffRejected struct {
 
 func (x *WriteOffRejected) Reset() {
 	*x = WriteOffRejected{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[8]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -714,7 +795,7 @@ func (x *WriteOffRejected) String() string {
 func (*WriteOffRejected) ProtoMessage() {}
 
 func (x *WriteOffRejected) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[8]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -727,7 +808,7 @@ func (x *WriteOffRejected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOffRejected.ProtoReflect.Descriptor instead.
 func (*WriteOffRejected) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{8}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WriteOffRejected) GetWriteOffId() string {
@@ -785,7 +866,7 @@ type AssetWrittenOff struct {
 
 func (x *AssetWrittenOff) Reset() {
 	*x = AssetWrittenOff{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[9]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -797,7 +878,7 @@ func (x *AssetWrittenOff) String() string {
 func (*AssetWrittenOff) ProtoMessage() {}
 
 func (x *AssetWrittenOff) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[9]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -810,7 +891,7 @@ func (x *AssetWrittenOff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssetWrittenOff.ProtoReflect.Descriptor instead.
 func (*AssetWrittenOff) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{9}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AssetWrittenOff) GetWriteOffId() string {
@@ -893,7 +974,7 @@ type WriteOffDisposed struct {
 
 func (x *WriteOffDisposed) Reset() {
 	*x = WriteOffDisposed{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[10]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -905,7 +986,7 @@ func (x *WriteOffDisposed) String() string {
 func (*WriteOffDisposed) ProtoMessage() {}
 
 func (x *WriteOffDisposed) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[10]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -918,7 +999,7 @@ func (x *WriteOffDisposed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOffDisposed.ProtoReflect.Descriptor instead.
 func (*WriteOffDisposed) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{10}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WriteOffDisposed) GetWriteOffId() string {
@@ -978,7 +1059,7 @@ type RegistrationValues struct {
 
 func (x *RegistrationValues) Reset() {
 	*x = RegistrationValues{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[11]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -990,7 +1071,7 @@ func (x *RegistrationValues) String() string {
 func (*RegistrationValues) ProtoMessage() {}
 
 func (x *RegistrationValues) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[11]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1003,7 +1084,7 @@ func (x *RegistrationValues) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegistrationValues.ProtoReflect.Descriptor instead.
 func (*RegistrationValues) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{11}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RegistrationValues) GetName() string {
@@ -1098,7 +1179,7 @@ type AssetRegistrationCorrected struct {
 
 func (x *AssetRegistrationCorrected) Reset() {
 	*x = AssetRegistrationCorrected{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[12]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1110,7 +1191,7 @@ func (x *AssetRegistrationCorrected) String() string {
 func (*AssetRegistrationCorrected) ProtoMessage() {}
 
 func (x *AssetRegistrationCorrected) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[12]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1123,7 +1204,7 @@ func (x *AssetRegistrationCorrected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssetRegistrationCorrected.ProtoReflect.Descriptor instead.
 func (*AssetRegistrationCorrected) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{12}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AssetRegistrationCorrected) GetAssetId() string {
@@ -1176,7 +1257,7 @@ type AssetRegistrationReversed struct {
 
 func (x *AssetRegistrationReversed) Reset() {
 	*x = AssetRegistrationReversed{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[13]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1188,7 +1269,7 @@ func (x *AssetRegistrationReversed) String() string {
 func (*AssetRegistrationReversed) ProtoMessage() {}
 
 func (x *AssetRegistrationReversed) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[13]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1201,7 +1282,7 @@ func (x *AssetRegistrationReversed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssetRegistrationReversed.ProtoReflect.Descriptor instead.
 func (*AssetRegistrationReversed) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{13}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AssetRegistrationReversed) GetAssetId() string {
@@ -1252,7 +1333,7 @@ type SchoolTransferRequested struct {
 
 func (x *SchoolTransferRequested) Reset() {
 	*x = SchoolTransferRequested{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[14]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1264,7 +1345,7 @@ func (x *SchoolTransferRequested) String() string {
 func (*SchoolTransferRequested) ProtoMessage() {}
 
 func (x *SchoolTransferRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[14]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1277,7 +1358,7 @@ func (x *SchoolTransferRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SchoolTransferRequested.ProtoReflect.Descriptor instead.
 func (*SchoolTransferRequested) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{14}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SchoolTransferRequested) GetTransferId() string {
@@ -1355,7 +1436,7 @@ type SchoolTransferRejected struct {
 
 func (x *SchoolTransferRejected) Reset() {
 	*x = SchoolTransferRejected{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[15]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1367,7 +1448,7 @@ func (x *SchoolTransferRejected) String() string {
 func (*SchoolTransferRejected) ProtoMessage() {}
 
 func (x *SchoolTransferRejected) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[15]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1380,7 +1461,7 @@ func (x *SchoolTransferRejected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SchoolTransferRejected.ProtoReflect.Descriptor instead.
 func (*SchoolTransferRejected) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{15}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SchoolTransferRejected) GetTransferId() string {
@@ -1424,7 +1505,7 @@ type AssetTransferredOut struct {
 
 func (x *AssetTransferredOut) Reset() {
 	*x = AssetTransferredOut{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[16]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1436,7 +1517,7 @@ func (x *AssetTransferredOut) String() string {
 func (*AssetTransferredOut) ProtoMessage() {}
 
 func (x *AssetTransferredOut) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[16]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1449,7 +1530,7 @@ func (x *AssetTransferredOut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssetTransferredOut.ProtoReflect.Descriptor instead.
 func (*AssetTransferredOut) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{16}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AssetTransferredOut) GetTransferId() string {
@@ -1535,7 +1616,14 @@ const file_houqin_assets_events_v1_ledger_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
 	"\x05grade\x18\x03 \x01(\tR\x05grade\x12!\n" +
 	"\fhead_teacher\x18\x04 \x01(\tR\vheadTeacher\x12\x12\n" +
-	"\x04room\x18\x05 \x01(\tR\x04room\"M\n" +
+	"\x04room\x18\x05 \x01(\tR\x04room\"\xc2\x01\n" +
+	"\x12HeadTeacherChanged\x12\x1d\n" +
+	"\n" +
+	"class_code\x18\x01 \x01(\tR\tclassCode\x12*\n" +
+	"\x11from_head_teacher\x18\x02 \x01(\tR\x0ffromHeadTeacher\x12&\n" +
+	"\x0fto_head_teacher\x18\x03 \x01(\tR\rtoHeadTeacher\x12!\n" +
+	"\feffective_on\x18\x04 \x01(\tR\veffectiveOn\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"M\n" +
 	"\x0fDepartmentAdded\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -1660,30 +1748,31 @@ func file_houqin_assets_events_v1_ledger_proto_rawDescGZIP() []byte {
 	return file_houqin_assets_events_v1_ledger_proto_rawDescData
 }
 
-var file_houqin_assets_events_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_houqin_assets_events_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_houqin_assets_events_v1_ledger_proto_goTypes = []any{
 	(*CategoryAdded)(nil),              // 0: houqin.assets.events.v1.CategoryAdded
 	(*CategoryLifeSet)(nil),            // 1: houqin.assets.events.v1.CategoryLifeSet
 	(*BuildingAdded)(nil),              // 2: houqin.assets.events.v1.BuildingAdded
 	(*RoomAdded)(nil),                  // 3: houqin.assets.events.v1.RoomAdded
 	(*ClassAdded)(nil),                 // 4: houqin.assets.events.v1.ClassAdded
-	(*DepartmentAdded)(nil),            // 5: houqin.assets.events.v1.DepartmentAdded
-	(*WriteOffRequested)(nil),          // 6: houqin.assets.events.v1.WriteOffRequested
-	(*WriteOffStepApproved)(nil),       // 7: houqin.assets.events.v1.WriteOffStepApproved
-	(*WriteOffRejected)(nil),           // 8: houqin.assets.events.v1.WriteOffRejected
-	(*AssetWrittenOff)(nil),            // 9: houqin.assets.events.v1.AssetWrittenOff
-	(*WriteOffDisposed)(nil),           // 10: houqin.assets.events.v1.WriteOffDisposed
-	(*RegistrationValues)(nil),         // 11: houqin.assets.events.v1.RegistrationValues
-	(*AssetRegistrationCorrected)(nil), // 12: houqin.assets.events.v1.AssetRegistrationCorrected
-	(*AssetRegistrationReversed)(nil),  // 13: houqin.assets.events.v1.AssetRegistrationReversed
-	(*SchoolTransferRequested)(nil),    // 14: houqin.assets.events.v1.SchoolTransferRequested
-	(*SchoolTransferRejected)(nil),     // 15: houqin.assets.events.v1.SchoolTransferRejected
-	(*AssetTransferredOut)(nil),        // 16: houqin.assets.events.v1.AssetTransferredOut
+	(*HeadTeacherChanged)(nil),         // 5: houqin.assets.events.v1.HeadTeacherChanged
+	(*DepartmentAdded)(nil),            // 6: houqin.assets.events.v1.DepartmentAdded
+	(*WriteOffRequested)(nil),          // 7: houqin.assets.events.v1.WriteOffRequested
+	(*WriteOffStepApproved)(nil),       // 8: houqin.assets.events.v1.WriteOffStepApproved
+	(*WriteOffRejected)(nil),           // 9: houqin.assets.events.v1.WriteOffRejected
+	(*AssetWrittenOff)(nil),            // 10: houqin.assets.events.v1.AssetWrittenOff
+	(*WriteOffDisposed)(nil),           // 11: houqin.assets.events.v1.WriteOffDisposed
+	(*RegistrationValues)(nil),         // 12: houqin.assets.events.v1.RegistrationValues
+	(*AssetRegistrationCorrected)(nil), // 13: houqin.assets.events.v1.AssetRegistrationCorrected
+	(*AssetRegistrationReversed)(nil),  // 14: houqin.assets.events.v1.AssetRegistrationReversed
+	(*SchoolTransferRequested)(nil),    // 15: houqin.assets.events.v1.SchoolTransferRequested
+	(*SchoolTransferRejected)(nil),     // 16: houqin.assets.events.v1.SchoolTransferRejected
+	(*AssetTransferredOut)(nil),        // 17: houqin.assets.events.v1.AssetTransferredOut
 }
 var file_houqin_assets_events_v1_ledger_proto_depIdxs = []int32{
-	11, // 0: houqin.assets.events.v1.AssetRegistrationCorrected.before:type_name -> houqin.assets.events.v1.RegistrationValues
-	11, // 1: houqin.assets.events.v1.AssetRegistrationCorrected.after:type_name -> houqin.assets.events.v1.RegistrationValues
-	11, // 2: houqin.assets.events.v1.AssetRegistrationReversed.before:type_name -> houqin.assets.events.v1.RegistrationValues
+	12, // 0: houqin.assets.events.v1.AssetRegistrationCorrected.before:type_name -> houqin.assets.events.v1.RegistrationValues
+	12, // 1: houqin.assets.events.v1.AssetRegistrationCorrected.after:type_name -> houqin.assets.events.v1.RegistrationValues
+	12, // 2: houqin.assets.events.v1.AssetRegistrationReversed.before:type_name -> houqin.assets.events.v1.RegistrationValues
 	3,  // [3:3] is the sub-list for method output_type
 	3,  // [3:3] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
@@ -1702,7 +1791,7 @@ func file_houqin_assets_events_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_events_v1_ledger_proto_rawDesc), len(file_houqin_assets_events_v1_ledger_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
