@@ -104,3 +104,18 @@ func (r Reader) Rooms(ctx context.Context, school, term string) ([]Room, error) 
 		return x, err
 	})
 }
+
+// SignedStreams are the streams of the agreements behind the signed rooms of Rooms: per room,
+// the term's agreement it reports, when signed.
+func (r Reader) SignedStreams(ctx context.Context, school, term string) ([]string, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT DISTINCT a.stream_id
+		FROM custody.rooms r CROSS JOIN LATERAL (
+			SELECT signed_on, stream_id FROM custody.agreements a
+			WHERE a.school_id = r.school_id AND a.term = $2 AND a.unit IN (r.code, r.name)
+			ORDER BY signed_on DESC LIMIT 1) a
+		WHERE r.school_id = $1 AND a.signed_on <> '' ORDER BY a.stream_id`, school, term)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

@@ -102,3 +102,15 @@ func (r Reader) Open(ctx context.Context, school string, asOf time.Time) ([]Loan
 		return l, err
 	})
 }
+
+// Streams are the streams (the lent assets') of school's loans open at the end of asOf, or of
+// those of them past their due date when overdue.
+func (r Reader) Streams(ctx context.Context, school string, asOf time.Time, overdue bool) ([]string, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT DISTINCT stream_id FROM loans.loans
+		WHERE school_id=$1 AND lent_on <= $2 AND (returned_on IS NULL OR returned_on > $2) AND (NOT $3 OR due_on < $2)
+		ORDER BY stream_id`, school, asOf, overdue)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

@@ -25,14 +25,28 @@ func drill(report, key string, asOf time.Time) *reportsv1.Drill {
 	return &reportsv1.Drill{Report: report, Key: key, To: asOf.Format(domain.DateLayout)}
 }
 
-// streamsOf resolves a drill to the streams behind the row, within school, as of the end of to
-// (zero: today). ok is false for a report no drill knows.
+// selectionOf resolves a drill to the events behind the number: the streams (and for some
+// numbers the event types) of the query, within school, as of the end of to (zero: today). ok
+// is false for a report no drill knows.
+func (s *Server) selectionOf(ctx context.Context, school string, d *reportsv1.Drill, from, to time.Time) (eventlog.Query, bool, error) {
+	if positions, streams, ok, err := s.procurementDrill(ctx, school, d, from, to); ok || err != nil {
+		return eventlog.Query{Streams: streams, Positions: positions}, ok, err
+	}
+	for _, resolve := range []func(context.Context, string, *reportsv1.Drill, time.Time, time.Time) (eventlog.Query, bool, error){
+		s.repairSelection, s.loanSelection, s.custodySelection,
+	} {
+		if q, ok, err := resolve(ctx, school, d, from, to); ok || err != nil {
+			return q, ok, err
+		}
+	}
+	st, ok, err := s.streamsOf(ctx, school, d, from, to)
+	return eventlog.Query{Streams: st}, ok, err
+}
+
+// streamsOf resolves a drill whose events are all the events of some streams.
 func (s *Server) streamsOf(ctx context.Context, school string, d *reportsv1.Drill, from, to time.Time) ([]string, bool, error) {
 	if d.Report == ReportStream {
 		return []string{d.Key}, true, nil
-	}
-	if st, ok, err := s.repairStreams(ctx, school, d, from, to); ok || err != nil {
-		return st, ok, err
 	}
 	if st, ok, err := s.writeOffStreams(ctx, school, d, from, to); ok || err != nil {
 		return st, ok, err
@@ -98,21 +112,18 @@ func (s *Server) ListEvents(ctx context.Context, r *reportsv1.ListEventsRequest)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	positions, streams, known, err := s.procurementDrill(ctx, r.SchoolId, d, from, to)
-	if err == nil && !known {
-		streams, known, err = s.streamsOf(ctx, r.SchoolId, d, from, to)
-	}
+	q, known, err := s.selectionOf(ctx, r.SchoolId, d, from, to)
 	if err != nil {
 		return nil, err
 	}
 	if !known {
 		return nil, errs.Invalid("drill.report", "未知报表 / unknown report")
 	}
-	q := eventlog.Query{School: r.SchoolId, Streams: streams, Positions: positions, Limit: size, After: after}
-	if !from.IsZero() && positions == nil {
+	q.School, q.Limit, q.After = r.SchoolId, size, after
+	if !from.IsZero() && q.Positions == nil {
 		q.From = s.startOf(from)
 	}
-	if !to.IsZero() && positions == nil {
+	if !to.IsZero() && q.Positions == nil {
 		q.To = s.startOf(to.AddDate(0, 0, 1))
 	}
 	recs, next, err := s.Events.List(ctx, q)

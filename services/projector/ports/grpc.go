@@ -77,7 +77,7 @@ func (s *Server) GetAssetLedger(ctx context.Context, r *reportsv1.GetAssetLedger
 		return nil, errs.NotFound("school", r.SchoolId)
 	}
 	out := &reportsv1.GetAssetLedgerResponse{SchoolId: sc.ID, SchoolName: sc.Name, AsOf: asOf.Format(domain.DateLayout),
-		Entries: sc.Entries, Quantity: sc.Quantity, ValueFen: sc.ValueFen}
+		Entries: sc.Entries, Quantity: sc.Quantity, ValueFen: sc.ValueFen, Drill: drill(ReportLedger, "", asOf)}
 	for _, c := range cats {
 		out.Categories = append(out.Categories, &reportsv1.CategoryTotal{Category: c.Category, CategoryName: c.Name,
 			Entries: c.Entries, Quantity: c.Quantity, ValueFen: c.ValueFen, Drill: drill(ReportLedgerCategory, c.Category, asOf)})
@@ -135,7 +135,7 @@ func (s *Server) GetLedgerBreakdown(ctx context.Context, r *reportsv1.GetLedgerB
 		return nil, err
 	}
 	out := &reportsv1.GetLedgerBreakdownResponse{SchoolId: sc.ID, SchoolName: sc.Name, AsOf: asOf.Format(domain.DateLayout),
-		Dimension: r.Dimension}
+		Dimension: r.Dimension, Drill: drill(ReportLedger, "", asOf)}
 	for _, g := range ledger.Breakdown(entries, r.Dimension, asOf) {
 		out.Groups = append(out.Groups, &reportsv1.LedgerGroup{Key: g.Key, Name: g.Label, Entries: g.Entries, Quantity: g.Quantity,
 			ValueFen: g.ValueFen, AccumulatedDepreciationFen: g.AccumulatedDepreciationFen, NetBookValueFen: g.NetBookValueFen,

@@ -2,11 +2,19 @@ package ports
 
 import (
 	"context"
+	"time"
 
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/event"
+	"houqin.dev/projector/eventlog"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
+)
+
+// Drill reports of the loans report: the lent assets' events up to the end of to.
+const (
+	ReportLoansOpen    = "loans_open"
+	ReportLoansOverdue = "loans_overdue"
 )
 
 // GetLoansReport implements reportsv1.ReportsServiceServer.
@@ -26,7 +34,8 @@ func (s *Server) GetLoansReport(ctx context.Context, r *reportsv1.GetLoansReport
 	if err != nil {
 		return nil, err
 	}
-	out := &reportsv1.GetLoansReportResponse{SchoolId: r.SchoolId, AsOf: asOf.Format(domain.DateLayout), Open: int64(len(open))}
+	out := &reportsv1.GetLoansReportResponse{SchoolId: r.SchoolId, AsOf: asOf.Format(domain.DateLayout), Open: int64(len(open)),
+		OpenDrill: drill(ReportLoansOpen, "", asOf), OverdueDrill: drill(ReportLoansOverdue, "", asOf)}
 	for _, l := range open {
 		if l.DaysOverdue > 0 {
 			out.Overdue++
@@ -36,4 +45,16 @@ func (s *Server) GetLoansReport(ctx context.Context, r *reportsv1.GetLoansReport
 			DaysOverdue: l.DaysOverdue, Drill: drill(ReportStream, l.StreamID, asOf)})
 	}
 	return out, nil
+}
+
+// loanSelection resolves a loans drill as of the end of to (zero: today).
+func (s *Server) loanSelection(ctx context.Context, school string, d *reportsv1.Drill, _, to time.Time) (eventlog.Query, bool, error) {
+	if d.Report != ReportLoansOpen && d.Report != ReportLoansOverdue {
+		return eventlog.Query{}, false, nil
+	}
+	if to.IsZero() {
+		to = s.today()
+	}
+	st, err := s.Loans.Streams(ctx, school, to, d.Report == ReportLoansOverdue)
+	return eventlog.Query{Streams: st}, true, err
 }

@@ -7,15 +7,27 @@ import (
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/event"
+	"houqin.dev/projector/eventlog"
+	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
 
 // Drill reports of the repairs report (key: the class for repairs_class).
 const (
-	ReportRepairsOpened = "repairs_opened"
-	ReportRepairsClosed = "repairs_closed"
-	ReportRepairsClass  = "repairs_class"
+	ReportRepairsOpened       = "repairs_opened"
+	ReportRepairsClosed       = "repairs_closed"
+	ReportRepairsWithClock    = "repairs_with_clock"
+	ReportRepairsWithinTarget = "repairs_within_target"
+	ReportRepairsOpenAtEnd    = "repairs_open_at_end"
+	// ReportRepairsBreaches lists the breach events themselves: one per breach counted.
+	ReportRepairsBreaches = "repairs_breaches"
+	ReportRepairsClass    = "repairs_class"
 )
+
+// repairRows are the repairs.Reader.Streams row kinds of the repairs drills.
+var repairRows = map[string]string{ReportRepairsOpened: "opened", ReportRepairsClosed: "closed",
+	ReportRepairsWithClock: "with_clock", ReportRepairsWithinTarget: "within_target", ReportRepairsOpenAtEnd: "open_at_end",
+	ReportRepairsBreaches: "breached", ReportRepairsClass: "class"}
 
 // window parses an inclusive date window; to defaults to today and from to 30 days before.
 func (s *Server) window(v *errs.Violations, from, to string) (time.Time, time.Time) {
@@ -58,7 +70,9 @@ func (s *Server) GetRepairsReport(ctx context.Context, r *reportsv1.GetRepairsRe
 	}
 	out := &reportsv1.GetRepairsReportResponse{SchoolId: r.SchoolId, From: f, To: t, Opened: sum.Opened, Closed: sum.Closed,
 		ClosedWithClock: sum.ClosedWithClock, WithinTarget: sum.WithinTarget, OpenAtEnd: sum.OpenAtEnd, Breaches: sum.Breaches,
-		OpenedDrill: window(ReportRepairsOpened, ""), ClosedDrill: window(ReportRepairsClosed, "")}
+		OpenedDrill: window(ReportRepairsOpened, ""), ClosedDrill: window(ReportRepairsClosed, ""),
+		ClosedWithClockDrill: window(ReportRepairsWithClock, ""), WithinTargetDrill: window(ReportRepairsWithinTarget, ""),
+		OpenAtEndDrill: window(ReportRepairsOpenAtEnd, ""), BreachesDrill: window(ReportRepairsBreaches, "")}
 	if sum.ClosedWithClock > 0 {
 		out.ShareWithinTarget = float64(sum.WithinTarget) / float64(sum.ClosedWithClock)
 	}
@@ -69,11 +83,12 @@ func (s *Server) GetRepairsReport(ctx context.Context, r *reportsv1.GetRepairsRe
 	return out, nil
 }
 
-// repairStreams resolves a repairs drill; the window is the drill's, 30 days up to today by default.
-func (s *Server) repairStreams(ctx context.Context, school string, d *reportsv1.Drill, from, to time.Time) ([]string, bool, error) {
-	which := map[string]string{ReportRepairsOpened: "opened", ReportRepairsClosed: "closed", ReportRepairsClass: "class"}[d.Report]
+// repairSelection resolves a repairs drill; the window is the drill's, 30 days up to today by
+// default. The breaches drill keeps only the breach events.
+func (s *Server) repairSelection(ctx context.Context, school string, d *reportsv1.Drill, from, to time.Time) (eventlog.Query, bool, error) {
+	which := repairRows[d.Report]
 	if which == "" {
-		return nil, false, nil
+		return eventlog.Query{}, false, nil
 	}
 	if to.IsZero() {
 		to = s.today()
@@ -82,5 +97,9 @@ func (s *Server) repairStreams(ctx context.Context, school string, d *reportsv1.
 		from = to.AddDate(0, 0, -30)
 	}
 	st, err := s.Repairs.Streams(ctx, school, which, d.Key, s.startOf(from), s.endOf(to), from, to.AddDate(0, 0, 1))
-	return st, true, err
+	q := eventlog.Query{Streams: st}
+	if d.Report == ReportRepairsBreaches {
+		q.Types = []string{event.TypeOf(&eventsv1.RepairDeadlineBreached{})}
+	}
+	return q, true, err
 }

@@ -7,11 +7,22 @@ import (
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/event"
+	"houqin.dev/projector/writeoffs"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
 
-// ReportWriteOffsTier is the drill of a write-offs row (key: the tier).
-const ReportWriteOffsTier = "writeoffs_tier"
+// Drill reports of the write-offs report (key: the tier; empty: every tier). writeoffs_tier
+// is every request of the window, the others those in that state at the end of it.
+const (
+	ReportWriteOffsTier       = "writeoffs_tier"
+	ReportWriteOffsWrittenOff = "writeoffs_written_off"
+	ReportWriteOffsRejected   = "writeoffs_rejected"
+	ReportWriteOffsPending    = "writeoffs_pending"
+)
+
+// writeOffStates are the states of the write-off drills.
+var writeOffStates = map[string]string{ReportWriteOffsTier: writeoffs.StateAny, ReportWriteOffsWrittenOff: writeoffs.StateWrittenOff,
+	ReportWriteOffsRejected: writeoffs.StateRejected, ReportWriteOffsPending: writeoffs.StatePending}
 
 // GetWriteOffsReport implements reportsv1.ReportsServiceServer.
 func (s *Server) GetWriteOffsReport(ctx context.Context, r *reportsv1.GetWriteOffsReportRequest) (*reportsv1.GetWriteOffsReportResponse, error) {
@@ -28,11 +39,17 @@ func (s *Server) GetWriteOffsReport(ctx context.Context, r *reportsv1.GetWriteOf
 		return nil, err
 	}
 	f, t := from.Format(domain.DateLayout), to.Format(domain.DateLayout)
-	out := &reportsv1.GetWriteOffsReportResponse{SchoolId: r.SchoolId, From: f, To: t}
+	window := func(report, tier string) *reportsv1.Drill {
+		return &reportsv1.Drill{Report: report, Key: tier, From: f, To: t}
+	}
+	out := &reportsv1.GetWriteOffsReportResponse{SchoolId: r.SchoolId, From: f, To: t, Drill: window(ReportWriteOffsTier, ""),
+		WrittenOffDrill: window(ReportWriteOffsWrittenOff, ""), RejectedDrill: window(ReportWriteOffsRejected, ""),
+		PendingDrill: window(ReportWriteOffsPending, "")}
 	for _, x := range tiers {
 		out.Tiers = append(out.Tiers, &reportsv1.WriteOffTier{Tier: x.Tier, Requests: x.Requests, WrittenOff: x.WrittenOff,
 			Rejected: x.Rejected, Pending: x.Pending, ValueFen: x.ValueFen, ResidualValueFen: x.ResidualValueFen,
-			Drill: &reportsv1.Drill{Report: ReportWriteOffsTier, Key: x.Tier, From: f, To: t}})
+			Drill: window(ReportWriteOffsTier, x.Tier), WrittenOffDrill: window(ReportWriteOffsWrittenOff, x.Tier),
+			RejectedDrill: window(ReportWriteOffsRejected, x.Tier), PendingDrill: window(ReportWriteOffsPending, x.Tier)})
 		out.Requests += x.Requests
 		out.WrittenOff += x.WrittenOff
 		out.Rejected += x.Rejected
@@ -45,7 +62,8 @@ func (s *Server) GetWriteOffsReport(ctx context.Context, r *reportsv1.GetWriteOf
 
 // writeOffStreams resolves a write-offs drill; the window is the drill's, 30 days up to today by default.
 func (s *Server) writeOffStreams(ctx context.Context, school string, d *reportsv1.Drill, from, to time.Time) ([]string, bool, error) {
-	if d.Report != ReportWriteOffsTier {
+	state, ok := writeOffStates[d.Report]
+	if !ok {
 		return nil, false, nil
 	}
 	if to.IsZero() {
@@ -54,6 +72,6 @@ func (s *Server) writeOffStreams(ctx context.Context, school string, d *reportsv
 	if from.IsZero() {
 		from = to.AddDate(0, 0, -30)
 	}
-	st, err := s.WriteOffs.Streams(ctx, school, d.Key, from, to)
+	st, err := s.WriteOffs.Streams(ctx, school, d.Key, state, from, to, s.endOf(to))
 	return st, true, err
 }

@@ -173,7 +173,9 @@ func (r Reader) ByClass(ctx context.Context, school string, from, to, fromDay, t
 	return out, err
 }
 
-// Streams returns the streams behind a row: which is opened | closed | class (key: the class).
+// Streams returns the streams behind a number: which is opened | closed | with_clock (closed
+// with a fix clock) | within_target (of those, fixed by it) | open_at_end | breached (reported in
+// the window with a breach) | class (key: the class).
 func (r Reader) Streams(ctx context.Context, school, which, key string, from, to, fromDay, toDay time.Time) ([]string, error) {
 	var q string
 	switch which {
@@ -183,6 +185,16 @@ func (r Reader) Streams(ctx context.Context, school, which, key string, from, to
 	case "closed":
 		q = `SELECT stream_id FROM repairs.repairs WHERE school_id=$1 AND completed_at >= $2 AND completed_at < $3 AND $6::text IS NOT NULL
 			AND $4::date IS NOT NULL AND $5::date IS NOT NULL`
+	case "with_clock", "within_target":
+		q = `SELECT stream_id FROM repairs.repairs WHERE school_id=$1 AND completed_at >= $2 AND completed_at < $3 AND had_fix_clock
+			AND ($6 <> 'within_target' OR fixed_within_target) AND $4::date IS NOT NULL AND $5::date IS NOT NULL`
+		key = which
+	case "open_at_end":
+		q = `SELECT stream_id FROM repairs.repairs WHERE school_id=$1 AND reported_at < $3 AND (completed_at IS NULL OR completed_at >= $3)
+			AND $2::timestamptz IS NOT NULL AND $6::text IS NOT NULL AND $4::date IS NOT NULL AND $5::date IS NOT NULL`
+	case "breached":
+		q = `SELECT stream_id FROM repairs.repairs WHERE school_id=$1 AND reported_at >= $2 AND reported_at < $3 AND breaches > 0
+			AND $6::text IS NOT NULL AND $4::date IS NOT NULL AND $5::date IS NOT NULL`
 	case "class":
 		q = `SELECT stream_id FROM repairs.repairs WHERE school_id=$1 AND reported_at >= $2 AND reported_at < $3 AND class_name=$6
 			UNION ALL SELECT stream_id FROM repairs.damage WHERE school_id=$1 AND damaged_on >= $4 AND damaged_on < $5 AND class_name=$6`

@@ -55,6 +55,12 @@ func TestCustodyCoverageOfATerm(t *testing.T) {
 	e.drillUntil(t, dir, r.Rooms[2].Drill, func(got string) bool {
 		return strings.Count(got, ",") == 1 && strings.HasPrefix(strings.Split(got, ",")[1], "CustodyAgreementSigned@")
 	})
+	// Signed rooms: the agreements of 301 and 302; all rooms: one RoomAdded each.
+	e.drillStreams(t, dir, r.SignedDrill, "custody:a1", "custody:a2")
+	if rooms := e.drillStreams(t, dir, r.AllRoomsDrill, "asset:" /* the test publishes rooms there */); int64(len(rooms)) != r.AllRooms ||
+		strings.Count(types(rooms), "RoomAdded") != 4 {
+		t.Fatalf("all rooms drill: %s", types(rooms))
+	}
 	if _, err := e.reports.GetCustodyCoverage(dir, &reportsv1.GetCustodyCoverageRequest{SchoolId: "s1"}); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("no term: %v", err)
 	}

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +157,44 @@ func TestDrillDownListsTheEventsBehindARow(t *testing.T) {
 	if types(res.Events) != "AssetRegistered@2023-09-01,AssetRegistered@2024-02-20,AssetTransferred@2024-03-01,AssetRegistered@2024-08-20" {
 		t.Fatalf("after rebuild: %s", types(res.Events))
 	}
+}
+
+// drillStreams waits until the events behind drill come from exactly want streams (sorted,
+// comma separated), paging through all of them, and returns the events. It is how a test
+// checks that a number's drill-down lists the events of exactly the things it counts.
+func (e *env) drillStreams(t *testing.T, ctx context.Context, drill *reportsv1.Drill, want ...string) []*reportsv1.EventRecord {
+	t.Helper()
+	sort.Strings(want)
+	var evs []*reportsv1.EventRecord
+	testkit.Eventually(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
+		evs = nil
+		token := ""
+		for {
+			res, err := e.reports.ListEvents(ctx, &reportsv1.ListEventsRequest{SchoolId: "s1", Drill: drill, PageToken: token})
+			if err != nil {
+				return false, err.Error()
+			}
+			evs = append(evs, res.Events...)
+			if token = res.NextPageToken; token == "" {
+				break
+			}
+		}
+		got := streamsOf(evs)
+		return got == strings.Join(want, ","), "drill " + drill.GetReport() + " " + drill.GetKey() + ": " + got
+	})
+	return evs
+}
+
+// streamsOf lists the distinct streams of events, sorted, comma separated.
+func streamsOf(evs []*reportsv1.EventRecord) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range evs {
+		if !seen[e.StreamId] {
+			seen[e.StreamId] = true
+			out = append(out, e.StreamId)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
 }

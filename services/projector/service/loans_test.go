@@ -60,4 +60,7 @@ func TestOpenAndOverdueLoansAsOfADate(t *testing.T) {
 		t.Fatalf("reply %v", r)
 	}
 	e.drillUntil(t, dir, r.Loans[0].Drill, is("AssetRegistered@2023-09-01,AssetLent@2024-09-01"))
+	// Open: both lent assets; overdue: a only.
+	e.drillStreams(t, dir, r.OpenDrill, "asset:"+a, "asset:"+b)
+	e.drillStreams(t, dir, r.OverdueDrill, "asset:"+a)
 }

@@ -76,6 +76,15 @@ func TestRepairsOpenedClosedWithin24hAndDamageByClass(t *testing.T) {
 	// Drill: the events behind 三年级2班's row and behind "closed".
 	e.drillUntil(t, dir, r.Classes[0].Drill, is("RepairReported@2024-09-02,RepairCompleted@2024-09-02,RepairReported@2024-09-03,RepairDeadlineBreached@2024-09-04,RepairCompleted@2024-09-05,DamageCharged@2024-09-12"))
 	e.drillUntil(t, dir, r.ClosedDrill, func(got string) bool { return strings.Count(got, "RepairCompleted") == 4 })
+	// Every number of the summary drills to the repairs it counts, one stream each.
+	e.drillStreams(t, dir, r.OpenedDrill, "repair:r1", "repair:r2", "repair:r3", "repair:r4")
+	e.drillStreams(t, dir, r.ClosedWithClockDrill, "repair:r0", "repair:r1", "repair:r2", "repair:r3")
+	e.drillStreams(t, dir, r.WithinTargetDrill, "repair:r1", "repair:r3")
+	e.drillStreams(t, dir, r.OpenAtEndDrill, "repair:r4")
+	// Breaches: the breach events themselves, r2's once though delivered twice.
+	if b := e.drillStreams(t, dir, r.BreachesDrill, "repair:r2"); int64(len(b)) != r.Breaches || b[0].Type != "RepairDeadlineBreached" {
+		t.Fatalf("breaches drill: %s", types(b))
+	}
 	// Rebuilt from the log: the same numbers.
 	if _, err := e.svc.Rebuild(t.Context(), "repairs"); err != nil {
 		t.Fatal(err)

@@ -94,6 +94,14 @@ func TestWriteOffsByTierInAWindow(t *testing.T) {
 		return strings.Join(s, ",") == "AssetWrittenOff@2024-10-10,WriteOffRequested@2024-10-08,WriteOffRequested@2024-10-09"
 	})
 
+	// Written off, rejected, pending, per tier and in all: the assets of exactly those requests.
+	e.drillStreams(t, dir, r.Tiers[1].WrittenOffDrill, "asset:"+a)
+	e.drillStreams(t, dir, r.Tiers[1].RejectedDrill, "asset:"+b)
+	e.drillStreams(t, dir, r.Tiers[0].PendingDrill, "asset:"+c)
+	e.drillStreams(t, dir, r.Drill, "asset:"+a, "asset:"+b, "asset:"+c)
+	e.drillStreams(t, dir, r.PendingDrill, "asset:"+c)
+	e.drillStreams(t, dir, r.WrittenOffDrill, "asset:"+a)
+
 	for _, bad := range []struct{ from, to string }{{"2024-13-01", ""}, {"", "10/31/2024"}, {"2024-10-31", "2024-10-01"}} {
 		_, err := e.reports.GetWriteOffsReport(dir, &reportsv1.GetWriteOffsReportRequest{SchoolId: "s1", From: bad.from, To: bad.to})
 		if status.Code(err) != codes.InvalidArgument {

@@ -119,10 +119,23 @@ func (r Reader) ByTier(ctx context.Context, school string, from, to, end time.Ti
 	})
 }
 
-// Streams are the streams of school's write-offs of tier requested from from to to.
-func (r Reader) Streams(ctx context.Context, school, tier string, from, to time.Time) ([]string, error) {
-	rows, err := r.Pool.Query(ctx, `SELECT DISTINCT stream_id FROM writeoffs.writeoffs
-		WHERE school_id=$1 AND tier=$2 AND requested_on BETWEEN $3 AND $4 ORDER BY stream_id`, school, tier, from, to)
+// Write-off states a drill can ask for (as ByTier counts them at the end of a window).
+const (
+	StateAny        = ""
+	StateWrittenOff = "written_off"
+	StateRejected   = "rejected"
+	StatePending    = "pending"
+)
+
+// Streams are the streams of school's write-offs of tier (empty: every tier) requested from
+// from to to, in state (StateAny: all) at the end of to (end: the instant after it).
+func (r Reader) Streams(ctx context.Context, school, tier, state string, from, to, end time.Time) ([]string, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT DISTINCT stream_id FROM (
+			SELECT stream_id, CASE WHEN written_off_on <= $4 THEN 'written_off' WHEN rejected_at < $5 THEN 'rejected'
+				ELSE 'pending' END state
+			FROM writeoffs.writeoffs
+			WHERE school_id=$1 AND ($2 = '' OR tier=$2) AND requested_on BETWEEN $3 AND $4) w
+		WHERE $6 = '' OR state = $6 ORDER BY stream_id`, school, tier, from, to, end, state)
 	if err != nil {
 		return nil, err
 	}

@@ -120,6 +120,18 @@
   let dimension = "category";
   const asOfValue = () => (isBureau ? $("as-of") : $("school-as-of")).value;
 
+  // Numbers outside a table row (cards, totals) that drill down: the drill of each from the
+  // last load, opened on click (the view to come back to, a title).
+  const numberDrills = {};
+  function drillNumber(elId, view) {
+    $(elId).addEventListener("click", (ev) => {
+      const cell = ev.target.closest("[data-drill]");
+      const n = numberDrills[cell && cell.dataset.drill ? elId + "/" + cell.dataset.drill : elId] || numberDrills[elId];
+      if (n && n.drill) openEvents($("school").dataset.id, n.drill, n.title, view).catch((e) => showError(e.message));
+    });
+  }
+  const setDrill = (elId, drill, title) => { numberDrills[elId] = { drill, title }; };
+
   async function openSchool(id) {
     const path = "/api/v1/schools/" + encodeURIComponent(id) + "/ledger/" + dimension + "?as_of=" + asOfValue();
     const d = await api(path);
@@ -144,18 +156,19 @@
     $("school-total").textContent = yuan(d.value_fen);
     $("school-depreciation").textContent = yuan(d.accumulated_depreciation_fen);
     $("school-nbv").textContent = yuan(d.net_book_value_fen);
+    setDrill("school-totals", d.drill, d.school_name + " · 资产台帐合计");
     $("school").dataset.id = id;
     $("school").hidden = false;
     $("back").hidden = !isBureau;
     if (isBureau) $("district").hidden = true;
   }
+  drillNumber("school-totals", "school");
   document.querySelectorAll("#dimensions button").forEach((b) => b.addEventListener("click", () => {
     dimension = b.dataset.dim;
     openSchool($("school").dataset.id).catch((e) => showError(e.message));
   }));
 
   // Repairs and damage of the open school, over a date window (default: the last 30 days).
-  let repairDrills = {};
   async function openRepairs() {
     const id = $("school").dataset.id;
     const q = new URLSearchParams({ from: $("repairs-from").value, to: $("repairs-to").value });
@@ -167,7 +180,8 @@
     $("repairs-share").textContent = Number(d.closed_with_clock) ? (d.share_within_target * 100).toFixed(1) + "%" : "–";
     $("repairs-open").textContent = int(d.open_at_end);
     $("repairs-breaches").textContent = int(d.breaches);
-    repairDrills = { opened: d.opened_drill, closed: d.closed_drill };
+    [["card-opened", d.opened_drill, "报修"], ["card-closed", d.closed_drill, "修复"], ["card-within", d.within_target_drill, "时限内修复"],
+      ["card-open", d.open_at_end_drill, "期末未修"], ["card-breaches", d.breaches_drill, "超时"]].forEach(([c, dr, t]) => setDrill(c, dr, t));
     const tb = document.querySelector("#repair-classes tbody");
     tb.replaceChildren(...d.classes.map((c) => {
       const tr = document.createElement("tr");
@@ -186,8 +200,7 @@
   $("open-repairs").addEventListener("click", () => openRepairs().catch((e) => showError(e.message)));
   ["repairs-from", "repairs-to"].forEach((i) => $(i).addEventListener("change", () => openRepairs().catch((e) => showError(e.message))));
   $("repairs-back").addEventListener("click", () => { $("repairs").hidden = true; $("school").hidden = false; });
-  [["card-opened", "opened", "报修"], ["card-closed", "closed", "修复"]].forEach(([card, k, t]) =>
-    $(card).addEventListener("click", () => openEvents($("school").dataset.id, repairDrills[k], t, "repairs").catch((e) => showError(e.message))));
+  ["card-opened", "card-closed", "card-within", "card-open", "card-breaches"].forEach((c) => drillNumber(c, "repairs"));
 
   // Loans open at the end of the as-of date, the longest overdue first.
   async function openLoans() {
@@ -198,6 +211,8 @@
     $("loans-title").textContent = "借出未还（截至 " + d.as_of + "）";
     $("loans-open").textContent = int(d.open);
     $("loans-overdue").textContent = int(d.overdue);
+    setDrill("card-loans-open", d.open_drill, "借出未还");
+    setDrill("card-loans-overdue", d.overdue_drill, "逾期");
     const tb = document.querySelector("#loan-list tbody");
     tb.replaceChildren(...d.loans.map((l) => {
       const tr = document.createElement("tr");
@@ -211,6 +226,7 @@
     ["district", "school", "repairs", "events"].forEach((s) => ($(s).hidden = true));
     $("loans").hidden = false;
   }
+  ["card-loans-open", "card-loans-overdue"].forEach((c) => drillNumber(c, "loans"));
   $("open-loans").addEventListener("click", () => openLoans().catch((e) => showError(e.message)));
   $("loans-back").addEventListener("click", () => { $("loans").hidden = true; $("school").hidden = false; });
 
@@ -226,9 +242,13 @@
       const tr = document.createElement("tr");
       tr.dataset.key = t.tier;
       tr.className = "drill";
-      [t.tier, int(t.requests), int(t.written_off), int(t.rejected), int(t.pending), yuan(t.value_fen), yuan(t.residual_value_fen)]
-        .forEach((v, i) => { const td = document.createElement("td"); td.textContent = v; if (i) td.className = "num"; tr.appendChild(td); });
-      tr.addEventListener("click", () => openEvents(id, t.drill, t.tier + " · 报废", "writeoffs").catch((e) => showError(e.message)));
+      // The written off, rejected and pending cells drill to those requests, the rest of the row to all of them.
+      const cells = [[t.tier, t.drill], [int(t.requests), t.drill], [int(t.written_off), t.written_off_drill, "已报废"],
+        [int(t.rejected), t.rejected_drill, "驳回"], [int(t.pending), t.pending_drill, "审批中"], [yuan(t.value_fen), t.drill], [yuan(t.residual_value_fen), t.drill]];
+      cells.forEach(([v, dr, what], i) => {
+        const td = document.createElement("td"); td.textContent = v; if (i) td.className = "num"; tr.appendChild(td);
+        td.addEventListener("click", () => openEvents(id, dr, t.tier + " · 报废" + (what ? " · " + what : ""), "writeoffs").catch((e) => showError(e.message)));
+      });
       return tr;
     }));
     $("writeoffs-requests").textContent = int(d.requests);
@@ -237,11 +257,16 @@
     $("writeoffs-pending").textContent = int(d.pending);
     $("writeoffs-value").textContent = yuan(d.value_fen);
     $("writeoffs-residual").textContent = yuan(d.residual_value_fen);
+    setDrill("writeoffs-totals", d.drill, "报废合计");
+    setDrill("writeoffs-totals/written_off", d.written_off_drill, "报废合计 · 已报废");
+    setDrill("writeoffs-totals/rejected", d.rejected_drill, "报废合计 · 驳回");
+    setDrill("writeoffs-totals/pending", d.pending_drill, "报废合计 · 审批中");
     [...VIEWS, "events"].forEach((s) => ($(s).hidden = true));
     $("writeoffs").hidden = false;
   }
   $("writeoffs-to").value = today;
   $("writeoffs-from").value = new Date(Date.parse(today) - 30 * 86400000).toISOString().slice(0, 10);
+  drillNumber("writeoffs-totals", "writeoffs");
   $("open-writeoffs").addEventListener("click", () => openWriteOffs().catch((e) => showError(e.message)));
   ["writeoffs-from", "writeoffs-to"].forEach((i) => $(i).addEventListener("change", () => openWriteOffs().catch((e) => showError(e.message))));
   $("writeoffs-back").addEventListener("click", () => { $("writeoffs").hidden = true; $("school").hidden = false; });
@@ -256,6 +281,8 @@
     tablePath["custody-rooms"] = path;
     $("custody-signed").textContent = int(d.signed_rooms);
     $("custody-all").textContent = int(d.all_rooms);
+    setDrill("card-custody-signed", d.signed_drill, "已签保管责任书");
+    setDrill("card-custody-all", d.all_rooms_drill, "全部房间");
     $("custody-coverage").textContent = Number(d.all_rooms) ? (d.coverage * 100).toFixed(1) + "%" : "–";
     const tb = document.querySelector("#custody-rooms tbody");
     tb.replaceChildren(...d.rooms.map((r) => {
@@ -271,6 +298,7 @@
     ["district", "school", "repairs", "loans", "events"].forEach((s) => ($(s).hidden = true));
     $("custody").hidden = false;
   }
+  ["card-custody-signed", "card-custody-all"].forEach((c) => drillNumber(c, "custody"));
   $("open-custody").addEventListener("click", () => openCustody().catch((e) => showError(e.message)));
   $("custody-term").addEventListener("change", () => openCustody().catch((e) => showError(e.message)));
   $("custody-back").addEventListener("click", () => { $("custody").hidden = true; $("school").hidden = false; });

@@ -179,7 +179,11 @@ type GetCustodyCoverageResponse struct {
 	SignedRooms int64          `protobuf:"varint,4,opt,name=signed_rooms,json=signedRooms,proto3" json:"signed_rooms,omitempty"`
 	AllRooms    int64          `protobuf:"varint,5,opt,name=all_rooms,json=allRooms,proto3" json:"all_rooms,omitempty"`
 	// signed_rooms / all_rooms (0 without rooms).
-	Coverage      float64 `protobuf:"fixed64,6,opt,name=coverage,proto3" json:"coverage,omitempty"`
+	Coverage float64 `protobuf:"fixed64,6,opt,name=coverage,proto3" json:"coverage,omitempty"`
+	// The events behind signed_rooms: the signed agreements of the term (one stream per room).
+	SignedDrill *Drill `protobuf:"bytes,7,opt,name=signed_drill,json=signedDrill,proto3" json:"signed_drill,omitempty"`
+	// The events behind all_rooms: the rooms' RoomAdded events (one per room).
+	AllRoomsDrill *Drill `protobuf:"bytes,8,opt,name=all_rooms_drill,json=allRoomsDrill,proto3" json:"all_rooms_drill,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -256,6 +260,20 @@ func (x *GetCustodyCoverageResponse) GetCoverage() float64 {
 	return 0
 }
 
+func (x *GetCustodyCoverageResponse) GetSignedDrill() *Drill {
+	if x != nil {
+		return x.SignedDrill
+	}
+	return nil
+}
+
+func (x *GetCustodyCoverageResponse) GetAllRoomsDrill() *Drill {
+	if x != nil {
+		return x.AllRoomsDrill
+	}
+	return nil
+}
+
 var File_houqin_reports_v1_custody_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_custody_proto_rawDesc = "" +
@@ -271,14 +289,16 @@ const file_houqin_reports_v1_custody_proto_rawDesc = "" +
 	"\x04head\x18\x04 \x01(\tB\x14\x8a\xb5\x18\x10负责人 / HeadR\x04head\x129\n" +
 	"\tsigned_on\x18\x05 \x01(\tB\x1c\x8a\xb5\x18\x18签订日期 / Signed onR\bsignedOn\x12+\n" +
 	"\x06signed\x18\x06 \x01(\bB\x13\x8a\xb5\x18\x0f已签 / SignedR\x06signed\x12.\n" +
-	"\x05drill\x18\a \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xdf\x01\n" +
+	"\x05drill\x18\a \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xde\x02\n" +
 	"\x1aGetCustodyCoverageResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
 	"\x04term\x18\x02 \x01(\tR\x04term\x124\n" +
 	"\x05rooms\x18\x03 \x03(\v2\x1e.houqin.reports.v1.RoomCustodyR\x05rooms\x12!\n" +
 	"\fsigned_rooms\x18\x04 \x01(\x03R\vsignedRooms\x12\x1b\n" +
 	"\tall_rooms\x18\x05 \x01(\x03R\ballRooms\x12\x1a\n" +
-	"\bcoverage\x18\x06 \x01(\x01R\bcoverageB\xbd\x01\n" +
+	"\bcoverage\x18\x06 \x01(\x01R\bcoverage\x12;\n" +
+	"\fsigned_drill\x18\a \x01(\v2\x18.houqin.reports.v1.DrillR\vsignedDrill\x12@\n" +
+	"\x0fall_rooms_drill\x18\b \x01(\v2\x18.houqin.reports.v1.DrillR\rallRoomsDrillB\xbd\x01\n" +
 	"\x15com.houqin.reports.v1B\fCustodyProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
 var (
@@ -303,11 +323,13 @@ var file_houqin_reports_v1_custody_proto_goTypes = []any{
 var file_houqin_reports_v1_custody_proto_depIdxs = []int32{
 	3, // 0: houqin.reports.v1.RoomCustody.drill:type_name -> houqin.reports.v1.Drill
 	1, // 1: houqin.reports.v1.GetCustodyCoverageResponse.rooms:type_name -> houqin.reports.v1.RoomCustody
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	3, // 2: houqin.reports.v1.GetCustodyCoverageResponse.signed_drill:type_name -> houqin.reports.v1.Drill
+	3, // 3: houqin.reports.v1.GetCustodyCoverageResponse.all_rooms_drill:type_name -> houqin.reports.v1.Drill
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_custody_proto_init() }

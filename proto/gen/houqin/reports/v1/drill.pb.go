@@ -30,6 +30,13 @@ type Drill struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// ledger (the whole ledger; key empty) | ledger_category | ledger_location |
 	// ledger_department | ledger_custodian | ledger_status | stream (key: a stream id) |
+	// repairs_opened | repairs_closed | repairs_with_clock | repairs_within_target |
+	// repairs_open_at_end | repairs_breaches (the breach events) | repairs_class (key: class) |
+	// loans_open | loans_overdue | custody_signed (key: term) | custody_rooms (the RoomAdded
+	// events) | writeoffs_tier | writeoffs_written_off | writeoffs_rejected | writeoffs_pending
+	// (key: tier, empty: all). Assets: the events listed are all events of exactly the streams behind
+	// the number, one stream per thing it counts (repairs_breaches and custody_rooms: one event
+	// per thing).
 	// procurement: spend_month, spend_category, stock, stock_item, stock_category, fees,
 	// compliance_quotes, compliance_acceptances, compliance_invoices (see the rows that carry
 	// them) — these name the exact events behind the number, chosen by their business dates.

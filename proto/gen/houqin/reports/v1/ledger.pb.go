@@ -207,8 +207,10 @@ type GetLedgerBreakdownResponse struct {
 	ValueFen                   int64          `protobuf:"varint,8,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
 	AccumulatedDepreciationFen int64          `protobuf:"varint,9,opt,name=accumulated_depreciation_fen,json=accumulatedDepreciationFen,proto3" json:"accumulated_depreciation_fen,omitempty"`
 	NetBookValueFen            int64          `protobuf:"varint,10,opt,name=net_book_value_fen,json=netBookValueFen,proto3" json:"net_book_value_fen,omitempty"`
-	unknownFields              protoimpl.UnknownFields
-	sizeCache                  protoimpl.SizeCache
+	// The events behind the totals: the whole ledger as of as_of (report ledger).
+	Drill         *Drill `protobuf:"bytes,11,opt,name=drill,proto3" json:"drill,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetLedgerBreakdownResponse) Reset() {
@@ -311,6 +313,13 @@ func (x *GetLedgerBreakdownResponse) GetNetBookValueFen() int64 {
 	return 0
 }
 
+func (x *GetLedgerBreakdownResponse) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
+}
+
 var File_houqin_reports_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_ledger_proto_rawDesc = "" +
@@ -328,7 +337,7 @@ const file_houqin_reports_v1_ledger_proto_rawDesc = "" +
 	"\tvalue_fen\x18\x05 \x01(\x03B\"\x8a\xb5\x18\x1e原值（元） / Value (yuan)R\bvalueFen\x12}\n" +
 	"\x1caccumulated_depreciation_fen\x18\x06 \x01(\x03B;\x8a\xb5\x187累计折旧（元） / Accumulated depreciation (yuan)R\x1aaccumulatedDepreciationFen\x12X\n" +
 	"\x12net_book_value_fen\x18\a \x01(\x03B+\x8a\xb5\x18'净值（元） / Net book value (yuan)R\x0fnetBookValueFen\x12.\n" +
-	"\x05drill\x18\b \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\x87\x03\n" +
+	"\x05drill\x18\b \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xb7\x03\n" +
 	"\x1aGetLedgerBreakdownResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x1f\n" +
 	"\vschool_name\x18\x02 \x01(\tR\n" +
@@ -341,7 +350,8 @@ const file_houqin_reports_v1_ledger_proto_rawDesc = "" +
 	"\tvalue_fen\x18\b \x01(\x03R\bvalueFen\x12@\n" +
 	"\x1caccumulated_depreciation_fen\x18\t \x01(\x03R\x1aaccumulatedDepreciationFen\x12+\n" +
 	"\x12net_book_value_fen\x18\n" +
-	" \x01(\x03R\x0fnetBookValueFenB\xbc\x01\n" +
+	" \x01(\x03R\x0fnetBookValueFen\x12.\n" +
+	"\x05drill\x18\v \x01(\v2\x18.houqin.reports.v1.DrillR\x05drillB\xbc\x01\n" +
 	"\x15com.houqin.reports.v1B\vLedgerProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
 var (
@@ -366,11 +376,12 @@ var file_houqin_reports_v1_ledger_proto_goTypes = []any{
 var file_houqin_reports_v1_ledger_proto_depIdxs = []int32{
 	3, // 0: houqin.reports.v1.LedgerGroup.drill:type_name -> houqin.reports.v1.Drill
 	1, // 1: houqin.reports.v1.GetLedgerBreakdownResponse.groups:type_name -> houqin.reports.v1.LedgerGroup
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	3, // 2: houqin.reports.v1.GetLedgerBreakdownResponse.drill:type_name -> houqin.reports.v1.Drill
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_ledger_proto_init() }

@@ -192,9 +192,12 @@ type GetLoansReportResponse struct {
 	SchoolId string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
 	AsOf     string                 `protobuf:"bytes,2,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
 	// The longest overdue first.
-	Loans         []*OpenLoan `protobuf:"bytes,3,rep,name=loans,proto3" json:"loans,omitempty"`
-	Open          int64       `protobuf:"varint,4,opt,name=open,proto3" json:"open,omitempty"`
-	Overdue       int64       `protobuf:"varint,5,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	Loans   []*OpenLoan `protobuf:"bytes,3,rep,name=loans,proto3" json:"loans,omitempty"`
+	Open    int64       `protobuf:"varint,4,opt,name=open,proto3" json:"open,omitempty"`
+	Overdue int64       `protobuf:"varint,5,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	// The events behind open and overdue: the lent assets' events up to as_of (one stream per loan).
+	OpenDrill     *Drill `protobuf:"bytes,6,opt,name=open_drill,json=openDrill,proto3" json:"open_drill,omitempty"`
+	OverdueDrill  *Drill `protobuf:"bytes,7,opt,name=overdue_drill,json=overdueDrill,proto3" json:"overdue_drill,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -264,6 +267,20 @@ func (x *GetLoansReportResponse) GetOverdue() int64 {
 	return 0
 }
 
+func (x *GetLoansReportResponse) GetOpenDrill() *Drill {
+	if x != nil {
+		return x.OpenDrill
+	}
+	return nil
+}
+
+func (x *GetLoansReportResponse) GetOverdueDrill() *Drill {
+	if x != nil {
+		return x.OverdueDrill
+	}
+	return nil
+}
+
 var File_houqin_reports_v1_loans_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_loans_proto_rawDesc = "" +
@@ -282,13 +299,16 @@ const file_houqin_reports_v1_loans_proto_rawDesc = "" +
 	"off_campus\x18\x06 \x01(\bB\x17\x8a\xb5\x18\x13出校 / Off campusR\toffCampus\x12B\n" +
 	"\fdays_overdue\x18\a \x01(\x03B\x1f\x8a\xb5\x18\x1b逾期天数 / Days overdueR\vdaysOverdue\x12\x17\n" +
 	"\aloan_id\x18\b \x01(\tR\x06loanId\x12.\n" +
-	"\x05drill\x18\t \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xab\x01\n" +
+	"\x05drill\x18\t \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xa3\x02\n" +
 	"\x16GetLoansReportResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x13\n" +
 	"\x05as_of\x18\x02 \x01(\tR\x04asOf\x121\n" +
 	"\x05loans\x18\x03 \x03(\v2\x1b.houqin.reports.v1.OpenLoanR\x05loans\x12\x12\n" +
 	"\x04open\x18\x04 \x01(\x03R\x04open\x12\x18\n" +
-	"\aoverdue\x18\x05 \x01(\x03R\aoverdueB\xbb\x01\n" +
+	"\aoverdue\x18\x05 \x01(\x03R\aoverdue\x127\n" +
+	"\n" +
+	"open_drill\x18\x06 \x01(\v2\x18.houqin.reports.v1.DrillR\topenDrill\x12=\n" +
+	"\roverdue_drill\x18\a \x01(\v2\x18.houqin.reports.v1.DrillR\foverdueDrillB\xbb\x01\n" +
 	"\x15com.houqin.reports.v1B\n" +
 	"LoansProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
@@ -314,11 +334,13 @@ var file_houqin_reports_v1_loans_proto_goTypes = []any{
 var file_houqin_reports_v1_loans_proto_depIdxs = []int32{
 	3, // 0: houqin.reports.v1.OpenLoan.drill:type_name -> houqin.reports.v1.Drill
 	1, // 1: houqin.reports.v1.GetLoansReportResponse.loans:type_name -> houqin.reports.v1.OpenLoan
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	3, // 2: houqin.reports.v1.GetLoansReportResponse.open_drill:type_name -> houqin.reports.v1.Drill
+	3, // 3: houqin.reports.v1.GetLoansReportResponse.overdue_drill:type_name -> houqin.reports.v1.Drill
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_loans_proto_init() }

@@ -184,11 +184,17 @@ type GetRepairsReportResponse struct {
 	// Still open at the end of to.
 	OpenAtEnd int64 `protobuf:"varint,10,opt,name=open_at_end,json=openAtEnd,proto3" json:"open_at_end,omitempty"`
 	// Deadline breaches of repairs reported in the window.
-	Breaches      int64  `protobuf:"varint,11,opt,name=breaches,proto3" json:"breaches,omitempty"`
-	OpenedDrill   *Drill `protobuf:"bytes,12,opt,name=opened_drill,json=openedDrill,proto3" json:"opened_drill,omitempty"`
-	ClosedDrill   *Drill `protobuf:"bytes,13,opt,name=closed_drill,json=closedDrill,proto3" json:"closed_drill,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Breaches    int64  `protobuf:"varint,11,opt,name=breaches,proto3" json:"breaches,omitempty"`
+	OpenedDrill *Drill `protobuf:"bytes,12,opt,name=opened_drill,json=openedDrill,proto3" json:"opened_drill,omitempty"`
+	ClosedDrill *Drill `protobuf:"bytes,13,opt,name=closed_drill,json=closedDrill,proto3" json:"closed_drill,omitempty"`
+	// The events behind closed_with_clock, within_target, open_at_end and breaches: the repairs
+	// each number counts (one stream per repair).
+	ClosedWithClockDrill *Drill `protobuf:"bytes,14,opt,name=closed_with_clock_drill,json=closedWithClockDrill,proto3" json:"closed_with_clock_drill,omitempty"`
+	WithinTargetDrill    *Drill `protobuf:"bytes,15,opt,name=within_target_drill,json=withinTargetDrill,proto3" json:"within_target_drill,omitempty"`
+	OpenAtEndDrill       *Drill `protobuf:"bytes,16,opt,name=open_at_end_drill,json=openAtEndDrill,proto3" json:"open_at_end_drill,omitempty"`
+	BreachesDrill        *Drill `protobuf:"bytes,17,opt,name=breaches_drill,json=breachesDrill,proto3" json:"breaches_drill,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *GetRepairsReportResponse) Reset() {
@@ -312,6 +318,34 @@ func (x *GetRepairsReportResponse) GetClosedDrill() *Drill {
 	return nil
 }
 
+func (x *GetRepairsReportResponse) GetClosedWithClockDrill() *Drill {
+	if x != nil {
+		return x.ClosedWithClockDrill
+	}
+	return nil
+}
+
+func (x *GetRepairsReportResponse) GetWithinTargetDrill() *Drill {
+	if x != nil {
+		return x.WithinTargetDrill
+	}
+	return nil
+}
+
+func (x *GetRepairsReportResponse) GetOpenAtEndDrill() *Drill {
+	if x != nil {
+		return x.OpenAtEndDrill
+	}
+	return nil
+}
+
+func (x *GetRepairsReportResponse) GetBreachesDrill() *Drill {
+	if x != nil {
+		return x.BreachesDrill
+	}
+	return nil
+}
+
 var File_houqin_reports_v1_repairs_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_repairs_proto_rawDesc = "" +
@@ -328,7 +362,7 @@ const file_houqin_reports_v1_repairs_proto_rawDesc = "" +
 	"\x0edamage_charges\x18\x03 \x01(\x03B'\x8a\xb5\x18#损坏赔偿次数 / Damage chargesR\rdamageCharges\x12P\n" +
 	"\n" +
 	"damage_fen\x18\x04 \x01(\x03B1\x8a\xb5\x18-赔偿金额（元） / Damage charged (yuan)R\tdamageFen\x12.\n" +
-	"\x05drill\x18\x05 \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xfc\x03\n" +
+	"\x05drill\x18\x05 \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\x9d\x06\n" +
 	"\x18GetRepairsReportResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
@@ -343,7 +377,11 @@ const file_houqin_reports_v1_repairs_proto_rawDesc = "" +
 	" \x01(\x03R\topenAtEnd\x12\x1a\n" +
 	"\bbreaches\x18\v \x01(\x03R\bbreaches\x12;\n" +
 	"\fopened_drill\x18\f \x01(\v2\x18.houqin.reports.v1.DrillR\vopenedDrill\x12;\n" +
-	"\fclosed_drill\x18\r \x01(\v2\x18.houqin.reports.v1.DrillR\vclosedDrillB\xbd\x01\n" +
+	"\fclosed_drill\x18\r \x01(\v2\x18.houqin.reports.v1.DrillR\vclosedDrill\x12O\n" +
+	"\x17closed_with_clock_drill\x18\x0e \x01(\v2\x18.houqin.reports.v1.DrillR\x14closedWithClockDrill\x12H\n" +
+	"\x13within_target_drill\x18\x0f \x01(\v2\x18.houqin.reports.v1.DrillR\x11withinTargetDrill\x12C\n" +
+	"\x11open_at_end_drill\x18\x10 \x01(\v2\x18.houqin.reports.v1.DrillR\x0eopenAtEndDrill\x12?\n" +
+	"\x0ebreaches_drill\x18\x11 \x01(\v2\x18.houqin.reports.v1.DrillR\rbreachesDrillB\xbd\x01\n" +
 	"\x15com.houqin.reports.v1B\fRepairsProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
 var (
@@ -370,11 +408,15 @@ var file_houqin_reports_v1_repairs_proto_depIdxs = []int32{
 	1, // 1: houqin.reports.v1.GetRepairsReportResponse.classes:type_name -> houqin.reports.v1.ClassDamage
 	3, // 2: houqin.reports.v1.GetRepairsReportResponse.opened_drill:type_name -> houqin.reports.v1.Drill
 	3, // 3: houqin.reports.v1.GetRepairsReportResponse.closed_drill:type_name -> houqin.reports.v1.Drill
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	3, // 4: houqin.reports.v1.GetRepairsReportResponse.closed_with_clock_drill:type_name -> houqin.reports.v1.Drill
+	3, // 5: houqin.reports.v1.GetRepairsReportResponse.within_target_drill:type_name -> houqin.reports.v1.Drill
+	3, // 6: houqin.reports.v1.GetRepairsReportResponse.open_at_end_drill:type_name -> houqin.reports.v1.Drill
+	3, // 7: houqin.reports.v1.GetRepairsReportResponse.breaches_drill:type_name -> houqin.reports.v1.Drill
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_repairs_proto_init() }

@@ -166,14 +166,16 @@ func (x *CategoryTotal) GetDrill() *Drill {
 }
 
 type GetAssetLedgerResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SchoolId      string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
-	SchoolName    string                 `protobuf:"bytes,2,opt,name=school_name,json=schoolName,proto3" json:"school_name,omitempty"`
-	AsOf          string                 `protobuf:"bytes,3,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
-	Categories    []*CategoryTotal       `protobuf:"bytes,4,rep,name=categories,proto3" json:"categories,omitempty"`
-	Entries       int64                  `protobuf:"varint,5,opt,name=entries,proto3" json:"entries,omitempty"`
-	Quantity      int64                  `protobuf:"varint,6,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	ValueFen      int64                  `protobuf:"varint,7,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId   string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	SchoolName string                 `protobuf:"bytes,2,opt,name=school_name,json=schoolName,proto3" json:"school_name,omitempty"`
+	AsOf       string                 `protobuf:"bytes,3,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	Categories []*CategoryTotal       `protobuf:"bytes,4,rep,name=categories,proto3" json:"categories,omitempty"`
+	Entries    int64                  `protobuf:"varint,5,opt,name=entries,proto3" json:"entries,omitempty"`
+	Quantity   int64                  `protobuf:"varint,6,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	ValueFen   int64                  `protobuf:"varint,7,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	// The events behind the totals: the whole ledger as of as_of (report ledger).
+	Drill         *Drill `protobuf:"bytes,8,opt,name=drill,proto3" json:"drill,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -255,6 +257,13 @@ func (x *GetAssetLedgerResponse) GetValueFen() int64 {
 		return x.ValueFen
 	}
 	return 0
+}
+
+func (x *GetAssetLedgerResponse) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
 }
 
 type GetDistrictLedgerRequest struct {
@@ -493,7 +502,7 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\aentries\x18\x03 \x01(\x03B\x1a\x8a\xb5\x18\x16资产条目 / EntriesR\aentries\x12.\n" +
 	"\bquantity\x18\x04 \x01(\x03B\x12\x8a\xb5\x18\x0e件数 / ItemsR\bquantity\x12?\n" +
 	"\tvalue_fen\x18\x05 \x01(\x03B\"\x8a\xb5\x18\x1e原值（元） / Value (yuan)R\bvalueFen\x12.\n" +
-	"\x05drill\x18\x06 \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\x80\x02\n" +
+	"\x05drill\x18\x06 \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xb0\x02\n" +
 	"\x16GetAssetLedgerResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x1f\n" +
 	"\vschool_name\x18\x02 \x01(\tR\n" +
@@ -504,7 +513,8 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"categories\x12\x18\n" +
 	"\aentries\x18\x05 \x01(\x03R\aentries\x12\x1a\n" +
 	"\bquantity\x18\x06 \x01(\x03R\bquantity\x12\x1b\n" +
-	"\tvalue_fen\x18\a \x01(\x03R\bvalueFen\"/\n" +
+	"\tvalue_fen\x18\a \x01(\x03R\bvalueFen\x12.\n" +
+	"\x05drill\x18\b \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"/\n" +
 	"\x18GetDistrictLedgerRequest\x12\x13\n" +
 	"\x05as_of\x18\x01 \x01(\tR\x04asOf\"\xa3\x03\n" +
 	"\fSchoolLedger\x129\n" +
@@ -604,51 +614,52 @@ var file_houqin_reports_v1_reports_proto_goTypes = []any{
 var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
 	6,  // 0: houqin.reports.v1.CategoryTotal.drill:type_name -> houqin.reports.v1.Drill
 	1,  // 1: houqin.reports.v1.GetAssetLedgerResponse.categories:type_name -> houqin.reports.v1.CategoryTotal
-	6,  // 2: houqin.reports.v1.SchoolLedger.drill:type_name -> houqin.reports.v1.Drill
-	4,  // 3: houqin.reports.v1.GetDistrictLedgerResponse.schools:type_name -> houqin.reports.v1.SchoolLedger
-	0,  // 4: houqin.reports.v1.ReportsService.GetAssetLedger:input_type -> houqin.reports.v1.GetAssetLedgerRequest
-	3,  // 5: houqin.reports.v1.ReportsService.GetDistrictLedger:input_type -> houqin.reports.v1.GetDistrictLedgerRequest
-	7,  // 6: houqin.reports.v1.ReportsService.GetBudgetSpend:input_type -> houqin.reports.v1.GetBudgetSpendRequest
-	8,  // 7: houqin.reports.v1.ReportsService.GetApprovalsWaiting:input_type -> houqin.reports.v1.GetApprovalsWaitingRequest
-	9,  // 8: houqin.reports.v1.ReportsService.GetDistrictProcurement:input_type -> houqin.reports.v1.GetDistrictProcurementRequest
-	10, // 9: houqin.reports.v1.ReportsService.GetProcurementCompliance:input_type -> houqin.reports.v1.GetProcurementComplianceRequest
-	11, // 10: houqin.reports.v1.ReportsService.GetDistrictCompliance:input_type -> houqin.reports.v1.GetDistrictComplianceRequest
-	12, // 11: houqin.reports.v1.ReportsService.GetFeeSettlement:input_type -> houqin.reports.v1.GetFeeSettlementRequest
-	13, // 12: houqin.reports.v1.ReportsService.GetStockAudit:input_type -> houqin.reports.v1.GetStockAuditRequest
-	14, // 13: houqin.reports.v1.ReportsService.GetStockValue:input_type -> houqin.reports.v1.GetStockValueRequest
-	15, // 14: houqin.reports.v1.ReportsService.GetDistrictStock:input_type -> houqin.reports.v1.GetDistrictStockRequest
-	16, // 15: houqin.reports.v1.ReportsService.GetDistrictFees:input_type -> houqin.reports.v1.GetDistrictFeesRequest
-	17, // 16: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
-	18, // 17: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
-	19, // 18: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
-	20, // 19: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
-	21, // 20: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
-	22, // 21: houqin.reports.v1.ReportsService.GetWriteOffsReport:input_type -> houqin.reports.v1.GetWriteOffsReportRequest
-	23, // 22: houqin.reports.v1.ReportsService.GetStocktakeVariance:input_type -> houqin.reports.v1.GetStocktakeVarianceRequest
-	2,  // 23: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
-	5,  // 24: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
-	24, // 25: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
-	25, // 26: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
-	26, // 27: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
-	27, // 28: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
-	28, // 29: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
-	29, // 30: houqin.reports.v1.ReportsService.GetFeeSettlement:output_type -> houqin.reports.v1.GetFeeSettlementResponse
-	30, // 31: houqin.reports.v1.ReportsService.GetStockAudit:output_type -> houqin.reports.v1.GetStockAuditResponse
-	31, // 32: houqin.reports.v1.ReportsService.GetStockValue:output_type -> houqin.reports.v1.GetStockValueResponse
-	32, // 33: houqin.reports.v1.ReportsService.GetDistrictStock:output_type -> houqin.reports.v1.GetDistrictStockResponse
-	33, // 34: houqin.reports.v1.ReportsService.GetDistrictFees:output_type -> houqin.reports.v1.GetDistrictFeesResponse
-	34, // 35: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
-	35, // 36: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
-	36, // 37: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
-	37, // 38: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
-	38, // 39: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
-	39, // 40: houqin.reports.v1.ReportsService.GetWriteOffsReport:output_type -> houqin.reports.v1.GetWriteOffsReportResponse
-	40, // 41: houqin.reports.v1.ReportsService.GetStocktakeVariance:output_type -> houqin.reports.v1.GetStocktakeVarianceResponse
-	23, // [23:42] is the sub-list for method output_type
-	4,  // [4:23] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	6,  // 2: houqin.reports.v1.GetAssetLedgerResponse.drill:type_name -> houqin.reports.v1.Drill
+	6,  // 3: houqin.reports.v1.SchoolLedger.drill:type_name -> houqin.reports.v1.Drill
+	4,  // 4: houqin.reports.v1.GetDistrictLedgerResponse.schools:type_name -> houqin.reports.v1.SchoolLedger
+	0,  // 5: houqin.reports.v1.ReportsService.GetAssetLedger:input_type -> houqin.reports.v1.GetAssetLedgerRequest
+	3,  // 6: houqin.reports.v1.ReportsService.GetDistrictLedger:input_type -> houqin.reports.v1.GetDistrictLedgerRequest
+	7,  // 7: houqin.reports.v1.ReportsService.GetBudgetSpend:input_type -> houqin.reports.v1.GetBudgetSpendRequest
+	8,  // 8: houqin.reports.v1.ReportsService.GetApprovalsWaiting:input_type -> houqin.reports.v1.GetApprovalsWaitingRequest
+	9,  // 9: houqin.reports.v1.ReportsService.GetDistrictProcurement:input_type -> houqin.reports.v1.GetDistrictProcurementRequest
+	10, // 10: houqin.reports.v1.ReportsService.GetProcurementCompliance:input_type -> houqin.reports.v1.GetProcurementComplianceRequest
+	11, // 11: houqin.reports.v1.ReportsService.GetDistrictCompliance:input_type -> houqin.reports.v1.GetDistrictComplianceRequest
+	12, // 12: houqin.reports.v1.ReportsService.GetFeeSettlement:input_type -> houqin.reports.v1.GetFeeSettlementRequest
+	13, // 13: houqin.reports.v1.ReportsService.GetStockAudit:input_type -> houqin.reports.v1.GetStockAuditRequest
+	14, // 14: houqin.reports.v1.ReportsService.GetStockValue:input_type -> houqin.reports.v1.GetStockValueRequest
+	15, // 15: houqin.reports.v1.ReportsService.GetDistrictStock:input_type -> houqin.reports.v1.GetDistrictStockRequest
+	16, // 16: houqin.reports.v1.ReportsService.GetDistrictFees:input_type -> houqin.reports.v1.GetDistrictFeesRequest
+	17, // 17: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
+	18, // 18: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
+	19, // 19: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
+	20, // 20: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
+	21, // 21: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
+	22, // 22: houqin.reports.v1.ReportsService.GetWriteOffsReport:input_type -> houqin.reports.v1.GetWriteOffsReportRequest
+	23, // 23: houqin.reports.v1.ReportsService.GetStocktakeVariance:input_type -> houqin.reports.v1.GetStocktakeVarianceRequest
+	2,  // 24: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
+	5,  // 25: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
+	24, // 26: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
+	25, // 27: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
+	26, // 28: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
+	27, // 29: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
+	28, // 30: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
+	29, // 31: houqin.reports.v1.ReportsService.GetFeeSettlement:output_type -> houqin.reports.v1.GetFeeSettlementResponse
+	30, // 32: houqin.reports.v1.ReportsService.GetStockAudit:output_type -> houqin.reports.v1.GetStockAuditResponse
+	31, // 33: houqin.reports.v1.ReportsService.GetStockValue:output_type -> houqin.reports.v1.GetStockValueResponse
+	32, // 34: houqin.reports.v1.ReportsService.GetDistrictStock:output_type -> houqin.reports.v1.GetDistrictStockResponse
+	33, // 35: houqin.reports.v1.ReportsService.GetDistrictFees:output_type -> houqin.reports.v1.GetDistrictFeesResponse
+	34, // 36: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
+	35, // 37: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
+	36, // 38: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
+	37, // 39: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
+	38, // 40: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
+	39, // 41: houqin.reports.v1.ReportsService.GetWriteOffsReport:output_type -> houqin.reports.v1.GetWriteOffsReportResponse
+	40, // 42: houqin.reports.v1.ReportsService.GetStocktakeVariance:output_type -> houqin.reports.v1.GetStocktakeVarianceResponse
+	24, // [24:43] is the sub-list for method output_type
+	5,  // [5:24] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_reports_proto_init() }

@@ -102,9 +102,14 @@ type WriteOffTier struct {
 	// 残值 of the tier's requests, fen.
 	ResidualValueFen int64 `protobuf:"varint,7,opt,name=residual_value_fen,json=residualValueFen,proto3" json:"residual_value_fen,omitempty"`
 	// The assets' events in the window.
-	Drill         *Drill `protobuf:"bytes,8,opt,name=drill,proto3" json:"drill,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Drill *Drill `protobuf:"bytes,8,opt,name=drill,proto3" json:"drill,omitempty"`
+	// The events behind written_off, rejected and pending: the assets of the tier's requests in
+	// that state at the end of to (one stream per request).
+	WrittenOffDrill *Drill `protobuf:"bytes,9,opt,name=written_off_drill,json=writtenOffDrill,proto3" json:"written_off_drill,omitempty"`
+	RejectedDrill   *Drill `protobuf:"bytes,10,opt,name=rejected_drill,json=rejectedDrill,proto3" json:"rejected_drill,omitempty"`
+	PendingDrill    *Drill `protobuf:"bytes,11,opt,name=pending_drill,json=pendingDrill,proto3" json:"pending_drill,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *WriteOffTier) Reset() {
@@ -193,6 +198,27 @@ func (x *WriteOffTier) GetDrill() *Drill {
 	return nil
 }
 
+func (x *WriteOffTier) GetWrittenOffDrill() *Drill {
+	if x != nil {
+		return x.WrittenOffDrill
+	}
+	return nil
+}
+
+func (x *WriteOffTier) GetRejectedDrill() *Drill {
+	if x != nil {
+		return x.RejectedDrill
+	}
+	return nil
+}
+
+func (x *WriteOffTier) GetPendingDrill() *Drill {
+	if x != nil {
+		return x.PendingDrill
+	}
+	return nil
+}
+
 type GetWriteOffsReportResponse struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	SchoolId string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
@@ -206,8 +232,13 @@ type GetWriteOffsReportResponse struct {
 	Pending          int64           `protobuf:"varint,8,opt,name=pending,proto3" json:"pending,omitempty"`
 	ValueFen         int64           `protobuf:"varint,9,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
 	ResidualValueFen int64           `protobuf:"varint,10,opt,name=residual_value_fen,json=residualValueFen,proto3" json:"residual_value_fen,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The events behind the totals, and behind written_off, rejected and pending of all tiers.
+	Drill           *Drill `protobuf:"bytes,11,opt,name=drill,proto3" json:"drill,omitempty"`
+	WrittenOffDrill *Drill `protobuf:"bytes,12,opt,name=written_off_drill,json=writtenOffDrill,proto3" json:"written_off_drill,omitempty"`
+	RejectedDrill   *Drill `protobuf:"bytes,13,opt,name=rejected_drill,json=rejectedDrill,proto3" json:"rejected_drill,omitempty"`
+	PendingDrill    *Drill `protobuf:"bytes,14,opt,name=pending_drill,json=pendingDrill,proto3" json:"pending_drill,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *GetWriteOffsReportResponse) Reset() {
@@ -310,6 +341,34 @@ func (x *GetWriteOffsReportResponse) GetResidualValueFen() int64 {
 	return 0
 }
 
+func (x *GetWriteOffsReportResponse) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
+}
+
+func (x *GetWriteOffsReportResponse) GetWrittenOffDrill() *Drill {
+	if x != nil {
+		return x.WrittenOffDrill
+	}
+	return nil
+}
+
+func (x *GetWriteOffsReportResponse) GetRejectedDrill() *Drill {
+	if x != nil {
+		return x.RejectedDrill
+	}
+	return nil
+}
+
+func (x *GetWriteOffsReportResponse) GetPendingDrill() *Drill {
+	if x != nil {
+		return x.PendingDrill
+	}
+	return nil
+}
+
 var File_houqin_reports_v1_writeoffs_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_writeoffs_proto_rawDesc = "" +
@@ -318,7 +377,7 @@ const file_houqin_reports_v1_writeoffs_proto_rawDesc = "" +
 	"\x19GetWriteOffsReportRequest\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
-	"\x02to\x18\x03 \x01(\tR\x02to\"\xde\x03\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\"\xa4\x05\n" +
 	"\fWriteOffTier\x12+\n" +
 	"\x04tier\x18\x01 \x01(\tB\x17\x8a\xb5\x18\x13审批层级 / TierR\x04tier\x121\n" +
 	"\brequests\x18\x02 \x01(\x03B\x15\x8a\xb5\x18\x11申请 / RequestsR\brequests\x12<\n" +
@@ -328,7 +387,11 @@ const file_houqin_reports_v1_writeoffs_proto_rawDesc = "" +
 	"\apending\x18\x05 \x01(\x03B\x17\x8a\xb5\x18\x13审批中 / PendingR\apending\x12?\n" +
 	"\tvalue_fen\x18\x06 \x01(\x03B\"\x8a\xb5\x18\x1e原值（元） / Value (yuan)R\bvalueFen\x12Y\n" +
 	"\x12residual_value_fen\x18\a \x01(\x03B+\x8a\xb5\x18'残值（元） / Residual value (yuan)R\x10residualValueFen\x12.\n" +
-	"\x05drill\x18\b \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xd2\x02\n" +
+	"\x05drill\x18\b \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\x12D\n" +
+	"\x11written_off_drill\x18\t \x01(\v2\x18.houqin.reports.v1.DrillR\x0fwrittenOffDrill\x12?\n" +
+	"\x0erejected_drill\x18\n" +
+	" \x01(\v2\x18.houqin.reports.v1.DrillR\rrejectedDrill\x12=\n" +
+	"\rpending_drill\x18\v \x01(\v2\x18.houqin.reports.v1.DrillR\fpendingDrill\"\xc8\x04\n" +
 	"\x1aGetWriteOffsReportResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
@@ -341,7 +404,11 @@ const file_houqin_reports_v1_writeoffs_proto_rawDesc = "" +
 	"\apending\x18\b \x01(\x03R\apending\x12\x1b\n" +
 	"\tvalue_fen\x18\t \x01(\x03R\bvalueFen\x12,\n" +
 	"\x12residual_value_fen\x18\n" +
-	" \x01(\x03R\x10residualValueFenB\xbf\x01\n" +
+	" \x01(\x03R\x10residualValueFen\x12.\n" +
+	"\x05drill\x18\v \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\x12D\n" +
+	"\x11written_off_drill\x18\f \x01(\v2\x18.houqin.reports.v1.DrillR\x0fwrittenOffDrill\x12?\n" +
+	"\x0erejected_drill\x18\r \x01(\v2\x18.houqin.reports.v1.DrillR\rrejectedDrill\x12=\n" +
+	"\rpending_drill\x18\x0e \x01(\v2\x18.houqin.reports.v1.DrillR\fpendingDrillB\xbf\x01\n" +
 	"\x15com.houqin.reports.v1B\x0eWriteoffsProtoP\x01Z0houqin.dev/proto/gen/houqin/reports/v1;reportsv1\xa2\x02\x03HRX\xaa\x02\x11Houqin.Reports.V1\xca\x02\x11Houqin\\Reports\\V1\xe2\x02\x1dHouqin\\Reports\\V1\\GPBMetadata\xea\x02\x13Houqin::Reports::V1b\x06proto3"
 
 var (
@@ -365,12 +432,19 @@ var file_houqin_reports_v1_writeoffs_proto_goTypes = []any{
 }
 var file_houqin_reports_v1_writeoffs_proto_depIdxs = []int32{
 	3, // 0: houqin.reports.v1.WriteOffTier.drill:type_name -> houqin.reports.v1.Drill
-	1, // 1: houqin.reports.v1.GetWriteOffsReportResponse.tiers:type_name -> houqin.reports.v1.WriteOffTier
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	3, // 1: houqin.reports.v1.WriteOffTier.written_off_drill:type_name -> houqin.reports.v1.Drill
+	3, // 2: houqin.reports.v1.WriteOffTier.rejected_drill:type_name -> houqin.reports.v1.Drill
+	3, // 3: houqin.reports.v1.WriteOffTier.pending_drill:type_name -> houqin.reports.v1.Drill
+	1, // 4: houqin.reports.v1.GetWriteOffsReportResponse.tiers:type_name -> houqin.reports.v1.WriteOffTier
+	3, // 5: houqin.reports.v1.GetWriteOffsReportResponse.drill:type_name -> houqin.reports.v1.Drill
+	3, // 6: houqin.reports.v1.GetWriteOffsReportResponse.written_off_drill:type_name -> houqin.reports.v1.Drill
+	3, // 7: houqin.reports.v1.GetWriteOffsReportResponse.rejected_drill:type_name -> houqin.reports.v1.Drill
+	3, // 8: houqin.reports.v1.GetWriteOffsReportResponse.pending_drill:type_name -> houqin.reports.v1.Drill
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_writeoffs_proto_init() }
