@@ -17,6 +17,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"houqin.dev/platform/auth"
 	"houqin.dev/platform/logging"
@@ -99,6 +101,18 @@ func getJSON(t *testing.T, st *stack.Stack, tok, path string, out any) int {
 		}
 	}
 	return res.StatusCode
+}
+
+// httpProto calls the gateway, expects 200 and decodes the reply into a report message.
+func httpProto(t *testing.T, st *stack.Stack, tok, path string, out proto.Message) {
+	t.Helper()
+	var raw json.RawMessage
+	if code := getJSON(t, st, tok, path, &raw); code != http.StatusOK {
+		t.Fatalf("GET %s: HTTP %d: %s", path, code, raw)
+	}
+	if err := protojson.Unmarshal(raw, out); err != nil {
+		t.Fatalf("GET %s: %v: %s", path, err, raw)
+	}
 }
 
 // getFile downloads an export and checks it is one.

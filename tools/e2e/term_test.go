@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
+	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
 
 	"houqin.dev/platform/auth"
 	"houqin.dev/platform/logging"
@@ -65,8 +68,10 @@ func must[T any](v T, err error) func(*testing.T) T {
 // and ledger registered before term, custody agreements signed, lending, repairs on the
 // service's clock (one late with a reason, one late without: a breach), damage charges, a
 // stocktake with one item missing and one found (adjustments approved), a write-off of the
-// school bus that needs the bureau, and then every number the reports and the services' own
-// queries give, each computed by hand below.
+// school bus that needs the bureau, and then every number of every assets report as the
+// school's office and the bureau read it through the gateway's HTTP API, each computed by
+// hand below, each with its drill-down checked to list the events of exactly the things it
+// counts; and what the services' own queries give.
 func TestTermOfAPrimarySchool(t *testing.T) {
 	clock := &termClock{now: at(t, "2021-08-25 09:00")}
 	dir, err := os.MkdirTemp("", "houqin-term-")
@@ -87,8 +92,6 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 	}
 	conn := must(stack.Dial(st.AssetsAddr()))(t)
 	t.Cleanup(func() { conn.Close() })
-	rconn := must(stack.Dial(st.ReportsAddr()))(t)
-	t.Cleanup(func() { rconn.Close() })
 	var (
 		ac      = assetsv1.NewAssetsServiceClient(conn)
 		ledger  = assetsv1.NewLedgerServiceClient(conn)
@@ -97,7 +100,6 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 		repairs = assetsv1.NewRepairsServiceClient(conn)
 		damage  = assetsv1.NewDamageServiceClient(conn)
 		stock   = assetsv1.NewStocktakeServiceClient(conn)
-		reports = reportsv1.NewReportsServiceClient(rconn)
 	)
 	const school = "gz-shipai-zxxx"
 	// who is a user of the school (or of the bureau: school "") with a subject of their own,
@@ -114,7 +116,6 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 		director  = who(auth.RoleLogisticsDirector, school, "director-wang") // 总务主任 王主任
 		teacher   = who(auth.RoleTeacher, school, "teacher-li")              // 一(1)班班主任 李老师
 		keeper    = who(auth.RoleStorekeeper, school, "keeper-zhou")         // 保管员 周老师
-		viewer    = who(auth.RoleBureauViewer, "", "bureau-viewer")
 	)
 	call := func(name string, err error) {
 		t.Helper()
@@ -419,8 +420,67 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 	}
 	sign("term-sign-1-1-end", class11, assetsv1.SignPhase_SIGN_PHASE_END, "李老师")
 
-	// ==== The numbers ====
+	// ==== The numbers, as the school's office and the bureau see them: the gateway's HTTP API ====
 	const termStart, termEnd = "2021-09-01", "2022-01-14"
+	tok := func(role auth.Role, sch, subject string) string {
+		return must(st.Signer.Sign(auth.Identity{Subject: subject, Name: subject, Roles: []auth.Role{role}, SchoolID: sch,
+			District: "demo"}, time.Hour))(t)
+	}
+	officeTok, bureauTok := tok(auth.RoleLogisticsDirector, school, "director-wang"), tok(auth.RoleBureauViewer, "", "bureau-viewer")
+	// get reads one report through the gateway as the school's logistics office, and checks
+	// that the bureau reads the same numbers (read again while the read models catch up
+	// between the two reads).
+	get := func(path string, out proto.Message) {
+		t.Helper()
+		bureau := out.ProtoReflect().New().Interface()
+		testkit.Eventually(t, 10*time.Second, 20*time.Millisecond, func() (bool, string) {
+			proto.Reset(out)
+			proto.Reset(bureau)
+			httpProto(t, st, officeTok, path, out)
+			httpProto(t, st, bureauTok, path, bureau)
+			return proto.Equal(out, bureau), fmt.Sprintf("%s: the bureau reads %v, the school %v", path, bureau, out)
+		})
+	}
+	base := "/api/v1/schools/" + school
+	// drilled pages through the events behind a number (ListEvents over HTTP, as the
+	// dashboard's click does) and gives how many streams and events they come from.
+	drilled := func(d *reportsv1.Drill) (streams, events int) {
+		t.Helper()
+		if d == nil {
+			t.Fatal("a number without a drill-down")
+		}
+		seen := map[string]bool{}
+		token := ""
+		for {
+			q := url.Values{"report": {d.Report}, "key": {d.Key}, "from": {d.From}, "to": {d.To}, "page_token": {token}}
+			var page reportsv1.ListEventsResponse
+			get(base+"/events?"+q.Encode(), &page)
+			for _, e := range page.Events {
+				seen[e.StreamId] = true
+			}
+			events += len(page.Events)
+			if token = page.NextPageToken; token == "" {
+				return len(seen), events
+			}
+		}
+	}
+	// drills checks that a number's drill-down lists the events of exactly n streams (the n
+	// things the number counts); the event index trails the reports, so it waits for it.
+	drills := func(what string, d *reportsv1.Drill, n int64) {
+		t.Helper()
+		testkit.Eventually(t, 30*time.Second, 50*time.Millisecond, func() (bool, string) {
+			s, _ := drilled(d)
+			return int64(s) == n, fmt.Sprintf("%s: drill-down %v reaches %d streams, want %d", what, d, s, n)
+		})
+	}
+	// drillsEvents is drills for numbers that count events (breaches, rooms).
+	drillsEvents := func(what string, d *reportsv1.Drill, n int64) {
+		t.Helper()
+		testkit.Eventually(t, 30*time.Second, 50*time.Millisecond, func() (bool, string) {
+			_, e := drilled(d)
+			return int64(e) == n, fmt.Sprintf("%s: drill-down %v lists %d events, want %d", what, d, e, n)
+		})
+	}
 
 	// Ledger (GetAssetLedger, GetLedgerBreakdown, GetDistrictLedger). Net book value: straight
 	// line, ⌊cost × months / life⌋ accumulated, the month of acquisition counted.
@@ -448,8 +508,9 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 	end := totals{5, 204, 3_030_000, 359_249, 2_670_751}
 	breakdown := func(asOf, dim string) *reportsv1.GetLedgerBreakdownResponse {
 		t.Helper()
-		return must(reports.GetLedgerBreakdown(director, &reportsv1.GetLedgerBreakdownRequest{SchoolId: school,
-			AsOf: asOf, Dimension: dim}))(t)
+		var b reportsv1.GetLedgerBreakdownResponse
+		get(base+"/ledger/"+dim+"?as_of="+asOf, &b)
+		return &b
 	}
 	got := func(asOf string) totals {
 		b := breakdown(asOf, "category")
@@ -465,30 +526,70 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 		asOf string
 		want totals
 	}{{termStart, start}, {"2021-12-31", december}, {termEnd, end}} {
-		if g := got(c.asOf); g != c.want {
+		b := breakdown(c.asOf, "category")
+		if g := (totals{b.Entries, b.Quantity, b.ValueFen, b.AccumulatedDepreciationFen, b.NetBookValueFen}); g != c.want {
 			t.Errorf("ledger breakdown as of %s: %+v, want %+v", c.asOf, g, c.want)
 		}
-		l := must(reports.GetAssetLedger(director, &reportsv1.GetAssetLedgerRequest{SchoolId: school, AsOf: c.asOf}))(t)
+		// The totals drill to the entries held then, one stream each.
+		drills("ledger totals as of "+c.asOf, b.Drill, c.want.entries)
+		var l reportsv1.GetAssetLedgerResponse
+		get(base+"/ledger?as_of="+c.asOf, &l)
 		if l.Entries != c.want.entries || l.Quantity != c.want.quantity || l.ValueFen != c.want.value {
 			t.Errorf("asset ledger as of %s: %d entries %d items %d fen, want %+v", c.asOf, l.Entries, l.Quantity, l.ValueFen, c.want)
 		}
-		d := must(reports.GetDistrictLedger(viewer, &reportsv1.GetDistrictLedgerRequest{AsOf: c.asOf}))(t)
-		if d.Entries != c.want.entries || d.Quantity != c.want.quantity || d.ValueFen != c.want.value || len(d.Schools) != 1 {
-			t.Errorf("district ledger as of %s: %v, want %+v", c.asOf, d, c.want)
+		drills("asset ledger as of "+c.asOf, l.Drill, l.Entries)
+		for _, cat := range l.Categories {
+			drills("asset ledger category "+cat.Category, cat.Drill, cat.Entries)
 		}
+		var d reportsv1.GetDistrictLedgerResponse
+		httpProto(t, st, bureauTok, "/api/v1/district/ledger?as_of="+c.asOf, &d)
+		if d.Entries != c.want.entries || d.Quantity != c.want.quantity || d.ValueFen != c.want.value || len(d.Schools) != 1 ||
+			d.Schools[0].SchoolId != school || d.Schools[0].Entries != c.want.entries || d.Schools[0].ValueFen != c.want.value {
+			t.Errorf("district ledger as of %s: %v, want %+v", c.asOf, &d, c.want)
+		}
+		drills("district ledger's school row as of "+c.asOf, d.Schools[0].Drill, d.Schools[0].Entries)
+	}
+	// A school's office does not see the district.
+	if code := getJSON(t, st, officeTok, "/api/v1/district/ledger", nil); code != 403 {
+		t.Errorf("district ledger as the school: HTTP %d", code)
 	}
 	// By category at the end of term: 201 一体机 + 笔记本 = 1,800,000 (net 1,016,667 + 533,334
 	// = 1,550,001); 202 投影仪 450,000 (net 343,750); 3 电子琴 180,000 (net 177,000);
-	// 5 图书 600,000 (net 600,000).
-	byCat := map[string][2]int64{}
+	// 5 图书 600,000 (net 600,000). Each row drills to its entries.
+	byCat := map[string][3]int64{}
 	for _, g := range breakdown(termEnd, "category").Groups {
-		byCat[g.Key] = [2]int64{g.ValueFen, g.NetBookValueFen}
+		byCat[g.Key] = [3]int64{g.Entries, g.ValueFen, g.NetBookValueFen}
+		drills("category "+g.Key, g.Drill, g.Entries)
 	}
-	if want := map[string][2]int64{"201": {1_800_000, 1_550_001}, "202": {450_000, 343_750}, "3": {180_000, 177_000},
-		"5": {600_000, 600_000}}; fmt.Sprint(byCat) != fmt.Sprint(want) {
+	if want := map[string][3]int64{"201": {2, 1_800_000, 1_550_001}, "202": {1, 450_000, 343_750}, "3": {1, 180_000, 177_000},
+		"5": {1, 600_000, 600_000}}; fmt.Sprint(byCat) != fmt.Sprint(want) {
 		t.Errorf("by category as of %s: %v, want %v", termEnd, byCat, want)
 	}
-
+	// By location at the start of term: 1-1 一体机 + 音响 1,500,000; 1-2 投影仪 450,000; ZH001
+	// 校车 25,000,000; ZH201 笔记本 600,000; ZH301 图书 600,000. At the end: the speaker and
+	// the bus gone, the keyboard in 1-1 (registered where it was found): 1-1 一体机 + 电子琴
+	// 1,380,000, net 1,016,667 + 177,000 = 1,193,667.
+	byKey := func(asOf, dim string) string {
+		t.Helper()
+		var out []string
+		for _, g := range breakdown(asOf, dim).Groups {
+			out = append(out, fmt.Sprintf("%s:%d:%d:%d", g.Key, g.Entries, g.ValueFen, g.NetBookValueFen))
+			drills(dim+" "+g.Key+" as of "+asOf, g.Drill, g.Entries)
+		}
+		sort.Strings(out)
+		return fmt.Sprint(out)
+	}
+	if got := byKey(termStart, "location"); got != "[1-1:2:1500000:1288334 1-2:1:450000:368750 ZH001:1:25000000:9114584 ZH201:1:600000:566667 ZH301:1:600000:600000]" {
+		t.Errorf("by location as of %s: %s", termStart, got)
+	}
+	if got := byKey(termEnd, "location"); got != "[1-1:2:1380000:1193667 1-2:1:450000:343750 ZH201:1:600000:533334 ZH301:1:600000:600000]" {
+		t.Errorf("by location as of %s: %s", termEnd, got)
+	}
+	// By custodian at the end: 李老师 一体机 + 电子琴 (the surplus names her); 王主任 笔记本 (the
+	// bus was his too, gone); 陈老师 投影仪; 周老师 图书.
+	if got := byKey(termEnd, "custodian"); got != "[周老师:1:600000:600000 李老师:2:1380000:1193667 王主任:1:600000:533334 陈老师:1:450000:343750]" {
+		t.Errorf("by custodian as of %s: %s", termEnd, got)
+	}
 	// By status at the end of term: the projector (450,000) still lent; in use 一体机, 笔记本,
 	// 图书, 电子琴 = 1,200,000 + 600,000 + 600,000 + 180,000 = 2,580,000. On 2021-09-10 the
 	// laptop (600,000) was out: in use 28,150,000 − 600,000 = 27,550,000.
@@ -496,6 +597,7 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 		var out []string
 		for _, g := range breakdown(asOf, "status").Groups {
 			out = append(out, fmt.Sprintf("%s:%d:%d", g.Key, g.Entries, g.ValueFen))
+			drills("status "+g.Key+" as of "+asOf, g.Drill, g.Entries)
 		}
 		return fmt.Sprint(out)
 	}
@@ -510,16 +612,20 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 	// school has 5 rooms; the library (ZH301) signed on 2021-09-01; 一(1)班's and 一(2)班's
 	// agreements are class agreements, which the report does not count for a room: 1 of 5 =
 	// 0.2, the 4 unsigned rooms first by code.
+	var cov reportsv1.GetCustodyCoverageResponse
 	testkit.Eventually(t, 30*time.Second, 50*time.Millisecond, func() (bool, string) {
-		c := must(reports.GetCustodyCoverage(director, &reportsv1.GetCustodyCoverageRequest{SchoolId: school, Term: term}))(t)
+		get(base+"/custody?term="+term, &cov)
 		var rooms []string
-		for _, r := range c.Rooms {
+		for _, r := range cov.Rooms {
 			rooms = append(rooms, fmt.Sprintf("%s:%v:%s", r.Room, r.Signed, r.SignedOn))
 		}
-		return c.SignedRooms == 1 && c.AllRooms == 5 && math.Abs(c.Coverage-0.2) < 1e-9 &&
+		return cov.SignedRooms == 1 && cov.AllRooms == 5 && math.Abs(cov.Coverage-0.2) < 1e-9 &&
 				fmt.Sprint(rooms) == "[JX101:false: JX102:false: ZH001:false: ZH201:false: ZH301:true:2021-09-01]",
-			fmt.Sprintf("custody coverage: %d/%d %v %v", c.SignedRooms, c.AllRooms, c.Coverage, rooms)
+			fmt.Sprintf("custody coverage: %d/%d %v %v", cov.SignedRooms, cov.AllRooms, cov.Coverage, rooms)
 	})
+	drills("rooms signed", cov.SignedDrill, cov.SignedRooms)   // the library's agreement
+	drillsEvents("all rooms", cov.AllRoomsDrill, cov.AllRooms) // one RoomAdded per room
+	drills("the library's row", cov.Rooms[4].Drill, 1)         // its agreement
 	// Custody by asset (the agreements themselves). Signed at the start: 一(1)班
 	// (一体机, 音响) and the library (图书): 3 of the 6 entries at term start, 50%. At the end
 	// the speaker has left the ledger: 一体机 and 图书 of 5 entries, 40%; 一(2)班's agreement
@@ -565,17 +671,26 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 	// 21 days of December + 14 of January = 35 days overdue; the laptop came back on time.
 	loans := func(asOf string) *reportsv1.GetLoansReportResponse {
 		t.Helper()
-		return must(reports.GetLoansReport(director, &reportsv1.GetLoansReportRequest{SchoolId: school, AsOf: asOf}))(t)
+		var l reportsv1.GetLoansReportResponse
+		get(base+"/loans?as_of="+asOf, &l)
+		return &l
 	}
 	// The loans projection has the whole term once it has the projector's loan: wait for that.
+	var l *reportsv1.GetLoansReportResponse
 	testkit.Eventually(t, 30*time.Second, 50*time.Millisecond, func() (bool, string) {
-		l := loans(termEnd)
+		l = loans(termEnd)
 		return l.Open == 1 && l.Overdue == 1 && len(l.Loans) == 1 && l.Loans[0].Tag == "ZC-2020-003" &&
 				l.Loans[0].DaysOverdue == 35 && l.Loans[0].Borrower == "赵老师" && l.Loans[0].DueOn == "2021-12-10",
 			fmt.Sprintf("loans report as of %s: %v", termEnd, l)
 	})
+	drills("loans open", l.OpenDrill, l.Open)
+	drills("loans overdue", l.OverdueDrill, l.Overdue)
+	drills("the projector's loan", l.Loans[0].Drill, 1)
 	if l := loans("2021-09-10"); l.Open != 1 || l.Overdue != 0 || len(l.Loans) != 1 || l.Loans[0].Tag != "ZC-2021-002" {
 		t.Errorf("loans report as of 2021-09-10: %v", l)
+	} else {
+		drills("loans open on 2021-09-10", l.OpenDrill, 1)
+		drills("loans overdue on 2021-09-10", l.OverdueDrill, 0)
 	}
 	if l := loans("2021-12-10"); l.Open != 1 || l.Overdue != 0 || len(l.Loans) != 1 || l.Loans[0].Tag != "ZC-2020-003" {
 		t.Errorf("loans report as of 2021-12-10: %v", l)
@@ -592,7 +707,9 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 	// first. October alone: R1–R3 opened and closed, 1 within, none open, 1 breach.
 	rep := func(from, to string) *reportsv1.GetRepairsReportResponse {
 		t.Helper()
-		return must(reports.GetRepairsReport(director, &reportsv1.GetRepairsReportRequest{SchoolId: school, From: from, To: to}))(t)
+		var r reportsv1.GetRepairsReportResponse
+		get(base+"/repairs?from="+from+"&to="+to, &r)
+		return &r
 	}
 	// R4, reported last, is in the report once the report is complete: wait for it.
 	var r *reportsv1.GetRepairsReportResponse
@@ -601,10 +718,18 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 		return r.Opened == 4 && r.Closed == 3 && r.ClosedWithClock == 3 && r.WithinTarget == 1 && r.OpenAtEnd == 1 &&
 			r.Breaches == 1 && math.Abs(r.ShareWithinTarget-1.0/3) < 1e-9, fmt.Sprintf("repairs report for the term: %v", r)
 	})
+	drills("repairs opened", r.OpenedDrill, r.Opened)
+	drills("repairs closed", r.ClosedDrill, r.Closed)
+	drills("repairs on the clock", r.ClosedWithClockDrill, r.ClosedWithClock)
+	drills("repairs within 24 h", r.WithinTargetDrill, r.WithinTarget)
+	drills("repairs open at the end", r.OpenAtEndDrill, r.OpenAtEnd)
+	drillsEvents("repair deadline breaches", r.BreachesDrill, r.Breaches)
 	var classes []string
 	for _, c := range r.Classes {
 		if c.ClassName != "" {
 			classes = append(classes, fmt.Sprintf("%s:%d/%d/%d", c.ClassName, c.Repairs, c.DamageCharges, c.DamageFen))
+			// A class's row: its repairs and its damage charges, one stream each.
+			drills("class "+c.ClassName, c.Drill, c.Repairs+c.DamageCharges)
 		}
 	}
 	if fmt.Sprint(classes) != "[1-2:2/1/4500 1-1:1/1/35000]" {
@@ -613,6 +738,9 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 	if r := rep("2021-10-01", "2021-10-31"); r.Opened != 3 || r.Closed != 3 || r.WithinTarget != 1 || r.OpenAtEnd != 0 ||
 		r.Breaches != 1 {
 		t.Errorf("repairs report for October: %v", r)
+	} else {
+		drills("repairs opened in October", r.OpenedDrill, 3)
+		drills("repairs open at the end of October", r.OpenAtEndDrill, 0)
 	}
 	// The service's own list agrees: 4 repairs, 3 completed, 1 within 24 h, 1 breach.
 	list := must(repairs.ListRepairs(director, &assetsv1.ListRepairsRequest{SchoolId: school, Limit: 100}))(t).Repairs
@@ -642,22 +770,57 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 		t.Errorf("damage by class: %v, want %v", byClass, want)
 	}
 
-	// Stocktake variance (no report yet: GetStocktake). Shortage 300,000 (the speaker), surplus
-	// 180,000 (the keyboard): net −120,000 fen; both approved.
-	sum := must(stock.GetStocktake(director, &assetsv1.GetStocktakeRequest{SchoolId: school, StocktakeId: stk.StocktakeId}))(t).Summary
-	var shortFen, surplusFen int64
-	for _, a := range sum.Adjustments {
-		if !a.Approved {
-			t.Errorf("adjustment %v not approved", a)
+	// Write-offs by tier (GetWriteOffsReport) over the term: one request, the bus (cost
+	// 25,000,000, residual 500,000), requested 2022-01-05 at the bureau's tier, written off on
+	// 2022-01-10 after both steps. Up to 2022-01-07 it was still pending (one step of two).
+	writeOffs := func(from, to string) string {
+		t.Helper()
+		var w reportsv1.GetWriteOffsReportResponse
+		get(base+"/writeoffs?from="+from+"&to="+to, &w)
+		var rows []string
+		for _, x := range w.Tiers {
+			rows = append(rows, fmt.Sprintf("%s:%d/%d/%d/%d:%d:%d", x.Tier, x.Requests, x.WrittenOff, x.Rejected, x.Pending,
+				x.ValueFen, x.ResidualValueFen))
+			drills("write-offs of tier "+x.Tier, x.Drill, x.Requests)
+			drills("written off of tier "+x.Tier, x.WrittenOffDrill, x.WrittenOff)
+			drills("rejected of tier "+x.Tier, x.RejectedDrill, x.Rejected)
+			drills("pending of tier "+x.Tier, x.PendingDrill, x.Pending)
 		}
-		switch a.Kind {
-		case assetsv1.AdjustmentKind_ADJUSTMENT_KIND_SHORTAGE:
-			shortFen += a.ValueFen
-		case assetsv1.AdjustmentKind_ADJUSTMENT_KIND_SURPLUS:
-			surplusFen += a.ValueFen
+		drills("write-offs", w.Drill, w.Requests)
+		drills("written off", w.WrittenOffDrill, w.WrittenOff)
+		drills("pending", w.PendingDrill, w.Pending)
+		return fmt.Sprintf("%v %d/%d/%d/%d:%d:%d", rows, w.Requests, w.WrittenOff, w.Rejected, w.Pending, w.ValueFen, w.ResidualValueFen)
+	}
+	testkit.Eventually(t, 30*time.Second, 50*time.Millisecond, func() (bool, string) {
+		got := writeOffs(termStart, termEnd)
+		return got == "[bureau:1/1/0/0:25000000:500000] 1/1/0/0:25000000:500000", "write-offs for the term: " + got
+	})
+	if got := writeOffs(termStart, "2022-01-07"); got != "[bureau:1/0/0/1:25000000:500000] 1/0/0/1:25000000:500000" {
+		t.Errorf("write-offs up to 2022-01-07: %s", got)
+	}
+	if got := writeOffs(termStart, "2021-12-31"); got != "[] 0/0/0/0:0:0" {
+		t.Errorf("write-offs up to 2021-12-31: %s", got)
+	}
+
+	// Stocktake variance (GetStocktakeVariance): the session of 2021-12-20 expected 3 items
+	// (1-1: 一体机, 音响; ZH301: 图书), counted 2, the speaker missing from 1-1, one unknown tag
+	// (the keyboard) in 1-1; approved: a shortage of 300,000 (the speaker) and a surplus of
+	// 180,000 (the keyboard), both in 1-1.
+	var sv reportsv1.GetStocktakeVarianceResponse
+	variance := func(v *reportsv1.StocktakeVariance) string {
+		return fmt.Sprintf("%s:%d/%d/%d/%d/%d/%d:+%d/%d:-%d/%d", v.Room, v.Expected, v.Counted, v.Missing, v.WrongRoom,
+			v.Duplicates, v.Unknown, v.SurplusAdjusted, v.SurplusAdjustedFen, v.ShortageAdjusted, v.ShortageAdjustedFen)
+	}
+	testkit.Eventually(t, 30*time.Second, 50*time.Millisecond, func() (bool, string) {
+		get(base+"/stocktakes/variance", &sv)
+		var rows []string
+		for _, v := range append(sv.Sessions, sv.Rooms...) {
+			rows = append(rows, variance(v))
 		}
-	}
-	if len(sum.Adjustments) != 2 || shortFen != 300_000 || surplusFen != 180_000 || surplusFen-shortFen != -120_000 {
-		t.Errorf("stocktake variance: %d adjustments, shortage %d surplus %d", len(sum.Adjustments), shortFen, surplusFen)
-	}
+		return len(sv.Sessions) == 1 && sv.Sessions[0].SessionId == stk.StocktakeId && sv.Sessions[0].ClosedAt != "" &&
+				fmt.Sprint(rows) == "[:3/2/1/0/0/1:+1/180000:-1/300000 1-1:2/1/1/0/0/1:+1/180000:-1/300000 ZH301:1/1/0/0/0/0:+0/0:-0/0]",
+			fmt.Sprintf("stocktake variance: %v", rows)
+	})
+	// Every number of a session comes from its own stream.
+	drills("the stocktake session", sv.Sessions[0].Drill, 1)
 }
