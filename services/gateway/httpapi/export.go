@@ -30,24 +30,31 @@ type Table struct {
 	Money []bool
 }
 
-// column is one exported field of a row message.
+// column is one exported field of a row message: path is the field, after the unlabelled
+// message fields that hold it.
 type column struct {
-	fd    protoreflect.FieldDescriptor
+	path  []protoreflect.FieldDescriptor
 	money bool
 }
 
-// TableOf finds the table in a reply: its first repeated message field is the rows, and
-// every field of the row message with a label (houqin.reports.v1.label: "中文 / English") is a
-// column, in field order. Amounts in fen (…_fen) become yuan. ok is false for a reply
-// without rows.
-func TableOf(msgs ...proto.Message) (Table, bool) {
+// TableOf finds the table in a reply: its first repeated message field is the rows (see
+// TableNamed).
+func TableOf(msgs ...proto.Message) (Table, bool) { return TableNamed("", msgs...) }
+
+// TableNamed finds a table in a reply: the repeated message field called name (the first one
+// when name is empty) is the rows, and every field of the row message with a label
+// (houqin.reports.v1.label: "中文 / English") is a column, in field order; the labelled fields
+// of an unlabelled message field of the row (a row that holds another report's row) are
+// columns in its place. Amounts in fen (…_fen) become yuan. ok is false for a reply without
+// such rows.
+func TableNamed(name string, msgs ...proto.Message) (Table, bool) {
 	if len(msgs) == 0 {
 		return Table{}, false
 	}
 	var rowsField protoreflect.FieldDescriptor
 	fields := msgs[0].ProtoReflect().Descriptor().Fields()
 	for i := 0; i < fields.Len(); i++ {
-		if f := fields.Get(i); f.IsList() && f.Kind() == protoreflect.MessageKind {
+		if f := fields.Get(i); f.IsList() && f.Kind() == protoreflect.MessageKind && (name == "" || string(f.Name()) == name) {
 			rowsField = f
 			break
 		}
@@ -56,26 +63,17 @@ func TableOf(msgs ...proto.Message) (Table, bool) {
 		return Table{}, false
 	}
 	var t Table
-	var cols []column
-	rf := rowsField.Message().Fields()
-	for i := 0; i < rf.Len(); i++ {
-		f := rf.Get(i)
-		label, _ := proto.GetExtension(f.Options(), reportsv1.E_Label).(string)
-		if label == "" || f.IsList() || f.IsMap() || f.Kind() == protoreflect.MessageKind {
-			continue
-		}
-		c := column{fd: f, money: strings.HasSuffix(string(f.Name()), "_fen")}
-		cols = append(cols, c)
-		t.Header = append(t.Header, label)
-		t.Money = append(t.Money, c.money)
-	}
+	cols := columns(rowsField.Message(), nil, &t)
 	for _, m := range msgs {
 		list := m.ProtoReflect().Get(rowsField).List()
 		for i := 0; i < list.Len(); i++ {
-			row := list.Get(i).Message()
 			cells := make([]any, len(cols))
 			for j, c := range cols {
-				cells[j] = cell(c, row.Get(c.fd))
+				row := list.Get(i).Message()
+				for _, f := range c.path[:len(c.path)-1] {
+					row = row.Get(f).Message()
+				}
+				cells[j] = cell(c, row.Get(c.path[len(c.path)-1]))
 			}
 			t.Rows = append(t.Rows, cells)
 		}
@@ -83,8 +81,37 @@ func TableOf(msgs ...proto.Message) (Table, bool) {
 	return t, true
 }
 
+// columns lists the labelled fields of md under path, adding their headers to t.
+func columns(md protoreflect.MessageDescriptor, path []protoreflect.FieldDescriptor, t *Table) []column {
+	var cols []column
+	rf := md.Fields()
+	for i := 0; i < rf.Len(); i++ {
+		f := rf.Get(i)
+		label, _ := proto.GetExtension(f.Options(), reportsv1.E_Label).(string)
+		if f.IsList() || f.IsMap() {
+			continue
+		}
+		p := append(append([]protoreflect.FieldDescriptor(nil), path...), f)
+		if f.Kind() == protoreflect.MessageKind {
+			if label == "" && len(path) < 4 {
+				cols = append(cols, columns(f.Message(), p, t)...)
+			}
+			continue
+		}
+		if label == "" {
+			continue
+		}
+		c := column{path: p, money: strings.HasSuffix(string(f.Name()), "_fen")}
+		cols = append(cols, c)
+		t.Header = append(t.Header, label)
+		t.Money = append(t.Money, c.money)
+	}
+	return cols
+}
+
 func cell(c column, v protoreflect.Value) any {
-	switch c.fd.Kind() {
+	fd := c.path[len(c.path)-1]
+	switch fd.Kind() {
 	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind, protoreflect.Int32Kind,
 		protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
 		if c.money {
@@ -98,7 +125,7 @@ func cell(c column, v protoreflect.Value) any {
 	case protoreflect.BoolKind:
 		return v.Bool()
 	case protoreflect.EnumKind:
-		if ev := c.fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
+		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
 			return string(ev.Name())
 		}
 		return strconv.Itoa(int(v.Enum()))
@@ -219,7 +246,7 @@ var contentTypes = map[string]string{
 // /api/v1/schools/x/ledger?as_of=2024-09-01 → schools-x-ledger-2024-09-01.xlsx.
 func exportName(path string, q url.Values, format string) string {
 	parts := strings.FieldsFunc(strings.TrimPrefix(path, "/api/v1/"), func(r rune) bool { return r == '/' })
-	for _, k := range []string{"report", "key", "dimension", "from", "to", "as_of"} {
+	for _, k := range []string{"table", "report", "key", "dimension", "from", "to", "as_of"} {
 		if v := q.Get(k); v != "" {
 			parts = append(parts, v)
 		}

@@ -248,8 +248,9 @@ func (a *API) backendError(w http.ResponseWriter, r *http.Request, err error) {
 // MaxExportRows bounds one export.
 const MaxExportRows = 200_000
 
-// export answers a GET route as a file (?format=csv|xlsx): the reply's table (see TableOf),
-// every page of it when the call pages (page_token → next_page_token).
+// export answers a GET route as a file (?format=csv|xlsx): the reply's table (see TableOf;
+// ?table= names another repeated field of the reply, e.g. table=items), every page of it when
+// the call pages (page_token → next_page_token).
 func export[Req proto.Message](a *API, w http.ResponseWriter, r *http.Request, format string, req Req, call func(Req) (proto.Message, error)) {
 	if _, ok := contentTypes[format]; !ok {
 		st, _ := status.New(codes.InvalidArgument, "导出格式须为csv或xlsx / format must be csv or xlsx").WithDetails(
@@ -257,6 +258,7 @@ func export[Req proto.Message](a *API, w http.ResponseWriter, r *http.Request, f
 		writeError(w, st.Err())
 		return
 	}
+	table := r.URL.Query().Get("table")
 	rm := req.ProtoReflect()
 	pageToken := rm.Descriptor().Fields().ByName("page_token")
 	if size := rm.Descriptor().Fields().ByName("page_size"); size != nil && rm.Get(size).Int() == 0 {
@@ -271,7 +273,7 @@ func export[Req proto.Message](a *API, w http.ResponseWriter, r *http.Request, f
 			return
 		}
 		pages = append(pages, resp)
-		t, _ := TableOf(resp)
+		t, _ := TableNamed(table, resp)
 		rows += len(t.Rows)
 		next := resp.ProtoReflect().Descriptor().Fields().ByName("next_page_token")
 		if pageToken == nil || next == nil || rows >= MaxExportRows {
@@ -283,7 +285,13 @@ func export[Req proto.Message](a *API, w http.ResponseWriter, r *http.Request, f
 		}
 		rm.Set(pageToken, protoreflect.ValueOfString(tok))
 	}
-	t, ok := TableOf(pages...)
+	t, ok := TableNamed(table, pages...)
+	if !ok && table != "" {
+		st, _ := status.New(codes.InvalidArgument, "没有这个表格 / no such table").WithDetails(
+			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "table", Description: "没有这个表格 / no such table"}}})
+		writeError(w, st.Err())
+		return
+	}
 	if !ok {
 		writeError(w, status.Error(codes.Unimplemented, "此接口没有可导出的表格 / this route has no table to export"))
 		return

@@ -38,7 +38,9 @@ func (f *fakeReports) GetDistrictStock(ctx context.Context, r *reportsv1.GetDist
 	f.seen(ctx, r)
 	return &reportsv1.GetDistrictStockResponse{AsOf: r.AsOf, ValueFen: 105_000, Schools: []*reportsv1.SchoolStock{
 		{SchoolId: "s1", Name: "一小", Items: 2, ValueFen: 96_000, SlowMovingItems: 2, SlowMovingValueFen: 96_000, SlowMovingPermille: 1000},
-		{SchoolId: "s2", Name: "二小", Items: 1, ValueFen: 9_000}}}, nil
+		{SchoolId: "s2", Name: "二小", Items: 1, ValueFen: 9_000}},
+		Items: []*reportsv1.DistrictStockItem{{SchoolId: "s1", Name: "一小", Item: &reportsv1.StockItemValue{ItemCode: "BG-A4", Category: "办公用品",
+			OnHand: 6, ValueFen: 66_000, LastIssuedOn: "2025-05-03", SlowMoving: true, Drill: &reportsv1.Drill{Report: "stock_item", Key: "BG-A4"}}}}}, nil
 }
 
 func (f *fakeReports) GetDistrictFees(ctx context.Context, r *reportsv1.GetDistrictFeesRequest, _ ...grpc.CallOption) (*reportsv1.GetDistrictFeesResponse, error) {
@@ -91,6 +93,19 @@ func TestProcurementDistrictRoutes(t *testing.T) {
 		t.Fatalf("stock request %v, token %q", r, f.auth[0])
 	}
 
+	// The slow-moving items are the reply's second table: ?table=items, each item's columns
+	// in place of the item.
+	code, body = get(t, mux, "/api/v1/district/procurement/stock?as_of=2025-12-01&format=csv&table=items")
+	items, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
+	if code != 200 || err != nil || len(items) != 2 ||
+		strings.Join(items[0], "|") != "学校代码 / School id|学校 / School|物品编码 / Item code|分类 / Category|结存数量 / On hand|结存金额（元） / Value (yuan)|最近出库 / Last issued|呆滞 / Slow-moving|积压 / Overstock|可用天数 / Cover (days)" ||
+		strings.Join(items[1], "|") != "s1|一小|BG-A4|办公用品|6|660.00|2025-05-03|是|否|0" {
+		t.Fatalf("items csv: %d %v %q", code, err, items)
+	}
+	if code, body = get(t, mux, "/api/v1/district/procurement/stock?format=csv&table=nope"); code != 400 || !strings.Contains(string(body), `"field":"table"`) {
+		t.Fatalf("unknown table: %d %s", code, body)
+	}
+
 	code, body = get(t, mux, "/api/v1/district/procurement/fees?term=2025-2026-1&format=csv")
 	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte{0xEF, 0xBB, 0xBF}))).ReadAll()
 	if code != 200 || err != nil || len(recs) != 2 {
@@ -103,16 +118,16 @@ func TestProcurementDistrictRoutes(t *testing.T) {
 	if row := strings.Join(recs[1], "|"); row != "s1|一小|2|36000.00|2|1|1|0|0.00|2000.00|2000.00" {
 		t.Fatalf("fees row %s", row)
 	}
-	if r := f.got[1].(*reportsv1.GetDistrictFeesRequest); r.Term != "2025-2026-1" {
+	if r := f.got[3].(*reportsv1.GetDistrictFeesRequest); r.Term != "2025-2026-1" {
 		t.Fatalf("fees request %v", r)
 	}
 
 	get(t, mux, "/api/v1/district/procurement/compliance?from=2025-06-01&to=2025-06-30")
 	get(t, mux, "/api/v1/schools/s1/procurement/compliance?from=2025-05-01")
-	if r := f.got[2].(*reportsv1.GetDistrictComplianceRequest); r.From != "2025-06-01" || r.To != "2025-06-30" {
+	if r := f.got[4].(*reportsv1.GetDistrictComplianceRequest); r.From != "2025-06-01" || r.To != "2025-06-30" {
 		t.Fatalf("district compliance request %v", r)
 	}
-	if r := f.got[3].(*reportsv1.GetProcurementComplianceRequest); r.SchoolId != "s1" || r.From != "2025-05-01" || r.To != "" {
+	if r := f.got[5].(*reportsv1.GetProcurementComplianceRequest); r.SchoolId != "s1" || r.From != "2025-05-01" || r.To != "" {
 		t.Fatalf("school compliance request %v", r)
 	}
 }
