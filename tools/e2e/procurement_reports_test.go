@@ -38,7 +38,8 @@ func TestProcurementReportsPage(t *testing.T) {
 	}
 	testkit.Eventually(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
 		code := getJSON(t, st, viewer, "/api/v1/district/procurement", &d)
-		return code == 200 && d.BudgetFen == "2000000" && d.ApprovalsWaiting == 1, "district procurement not caught up"
+		return code == 200 && d.BudgetFen == "2000000" && d.ApprovalsWaiting == 1 && len(d.Schools) == 1 && d.Schools[0].Name == "城关中学",
+			"district procurement not caught up" // the name comes from the ledger, another runner
 	})
 	if len(d.Schools) != 1 || d.Schools[0].Name != "城关中学" || d.Schools[0].AvailableFen != "2000000" || d.Schools[0].ApprovalsWaiting != 1 {
 		t.Fatalf("district procurement %+v", d)
@@ -66,6 +67,12 @@ func TestProcurementReportsPage(t *testing.T) {
 		b.waitText("#proc-budget", "¥20,000.00")
 		b.waitText("#proc-schools tbody", "城关中学")
 		b.waitText("#proc-compliance tbody", "0/0 · 100.0%")
+		b.waitText("#district-stock tbody", "城关中学")
+		b.waitText("#district-fees tbody", "城关中学")
+		// A compliance number opens the purchases behind it, and back.
+		b.click(`#proc-compliance tr[data-school="` + school + `"] .link`)
+		b.waitText("#events-title", "城关中学 · 货比三家合规")
+		b.click("#events-back")
 		b.click(`#proc-schools tr[data-school="` + school + `"]`)
 		b.waitText("#proc-title", "城关中学")
 		b.waitText("#budget-lines tbody", "专用设备购置")
@@ -73,6 +80,9 @@ func TestProcurementReportsPage(t *testing.T) {
 		b.waitText("#approvals tbody", "部门负责人")
 		b.waitText("#school-compliance tbody", "城关中学")
 		b.waitText("#stock-value", "¥0.00")
+		b.click("#stock-value-card")
+		b.waitText("#events-title", "库存（截至")
+		b.click("#events-back")
 		// Drill-down: the waiting request leads to its submission.
 		b.click(`#approvals tr[data-request="` + sub.PurchaseRequestId + `"]`)
 		b.waitText("#event-list tbody", "购物申请")

@@ -402,20 +402,93 @@
     procSort = th.dataset.sort;
     renderProcSchools();
   }));
-  // 合规率: "ok/n · rate" per rule.
-  async function loadCompliance(path, table) {
+  // A date window as a query: from and to of two date inputs.
+  function windowQuery(fromInput, toInput) {
+    const q = new URLSearchParams();
+    if ($(fromInput).value) q.set("from", $(fromInput).value);
+    if ($(toInput).value) q.set("to", $(toInput).value);
+    return q.toString() ? "?" + q : "";
+  }
+  // A clickable number that opens the events behind it.
+  function drillLink(text, cls, school, drill, title, from) {
+    const a = document.createElement("span");
+    a.className = "link" + (cls ? " " + cls : "");
+    a.textContent = text;
+    a.addEventListener("click", (ev) => { ev.stopPropagation(); openEvents(school, drill, title, from).catch((e) => showError(e.message)); });
+    return a;
+  }
+  // 合规率: "ok/n · rate" per rule, the compliant number leading to its purchases, and the
+  // non-compliant ones ("不合规 n") to theirs.
+  const RULES = [["quotes_compliant", "quotes_required", "quotes_permille", "quotes", "货比三家"],
+    ["acceptances_two_person", "acceptances", "acceptances_permille", "acceptances", "双人验收"],
+    ["invoices_three_signed", "invoices_reimbursed", "invoices_permille", "invoices", "三签"]];
+  const BAD = { quotes: "quotes_noncompliant_drill", acceptances: "acceptances_single_drill", invoices: "invoices_incomplete_drill" };
+  const GOOD = { quotes: "quotes_compliant_drill", acceptances: "acceptances_two_person_drill", invoices: "invoices_three_signed_drill" };
+  async function loadCompliance(path, table, from) {
     const d = await api(path);
     tablePath[table] = path;
-    const r = (ok, n, pm) => int(ok) + "/" + int(n) + " · " + pct(pm);
     document.querySelector("#" + table + " tbody").replaceChildren(...d.schools.map((c) => {
-      const tr = cells(document.createElement("tr"), [c.name, r(c.quotes_compliant, c.quotes_required, c.quotes_permille),
-        r(c.acceptances_two_person, c.acceptances, c.acceptances_permille), r(c.invoices_three_signed, c.invoices_reimbursed, c.invoices_permille)], (i) => i > 0);
+      const tr = cells(document.createElement("tr"), [c.name], () => false);
+      RULES.forEach(([ok, n, pm, k, name]) => {
+        const td = document.createElement("td");
+        td.className = "num";
+        td.append(drillLink(int(c[ok]) + "/" + int(c[n]) + " · " + pct(c[pm]), "", c.school_id, c[GOOD[k]], c.name + " · " + name + "合规", from));
+        const bad = Number(c[n]) - Number(c[ok]);
+        if (bad > 0) td.append(" · ", drillLink("不合规 " + int(bad), "bad", c.school_id, c[BAD[k]], c.name + " · " + name + "不合规", from));
+        tr.appendChild(td);
+      });
       tr.dataset.school = c.school_id;
       return tr;
     }));
   }
+  const finding = (x) => [x.slow_moving ? "呆滞" : "", x.overstock ? "积压（可用 " + x.cover_days + " 天）" : ""].filter(Boolean).join("、");
+  // 全区库存: value, slow-moving and overstocked items per school; each row leads to the
+  // school's stock movements, each item to its own.
+  async function loadDistrictStock() {
+    const path = "/api/v1/district/procurement/stock" + ($("district-stock-as-of").value ? "?as_of=" + $("district-stock-as-of").value : "");
+    const d = await api(path);
+    tablePath["district-stock"] = path;
+    tablePath["district-stock-items"] = path + (path.includes("?") ? "&" : "?") + "table=items";
+    $("district-stock-value").textContent = "¥" + yuan(d.value_fen);
+    $("district-stock-slow").textContent = "¥" + yuan(d.slow_moving_value_fen);
+    document.querySelector("#district-stock tbody").replaceChildren(...d.schools.map((x) => {
+      const tr = cells(document.createElement("tr"), [x.name, int(x.items), yuan(x.value_fen), int(x.slow_moving_items), yuan(x.slow_moving_value_fen),
+        pct(x.slow_moving_permille), int(x.overstock_items)], (i) => i > 0);
+      tr.dataset.stockSchool = x.school_id;
+      tr.className = "drill";
+      tr.addEventListener("click", () => openEvents(x.school_id, x.drill, x.name + " · 库存", "district-procurement").catch((e) => showError(e.message)));
+      return tr;
+    }));
+    document.querySelector("#district-stock-items tbody").replaceChildren(...d.items.map((x) => {
+      const i = x.item;
+      const tr = cells(document.createElement("tr"), [x.name, i.item_code, i.category, int(i.on_hand), yuan(i.value_fen), i.last_issued_on || "从未 / never", finding(i)],
+        (k) => k === 3 || k === 4);
+      tr.className = "drill";
+      tr.addEventListener("click", () => openEvents(x.school_id, i.drill, x.name + " · " + i.item_code, "district-procurement").catch((e) => showError(e.message)));
+      return tr;
+    }));
+  }
+  // 全区代收费结算: per school, what is published, collected, settled and still to refund.
+  async function loadDistrictFees() {
+    const term = $("district-fees-term").value.trim();
+    const path = "/api/v1/district/procurement/fees" + (term ? "?term=" + encodeURIComponent(term) : "");
+    const d = await api(path);
+    tablePath["district-fees"] = path;
+    $("district-fees-collected").textContent = "¥" + yuan(d.collected_fen);
+    $("district-fees-unsettled").textContent = int(d.unsettled);
+    $("district-fees-outstanding").textContent = "¥" + yuan(d.refunds_outstanding_fen);
+    document.querySelector("#district-fees tbody").replaceChildren(...d.schools.map((x) => {
+      const tr = cells(document.createElement("tr"), [x.name, int(x.published), yuan(x.collected_fen), int(x.on_behalf), int(x.settled), int(x.unsettled),
+        int(x.settlement_published), yuan(x.refund_total_fen), yuan(x.refunds_outstanding_fen)], (i) => i > 0);
+      tr.dataset.feeSchool = x.school_id;
+      tr.className = "drill" + (Number(x.refunds_outstanding_fen) > 0 ? " overdue" : "");
+      tr.addEventListener("click", () => openEvents(x.school_id, x.drill, x.name + " · 代收费", "district-procurement").catch((e) => showError(e.message)));
+      return tr;
+    }));
+  }
   async function loadDistrictProcurement() {
-    await loadCompliance("/api/v1/district/procurement/compliance", "proc-compliance");
+    await Promise.all([loadCompliance("/api/v1/district/procurement/compliance" + windowQuery("proc-compliance-from", "proc-compliance-to"), "proc-compliance", "district-procurement"),
+      loadDistrictStock(), loadDistrictFees()]);
     const path = "/api/v1/district/procurement?fiscal_year=" + $("fiscal-year").value;
     const d = await api(path);
     tablePath["proc-schools"] = path;
@@ -429,21 +502,36 @@
   async function openSchoolProcurement(id, name) {
     const base = "/api/v1/schools/" + encodeURIComponent(id) + "/procurement/";
     const budgetPath = base + "budget?fiscal_year=" + $("fiscal-year").value;
-    const [b, w, f, sa, sv] = await Promise.all([api(budgetPath), api(base + "approvals"), api(base + "fees"), api(base + "stock-audit"),
-      api(base + "stock"), loadCompliance(base + "compliance", "school-compliance")]);
+    const approvalsPath = base + "approvals" + ($("approvals-as-of").value ? "?as_of=" + $("approvals-as-of").value : "");
+    const open = (drill, what) => () => openEvents(id, drill, (name || id) + " · " + what, "school-procurement").catch((e) => showError(e.message));
+    const [b, w, f, sa, sv] = await Promise.all([api(budgetPath), api(approvalsPath), api(base + "fees"), api(base + "stock-audit"),
+      api(base + "stock"), loadCompliance(base + "compliance" + windowQuery("school-compliance-from", "school-compliance-to"), "school-compliance", "school-procurement")]);
     tablePath["stock-items"] = base + "stock";
     $("stock-value").textContent = "¥" + yuan(sv.value_fen);
     $("stock-slow").textContent = "¥" + yuan(sv.slow_moving_value_fen);
-    document.querySelector("#stock-items tbody").replaceChildren(...sv.items.map((x) => cells(document.createElement("tr"),
-      [x.item_code, x.category, int(x.on_hand), yuan(x.value_fen), x.last_issued_on || "从未 / never",
-        [x.slow_moving ? "呆滞" : "", x.overstock ? "积压（可用 " + x.cover_days + " 天）" : ""].filter(Boolean).join("、")], (i) => i === 2 || i === 3)));
+    $("stock-value-card").onclick = open(sv.drill, "库存（截至 " + sv.as_of + "）");
+    document.querySelector("#stock-items tbody").replaceChildren(...sv.items.map((x) => {
+      const tr = cells(document.createElement("tr"), [x.item_code, x.category, int(x.on_hand), yuan(x.value_fen), x.last_issued_on || "从未 / never", finding(x)],
+        (i) => i === 2 || i === 3);
+      tr.dataset.item = x.item_code;
+      tr.className = "drill";
+      tr.addEventListener("click", open(x.drill, x.item_code));
+      return tr;
+    }));
     tablePath["stock-audit"] = base + "stock-audit";
-    document.querySelector("#stock-audit tbody").replaceChildren(...sa.categories.map((c) => cells(document.createElement("tr"),
-      [c.category, yuan(c.opening_fen), yuan(c.received_fen), yuan(c.issued_fen), yuan(c.returned_fen), yuan(c.adjusted_fen), yuan(c.closing_fen)], (i) => i > 0)));
+    document.querySelector("#stock-audit tbody").replaceChildren(...sa.categories.map((c) => {
+      const tr = cells(document.createElement("tr"), [c.category, yuan(c.opening_fen), yuan(c.received_fen), yuan(c.issued_fen), yuan(c.returned_fen),
+        yuan(c.adjusted_fen), yuan(c.closing_fen)], (i) => i > 0);
+      tr.className = "drill";
+      tr.addEventListener("click", open(c.drill, c.category + " · " + sa.month));
+      return tr;
+    }));
     $("stock-closing").textContent = yuan(sa.closing_fen);
     tablePath.fees = base + "fees";
     tablePath["budget-lines"] = budgetPath;
-    tablePath.approvals = base + "approvals";
+    tablePath["spend-months"] = budgetPath + "&table=months";
+    tablePath["spend-categories"] = budgetPath + "&table=categories";
+    tablePath.approvals = approvalsPath;
     const title = (name || id) + " · 预算执行（" + b.fiscal_year + " 年度）";
     $("proc-title").textContent = title;
     document.querySelector("#budget-lines tbody").replaceChildren(...b.lines.map((l) => {
@@ -458,8 +546,18 @@
     $("budget-committed").textContent = yuan(b.committed_fen);
     $("budget-spent").textContent = yuan(b.spent_fen);
     $("budget-available").textContent = yuan(b.available_fen);
-    document.querySelector("#spend-months tbody").replaceChildren(...b.months.map((m) => cells(document.createElement("tr"), [m.month, yuan(m.spent_fen)], (i) => i > 0)));
-    document.querySelector("#spend-categories tbody").replaceChildren(...b.categories.map((c) => cells(document.createElement("tr"), [c.category, yuan(c.spent_fen)], (i) => i > 0)));
+    document.querySelector("#spend-months tbody").replaceChildren(...b.months.map((m) => {
+      const tr = cells(document.createElement("tr"), [m.month, yuan(m.spent_fen)], (i) => i > 0);
+      tr.className = "drill";
+      tr.addEventListener("click", open(m.drill, m.month + " 支出"));
+      return tr;
+    }));
+    document.querySelector("#spend-categories tbody").replaceChildren(...b.categories.map((c) => {
+      const tr = cells(document.createElement("tr"), [c.category, yuan(c.spent_fen)], (i) => i > 0);
+      tr.className = "drill";
+      tr.addEventListener("click", open(c.drill, c.category + " 支出"));
+      return tr;
+    }));
     document.querySelector("#approvals tbody").replaceChildren(...w.requests.map((r) => {
       const tr = cells(document.createElement("tr"), [r.purchase_request_id, r.department, yuan(r.estimated_total_fen), r.submitted_on,
         STEPS[r.step] || r.step, r.waiting_since, int(r.age_days)], (i) => i === 2 || i === 6);
@@ -495,11 +593,17 @@
     showError("");
     showView().catch((e) => showError(e.message));
   }));
-  $("fiscal-year").addEventListener("change", () => {
+  // The fiscal year, the approvals' day and the compliance window reload the page they are on.
+  ["fiscal-year", "approvals-as-of", "school-compliance-from", "school-compliance-to"].forEach((i) => $(i).addEventListener("change", () => {
     if (view !== "procurement") return;
     const sp = $("school-procurement");
     (sp.hidden ? showView() : openSchoolProcurement(sp.dataset.id, sp.dataset.name)).catch((e) => showError(e.message));
-  });
+  }));
+  ["proc-compliance-from", "proc-compliance-to"].forEach((i) => $(i).addEventListener("change", () =>
+    loadCompliance("/api/v1/district/procurement/compliance" + windowQuery("proc-compliance-from", "proc-compliance-to"), "proc-compliance", "district-procurement")
+      .catch((e) => showError(e.message))));
+  $("district-stock-as-of").addEventListener("change", () => loadDistrictStock().catch((e) => showError(e.message)));
+  $("district-fees-term").addEventListener("change", () => loadDistrictFees().catch((e) => showError(e.message)));
 
   async function refresh() {
     showError("");
