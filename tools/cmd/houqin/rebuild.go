@@ -17,7 +17,7 @@ import (
 
 func rebuild(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("houqin rebuild", flag.ContinueOnError)
-	name := fs.String("projection", "ledger", "要重建的投影：ledger、eventlog、repairs、loans 或 custody / the projection to rebuild: ledger, eventlog, repairs, loans or custody")
+	name := fs.String("projection", "ledger", "要重建的投影：ledger、eventlog、procurement、repairs、loans、custody、writeoffs 或 stocktakes / the projection to rebuild: ledger, eventlog, procurement, repairs, loans, custody, writeoffs or stocktakes")
 	dbURL := fs.String("database-url", os.Getenv("HOUQIN_DATABASE_URL"), "投影服务读模型库的 PostgreSQL 地址 / PostgreSQL URL of the projector's read models (HOUQIN_DATABASE_URL)")
 	natsURL := fs.String("nats-url", os.Getenv("HOUQIN_NATS_URL"), "NATS 地址 / NATS server URL (HOUQIN_NATS_URL)")
 	data := fs.String("data", env("HOUQIN_DATA", ".houqin"), "未给地址时，使用正在运行的 houqin dev 数据目录 / without URLs, use the running houqin dev of this data folder")
