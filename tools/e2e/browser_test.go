@@ -106,3 +106,32 @@ func (b *browser) download(sel, suffix string) []byte {
 	b.t.Fatalf("no %s file downloaded by %s (page error: %q)", suffix, sel, errText)
 	return nil
 }
+
+// fill sets the value of a form field (input, textarea or select).
+func (b *browser) fill(sel, value string) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, chromedp.SetValue(chromedp.CSS(sel), value)); err != nil {
+		b.t.Fatalf("fill %s: %v", sel, err)
+	}
+}
+
+// until clicks the buttons of refresh, in turn, until the element's text satisfies ok (the read
+// models follow a command within moments).
+func (b *browser) until(sel string, ok func(string) bool, refresh ...string) {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var text string
+	for time.Now().Before(deadline) {
+		got, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+		text = got
+		if err == nil && ok(text) {
+			return
+		}
+		for _, r := range refresh {
+			b.click(r)
+		}
+		time.Sleep(time.Second) // the page loads again; a hidden element has no text meanwhile
+	}
+	errText, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("#error")))
+	b.t.Fatalf("%s still shows %q (page error: %q)", sel, text, errText)
+}

@@ -224,3 +224,50 @@ func TestEveryDeclaredRPCReachableOverHTTP(t *testing.T) {
 		t.Fatalf("only %d RPCs in the table", n)
 	}
 }
+
+// The dashboard's forms send commands through the RPC route: the logistics director reports a
+// repair (报修) and sees it counted in the repairs report, and approves his step of a waiting
+// purchase request (审批) from the approvals table; the services' refusals show in Chinese.
+func TestDashboardForms(t *testing.T) {
+	st := startStack(t)
+	if err := st.StartAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	const school = "hc-web-zx"
+	registerSchool(t, st, assets(t, st), school, "东风小学", assetsv1.SchoolKind_SCHOOL_KIND_PRIMARY)
+	sub := waitingPurchaseRequest(t, st, school, "web")
+	approve := `{"request_id":"web-approve-1","school_id":"` + school + `","purchase_request_id":"` + sub.PurchaseRequestId + `"}`
+	if code, e := callRPC(t, st, token(t, st, auth.RoleDepartmentHead, school), "houqin.procurement.v1.ProcurementService/ApprovePurchaseRequest", approve, nil); code != 200 {
+		t.Fatalf("department head approves: %d %+v", code, e)
+	}
+	director := token(t, st, auth.RoleLogisticsDirector, school)
+
+	browse(t, st.URL()+"/#token="+director, func(b *browser) {
+		b.waitText("#school-title", "东风小学")
+		b.click(`#views button[data-view="repair"]`)
+		// Nothing filled in: the service's field violations, named as the form names them.
+		b.click(`#repair-form button[type="submit"]`)
+		b.waitText("#error", "地点：请填写地点或选择资产")
+		b.waitText("#error", "故障描述：故障描述须为2–500个字")
+		b.fill(`#repair-form input[name="location"]`, "教学楼301")
+		b.fill(`#repair-form input[name="class_name"]`, "三年级2班")
+		b.fill(`#repair-form textarea[name="description"]`, "日光灯不亮")
+		b.fill(`#repair-form select[name="severity"]`, "REPAIR_SEVERITY_MAJOR")
+		b.click(`#repair-form button[type="submit"]`)
+		b.waitText("#repair-result", "已报修")
+		b.click("#repair-to-report")
+		b.until("#repairs-opened", func(s string) bool { return s == "1" }, "#repairs-back", "#open-repairs")
+		b.waitText("#repair-classes tbody", "三年级2班")
+
+		// 审批: the request waits at the director's step.
+		b.click(`#views button[data-view="procurement"]`)
+		b.waitText("#approvals tbody", sub.PurchaseRequestId)
+		b.click(`#approvals tr[data-request="` + sub.PurchaseRequestId + `"] button.reject`)
+		b.waitText("#error", "驳回理由：")
+		b.click(`#approvals tr[data-request="` + sub.PurchaseRequestId + `"] button.approve`)
+		// ¥4,500 a unit needs the principal too: the request moves on to that step.
+		b.waitText("#approval-result", "已批准，待下一步审批")
+		b.until(`#approvals tr[data-request="`+sub.PurchaseRequestId+`"]`, func(s string) bool { return strings.Contains(s, "校长") },
+			`#views button[data-view="procurement"]`)
+	})
+}

@@ -5,6 +5,8 @@
   const KINDS = { kindergarten: "幼儿园", primary: "小学", middle: "初中", high: "高中", nine_year: "九年一贯制" };
   const ROLES = { bureau_admin: "教育局管理员", bureau_viewer: "教育局", principal: "校长", vice_principal: "副校长", logistics_director: "总务主任", department_head: "部门负责人",
     storekeeper: "保管员", accountant: "会计", teacher: "教师" };
+  // Roles that read no reports start on the 报修 form.
+  const READS_NO_REPORTS = ["teacher", "department_head"];
   const $ = (id) => document.getElementById(id);
   const yuan = (fen) => (Number(fen) / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   const int = (n) => Number(n).toLocaleString("zh-CN");
@@ -28,10 +30,34 @@
 
   async function api(path) {
     const res = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+    return reply(res, {});
+  }
+
+  // reply reads a JSON answer of the API. An error carries the service's message (Chinese
+  // first) and one line per invalid field, named as the form names it (labels).
+  async function reply(res, labels) {
     const body = await res.json().catch(() => ({}));
     if (res.status === 401) { sessionStorage.removeItem("houqin-token"); login(); throw new Error("登录已失效 / signed out"); }
-    if (!res.ok) throw new Error((body.error && body.error.message) || res.statusText);
+    if (!res.ok) {
+      const e = body.error || {};
+      const fields = (e.field_violations || []).map((f) => (labels[f.field] || f.field) + "：" + f.description);
+      throw new Error([e.message || res.statusText, ...fields].join("；"));
+    }
     return body;
+  }
+
+  // Commands go through the gateway's RPC route (POST /api/v1/rpc/{service}/{method}); the
+  // services decide who may call what.
+  async function command(method, body, labels) {
+    const res = await fetch("/api/v1/rpc/" + method, { method: "POST", body: JSON.stringify(body),
+      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" } });
+    return reply(res, labels);
+  }
+
+  // A request id is made once per form entry, so a double submit, or a retry after a lost
+  // reply, is a repeat that the service answers with the first result.
+  function newRequestId(prefix) {
+    return prefix + "-" + [...crypto.getRandomValues(new Uint8Array(12))].map((x) => x.toString(16).padStart(2, "0")).join("");
   }
 
   // Every table remembers the API path it shows; its export buttons download the same path as
@@ -564,6 +590,7 @@
       tr.dataset.request = r.purchase_request_id;
       tr.className = "drill";
       tr.addEventListener("click", () => openEvents(id, r.drill, title + " · " + r.purchase_request_id, "school-procurement").catch((e) => showError(e.message)));
+      tr.appendChild(decideCell(id, r.purchase_request_id));
       return tr;
     }));
     document.querySelector("#fees tbody").replaceChildren(...f.fees.map((x) => {
@@ -580,11 +607,79 @@
     $("proc-back").hidden = !isBureau;
   }
   $("proc-back").addEventListener("click", () => { $("school-procurement").hidden = true; $("district-procurement").hidden = false; });
+
+  // 审批: approve or reject a waiting request from its row, with the comment or reason above
+  // the table. The service judges whether the step is the caller's and says why not.
+  const APPROVAL_FIELDS = { comment: "审批意见", reason: "驳回理由" };
+  const decisionIds = {};
+  function decideCell(school, request) {
+    const td = document.createElement("td");
+    [["approve", "批准", "Approve"], ["reject", "驳回", "Reject"]].forEach(([act, zh, en]) => {
+      const b = document.createElement("button");
+      b.dataset.act = act;
+      b.className = act;
+      b.innerHTML = zh + " <small>" + en + "</small>";
+      b.addEventListener("click", (ev) => { ev.stopPropagation(); decide(school, request, act).catch((e) => showError(e.message)); });
+      td.appendChild(b);
+    });
+    return td;
+  }
+  async function decide(school, request, act) {
+    const key = act + ":" + request;
+    decisionIds[key] = decisionIds[key] || newRequestId("web-sp");
+    const text = $("approval-comment").value.trim();
+    const body = { request_id: decisionIds[key], school_id: school, purchase_request_id: request };
+    showError("");
+    $("approval-result").hidden = true;
+    let done;
+    if (act === "approve") {
+      const r = await command("houqin.procurement.v1.ProcurementService/ApprovePurchaseRequest", { ...body, comment: text }, APPROVAL_FIELDS);
+      done = r.status === "approved" ? "已批准，审批完成 / approved, every step done" : "已批准，待下一步审批 / approved, waiting for the next step";
+    } else {
+      await command("houqin.procurement.v1.ProcurementService/RejectPurchaseRequest", { ...body, reason: text }, APPROVAL_FIELDS);
+      done = "已驳回 / rejected";
+    }
+    delete decisionIds[key];
+    $("approval-comment").value = "";
+    $("approval-result").textContent = request + "：" + done;
+    $("approval-result").hidden = false;
+    // The approvals report follows the events within moments.
+    const sp = $("school-procurement");
+    setTimeout(() => openSchoolProcurement(sp.dataset.id, sp.dataset.name).catch((e) => showError(e.message)), 1000);
+  }
+
+  // 报修: anyone of the school reports a fault in a room or of an asset.
+  const REPAIR_FIELDS = { location: "地点", asset_id: "资产ID", class_name: "班级", description: "故障描述", severity: "紧急程度" };
+  let repairRequestId = newRequestId("web-bx");
+  $("repair-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    const body = { request_id: repairRequestId, school_id: ownSchool };
+    ["location", "asset_id", "class_name", "description"].forEach((k) => { body[k] = f.elements[k].value.trim(); });
+    if (f.elements.severity.value) body.severity = f.elements.severity.value;
+    showError("");
+    $("repair-result").hidden = true;
+    command("houqin.assets.v1.RepairsService/ReportRepair", body, REPAIR_FIELDS).then((r) => {
+      repairRequestId = newRequestId("web-bx");
+      f.reset();
+      $("repair-result").textContent = "已报修，报修单号 " + r.repair_id + " / Reported: repair " + r.repair_id;
+      $("repair-result").hidden = false;
+      $("repair-see").hidden = false;
+    }).catch((e) => showError(e.message));
+  });
+  $("repair-to-report").addEventListener("click", () => {
+    showError("");
+    $("report-repair").hidden = true;
+    $("school").dataset.id = ownSchool;
+    openRepairs().catch((e) => showError(e.message));
+  });
   let view = "assets";
   async function showView() {
     document.querySelectorAll("#views button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
     VIEWS.forEach((s) => ($(s).hidden = true));
-    if (view === "procurement") {
+    if (view === "repair") {
+      $("report-repair").hidden = false;
+    } else if (view === "procurement") {
       if (isBureau) { $("district-procurement").hidden = false; await loadDistrictProcurement(); } else await openSchoolProcurement(ownSchool, "");
     } else if (isBureau) { $("district").hidden = false; await loadDistrict(); } else await openSchool(ownSchool);
   }
@@ -620,8 +715,12 @@
     isBureau = roles.some((r) => r === "bureau_admin" || r === "bureau_viewer");
     ownSchool = c.school || "";
     $("who").textContent = (c.name || c.sub) + " · " + roles.map((r) => ROLES[r] || r).join("、");
+    $("repair-tab").hidden = isBureau; // the bureau reports no repairs
     try {
-      if (isBureau) {
+      if (roles.every((r) => READS_NO_REPORTS.includes(r))) {
+        view = "repair";
+        await showView();
+      } else if (isBureau) {
         $("district").hidden = false;
         await loadDistrict();
       } else {
