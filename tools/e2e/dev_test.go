@@ -2,13 +2,13 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
 
 	"houqin.dev/platform/auth"
 	"houqin.dev/platform/logging"
-	"houqin.dev/platform/outbox"
 	"houqin.dev/platform/testkit"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 	"houqin.dev/tools/internal/demo"
@@ -55,10 +55,18 @@ func TestDevStackRunsTwiceOnOneDataFolder(t *testing.T) {
 			t.Fatal(err)
 		}
 		pres, err := demo.SeedProcurement(ctx, pconn, tok, demo.FiscalYear())
-		pconn.Close()
 		if err != nil {
 			st.Close()
 			t.Fatalf("run %d: procurement seed: %v", run, err)
+		}
+		sres, err := demo.SeedStockAndFees(ctx, pconn, tok, demo.Today(), pres.OrderIDs)
+		pconn.Close()
+		if err != nil {
+			st.Close()
+			t.Fatalf("run %d: stock and fees seed: %v", run, err)
+		}
+		if sres.Schools != demo.StockFeesSchools || sres.Issues != 4*demo.StockFeesSchools || sres.Fees != 2*demo.StockFeesSchools {
+			t.Fatalf("run %d: stock and fees %+v", run, sres)
 		}
 		// Once per school, whatever the number of runs: one order and one commitment each.
 		var orders, commitments int
@@ -68,21 +76,36 @@ func TestDevStackRunsTwiceOnOneDataFolder(t *testing.T) {
 		if pres.Orders != len(demo.Schools) || orders != len(demo.Schools) || commitments != len(demo.Schools) {
 			t.Fatalf("run %d: procurement %+v, %d orders and %d commitments stored", run, pres, orders, commitments)
 		}
+		// Stores and fees once too: per school 4 issues, a return, an adjustment, 6 fee
+		// collections, one settlement; the keyboard sets of the delivered order reach stock
+		// through the process manager (5 goods in by hand + 1).
 		testkit.Eventually(t, 60*time.Second, 100*time.Millisecond, func() (bool, string) {
-			n, _, _ := outbox.Pending(ctx, st.Assets.Store().Pool())
-			lag, err := st.Projector.Runners()[0].Lag(ctx)
-			return n == 0 && lag == 0 && err == nil, "projection catching up"
+			var issued, returned, adjusted, collected, settled, received int
+			_ = pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE event_type LIKE '%.StockIssued'), count(*) FILTER (WHERE event_type LIKE '%.StockReturned'),
+				count(*) FILTER (WHERE event_type LIKE '%.StockAdjusted'), count(*) FILTER (WHERE event_type LIKE '%.FeeCollected'),
+				count(*) FILTER (WHERE event_type LIKE '%.FeeSettled'), count(*) FILTER (WHERE event_type LIKE '%.StockReceived') FROM events`).
+				Scan(&issued, &returned, &adjusted, &collected, &settled, &received)
+			n := demo.StockFeesSchools
+			got := fmt.Sprint(issued, returned, adjusted, collected, settled, received)
+			return got == fmt.Sprint(4*n, n, n, 6*n, n, 6*n), "stock and fee events (issued returned adjusted collected settled received): " + got
 		})
+		// The ledger: the demo's assets and the delivered computers (one registration per
+		// school whose order was delivered), once the projection has caught up.
 		rconn, err := stack.Dial(st.ReportsAddr())
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := reportsv1.NewReportsServiceClient(rconn).GetDistrictLedger(as(t, st, auth.RoleBureauViewer, ""), &reportsv1.GetDistrictLedgerRequest{})
+		var d *reportsv1.GetDistrictLedgerResponse
+		testkit.Eventually(t, 60*time.Second, 100*time.Millisecond, func() (bool, string) {
+			d, err = reportsv1.NewReportsServiceClient(rconn).GetDistrictLedger(as(t, st, auth.RoleBureauViewer, ""), &reportsv1.GetDistrictLedgerRequest{})
+			if err != nil {
+				return false, err.Error()
+			}
+			want := int64(res.Assets + res.Kept + demo.StockFeesSchools)
+			return d.Entries == want, fmt.Sprintf("%d ledger entries, want %d", d.Entries, want)
+		})
 		rconn.Close()
 		st.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
 		kinds := map[string]bool{}
 		for _, s := range d.Schools {
 			kinds[s.Kind] = true
@@ -90,7 +113,7 @@ func TestDevStackRunsTwiceOnOneDataFolder(t *testing.T) {
 				t.Errorf("run %d: %s has no assets", run, s.Name)
 			}
 		}
-		if len(d.Schools) < 20 || len(kinds) != 5 || d.Entries != int64(res.Assets+res.Kept) {
+		if len(d.Schools) < 20 || len(kinds) != 5 || d.Entries != int64(res.Assets+res.Kept+demo.StockFeesSchools) {
 			t.Fatalf("run %d: %d schools of %d kinds, %d entries for %d seeded", run, len(d.Schools), len(kinds), d.Entries, res.Assets+res.Kept)
 		}
 		if run == 1 {

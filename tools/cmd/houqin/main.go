@@ -159,12 +159,19 @@ func dev(args []string) error {
 			return err
 		}
 		pres, err := demo.SeedProcurement(ctx, pconn, tok, demo.FiscalYear())
-		pconn.Close()
 		if err != nil {
+			pconn.Close()
 			return err
 		}
 		fmt.Printf("采购演示：%d 家供应商，%d 份购物申请，%d 张订单 / procurement demo: %d suppliers, %d requests, %d orders\n",
 			pres.Suppliers, pres.Requests, pres.Orders, pres.Suppliers, pres.Requests, pres.Orders)
+		sres, err := demo.SeedStockAndFees(ctx, pconn, tok, demo.Today(), pres.OrderIDs)
+		pconn.Close()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("库存与收费演示：%d 所学校，%d 种物资，%d 笔出库，%d 项收费（%d 所此前已有） / stock and fees demo: %d schools, %d items, %d issues, %d fees (%d seeded before)\n",
+			sres.Schools, sres.Items, sres.Issues, sres.Fees, sres.Kept, sres.Schools, sres.Items, sres.Issues, sres.Fees, sres.Kept)
 		if err := waitForProjections(ctx, st); err != nil {
 			return err
 		}

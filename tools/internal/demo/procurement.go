@@ -25,6 +25,8 @@ var Suppliers = []struct{ Name, CreditCode string }{
 // ProcurementResult counts what SeedProcurement holds.
 type ProcurementResult struct {
 	Suppliers, BudgetLines, Requests, Orders int
+	// OrderIDs are the computer orders by school (SeedStockAndFees delivers some).
+	OrderIDs map[string]string
 }
 
 // SeedProcurement fills the procurement service (through conn) with the demo district's
@@ -41,7 +43,7 @@ func SeedProcurement(ctx context.Context, conn grpc.ClientConnInterface, token T
 		}
 		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok), nil
 	}
-	var res ProcurementResult
+	res := ProcurementResult{OrderIDs: map[string]string{}}
 	admin, err := as(auth.RoleBureauAdmin, "", "教育局装备科")
 	if err != nil {
 		return res, err
@@ -58,25 +60,26 @@ func SeedProcurement(ctx context.Context, conn grpc.ClientConnInterface, token T
 	}
 	res.Suppliers = len(sups)
 	for _, s := range Schools {
-		n, err := seedSchoolProcurement(ctx, c, as, s, year, sups)
+		order, err := seedSchoolProcurement(ctx, c, as, s, year, sups)
 		if err != nil {
 			return res, fmt.Errorf("demo: procurement of %s: %w", s.ID, err)
 		}
 		res.BudgetLines += 2
 		res.Requests += 3
-		res.Orders += n
+		res.Orders++
+		res.OrderIDs[s.ID] = order
 	}
 	return res, nil
 }
 
 func seedSchoolProcurement(ctx context.Context, c procurementv1.ProcurementServiceClient,
-	as func(auth.Role, string, string) (context.Context, error), s School, year int, sups []string) (int, error) {
+	as func(auth.Role, string, string) (context.Context, error), s School, year int, sups []string) (string, error) {
 	ctxOf := map[auth.Role]context.Context{}
 	for _, r := range []auth.Role{auth.RoleAccountant, auth.RoleTeacher, auth.RoleDepartmentHead, auth.RoleLogisticsDirector,
 		auth.RolePrincipal, auth.RoleStorekeeper} {
 		x, err := as(r, s.ID, s.Name+string(r))
 		if err != nil {
-			return 0, err
+			return "", err
 		}
 		ctxOf[r] = x
 	}
@@ -90,7 +93,7 @@ func seedSchoolProcurement(ctx context.Context, c procurementv1.ProcurementServi
 		r, err := c.OpenBudgetLine(ctxOf[auth.RoleAccountant], &procurementv1.OpenBudgetLineRequest{RequestId: id("budget-", b.code), SchoolId: s.ID,
 			FiscalYear: int32(year), Code: b.code, Name: b.name, AmountFen: b.perClass * int64(s.Classes), FundingSource: "财政拨款"})
 		if err != nil {
-			return 0, err
+			return "", err
 		}
 		lines[b.code] = r.BudgetLineId
 	}
@@ -114,33 +117,33 @@ func seedSchoolProcurement(ctx context.Context, c procurementv1.ProcurementServi
 	// Paper for the teaching office: waiting for the department head.
 	if _, err := submit("paper", "教务处", "新学期试卷印制用纸", lines["30201"],
 		&procurementv1.RequestLine{Name: "A4复印纸", Category: "office", Model: "70g", Unit: "箱", Quantity: int64(s.Classes), EstimatedUnitPriceFen: 12_500}); err != nil {
-		return 0, err
+		return "", err
 	}
 	// A projector for the lecture hall: waiting for the principal.
 	proj, err := submit("projector", "总务处", "报告厅投影机老化", lines["31002"],
 		&procurementv1.RequestLine{Name: "投影机", Category: "201", Model: "爱普生 CB-2265U", Unit: "台", Quantity: 1, EstimatedUnitPriceFen: 680_000})
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	if err := approve("projector", proj, auth.RoleDepartmentHead, auth.RoleLogisticsDirector); err != nil {
-		return 0, err
+		return "", err
 	}
 	// Computers for the teachers' office: approved, three quotes, the cheapest chosen, ordered.
 	pcs, err := submit("computers", "信息中心", "教师办公电脑更新", lines["31002"],
 		&procurementv1.RequestLine{Name: "台式计算机", Category: "201", Model: "联想启天 M437", Unit: "台", Quantity: 4, EstimatedUnitPriceFen: 450_000},
 		&procurementv1.RequestLine{Name: "键鼠套装", Category: "office", Unit: "套", Quantity: 4, EstimatedUnitPriceFen: 9_000})
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	if err := approve("computers", pcs, auth.RoleDepartmentHead, auth.RoleLogisticsDirector, auth.RolePrincipal); err != nil {
-		return 0, err
+		return "", err
 	}
 	var cheapest string
 	for i, sup := range sups[1:4] {
 		q, err := c.AddQuote(ctxOf[auth.RoleStorekeeper], &procurementv1.AddQuoteRequest{RequestId: id("quote-computers-", i), SchoolId: s.ID,
 			PurchaseRequestId: pcs, SupplierId: sup, UnitPricesFen: []int64{438_000 + int64(i)*6_000, 8_500 + int64(i)*300}})
 		if err != nil {
-			return 0, err
+			return "", err
 		}
 		if i == 0 {
 			cheapest = q.QuoteId
@@ -149,20 +152,25 @@ func seedSchoolProcurement(ctx context.Context, c procurementv1.ProcurementServi
 	director := ctxOf[auth.RoleLogisticsDirector]
 	if _, err := c.ChooseQuote(director, &procurementv1.ChooseQuoteRequest{RequestId: id("choose-computers"), SchoolId: s.ID,
 		PurchaseRequestId: pcs, QuoteId: cheapest}); err != nil {
-		return 0, err
+		return "", err
 	}
-	if _, err := c.PlacePurchaseOrder(director, &procurementv1.PlacePurchaseOrderRequest{RequestId: id("order-computers"), SchoolId: s.ID,
-		PurchaseRequestId: pcs}); err != nil {
-		return 0, err
+	po, err := c.PlacePurchaseOrder(director, &procurementv1.PlacePurchaseOrderRequest{RequestId: id("order-computers"), SchoolId: s.ID,
+		PurchaseRequestId: pcs})
+	if err != nil {
+		return "", err
 	}
-	return 1, nil
+	return po.PurchaseOrderId, nil
 }
 
 // FiscalYear is the current year in the district's time zone.
-func FiscalYear() int {
+func FiscalYear() int { return Today().Year() }
+
+// Today is the current day (midnight) in the district's time zone.
+func Today() time.Time {
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		loc = time.FixedZone("CST", 8*3600)
 	}
-	return time.Now().In(loc).Year()
+	y, m, d := time.Now().In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
