@@ -195,7 +195,9 @@ var Table = map[string]Rule{
 	"/houqin.procurement.v1.FulfilmentService/SignInvoice": {Scope: ScopeSchool, Roles: []Role{RoleStorekeeper, RoleLogisticsDirector,
 		RoleAccountant, RoleTeacher, RoleDepartmentHead, RoleVicePrincipal, RolePrincipal}},
 	"/houqin.procurement.v1.FulfilmentService/ReimburseInvoice": {Scope: ScopeSchool, Roles: []Role{RoleAccountant}},
-	"/houqin.procurement.v1.FulfilmentService/GetFulfilment":    {Scope: ScopeSchool, Roles: schoolReaders},
+	// 发票作废: the accountant (报账员) who handles invoices, or the logistics director.
+	"/houqin.procurement.v1.FulfilmentService/CancelInvoice": {Scope: ScopeSchool, Roles: []Role{RoleAccountant, RoleLogisticsDirector}},
+	"/houqin.procurement.v1.FulfilmentService/GetFulfilment": {Scope: ScopeSchool, Roles: schoolReaders},
 
 	// Procurement reports (projector).
 	"/houqin.reports.v1.ReportsService/GetBudgetSpend":           {Scope: ScopeSchool, Roles: reportReaders},

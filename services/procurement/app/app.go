@@ -30,6 +30,7 @@ type App struct {
 	capAt     func(time.Time) domain.Capitalisation
 	loc       *time.Location
 	now       func() time.Time
+	hooks     Hooks
 }
 
 // Aggregates of the service.
@@ -82,6 +83,15 @@ type Options struct {
 	// Capitalisation rule by date (default DefaultCapitalisation).
 	Capitalisation func(time.Time) domain.Capitalisation
 	Now            func() time.Time
+	// Hooks for crash tests.
+	Hooks Hooks
+}
+
+// Hooks let tests fail a command between its steps, as a crash or a lost connection would.
+type Hooks struct {
+	// AfterCommit runs in PlacePurchaseOrder after the budget is committed and before the
+	// order is appended; an error ends the call there.
+	AfterCommit func(orderID string) error
 }
 
 // New returns the app over store.
@@ -114,6 +124,7 @@ func New(store *eventstore.Store, o Options) *App {
 		orders:    es.NewHandler(store, OrderAggregate, o.Retries, o.Now),
 		fees:      es.NewHandler(store, FeeAggregate, o.Retries, o.Now),
 		retries:   o.Retries, policies: o.Policies, catalogue: *o.Catalogue, capAt: o.Capitalisation, loc: o.Location, now: o.Now,
+		hooks: o.Hooks,
 	}
 }
 

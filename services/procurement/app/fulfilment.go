@@ -168,9 +168,12 @@ func (a *App) SignInvoice(ctx context.Context, meta es.Meta, actor domain.Actor,
 }
 
 // ReimburseInvoice 报账: once the invoice may be reimbursed, the spend is recorded on the
-// order's budget line (drawing down its commitment; BUDGET_EXCEEDED refuses it), then the
-// invoice is marked reimbursed, then — for the order's last invoice — what remains of the
-// commitment is released. Each step is idempotent (request ids derived from the invoice and
+// order's budget line (drawing down its commitment; what exceeds the commitment must fit into
+// what the line has available, else BUDGET_EXCEEDED — no spend beyond a line without an
+// approved adjustment — and nothing is written), then the invoice is marked reimbursed, then
+// — for the order's last invoice — what remains of the commitment is released. A red-letter
+// invoice (红字发票) instead reverses its original's spend (under "unspend-<original id>") and
+// closes nothing. Each step is idempotent (request ids derived from the invoice and
 // order), so a retry after a failure in between completes the rest.
 func (a *App) ReimburseInvoice(ctx context.Context, meta es.Meta, actor domain.Actor, orderID, invoiceID string, closeOrder bool) (int64, int64, error) {
 	if err := errs.Join(checkID("purchase_order_id", orderID), checkID("invoice_id", invoiceID), meta.Validate()); err != nil {
@@ -189,7 +192,18 @@ func (a *App) ReimburseInvoice(ctx context.Context, meta es.Meta, actor domain.A
 	if err != nil {
 		return 0, 0, err
 	}
-	if !re.Repeated {
+	if !re.Repeated && re.Reverses != "" {
+		// A red-letter invoice: reverse the original's spend instead of spending.
+		fp := sha256.Sum256([]byte("unspend/" + re.Reverses))
+		if _, err := a.budgets.Execute(ctx, a.derived(meta, "unspend-"+re.Reverses, fp[:]), es.Command[domain.Budget]{ID: o.BudgetLineID,
+			Decide: func(b domain.Budget) (es.Decision, error) {
+				ev, err := domain.DecideReverseSpend(b, domain.ReverseSpend{OrderID: orderID, InvoiceID: re.Reverses, ReversalInvoiceID: invoiceID,
+					AmountFen: re.AmountFen, ReversedOn: today, Categories: re.Categories})
+				return es.Decision{Events: ev, OccurredAt: a.BusinessTime(today)}, err
+			}}); err != nil {
+			return 0, 0, err
+		}
+	} else if !re.Repeated {
 		fp := sha256.Sum256([]byte("spend/" + invoiceID))
 		if _, err := a.RecordBudgetSpend(ctx, a.derived(meta, "spend-"+invoiceID, fp[:]), o.BudgetLineID, domain.RecordSpend{
 			OrderID: orderID, InvoiceID: invoiceID, AmountFen: re.AmountFen, SpentOn: today, Categories: re.Categories}); err != nil {
@@ -204,12 +218,29 @@ func (a *App) ReimburseInvoice(ctx context.Context, meta es.Meta, actor domain.A
 	if err != nil {
 		return 0, 0, err
 	}
-	if closeOrder {
+	if closeOrder && re.Reverses == "" {
 		if err := a.ReleaseBudgetCommitment(ctx, meta, o.BudgetLineID, orderID, "订单已报账结清 / the order is closed"); err != nil {
 			return 0, 0, err
 		}
 	}
 	return re.AmountFen, res.Version, nil
+}
+
+// CancelInvoice cancels (作废) an invoice not yet reimbursed, with the reason; the actor is
+// recorded. A reimbursed invoice is refused: it is reversed by a red-letter invoice.
+func (a *App) CancelInvoice(ctx context.Context, meta es.Meta, actor domain.Actor, orderID, invoiceID, reason string) (int64, error) {
+	c := domain.CancelInvoice{InvoiceID: invoiceID, Reason: reason, Actor: actor, Today: a.today()}
+	if err := errs.Join(checkID("invoice_id", invoiceID), checkID("purchase_order_id", orderID), meta.Validate()); err != nil {
+		_, derr := domain.DecideCancelInvoice(domain.Fulfilment{}, domain.PurchaseOrder{}, c)
+		if _, invalid := errs.As[*errs.InvalidError](derr); invalid {
+			err = errs.Join(err, derr)
+		}
+		return 0, err
+	}
+	res, err := a.fulfilmentCommand(ctx, meta, orderID, policyOf(invoiceID), func(f domain.Fulfilment, o domain.PurchaseOrder) ([]proto.Message, error) {
+		return domain.DecideCancelInvoice(f, o, c)
+	})
+	return res.Version, err
 }
 
 // GetFulfilment returns an order's fulfilment (empty when nothing was delivered yet).

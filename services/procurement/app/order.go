@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/sha256"
+	"strconv"
 
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/es"
@@ -19,17 +20,21 @@ import (
 //     the same call names the same order.
 //  2. The order is decided first on the loaded request and supplier, and the request checked
 //     for an order (nothing written): a refusal commits nothing.
-//  3. The budget line is committed for the order, under the request id "commit-<order id>"
-//     with the call's fingerprint: a retry is answered as a repeat and commits nothing again
-//     (the budget decider also ignores a second commitment of the same order).
+//  3. The budget line is committed for the order, under the request id "commit-<order id>-<amount>":
+//     a retry is answered as a repeat and commits nothing again (the budget decider also
+//     ignores a second commitment of the same order and amount). If the request's chosen
+//     quote changed between a failed attempt and the retry, the retry's amount differs: the
+//     budget decider releases the old commitment and commits the new amount in one append.
+//     A retry of an order already placed skips this step.
 //  4. The order is appended under the client's request id, claiming the unique key "one order
 //     per purchase request". If it is refused now (another call ordered the request in the
 //     meantime), the commitment is released under "release-<order id>"; a transient failure
 //     leaves the commitment for the client's retry, which completes the order.
 //
-// So a placed order always has its commitment, and a commitment without an order exists only
-// between steps 3 and 4 or when a client gives up after a transient failure (visible on the
-// budget line as a commitment whose order does not exist).
+// So a placed order always has its commitment at its total, and a commitment without an order
+// exists only between steps 3 and 4 or when a client gives up after a transient failure; the
+// commitment sweeper (SweepCommitments) abandons such an order id after the policy's grace
+// period and releases its commitment.
 func (a *App) PlacePurchaseOrder(ctx context.Context, meta es.Meta, requestID string) (string, int64, int64, error) {
 	if err := errs.Join(meta.Validate(), checkID("purchase_request_id", requestID)); err != nil {
 		return "", 0, 0, err
@@ -61,14 +66,36 @@ func (a *App) PlacePurchaseOrder(ctx context.Context, meta es.Meta, requestID st
 		return "", 0, 0, err
 	}
 
-	commit := a.derived(meta, "commit-"+orderID, meta.Fingerprint)
-	if _, err := a.budgets.Execute(ctx, commit, es.Command[domain.Budget]{ID: r.BudgetLineID,
-		Decide: func(b domain.Budget) (es.Decision, error) {
-			ev, err := domain.DecideCommitBudget(b, domain.CommitBudget{OrderID: orderID, PurchaseRequestID: r.ID,
-				AmountFen: placed.TotalFen, On: day})
-			return es.Decision{Events: ev, PolicyVersion: p.Version}, err
-		}}); err != nil {
+	// A retry of an order placed before commits nothing; one of an order id the sweeper
+	// abandoned is refused.
+	prev, _, err := a.orders.Load(ctx, meta.SchoolID, orderID)
+	if _, none := errs.As[*errs.NotFoundError](err); err != nil && !none {
 		return "", 0, 0, err
+	}
+	if prev.Status == domain.OrderAbandoned {
+		_, err := domain.DecidePlacePurchaseOrder(prev, c, a.catalogue, rule)
+		return "", 0, 0, err
+	}
+	if !prev.Placed {
+		// The commitment's request id names the amount: a retry after the chosen quote changed
+		// is a new step that commits the order again at the new amount (the budget decider
+		// releases the old one in the same append), not a repeat of the old amount.
+		amount := strconv.FormatInt(placed.TotalFen, 10)
+		fp := sha256.Sum256(append(append([]byte(nil), meta.Fingerprint...), amount...))
+		commit := a.derived(meta, "commit-"+orderID+"-"+amount, fp[:])
+		if _, err := a.budgets.Execute(ctx, commit, es.Command[domain.Budget]{ID: r.BudgetLineID,
+			Decide: func(b domain.Budget) (es.Decision, error) {
+				ev, err := domain.DecideCommitBudget(b, domain.CommitBudget{OrderID: orderID, PurchaseRequestID: r.ID,
+					AmountFen: placed.TotalFen, On: day})
+				return es.Decision{Events: ev, PolicyVersion: p.Version}, err
+			}}); err != nil {
+			return "", 0, 0, err
+		}
+		if a.hooks.AfterCommit != nil {
+			if err := a.hooks.AfterCommit(orderID); err != nil {
+				return "", 0, 0, err
+			}
+		}
 	}
 
 	res, err := a.orders.Execute(ctx, meta, es.Command[domain.PurchaseOrder]{ID: orderID, New: true,
@@ -99,8 +126,29 @@ func (a *App) CancelPurchaseOrder(ctx context.Context, meta es.Meta, actor domai
 	if err := checkID("purchase_order_id", orderID); err != nil {
 		return 0, err
 	}
-	// Deliveries are checked for here and the order for cancellation when a delivery is
-	// recorded; a delivery racing this cancel by milliseconds could pass both checks.
+	// The cancellation is first recorded on the order's fulfilment stream, decided on its
+	// deliveries and invoices: a delivery racing this cancel appends to the same stream, so
+	// the optimistic lock makes one of them decide after the other and be refused.
+	o, _, err := a.orders.Load(ctx, meta.SchoolID, orderID)
+	if err != nil {
+		if _, derr := domain.DecideCancelPurchaseOrder(domain.PurchaseOrder{}, domain.Fulfilment{}, reason, actor, a.today()); derr != nil {
+			if _, invalid := errs.As[*errs.InvalidError](derr); invalid {
+				return 0, derr
+			}
+		}
+		return 0, err
+	}
+	if o.Status != domain.OrderCancelled {
+		fp := sha256.Sum256([]byte("cancel/" + orderID))
+		today := a.today()
+		if _, err := a.fulfilments().Execute(ctx, a.derived(meta, "cancel-"+orderID, fp[:]), es.Command[domain.Fulfilment]{ID: orderID,
+			Decide: func(f domain.Fulfilment) (es.Decision, error) {
+				ev, err := domain.DecideRecordCancellation(f, o, reason, actor, today)
+				return es.Decision{Events: ev}, err
+			}}); err != nil {
+			return 0, err
+		}
+	}
 	f, _, err := a.fulfilments().Load(ctx, meta.SchoolID, orderID)
 	if _, none := errs.As[*errs.NotFoundError](err); err != nil && !none {
 		return 0, err

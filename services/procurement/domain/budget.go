@@ -29,6 +29,8 @@ const (
 	ReasonApproverRole errs.Reason = "APPROVER_ROLE_REQUIRED"
 	// The order's commitment was released; the order cannot commit again.
 	ReasonCommitmentReleased errs.Reason = "ORDER_COMMITMENT_RELEASED"
+	// A spend reversal names an invoice whose spend the line never recorded.
+	ReasonSpendNotRecorded errs.Reason = "BUDGET_SPEND_NOT_RECORDED"
 )
 
 // Adjustment statuses.
@@ -66,7 +68,9 @@ type Budget struct {
 	Committed   map[string]bool
 	SpentFen    int64
 	Invoices    map[string]bool
-	Opened      bool
+	// Reversed are the invoices whose spend a red-letter invoice reversed (红字冲销).
+	Reversed map[string]bool
+	Opened   bool
 }
 
 // CommittedFen is the sum of open commitments.
@@ -99,7 +103,7 @@ func EvolveBudget(b Budget, m proto.Message) Budget {
 	case *eventsv1.BudgetLineOpened:
 		b = Budget{ID: e.BudgetLineId, SchoolID: e.SchoolId, FiscalYear: e.FiscalYear, Code: e.Code, Name: e.Name,
 			FundingSource: e.FundingSource, AmountFen: e.AmountFen, Opened: true,
-			Commitments: map[string]int64{}, Committed: map[string]bool{}, Invoices: map[string]bool{}}
+			Commitments: map[string]int64{}, Committed: map[string]bool{}, Invoices: map[string]bool{}, Reversed: map[string]bool{}}
 	case *eventsv1.BudgetAdjustmentRequested:
 		b.Adjustments = append(b.Adjustments, Adjustment{ID: e.AdjustmentId, AmountFen: e.AmountFen, Reason: e.Reason,
 			ApproverRole: e.ApproverRole, RequestedBy: e.RequestedBy, Status: AdjustmentRequested})
@@ -129,6 +133,12 @@ func EvolveBudget(b Budget, m proto.Message) Budget {
 		}
 		b.SpentFen += e.AmountFen
 		b.Invoices[e.InvoiceId] = true
+	case *eventsv1.BudgetSpendReversed:
+		if b.Reversed == nil {
+			b.Reversed = map[string]bool{}
+		}
+		b.SpentFen -= e.AmountFen
+		b.Reversed[e.InvoiceId] = true
 	}
 	return b
 }
@@ -267,17 +277,33 @@ type CommitBudget struct {
 	On                string // YYYY-MM-DD, the order date
 }
 
-// DecideCommitBudget decides a commitment. An order that committed already commits nothing
-// more (a retry); one whose commitment was released cannot commit again.
+// DecideCommitBudget decides a commitment. An order that committed the same amount already
+// commits nothing more (a retry); one whose commitment was released cannot commit again. An
+// order whose open commitment is another amount — the request's chosen quote changed between
+// a failed attempt and its retry — is committed again at the new amount: the old commitment
+// is released and the new one recorded in one decision, and the new amount must fit into
+// what the line has available besides the old.
 func DecideCommitBudget(b Budget, c CommitBudget) ([]proto.Message, error) {
 	if !b.Opened {
 		return nil, errs.NotFound("budget_line", b.ID)
 	}
 	if b.Committed[c.OrderID] {
-		if _, open := b.Commitments[c.OrderID]; open {
+		open, ok := b.Commitments[c.OrderID]
+		if !ok {
+			return nil, errs.Rule(ReasonCommitmentReleased, "该订单的预算占用已释放 / the order's commitment was released", "purchase_order_id", c.OrderID)
+		}
+		if open == c.AmountFen {
 			return nil, nil
 		}
-		return nil, errs.Rule(ReasonCommitmentReleased, "该订单的预算占用已释放 / the order's commitment was released", "purchase_order_id", c.OrderID)
+		if c.AmountFen-open > b.AvailableFen() {
+			return nil, exceeded(b, c.AmountFen-open)
+		}
+		return []proto.Message{
+			&eventsv1.BudgetCommitmentReleased{BudgetLineId: b.ID, PurchaseOrderId: c.OrderID, AmountFen: open,
+				Reason: "所选报价已变更，按新金额重新占用 / the chosen quote changed: committed again at the new amount"},
+			&eventsv1.BudgetCommitted{BudgetLineId: b.ID, PurchaseOrderId: c.OrderID, PurchaseRequestId: c.PurchaseRequestID,
+				AmountFen: c.AmountFen, CommittedOn: c.On, AvailableAfterFen: b.AvailableFen() + open - c.AmountFen},
+		}, nil
 	}
 	if !strings.HasPrefix(c.On, strconv.Itoa(int(b.FiscalYear))+"-") {
 		return nil, errs.Rule(ReasonBudgetYearMismatch, fmt.Sprintf("预算科目属于%d年度 / the budget line is of fiscal year %d", b.FiscalYear, b.FiscalYear),
@@ -361,6 +387,37 @@ func DecideRecordSpend(b Budget, c RecordSpend) ([]proto.Message, error) {
 	}
 	e := &eventsv1.BudgetSpent{BudgetLineId: b.ID, PurchaseOrderId: c.OrderID, InvoiceId: c.InvoiceID, AmountFen: c.AmountFen,
 		FromCommitmentFen: from, SpentOn: c.SpentOn}
+	for _, ca := range c.Categories {
+		e.Categories = append(e.Categories, &eventsv1.CategoryAmount{Category: ca.Category, AmountFen: ca.AmountFen})
+	}
+	return []proto.Message{e}, nil
+}
+
+// ReverseSpend reverses a reimbursed invoice's spend by its red-letter invoice (红字冲销).
+type ReverseSpend struct {
+	OrderID           string
+	InvoiceID         string // the original invoice
+	ReversalInvoiceID string
+	AmountFen         int64
+	ReversedOn        string // YYYY-MM-DD
+	Categories        []CategoryAmount
+}
+
+// DecideReverseSpend decides ReverseSpend: the line must have recorded the invoice's spend;
+// a reversal is recorded once. The amount becomes available on the line again (not committed
+// to the order: a corrected invoice is a new spend and must fit the line when reimbursed).
+func DecideReverseSpend(b Budget, c ReverseSpend) ([]proto.Message, error) {
+	if !b.Opened {
+		return nil, errs.NotFound("budget_line", b.ID)
+	}
+	if b.Reversed[c.InvoiceID] {
+		return nil, nil
+	}
+	if !b.Invoices[c.InvoiceID] {
+		return nil, errs.Rule(ReasonSpendNotRecorded, "该发票未在预算中报账 / the invoice's spend is not recorded on the line", "invoice_id", c.InvoiceID)
+	}
+	e := &eventsv1.BudgetSpendReversed{BudgetLineId: b.ID, PurchaseOrderId: c.OrderID, InvoiceId: c.InvoiceID,
+		ReversalInvoiceId: c.ReversalInvoiceID, AmountFen: c.AmountFen, ReversedOn: c.ReversedOn}
 	for _, ca := range c.Categories {
 		e.Categories = append(e.Categories, &eventsv1.CategoryAmount{Category: ca.Category, AmountFen: ca.AmountFen})
 	}

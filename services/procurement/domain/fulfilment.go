@@ -34,6 +34,19 @@ const (
 	ReasonInvoiceNeedsSigners errs.Reason = "INVOICE_NEEDS_THREE_SIGNERS"
 	// A fixed-asset line is not registered in the assets service yet (先登记入账，后报账).
 	ReasonAssetNotRegistered errs.Reason = "ASSET_NOT_REGISTERED"
+	// The invoice was cancelled (作废): it can no longer be signed, reimbursed or reversed.
+	ReasonInvoiceCancelled errs.Reason = "INVOICE_CANCELLED"
+	// The invoice was reimbursed: it cannot be cancelled, only reversed by a red-letter
+	// invoice (红字发票).
+	ReasonInvoiceReimbursed errs.Reason = "INVOICE_ALREADY_REIMBURSED"
+	// A red-letter invoice names an invoice that is not reimbursed (cancel that instead).
+	ReasonInvoiceNotReimbursed errs.Reason = "INVOICE_NOT_REIMBURSED"
+	// The invoice is reversed already, or a red-letter invoice for it is recorded.
+	ReasonInvoiceAlreadyReversed errs.Reason = "INVOICE_ALREADY_REVERSED"
+	// A red-letter invoice's lines are not the original's (order line, quantity, price).
+	ReasonReversalMismatch errs.Reason = "INVOICE_REVERSAL_MISMATCH"
+	// corrects_invoice_id names an invoice that is neither cancelled nor reversed.
+	ReasonNothingToCorrect errs.Reason = "INVOICE_NOT_CANCELLED_OR_REVERSED"
 )
 
 // Invoice signing roles (发票签字).
@@ -108,7 +121,20 @@ type Invoice struct {
 	Signers       map[string]string // role → subject
 	Reimbursed    bool
 	PolicyVersion string
+	// Cancelled (作废) before reimbursement, with the reason.
+	Cancelled    bool
+	CancelReason string
+	// Reverses is set on a red-letter invoice (红字发票): the invoice it reverses.
+	Reverses string
+	// ReversedBy is the red-letter invoice that reversed this one, once reimbursed.
+	ReversedBy string
+	// Corrects is the cancelled or reversed invoice this one replaces.
+	Corrects string
 }
+
+// Counts reports whether the invoice's quantities count as invoiced: not cancelled, not
+// reversed, and not itself a red-letter invoice.
+func (inv Invoice) Counts() bool { return !inv.Cancelled && inv.ReversedBy == "" && inv.Reverses == "" }
 
 // Registration is the asset registered from an accepted line.
 type Registration struct {
@@ -125,6 +151,9 @@ type Fulfilment struct {
 	Invoices   []Invoice
 	Registered map[string]Registration // acceptance line id →
 	Closed     bool
+	// Cancelled: the order's cancellation was recorded on this stream (no more deliveries or
+	// invoices).
+	Cancelled bool
 }
 
 func (f *Fulfilment) receipt(id string) *Receipt {
@@ -191,6 +220,9 @@ func (f Fulfilment) Quantities(orderLineID string) (accepted, pending, invoiced 
 		}
 	}
 	for _, inv := range f.Invoices {
+		if !inv.Counts() {
+			continue
+		}
 		for _, l := range inv.Lines {
 			if l.OrderLineID == orderLineID {
 				invoiced += l.Quantity
@@ -245,9 +277,29 @@ func EvolveFulfilment(f Fulfilment, m proto.Message) Fulfilment {
 		}
 		reg[e.AcceptanceLineId] = Registration{AssetID: e.AssetId, Tag: e.Tag}
 		f.Registered = reg
+	case *eventsv1.OrderCancellationRecorded:
+		if f.OrderID == "" {
+			f.OrderID, f.SchoolID = e.PurchaseOrderId, e.SchoolId
+		}
+		f.Cancelled = true
+	case *eventsv1.InvoiceCancelled:
+		f.Invoices = append([]Invoice(nil), f.Invoices...)
+		if inv := f.invoice(e.InvoiceId); inv != nil {
+			inv.Cancelled, inv.CancelReason = true, e.Reason
+		}
+	case *eventsv1.InvoiceReversed:
+		f.Invoices = append([]Invoice(nil), f.Invoices...)
+		if inv := f.invoice(e.InvoiceId); inv != nil {
+			inv.ReversedBy = e.ReversalInvoiceId
+		}
+		if inv := f.invoice(e.ReversalInvoiceId); inv != nil {
+			inv.Reimbursed = true
+		}
+		f.Closed = false // open for the corrected invoice
 	case *eventsv1.InvoiceRecorded:
 		inv := Invoice{ID: e.InvoiceId, Number: e.InvoiceNumber, InvoicedOn: e.InvoicedOn, TotalFen: e.TotalFen,
-			RequiredRoles: e.RequiredRoles, Signers: map[string]string{}, PolicyVersion: e.PolicyVersion}
+			RequiredRoles: e.RequiredRoles, Signers: map[string]string{}, PolicyVersion: e.PolicyVersion,
+			Reverses: e.ReversesInvoiceId, Corrects: e.CorrectsInvoiceId}
 		for _, l := range e.Lines {
 			inv.Lines = append(inv.Lines, InvoiceLine{OrderLineID: l.OrderLineId, Quantity: l.Quantity, UnitPriceFen: l.UnitPriceFen,
 				AmountFen: l.AmountFen, Category: l.Category, FixedAsset: l.FixedAsset})
@@ -292,7 +344,7 @@ func openOrder(f Fulfilment, o PurchaseOrder) error {
 	if !o.Placed {
 		return errs.NotFound("purchase_order", o.ID)
 	}
-	if o.Status == OrderCancelled || f.Closed {
+	if o.Status == OrderCancelled || f.Cancelled || f.Closed {
 		return errs.Rule(ReasonOrderNotOpen, "订单已取消或已结清 / the order is cancelled or closed", "purchase_order_id", o.ID)
 	}
 	return nil
@@ -468,6 +520,10 @@ type RecordInvoice struct {
 	TotalFen   int64
 	Actor      Actor
 	Today      string
+	// Reverses makes this a red-letter invoice (红字发票) of the reimbursed invoice with this id.
+	Reverses string
+	// Corrects is the cancelled or reversed invoice this one replaces (optional).
+	Corrects string
 }
 
 // DecideRecordInvoice decides an invoice by three-way match: each line's unit price is the
@@ -506,19 +562,46 @@ func DecideRecordInvoice(f Fulfilment, o PurchaseOrder, c RecordInvoice, p Polic
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if err := openOrder(f, o); err != nil {
-		return nil, err
-	}
 	if f.invoice(c.InvoiceID) != nil {
 		return nil, nil
+	}
+	if c.Reverses == "" {
+		if err := openOrder(f, o); err != nil {
+			return nil, err
+		}
+	} else if !o.Placed {
+		return nil, errs.NotFound("purchase_order", o.ID)
+	} else if o.Status == OrderCancelled || f.Cancelled {
+		// A closed order takes a red-letter invoice: correcting a reimbursed invoice reopens it.
+		return nil, errs.Rule(ReasonOrderNotOpen, "订单已取消 / the order is cancelled", "purchase_order_id", o.ID)
 	}
 	for _, inv := range f.Invoices {
 		if inv.Number == c.Number {
 			return nil, errs.Rule(ReasonInvoiceNumberTaken, "该发票号码已登记 / the invoice number is recorded already", "invoice_number", c.Number)
 		}
 	}
+	if c.Corrects != "" {
+		old := f.invoice(c.Corrects)
+		if old == nil {
+			return nil, errs.NotFound("invoice", c.Corrects)
+		}
+		if !old.Cancelled && old.ReversedBy == "" {
+			return nil, errs.Rule(ReasonNothingToCorrect, "被更正的发票须已作废或已红冲 / the invoice corrected must be cancelled or reversed first",
+				"corrects_invoice_id", c.Corrects)
+		}
+	}
+	var orig *Invoice
+	if c.Reverses != "" {
+		if orig = f.invoice(c.Reverses); orig == nil {
+			return nil, errs.NotFound("invoice", c.Reverses)
+		}
+		if err := reversible(f, *orig); err != nil {
+			return nil, err
+		}
+	}
 	e := &eventsv1.InvoiceRecorded{PurchaseOrderId: o.ID, InvoiceId: c.InvoiceID, InvoiceNumber: c.Number, InvoicedOn: c.InvoicedOn,
-		TotalFen: c.TotalFen, RecordedBy: c.Actor.Subject, RequiredRoles: p.InvoiceSignerRoles, PolicyVersion: p.Version}
+		TotalFen: c.TotalFen, RecordedBy: c.Actor.Subject, RequiredRoles: p.InvoiceSignerRoles, PolicyVersion: p.Version,
+		ReversesInvoiceId: c.Reverses, CorrectsInvoiceId: c.Corrects}
 	var sum int64
 	for _, l := range c.Lines {
 		ol, _ := orderLine(o, l.OrderLineID)
@@ -529,18 +612,29 @@ func DecideRecordInvoice(f Fulfilment, o PurchaseOrder, c RecordInvoice, p Polic
 				"order_line_id", ol.LineID, "invoice_unit_price_fen", strconv.FormatInt(l.UnitPriceFen, 10),
 				"order_unit_price_fen", strconv.FormatInt(ol.UnitPriceFen, 10))
 		}
-		accepted, _, invoiced := f.Quantities(ol.LineID)
-		if l.Quantity > accepted-invoiced {
-			return nil, errs.Rule(ReasonInvoiceQuantityMismatch,
-				fmt.Sprintf("「%s」发票数量%d，已验收%d、已开票%d / line %s: %d invoiced, %d accepted and %d invoiced before",
-					ol.Name, l.Quantity, accepted, invoiced, ol.LineID, l.Quantity, accepted, invoiced),
-				"order_line_id", ol.LineID, "quantity", strconv.FormatInt(l.Quantity, 10),
-				"accepted_not_invoiced", strconv.FormatInt(accepted-invoiced, 10))
+		if orig != nil {
+			if q := orig.quantity(ol.LineID); l.Quantity != q {
+				return nil, reversalMismatch(*orig, fmt.Sprintf("「%s」红字发票数量%d，原发票%d / line %s: %d on the red-letter invoice, %d on the original",
+					ol.Name, l.Quantity, q, ol.LineID, l.Quantity, q))
+			}
+		} else {
+			accepted, _, invoiced := f.Quantities(ol.LineID)
+			if l.Quantity > accepted-invoiced {
+				return nil, errs.Rule(ReasonInvoiceQuantityMismatch,
+					fmt.Sprintf("「%s」发票数量%d，已验收%d、已开票%d / line %s: %d invoiced, %d accepted and %d invoiced before",
+						ol.Name, l.Quantity, accepted, invoiced, ol.LineID, l.Quantity, accepted, invoiced),
+					"order_line_id", ol.LineID, "quantity", strconv.FormatInt(l.Quantity, 10),
+					"accepted_not_invoiced", strconv.FormatInt(accepted-invoiced, 10))
+			}
 		}
 		amount := l.Quantity * l.UnitPriceFen
 		sum += amount
 		e.Lines = append(e.Lines, &eventsv1.InvoiceLine{OrderLineId: ol.LineID, Quantity: l.Quantity, UnitPriceFen: l.UnitPriceFen,
 			AmountFen: amount, Category: ol.Category, FixedAsset: ol.FixedAsset})
+	}
+	if orig != nil && len(c.Lines) != len(orig.Lines) {
+		return nil, reversalMismatch(*orig, fmt.Sprintf("红字发票须冲销原发票全部%d行 / a red-letter invoice reverses all %d lines of the original",
+			len(orig.Lines), len(orig.Lines)))
 	}
 	if sum != c.TotalFen {
 		return nil, errs.Rule(ReasonInvoiceTotalMismatch,
@@ -550,12 +644,105 @@ func DecideRecordInvoice(f Fulfilment, o PurchaseOrder, c RecordInvoice, p Polic
 	return []proto.Message{e}, nil
 }
 
+func (inv Invoice) quantity(orderLineID string) int64 {
+	var n int64
+	for _, l := range inv.Lines {
+		if l.OrderLineID == orderLineID {
+			n += l.Quantity
+		}
+	}
+	return n
+}
+
+func reversalMismatch(orig Invoice, msg string) error {
+	return errs.Rule(ReasonReversalMismatch, msg, "reverses_invoice_id", orig.ID, "original_total_fen", strconv.FormatInt(orig.TotalFen, 10))
+}
+
+// reversible checks that orig may be reversed by a red-letter invoice: reimbursed, not
+// cancelled, not a red-letter invoice itself, and not reversed or being reversed.
+func reversible(f Fulfilment, orig Invoice) error {
+	switch {
+	case orig.Cancelled:
+		return errs.Rule(ReasonInvoiceCancelled, "该发票已作废 / the invoice is cancelled", "invoice_id", orig.ID)
+	case orig.Reverses != "":
+		return errs.Rule(ReasonReversalMismatch, "红字发票不能再红冲 / a red-letter invoice cannot be reversed", "invoice_id", orig.ID)
+	case !orig.Reimbursed:
+		return errs.Rule(ReasonInvoiceNotReimbursed, "该发票尚未报账，应作废而不是红冲 / the invoice is not reimbursed: cancel it instead",
+			"invoice_id", orig.ID)
+	case orig.ReversedBy != "":
+		return errs.Rule(ReasonInvoiceAlreadyReversed, "该发票已红冲 / the invoice is reversed already", "invoice_id", orig.ID,
+			"reversal_invoice_id", orig.ReversedBy)
+	}
+	for _, inv := range f.Invoices {
+		if inv.Reverses == orig.ID && !inv.Cancelled {
+			return errs.Rule(ReasonInvoiceAlreadyReversed, "该发票已有红字发票 / a red-letter invoice for it is recorded already",
+				"invoice_id", orig.ID, "reversal_invoice_id", inv.ID)
+		}
+	}
+	return nil
+}
+
+// CancelInvoice 发票作废.
+type CancelInvoice struct {
+	InvoiceID string
+	Reason    string
+	Actor     Actor
+	Today     string
+}
+
+// DecideCancelInvoice cancels an invoice not yet reimbursed; a reimbursed one is refused
+// (INVOICE_ALREADY_REIMBURSED: reverse it with a red-letter invoice). Cancelling a cancelled
+// invoice records nothing. A cancelled invoice no longer counts as invoiced, so a corrected
+// one can be recorded for its quantities.
+func DecideCancelInvoice(f Fulfilment, o PurchaseOrder, c CancelInvoice) ([]proto.Message, error) {
+	var v errs.Violations
+	text(&v, "reason", c.Reason, 2, 200, "reason")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if !o.Placed {
+		return nil, errs.NotFound("purchase_order", o.ID)
+	}
+	inv := f.invoice(c.InvoiceID)
+	if inv == nil {
+		return nil, errs.NotFound("invoice", c.InvoiceID)
+	}
+	if inv.Cancelled {
+		return nil, nil
+	}
+	if inv.Reimbursed {
+		return nil, errs.Rule(ReasonInvoiceReimbursed,
+			"发票已报账，不能作废；须开具红字发票冲销 / the invoice is reimbursed: it cannot be cancelled, only reversed by a red-letter invoice",
+			"invoice_id", inv.ID)
+	}
+	return []proto.Message{&eventsv1.InvoiceCancelled{PurchaseOrderId: f.OrderID, InvoiceId: inv.ID, InvoiceNumber: inv.Number,
+		AmountFen: inv.TotalFen, Reason: c.Reason, CancelledBy: c.Actor.Subject, CancelledOn: c.Today}}, nil
+}
+
+// DecideRecordCancellation records on the fulfilment stream that the order is being
+// cancelled: refused once goods or invoices were recorded or the order closed, so a delivery
+// and a cancellation of the same moment are decided one after the other on this stream and
+// never both pass. Recorded before: nothing new.
+func DecideRecordCancellation(f Fulfilment, o PurchaseOrder, reason string, actor Actor, today string) ([]proto.Message, error) {
+	if f.Cancelled {
+		return nil, nil
+	}
+	if _, err := DecideCancelPurchaseOrder(o, f, reason, actor, today); err != nil {
+		return nil, err
+	}
+	return []proto.Message{&eventsv1.OrderCancellationRecorded{PurchaseOrderId: o.ID, SchoolId: o.SchoolID, Reason: reason,
+		CancelledBy: actor.Subject, CancelledOn: today}}, nil
+}
+
 // DecideSignInvoice records the actor's signature in role. Each role is signed by one person
 // and each person signs in one role: the invoice needs as many different people as roles.
 func DecideSignInvoice(f Fulfilment, invoiceID, role string, actor Actor, today string) ([]proto.Message, error) {
 	inv := f.invoice(invoiceID)
 	if inv == nil {
 		return nil, errs.NotFound("invoice", invoiceID)
+	}
+	if inv.Cancelled {
+		return nil, errs.Rule(ReasonInvoiceCancelled, "该发票已作废 / the invoice is cancelled", "invoice_id", invoiceID)
 	}
 	known := false
 	for _, r := range inv.RequiredRoles {
@@ -586,6 +773,9 @@ type Reimbursement struct {
 	AmountFen  int64
 	Categories []CategoryAmount
 	Repeated   bool // reimbursed before: nothing to do
+	// Reverses is set when the invoice is a red-letter invoice: the original invoice whose
+	// spend the budget line must reverse (instead of recording a spend).
+	Reverses string
 }
 
 // DecideReimburseInvoice decides 报账 of an invoice: signed in every required role, and every
@@ -597,9 +787,21 @@ func DecideReimburseInvoice(f Fulfilment, o PurchaseOrder, invoiceID string, clo
 		return nil, Reimbursement{}, errs.NotFound("invoice", invoiceID)
 	}
 	if inv.Reimbursed {
-		return nil, Reimbursement{Repeated: true, AmountFen: inv.TotalFen}, nil
+		return nil, Reimbursement{Repeated: true, AmountFen: inv.TotalFen, Reverses: inv.Reverses}, nil
 	}
-	if err := openOrder(f, o); err != nil {
+	if inv.Cancelled {
+		return nil, Reimbursement{}, errs.Rule(ReasonInvoiceCancelled, "该发票已作废 / the invoice is cancelled", "invoice_id", invoiceID)
+	}
+	var orig *Invoice
+	if inv.Reverses != "" {
+		if !o.Placed {
+			return nil, Reimbursement{}, errs.NotFound("purchase_order", o.ID)
+		}
+		if orig = f.invoice(inv.Reverses); orig == nil || !orig.Reimbursed || orig.ReversedBy != "" {
+			return nil, Reimbursement{}, errs.Rule(ReasonInvoiceAlreadyReversed, "原发票已冲销或未报账 / the original invoice is reversed already or not reimbursed",
+				"invoice_id", inv.Reverses)
+		}
+	} else if err := openOrder(f, o); err != nil {
 		return nil, Reimbursement{}, err
 	}
 	var missing []string
@@ -618,7 +820,7 @@ func DecideReimburseInvoice(f Fulfilment, o PurchaseOrder, invoiceID string, clo
 			"missing", fmt.Sprint(missing))
 	}
 	for _, l := range inv.Lines {
-		if !l.FixedAsset {
+		if !l.FixedAsset || orig != nil {
 			continue
 		}
 		for _, r := range f.Receipts {
@@ -648,6 +850,11 @@ func DecideReimburseInvoice(f Fulfilment, o PurchaseOrder, invoiceID string, clo
 	}
 	for _, c := range cats {
 		re.Categories = append(re.Categories, CategoryAmount{Category: c, AmountFen: byCat[c]})
+	}
+	if orig != nil {
+		re.Reverses = orig.ID
+		return []proto.Message{&eventsv1.InvoiceReversed{PurchaseOrderId: f.OrderID, InvoiceId: orig.ID, ReversalInvoiceId: inv.ID,
+			BudgetLineId: o.BudgetLineID, AmountFen: inv.TotalFen, ReversedOn: today, ReversedBy: actor.Subject}}, re, nil
 	}
 	return []proto.Message{&eventsv1.InvoiceReimbursed{PurchaseOrderId: f.OrderID, InvoiceId: inv.ID, BudgetLineId: o.BudgetLineID,
 		AmountFen: inv.TotalFen, ReimbursedOn: today, ReimbursedBy: actor.Subject, OrderClosed: closeOrder}}, re, nil

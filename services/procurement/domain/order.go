@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -19,12 +20,17 @@ const (
 	ReasonOrderExists errs.Reason = "PURCHASE_ORDER_EXISTS"
 	// The order is no longer open (cancelled, or goods delivered).
 	ReasonOrderNotCancellable errs.Reason = "PURCHASE_ORDER_NOT_CANCELLABLE"
+	// The order id was abandoned: its commitment was made but the order never appended, and
+	// the sweeper released it after the grace period. Place the order with a new request id.
+	ReasonOrderAbandoned errs.Reason = "PURCHASE_ORDER_ABANDONED"
 )
 
 // Order statuses. Later areas (deliveries) add theirs.
 const (
 	OrderPlaced    = "placed"
 	OrderCancelled = "cancelled"
+	// OrderAbandoned: never placed; the id is closed and its commitment released.
+	OrderAbandoned = "abandoned"
 )
 
 // OrderLine is one line of an order.
@@ -71,6 +77,9 @@ func EvolvePurchaseOrder(o PurchaseOrder, m proto.Message) PurchaseOrder {
 		}
 	case *eventsv1.PurchaseOrderCancelled:
 		o.Status, o.CancelReason = OrderCancelled, e.Reason
+	case *eventsv1.PurchaseOrderAbandoned:
+		o = PurchaseOrder{ID: e.PurchaseOrderId, SchoolID: e.SchoolId, PurchaseRequestID: e.PurchaseRequestId,
+			BudgetLineID: e.BudgetLineId, Status: OrderAbandoned, CancelReason: e.Reason}
 	}
 	return o
 }
@@ -105,6 +114,9 @@ func DecidePlacePurchaseOrder(o PurchaseOrder, c PlacePurchaseOrder, cat Catalog
 	}
 	if o.Placed {
 		return nil, errs.Rule(ReasonOrderExists, "该订单已下达 / the order was placed already", "purchase_order_id", o.ID)
+	}
+	if o.Status == OrderAbandoned {
+		return nil, abandoned(o)
 	}
 	if r.Status != RequestApproved {
 		return nil, errs.Rule(ReasonRequestNotApproved, "申请尚未审批通过 / the request is not approved", "status", r.Status)
@@ -152,4 +164,35 @@ func DecideCancelPurchaseOrder(o PurchaseOrder, f Fulfilment, reason string, act
 			"receipts", itoa(int64(len(f.Receipts))), "invoices", itoa(int64(len(f.Invoices))))
 	}
 	return []proto.Message{&eventsv1.PurchaseOrderCancelled{PurchaseOrderId: o.ID, Reason: reason, CancelledOn: today, CancelledBy: actor.Subject}}, nil
+}
+
+func abandoned(o PurchaseOrder) error {
+	return errs.Rule(ReasonOrderAbandoned,
+		"下单未完成，预算占用已超时释放；请用新的请求编号重新下单 / the order was never completed and its commitment was released after the grace period: place it again with a new request_id",
+		"purchase_order_id", o.ID)
+}
+
+// AbandonOrder closes an order id whose budget commitment was made but whose order was never
+// appended (预算占用超时释放).
+type AbandonOrder struct {
+	OrderID           string
+	SchoolID          string
+	PurchaseRequestID string
+	BudgetLineID      string
+	CommittedAt       time.Time
+	Now               time.Time
+}
+
+// DecideAbandonOrder decides AbandonOrder under p: nothing when the order was placed (the
+// commitment is the order's) or abandoned before, or while the commitment is younger than
+// the policy's grace period; else PurchaseOrderAbandoned, after which the order id can never
+// be placed and the commitment may be released.
+func DecideAbandonOrder(o PurchaseOrder, c AbandonOrder, p Policy) ([]proto.Message, error) {
+	if o.Placed || o.Status == OrderAbandoned || c.CommittedAt.IsZero() || c.Now.Sub(c.CommittedAt) < p.CommitmentGrace {
+		return nil, nil
+	}
+	return []proto.Message{&eventsv1.PurchaseOrderAbandoned{PurchaseOrderId: c.OrderID, SchoolId: c.SchoolID,
+		PurchaseRequestId: c.PurchaseRequestID, BudgetLineId: c.BudgetLineID, CommittedAt: c.CommittedAt.UTC().Format(time.RFC3339),
+		GraceSeconds: int64(p.CommitmentGrace / time.Second),
+		Reason:       fmt.Sprintf("预算已占用但订单未下达，%s后释放 / the budget was committed but the order never placed; released after %s", p.CommitmentGrace, p.CommitmentGrace)}}, nil
 }

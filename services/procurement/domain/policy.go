@@ -34,6 +34,11 @@ type Policy struct {
 	// 报账: an invoice is valid only when signed in each of InvoiceSignerRoles (经手人、验收人、
 	// 审核人), each by a different person.
 	InvoiceSignerRoles []string
+
+	// 预算占用超时释放: a commitment whose order was never appended (the client gave up
+	// between the two steps of PlacePurchaseOrder) is released by the sweeper once it is
+	// older than CommitmentGrace.
+	CommitmentGrace time.Duration
 }
 
 // Policies is a policy history.
@@ -45,7 +50,8 @@ var DefaultPolicies = Policies{
 	{Version: "proc-2020", EffectiveFrom: date(2020, 1, 1),
 		PrincipalUnitPriceFen: 300_000, PrincipalTotalFen: 1_000_000, DistrictLimitFen: 5_000_000,
 		QuoteThresholdFen: 50_000, MinQuotes: 3, AdjustmentPrincipalMaxFen: 2_000_000,
-		AcceptanceMinSigners: 2, InvoiceSignerRoles: []string{InvoiceHandler, InvoiceInspector, InvoiceAuditor}},
+		AcceptanceMinSigners: 2, InvoiceSignerRoles: []string{InvoiceHandler, InvoiceInspector, InvoiceAuditor},
+		CommitmentGrace: time.Hour},
 }
 
 // At returns the policy in force at t (the earliest one for dates before all of them).

@@ -46,7 +46,8 @@ func (s *FulfilmentServer) SignGoodsReceipt(ctx context.Context, r *procurementv
 
 // RecordInvoice implements procurementv1.FulfilmentServiceServer.
 func (s *FulfilmentServer) RecordInvoice(ctx context.Context, r *procurementv1.RecordInvoiceRequest) (*procurementv1.RecordInvoiceResponse, error) {
-	c := domain.RecordInvoice{Number: trim(r.InvoiceNumber), InvoicedOn: trim(r.InvoicedOn), TotalFen: r.TotalFen}
+	c := domain.RecordInvoice{Number: trim(r.InvoiceNumber), InvoicedOn: trim(r.InvoicedOn), TotalFen: r.TotalFen,
+		Reverses: trim(r.ReversesInvoiceId), Corrects: trim(r.CorrectsInvoiceId)}
 	for _, l := range r.Lines {
 		c.Lines = append(c.Lines, domain.InvoiceLine{OrderLineID: trim(l.OrderLineId), Quantity: l.Quantity, UnitPriceFen: l.UnitPriceFen})
 	}
@@ -85,6 +86,15 @@ func (s *FulfilmentServer) ReimburseInvoice(ctx context.Context, r *procurementv
 	return &procurementv1.ReimburseInvoiceResponse{AmountFen: amount, Version: v}, nil
 }
 
+// CancelInvoice implements procurementv1.FulfilmentServiceServer.
+func (s *FulfilmentServer) CancelInvoice(ctx context.Context, r *procurementv1.CancelInvoiceRequest) (*procurementv1.CancelInvoiceResponse, error) {
+	v, err := s.app.CancelInvoice(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), actor(ctx), r.PurchaseOrderId, r.InvoiceId, trim(r.Reason))
+	if err != nil {
+		return nil, err
+	}
+	return &procurementv1.CancelInvoiceResponse{Version: v}, nil
+}
+
 // GetFulfilment implements procurementv1.FulfilmentServiceServer.
 func (s *FulfilmentServer) GetFulfilment(ctx context.Context, r *procurementv1.GetFulfilmentRequest) (*procurementv1.GetFulfilmentResponse, error) {
 	f, v, err := s.app.GetFulfilment(ctx, r.SchoolId, r.PurchaseOrderId)
@@ -106,7 +116,8 @@ func (s *FulfilmentServer) GetFulfilment(ctx context.Context, r *procurementv1.G
 	}
 	for _, inv := range f.Invoices {
 		iv := &procurementv1.InvoiceView{InvoiceId: inv.ID, InvoiceNumber: inv.Number, InvoicedOn: inv.InvoicedOn,
-			TotalFen: inv.TotalFen, Reimbursed: inv.Reimbursed}
+			TotalFen: inv.TotalFen, Reimbursed: inv.Reimbursed, Cancelled: inv.Cancelled, CancelReason: inv.CancelReason,
+			ReversesInvoiceId: inv.Reverses, ReversedByInvoiceId: inv.ReversedBy, CorrectsInvoiceId: inv.Corrects}
 		for _, role := range inv.RequiredRoles {
 			if _, ok := inv.Signers[role]; ok {
 				iv.SignedRoles = append(iv.SignedRoles, role)

@@ -14,11 +14,13 @@ import (
 	"houqin.dev/platform/eventstore"
 	"houqin.dev/platform/grpckit"
 	"houqin.dev/platform/outbox"
+	"houqin.dev/platform/projection"
 	"houqin.dev/platform/reactor"
 	"houqin.dev/platform/runtime"
 	"houqin.dev/platform/writeside"
 	"houqin.dev/procurement/app"
 	"houqin.dev/procurement/ports"
+	"houqin.dev/procurement/readmodel"
 	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
 	procurementv1 "houqin.dev/proto/gen/houqin/procurement/v1"
 )
@@ -42,6 +44,11 @@ type Config struct {
 	CachedStockItems int           `conf:"default:4096,help:stock items whose folded state is kept in memory so a command reads only the item's new events (negative: off)"`
 	AssetsAddr       string        `conf:"help:gRPC address of the assets service: accepted fixed-asset lines are registered there (empty: they wait on the stream)"`
 	ServiceKey       string        `conf:"mask,help:PEM file of this service's Ed25519 private key; it signs the short-lived service tokens of its calls to other services (the assets service must trust its public key)"`
+	CommitmentSweep  time.Duration `conf:"default:1m,help:how often the commitment sweeper looks for budget commitments whose order was never placed (released after the policy's grace period, default 1h)"`
+	// Now is the service's clock (tests inject one; default time.Now).
+	Now func() time.Time `conf:"-"`
+	// App hooks for crash tests; not configurable.
+	AppHooks app.Hooks `conf:"-"`
 	// Relay hooks for crash tests; not configurable.
 	Relay outbox.Options `conf:"-"`
 	// Credentials of calls to other services; cmd/procurement builds them from ServiceKey,
@@ -58,6 +65,7 @@ type Service struct {
 	writer   *writeside.Writer
 	assets   *grpc.ClientConn
 	reactors []*reactor.Reactor
+	app      *app.App
 }
 
 // New connects, migrates and prepares the service; Run serves it.
@@ -88,7 +96,12 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if err := reactor.Migrate(ctx, s.Pool); err != nil {
 		return err
 	}
-	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc, CachedStockItems: cfg.CachedStockItems})
+	if err := projection.Migrate(ctx, s.Pool); err != nil {
+		return err
+	}
+	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc, CachedStockItems: cfg.CachedStockItems, Now: cfg.Now,
+		Hooks: cfg.AppHooks})
+	s.app = a
 	if err := s.Listen(deps, cfg.GRPCAddr, cfg.AdminAddr, func(gs *grpc.Server) {
 		procurementv1.RegisterProcurementServiceServer(gs, ports.NewServer(a))
 		procurementv1.RegisterStockServiceServer(gs, ports.NewStockServer(a))
@@ -99,6 +112,22 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		return err
 	}
 	s.Server.Background = s.writer.Background()
+	// The service's own read models (one runner each, leader only) and the commitment
+	// sweeper that reads them (in every instance; its request ids keep it single).
+	for _, p := range readmodel.Projections() {
+		if err := projection.Setup(ctx, s.Pool, p, Name); err != nil {
+			return err
+		}
+		r := projection.NewRunner(s.Pool, s.JS, p, Name, deps.Log, projection.Options{})
+		s.Server.Background = append(s.Server.Background, r.Run)
+	}
+	every := cfg.CommitmentSweep
+	if every <= 0 {
+		every = time.Minute
+	}
+	s.Server.Background = append(s.Server.Background, func(ctx context.Context) error {
+		return a.RunCommitmentSweeper(ctx, s.Commitments(), every, deps.Log)
+	})
 	// Process managers (see ARCHITECTURE.md): accepted fixed-asset lines → assets, other
 	// accepted lines → stock, and assets registered from lines → the lines' orders.
 	var assets app.AssetRegistrar
@@ -147,6 +176,14 @@ func (s *Service) Run(ctx context.Context) error {
 
 // Reactors are the service's process managers (tests read their stats).
 func (s *Service) Reactors() []*reactor.Reactor { return s.reactors }
+
+// App is the service's application layer (tests drive the commitment sweeper through it).
+func (s *Service) App() *app.App { return s.app }
+
+// Commitments reads the service's commitments read model.
+func (s *Service) Commitments() readmodel.CommitmentQueries {
+	return readmodel.CommitmentQueries{Pool: s.Pool}
+}
 
 // Store is the service's event store (tests, audit).
 func (s *Service) Store() *eventstore.Store { return s.store }

@@ -28,16 +28,21 @@ type env struct {
 	conn   *grpc.ClientConn
 	client procurementv1.ProcurementServiceClient
 	auth   testkit.Auth
+	cfg    service.Config
 }
 
-func start(t *testing.T) *env {
+func start(t *testing.T, opts ...func(*service.Config)) *env {
 	t.Helper()
 	ns := testkit.NATS(t)
 	a := testkit.NewAuth(t)
-	svc, err := service.New(context.Background(), service.Config{
+	cfg := service.Config{
 		GRPCAddr: "127.0.0.1:0", DatabaseURL: testkit.DatabaseURL(t), DBMaxConns: 8, NatsURL: ns.ClientURL(),
 		StreamReplicas: 1, DuplicateWindow: time.Minute, Timezone: "Asia/Shanghai", Retries: 3, RelayBatch: 500,
-	}, runtime.Deps{Log: logging.Discard(), Verifier: a.Verifier})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := service.New(context.Background(), cfg, runtime.Deps{Log: logging.Discard(), Verifier: a.Verifier})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +60,7 @@ func start(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &env{svc: svc, conn: conn, client: procurementv1.NewProcurementServiceClient(conn), auth: a}
+	return &env{svc: svc, conn: conn, client: procurementv1.NewProcurementServiceClient(conn), auth: a, cfg: cfg}
 }
 
 func (e *env) as(t *testing.T, role auth.Role, school string) context.Context {

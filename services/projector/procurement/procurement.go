@@ -218,6 +218,13 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 				b.Queue(fmt.Sprintf(`INSERT INTO %s.spend_categories (stream_id, version, idx, budget_line_id, category, amount_fen)
 					VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, s), e.StreamID, e.Version, i, p.BudgetLineId, c.Category, c.AmountFen)
 			}
+		case *eventsv1.BudgetSpendReversed:
+			// 红字冲销: the spend is negative in the month of the reversal, by category too.
+			move(e, p.BudgetLineId, 0, -p.AmountFen, day(p.ReversedOn, e))
+			for i, c := range p.Categories {
+				b.Queue(fmt.Sprintf(`INSERT INTO %s.spend_categories (stream_id, version, idx, budget_line_id, category, amount_fen)
+					VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, s), e.StreamID, e.Version, i, p.BudgetLineId, c.Category, -c.AmountFen)
+			}
 		case *eventsv1.PurchaseRequestSubmitted:
 			status, step, role := StatusApproved, "", ""
 			if len(p.Chain) > 0 {
@@ -260,6 +267,12 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 			b.Queue(fmt.Sprintf(`INSERT INTO %s.invoices_reimbursed (invoice_id, school_id, stream_id, version, decided_on)
 				VALUES ($1, $2, $3, $4, $5::date) ON CONFLICT DO NOTHING`, s), p.InvoiceId, e.SchoolID, e.StreamID, e.Version,
 				day(p.ReimbursedOn, e))
+		case *eventsv1.InvoiceReversed:
+			// The red-letter invoice is a reimbursed document of its own: compliance checks its
+			// three signatures like any invoice's.
+			b.Queue(fmt.Sprintf(`INSERT INTO %s.invoices_reimbursed (invoice_id, school_id, stream_id, version, decided_on)
+				VALUES ($1, $2, $3, $4, $5::date) ON CONFLICT DO NOTHING`, s), p.ReversalInvoiceId, e.SchoolID, e.StreamID, e.Version,
+				day(p.ReversedOn, e))
 		case *eventsv1.FeeStandardPublished:
 			fee(b, s, e, p.FeeId, p.Term, p.Item, FeePublished, map[string]int{"kind": 8, "amount_per_student_fen": 9}, p.Kind, p.AmountPerStudentFen)
 		case *eventsv1.FeeCollected:

@@ -534,9 +534,16 @@ type RecordInvoiceRequest struct {
 	InvoicedOn string              `protobuf:"bytes,5,opt,name=invoiced_on,json=invoicedOn,proto3" json:"invoiced_on,omitempty"`
 	Lines      []*InvoiceLineInput `protobuf:"bytes,6,rep,name=lines,proto3" json:"lines,omitempty"`
 	// The invoice's total as printed: must equal the sum of its lines.
-	TotalFen      int64 `protobuf:"varint,7,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TotalFen int64 `protobuf:"varint,7,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
+	// 红字发票: this invoice reverses the reimbursed invoice with this id. Its lines must be
+	// the original's (order line, quantity, price), amounts as printed without the minus sign;
+	// it is signed by three people like any invoice, and reimbursing it reverses the
+	// original's spend on the budget line.
+	ReversesInvoiceId string `protobuf:"bytes,8,opt,name=reverses_invoice_id,json=reversesInvoiceId,proto3" json:"reverses_invoice_id,omitempty"`
+	// The cancelled or reversed invoice this one replaces (更正后的发票), if any.
+	CorrectsInvoiceId string `protobuf:"bytes,9,opt,name=corrects_invoice_id,json=correctsInvoiceId,proto3" json:"corrects_invoice_id,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RecordInvoiceRequest) Reset() {
@@ -618,6 +625,141 @@ func (x *RecordInvoiceRequest) GetTotalFen() int64 {
 	return 0
 }
 
+func (x *RecordInvoiceRequest) GetReversesInvoiceId() string {
+	if x != nil {
+		return x.ReversesInvoiceId
+	}
+	return ""
+}
+
+func (x *RecordInvoiceRequest) GetCorrectsInvoiceId() string {
+	if x != nil {
+		return x.CorrectsInvoiceId
+	}
+	return ""
+}
+
+type CancelInvoiceRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	RequestId       string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId        string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	PurchaseOrderId string                 `protobuf:"bytes,3,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	InvoiceId       string                 `protobuf:"bytes,4,opt,name=invoice_id,json=invoiceId,proto3" json:"invoice_id,omitempty"`
+	// 作废原因 (2–200 characters).
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelInvoiceRequest) Reset() {
+	*x = CancelInvoiceRequest{}
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelInvoiceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelInvoiceRequest) ProtoMessage() {}
+
+func (x *CancelInvoiceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelInvoiceRequest.ProtoReflect.Descriptor instead.
+func (*CancelInvoiceRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CancelInvoiceRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CancelInvoiceRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *CancelInvoiceRequest) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *CancelInvoiceRequest) GetInvoiceId() string {
+	if x != nil {
+		return x.InvoiceId
+	}
+	return ""
+}
+
+func (x *CancelInvoiceRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type CancelInvoiceResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelInvoiceResponse) Reset() {
+	*x = CancelInvoiceResponse{}
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelInvoiceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelInvoiceResponse) ProtoMessage() {}
+
+func (x *CancelInvoiceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelInvoiceResponse.ProtoReflect.Descriptor instead.
+func (*CancelInvoiceResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CancelInvoiceResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
 type RecordInvoiceResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	InvoiceId     string                 `protobuf:"bytes,1,opt,name=invoice_id,json=invoiceId,proto3" json:"invoice_id,omitempty"`
@@ -628,7 +770,7 @@ type RecordInvoiceResponse struct {
 
 func (x *RecordInvoiceResponse) Reset() {
 	*x = RecordInvoiceResponse{}
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[7]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -640,7 +782,7 @@ func (x *RecordInvoiceResponse) String() string {
 func (*RecordInvoiceResponse) ProtoMessage() {}
 
 func (x *RecordInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[7]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -653,7 +795,7 @@ func (x *RecordInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*RecordInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{7}
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RecordInvoiceResponse) GetInvoiceId() string {
@@ -683,7 +825,7 @@ type SignInvoiceRequest struct {
 
 func (x *SignInvoiceRequest) Reset() {
 	*x = SignInvoiceRequest{}
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[8]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -695,7 +837,7 @@ func (x *SignInvoiceRequest) String() string {
 func (*SignInvoiceRequest) ProtoMessage() {}
 
 func (x *SignInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[8]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -708,7 +850,7 @@ func (x *SignInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*SignInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{8}
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SignInvoiceRequest) GetRequestId() string {
@@ -757,7 +899,7 @@ type SignInvoiceResponse struct {
 
 func (x *SignInvoiceResponse) Reset() {
 	*x = SignInvoiceResponse{}
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[9]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +911,7 @@ func (x *SignInvoiceResponse) String() string {
 func (*SignInvoiceResponse) ProtoMessage() {}
 
 func (x *SignInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[9]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +924,7 @@ func (x *SignInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*SignInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{9}
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SignInvoiceResponse) GetSignedRoles() []string {
@@ -813,7 +955,7 @@ type ReimburseInvoiceRequest struct {
 
 func (x *ReimburseInvoiceRequest) Reset() {
 	*x = ReimburseInvoiceRequest{}
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[10]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -825,7 +967,7 @@ func (x *ReimburseInvoiceRequest) String() string {
 func (*ReimburseInvoiceRequest) ProtoMessage() {}
 
 func (x *ReimburseInvoiceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[10]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -838,7 +980,7 @@ func (x *ReimburseInvoiceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReimburseInvoiceRequest.ProtoReflect.Descriptor instead.
 func (*ReimburseInvoiceRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{10}
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ReimburseInvoiceRequest) GetRequestId() string {
@@ -886,7 +1028,7 @@ type ReimburseInvoiceResponse struct {
 
 func (x *ReimburseInvoiceResponse) Reset() {
 	*x = ReimburseInvoiceResponse{}
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[11]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -898,7 +1040,7 @@ func (x *ReimburseInvoiceResponse) String() string {
 func (*ReimburseInvoiceResponse) ProtoMessage() {}
 
 func (x *ReimburseInvoiceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[11]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -911,7 +1053,7 @@ func (x *ReimburseInvoiceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReimburseInvoiceResponse.ProtoReflect.Descriptor instead.
 func (*ReimburseInvoiceResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{11}
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ReimburseInvoiceResponse) GetAmountFen() int64 {
@@ -938,7 +1080,7 @@ type GetFulfilmentRequest struct {
 
 func (x *GetFulfilmentRequest) Reset() {
 	*x = GetFulfilmentRequest{}
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[12]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -950,7 +1092,7 @@ func (x *GetFulfilmentRequest) String() string {
 func (*GetFulfilmentRequest) ProtoMessage() {}
 
 func (x *GetFulfilmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[12]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -963,7 +1105,7 @@ func (x *GetFulfilmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFulfilmentRequest.ProtoReflect.Descriptor instead.
 func (*GetFulfilmentRequest) Descriptor() ([]byte, []int) {
-	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{12}
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetFulfilmentRequest) GetSchoolId() string {
@@ -989,7 +1131,7 @@ type GetFulfilmentResponse struct {
 
 func (x *GetFulfilmentResponse) Reset() {
 	*x = GetFulfilmentResponse{}
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[13]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1001,7 +1143,7 @@ func (x *GetFulfilmentResponse) String() string {
 func (*GetFulfilmentResponse) ProtoMessage() {}
 
 func (x *GetFulfilmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[13]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1014,7 +1156,7 @@ func (x *GetFulfilmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFulfilmentResponse.ProtoReflect.Descriptor instead.
 func (*GetFulfilmentResponse) Descriptor() ([]byte, []int) {
-	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{13}
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetFulfilmentResponse) GetFulfilment() *Fulfilment {
@@ -1044,7 +1186,7 @@ type ReceiptLineView struct {
 
 func (x *ReceiptLineView) Reset() {
 	*x = ReceiptLineView{}
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[14]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1056,7 +1198,7 @@ func (x *ReceiptLineView) String() string {
 func (*ReceiptLineView) ProtoMessage() {}
 
 func (x *ReceiptLineView) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[14]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1069,7 +1211,7 @@ func (x *ReceiptLineView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReceiptLineView.ProtoReflect.Descriptor instead.
 func (*ReceiptLineView) Descriptor() ([]byte, []int) {
-	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{14}
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReceiptLineView) GetAcceptanceLineId() string {
@@ -1164,7 +1306,7 @@ type GoodsReceipt struct {
 
 func (x *GoodsReceipt) Reset() {
 	*x = GoodsReceipt{}
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[15]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1176,7 +1318,7 @@ func (x *GoodsReceipt) String() string {
 func (*GoodsReceipt) ProtoMessage() {}
 
 func (x *GoodsReceipt) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[15]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1189,7 +1331,7 @@ func (x *GoodsReceipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GoodsReceipt.ProtoReflect.Descriptor instead.
 func (*GoodsReceipt) Descriptor() ([]byte, []int) {
-	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{15}
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GoodsReceipt) GetReceiptId() string {
@@ -1249,13 +1391,21 @@ type InvoiceView struct {
 	TotalFen      int64                  `protobuf:"varint,4,opt,name=total_fen,json=totalFen,proto3" json:"total_fen,omitempty"`
 	SignedRoles   []string               `protobuf:"bytes,5,rep,name=signed_roles,json=signedRoles,proto3" json:"signed_roles,omitempty"`
 	Reimbursed    bool                   `protobuf:"varint,6,opt,name=reimbursed,proto3" json:"reimbursed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// 已作废: cancelled before reimbursement.
+	Cancelled    bool   `protobuf:"varint,7,opt,name=cancelled,proto3" json:"cancelled,omitempty"`
+	CancelReason string `protobuf:"bytes,8,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
+	// A red-letter invoice: the invoice it reverses.
+	ReversesInvoiceId string `protobuf:"bytes,9,opt,name=reverses_invoice_id,json=reversesInvoiceId,proto3" json:"reverses_invoice_id,omitempty"`
+	// Reversed by a reimbursed red-letter invoice (its id).
+	ReversedByInvoiceId string `protobuf:"bytes,10,opt,name=reversed_by_invoice_id,json=reversedByInvoiceId,proto3" json:"reversed_by_invoice_id,omitempty"`
+	CorrectsInvoiceId   string `protobuf:"bytes,11,opt,name=corrects_invoice_id,json=correctsInvoiceId,proto3" json:"corrects_invoice_id,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *InvoiceView) Reset() {
 	*x = InvoiceView{}
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[16]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1417,7 @@ func (x *InvoiceView) String() string {
 func (*InvoiceView) ProtoMessage() {}
 
 func (x *InvoiceView) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[16]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1430,7 @@ func (x *InvoiceView) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InvoiceView.ProtoReflect.Descriptor instead.
 func (*InvoiceView) Descriptor() ([]byte, []int) {
-	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{16}
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *InvoiceView) GetInvoiceId() string {
@@ -1325,6 +1475,41 @@ func (x *InvoiceView) GetReimbursed() bool {
 	return false
 }
 
+func (x *InvoiceView) GetCancelled() bool {
+	if x != nil {
+		return x.Cancelled
+	}
+	return false
+}
+
+func (x *InvoiceView) GetCancelReason() string {
+	if x != nil {
+		return x.CancelReason
+	}
+	return ""
+}
+
+func (x *InvoiceView) GetReversesInvoiceId() string {
+	if x != nil {
+		return x.ReversesInvoiceId
+	}
+	return ""
+}
+
+func (x *InvoiceView) GetReversedByInvoiceId() string {
+	if x != nil {
+		return x.ReversedByInvoiceId
+	}
+	return ""
+}
+
+func (x *InvoiceView) GetCorrectsInvoiceId() string {
+	if x != nil {
+		return x.CorrectsInvoiceId
+	}
+	return ""
+}
+
 // Fulfilment is the state of an order's deliveries and invoices.
 type Fulfilment struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -1339,7 +1524,7 @@ type Fulfilment struct {
 
 func (x *Fulfilment) Reset() {
 	*x = Fulfilment{}
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[17]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1351,7 +1536,7 @@ func (x *Fulfilment) String() string {
 func (*Fulfilment) ProtoMessage() {}
 
 func (x *Fulfilment) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[17]
+	mi := &file_houqin_procurement_v1_fulfilment_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1364,7 +1549,7 @@ func (x *Fulfilment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Fulfilment.ProtoReflect.Descriptor instead.
 func (*Fulfilment) Descriptor() ([]byte, []int) {
-	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{17}
+	return file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Fulfilment) GetPurchaseOrderId() string {
@@ -1443,7 +1628,7 @@ const file_houqin_procurement_v1_fulfilment_proto_rawDesc = "" +
 	"\x10InvoiceLineInput\x12\"\n" +
 	"\rorder_line_id\x18\x01 \x01(\tR\vorderLineId\x12\x1a\n" +
 	"\bquantity\x18\x02 \x01(\x03R\bquantity\x12$\n" +
-	"\x0eunit_price_fen\x18\x03 \x01(\x03R\funitPriceFen\"\xa2\x02\n" +
+	"\x0eunit_price_fen\x18\x03 \x01(\x03R\funitPriceFen\"\x82\x03\n" +
 	"\x14RecordInvoiceRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
@@ -1453,7 +1638,19 @@ const file_houqin_procurement_v1_fulfilment_proto_rawDesc = "" +
 	"\vinvoiced_on\x18\x05 \x01(\tR\n" +
 	"invoicedOn\x12=\n" +
 	"\x05lines\x18\x06 \x03(\v2'.houqin.procurement.v1.InvoiceLineInputR\x05lines\x12\x1b\n" +
-	"\ttotal_fen\x18\a \x01(\x03R\btotalFen\"P\n" +
+	"\ttotal_fen\x18\a \x01(\x03R\btotalFen\x12.\n" +
+	"\x13reverses_invoice_id\x18\b \x01(\tR\x11reversesInvoiceId\x12.\n" +
+	"\x13corrects_invoice_id\x18\t \x01(\tR\x11correctsInvoiceId\"\xb5\x01\n" +
+	"\x14CancelInvoiceRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12*\n" +
+	"\x11purchase_order_id\x18\x03 \x01(\tR\x0fpurchaseOrderId\x12\x1d\n" +
+	"\n" +
+	"invoice_id\x18\x04 \x01(\tR\tinvoiceId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"1\n" +
+	"\x15CancelInvoiceResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"P\n" +
 	"\x15RecordInvoiceResponse\x12\x1d\n" +
 	"\n" +
 	"invoice_id\x18\x01 \x01(\tR\tinvoiceId\x12\x18\n" +
@@ -1513,7 +1710,7 @@ const file_houqin_procurement_v1_fulfilment_proto_rawDesc = "" +
 	"minSigners\x12\x1a\n" +
 	"\baccepted\x18\x06 \x01(\bR\baccepted\x12\x1f\n" +
 	"\vaccepted_on\x18\a \x01(\tR\n" +
-	"acceptedOn\"\xd4\x01\n" +
+	"acceptedOn\"\xac\x03\n" +
 	"\vInvoiceView\x12\x1d\n" +
 	"\n" +
 	"invoice_id\x18\x01 \x01(\tR\tinvoiceId\x12%\n" +
@@ -1524,7 +1721,13 @@ const file_houqin_procurement_v1_fulfilment_proto_rawDesc = "" +
 	"\fsigned_roles\x18\x05 \x03(\tR\vsignedRoles\x12\x1e\n" +
 	"\n" +
 	"reimbursed\x18\x06 \x01(\bR\n" +
-	"reimbursed\"\xf6\x01\n" +
+	"reimbursed\x12\x1c\n" +
+	"\tcancelled\x18\a \x01(\bR\tcancelled\x12#\n" +
+	"\rcancel_reason\x18\b \x01(\tR\fcancelReason\x12.\n" +
+	"\x13reverses_invoice_id\x18\t \x01(\tR\x11reversesInvoiceId\x123\n" +
+	"\x16reversed_by_invoice_id\x18\n" +
+	" \x01(\tR\x13reversedByInvoiceId\x12.\n" +
+	"\x13corrects_invoice_id\x18\v \x01(\tR\x11correctsInvoiceId\"\xf6\x01\n" +
 	"\n" +
 	"Fulfilment\x12*\n" +
 	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12?\n" +
@@ -1536,13 +1739,14 @@ const file_houqin_procurement_v1_fulfilment_proto_rawDesc = "" +
 	"\x18INVOICE_ROLE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INVOICE_ROLE_HANDLER\x10\x01\x12\x1a\n" +
 	"\x16INVOICE_ROLE_INSPECTOR\x10\x02\x12\x18\n" +
-	"\x14INVOICE_ROLE_AUDITOR\x10\x032\xaa\x05\n" +
+	"\x14INVOICE_ROLE_AUDITOR\x10\x032\x96\x06\n" +
 	"\x11FulfilmentService\x12m\n" +
 	"\x0eRecordDelivery\x12,.houqin.procurement.v1.RecordDeliveryRequest\x1a-.houqin.procurement.v1.RecordDeliveryResponse\x12s\n" +
 	"\x10SignGoodsReceipt\x12..houqin.procurement.v1.SignGoodsReceiptRequest\x1a/.houqin.procurement.v1.SignGoodsReceiptResponse\x12j\n" +
 	"\rRecordInvoice\x12+.houqin.procurement.v1.RecordInvoiceRequest\x1a,.houqin.procurement.v1.RecordInvoiceResponse\x12d\n" +
 	"\vSignInvoice\x12).houqin.procurement.v1.SignInvoiceRequest\x1a*.houqin.procurement.v1.SignInvoiceResponse\x12s\n" +
 	"\x10ReimburseInvoice\x12..houqin.procurement.v1.ReimburseInvoiceRequest\x1a/.houqin.procurement.v1.ReimburseInvoiceResponse\x12j\n" +
+	"\rCancelInvoice\x12+.houqin.procurement.v1.CancelInvoiceRequest\x1a,.houqin.procurement.v1.CancelInvoiceResponse\x12j\n" +
 	"\rGetFulfilment\x12+.houqin.procurement.v1.GetFulfilmentRequest\x1a,.houqin.procurement.v1.GetFulfilmentResponseB\xdc\x01\n" +
 	"\x19com.houqin.procurement.v1B\x0fFulfilmentProtoP\x01Z8houqin.dev/proto/gen/houqin/procurement/v1;procurementv1\xa2\x02\x03HPX\xaa\x02\x15Houqin.Procurement.V1\xca\x02\x15Houqin\\Procurement\\V1\xe2\x02!Houqin\\Procurement\\V1\\GPBMetadata\xea\x02\x17Houqin::Procurement::V1b\x06proto3"
 
@@ -1559,7 +1763,7 @@ func file_houqin_procurement_v1_fulfilment_proto_rawDescGZIP() []byte {
 }
 
 var file_houqin_procurement_v1_fulfilment_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_houqin_procurement_v1_fulfilment_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_houqin_procurement_v1_fulfilment_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_houqin_procurement_v1_fulfilment_proto_goTypes = []any{
 	(InvoiceRole)(0),                 // 0: houqin.procurement.v1.InvoiceRole
 	(*DeliveryLine)(nil),             // 1: houqin.procurement.v1.DeliveryLine
@@ -1569,40 +1773,44 @@ var file_houqin_procurement_v1_fulfilment_proto_goTypes = []any{
 	(*SignGoodsReceiptResponse)(nil), // 5: houqin.procurement.v1.SignGoodsReceiptResponse
 	(*InvoiceLineInput)(nil),         // 6: houqin.procurement.v1.InvoiceLineInput
 	(*RecordInvoiceRequest)(nil),     // 7: houqin.procurement.v1.RecordInvoiceRequest
-	(*RecordInvoiceResponse)(nil),    // 8: houqin.procurement.v1.RecordInvoiceResponse
-	(*SignInvoiceRequest)(nil),       // 9: houqin.procurement.v1.SignInvoiceRequest
-	(*SignInvoiceResponse)(nil),      // 10: houqin.procurement.v1.SignInvoiceResponse
-	(*ReimburseInvoiceRequest)(nil),  // 11: houqin.procurement.v1.ReimburseInvoiceRequest
-	(*ReimburseInvoiceResponse)(nil), // 12: houqin.procurement.v1.ReimburseInvoiceResponse
-	(*GetFulfilmentRequest)(nil),     // 13: houqin.procurement.v1.GetFulfilmentRequest
-	(*GetFulfilmentResponse)(nil),    // 14: houqin.procurement.v1.GetFulfilmentResponse
-	(*ReceiptLineView)(nil),          // 15: houqin.procurement.v1.ReceiptLineView
-	(*GoodsReceipt)(nil),             // 16: houqin.procurement.v1.GoodsReceipt
-	(*InvoiceView)(nil),              // 17: houqin.procurement.v1.InvoiceView
-	(*Fulfilment)(nil),               // 18: houqin.procurement.v1.Fulfilment
+	(*CancelInvoiceRequest)(nil),     // 8: houqin.procurement.v1.CancelInvoiceRequest
+	(*CancelInvoiceResponse)(nil),    // 9: houqin.procurement.v1.CancelInvoiceResponse
+	(*RecordInvoiceResponse)(nil),    // 10: houqin.procurement.v1.RecordInvoiceResponse
+	(*SignInvoiceRequest)(nil),       // 11: houqin.procurement.v1.SignInvoiceRequest
+	(*SignInvoiceResponse)(nil),      // 12: houqin.procurement.v1.SignInvoiceResponse
+	(*ReimburseInvoiceRequest)(nil),  // 13: houqin.procurement.v1.ReimburseInvoiceRequest
+	(*ReimburseInvoiceResponse)(nil), // 14: houqin.procurement.v1.ReimburseInvoiceResponse
+	(*GetFulfilmentRequest)(nil),     // 15: houqin.procurement.v1.GetFulfilmentRequest
+	(*GetFulfilmentResponse)(nil),    // 16: houqin.procurement.v1.GetFulfilmentResponse
+	(*ReceiptLineView)(nil),          // 17: houqin.procurement.v1.ReceiptLineView
+	(*GoodsReceipt)(nil),             // 18: houqin.procurement.v1.GoodsReceipt
+	(*InvoiceView)(nil),              // 19: houqin.procurement.v1.InvoiceView
+	(*Fulfilment)(nil),               // 20: houqin.procurement.v1.Fulfilment
 }
 var file_houqin_procurement_v1_fulfilment_proto_depIdxs = []int32{
 	1,  // 0: houqin.procurement.v1.RecordDeliveryRequest.lines:type_name -> houqin.procurement.v1.DeliveryLine
 	6,  // 1: houqin.procurement.v1.RecordInvoiceRequest.lines:type_name -> houqin.procurement.v1.InvoiceLineInput
 	0,  // 2: houqin.procurement.v1.SignInvoiceRequest.role:type_name -> houqin.procurement.v1.InvoiceRole
-	18, // 3: houqin.procurement.v1.GetFulfilmentResponse.fulfilment:type_name -> houqin.procurement.v1.Fulfilment
-	15, // 4: houqin.procurement.v1.GoodsReceipt.lines:type_name -> houqin.procurement.v1.ReceiptLineView
-	16, // 5: houqin.procurement.v1.Fulfilment.receipts:type_name -> houqin.procurement.v1.GoodsReceipt
-	17, // 6: houqin.procurement.v1.Fulfilment.invoices:type_name -> houqin.procurement.v1.InvoiceView
+	20, // 3: houqin.procurement.v1.GetFulfilmentResponse.fulfilment:type_name -> houqin.procurement.v1.Fulfilment
+	17, // 4: houqin.procurement.v1.GoodsReceipt.lines:type_name -> houqin.procurement.v1.ReceiptLineView
+	18, // 5: houqin.procurement.v1.Fulfilment.receipts:type_name -> houqin.procurement.v1.GoodsReceipt
+	19, // 6: houqin.procurement.v1.Fulfilment.invoices:type_name -> houqin.procurement.v1.InvoiceView
 	2,  // 7: houqin.procurement.v1.FulfilmentService.RecordDelivery:input_type -> houqin.procurement.v1.RecordDeliveryRequest
 	4,  // 8: houqin.procurement.v1.FulfilmentService.SignGoodsReceipt:input_type -> houqin.procurement.v1.SignGoodsReceiptRequest
 	7,  // 9: houqin.procurement.v1.FulfilmentService.RecordInvoice:input_type -> houqin.procurement.v1.RecordInvoiceRequest
-	9,  // 10: houqin.procurement.v1.FulfilmentService.SignInvoice:input_type -> houqin.procurement.v1.SignInvoiceRequest
-	11, // 11: houqin.procurement.v1.FulfilmentService.ReimburseInvoice:input_type -> houqin.procurement.v1.ReimburseInvoiceRequest
-	13, // 12: houqin.procurement.v1.FulfilmentService.GetFulfilment:input_type -> houqin.procurement.v1.GetFulfilmentRequest
-	3,  // 13: houqin.procurement.v1.FulfilmentService.RecordDelivery:output_type -> houqin.procurement.v1.RecordDeliveryResponse
-	5,  // 14: houqin.procurement.v1.FulfilmentService.SignGoodsReceipt:output_type -> houqin.procurement.v1.SignGoodsReceiptResponse
-	8,  // 15: houqin.procurement.v1.FulfilmentService.RecordInvoice:output_type -> houqin.procurement.v1.RecordInvoiceResponse
-	10, // 16: houqin.procurement.v1.FulfilmentService.SignInvoice:output_type -> houqin.procurement.v1.SignInvoiceResponse
-	12, // 17: houqin.procurement.v1.FulfilmentService.ReimburseInvoice:output_type -> houqin.procurement.v1.ReimburseInvoiceResponse
-	14, // 18: houqin.procurement.v1.FulfilmentService.GetFulfilment:output_type -> houqin.procurement.v1.GetFulfilmentResponse
-	13, // [13:19] is the sub-list for method output_type
-	7,  // [7:13] is the sub-list for method input_type
+	11, // 10: houqin.procurement.v1.FulfilmentService.SignInvoice:input_type -> houqin.procurement.v1.SignInvoiceRequest
+	13, // 11: houqin.procurement.v1.FulfilmentService.ReimburseInvoice:input_type -> houqin.procurement.v1.ReimburseInvoiceRequest
+	8,  // 12: houqin.procurement.v1.FulfilmentService.CancelInvoice:input_type -> houqin.procurement.v1.CancelInvoiceRequest
+	15, // 13: houqin.procurement.v1.FulfilmentService.GetFulfilment:input_type -> houqin.procurement.v1.GetFulfilmentRequest
+	3,  // 14: houqin.procurement.v1.FulfilmentService.RecordDelivery:output_type -> houqin.procurement.v1.RecordDeliveryResponse
+	5,  // 15: houqin.procurement.v1.FulfilmentService.SignGoodsReceipt:output_type -> houqin.procurement.v1.SignGoodsReceiptResponse
+	10, // 16: houqin.procurement.v1.FulfilmentService.RecordInvoice:output_type -> houqin.procurement.v1.RecordInvoiceResponse
+	12, // 17: houqin.procurement.v1.FulfilmentService.SignInvoice:output_type -> houqin.procurement.v1.SignInvoiceResponse
+	14, // 18: houqin.procurement.v1.FulfilmentService.ReimburseInvoice:output_type -> houqin.procurement.v1.ReimburseInvoiceResponse
+	9,  // 19: houqin.procurement.v1.FulfilmentService.CancelInvoice:output_type -> houqin.procurement.v1.CancelInvoiceResponse
+	16, // 20: houqin.procurement.v1.FulfilmentService.GetFulfilment:output_type -> houqin.procurement.v1.GetFulfilmentResponse
+	14, // [14:21] is the sub-list for method output_type
+	7,  // [7:14] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -1619,7 +1827,7 @@ func file_houqin_procurement_v1_fulfilment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_procurement_v1_fulfilment_proto_rawDesc), len(file_houqin_procurement_v1_fulfilment_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

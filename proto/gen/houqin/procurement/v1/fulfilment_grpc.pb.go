@@ -24,6 +24,7 @@ const (
 	FulfilmentService_RecordInvoice_FullMethodName    = "/houqin.procurement.v1.FulfilmentService/RecordInvoice"
 	FulfilmentService_SignInvoice_FullMethodName      = "/houqin.procurement.v1.FulfilmentService/SignInvoice"
 	FulfilmentService_ReimburseInvoice_FullMethodName = "/houqin.procurement.v1.FulfilmentService/ReimburseInvoice"
+	FulfilmentService_CancelInvoice_FullMethodName    = "/houqin.procurement.v1.FulfilmentService/CancelInvoice"
 	FulfilmentService_GetFulfilment_FullMethodName    = "/houqin.procurement.v1.FulfilmentService/GetFulfilment"
 )
 
@@ -53,6 +54,12 @@ type FulfilmentServiceClient interface {
 	// ReimburseInvoice 报账: pays a fully signed invoice from the order's budget line; refused
 	// while a fixed-asset line of it is not registered in the assets service.
 	ReimburseInvoice(ctx context.Context, in *ReimburseInvoiceRequest, opts ...grpc.CallOption) (*ReimburseInvoiceResponse, error)
+	// CancelInvoice 发票作废: an invoice not yet reimbursed is cancelled with a reason (by the
+	// accountant or the logistics director); its quantities may then be invoiced again by a
+	// corrected invoice (RecordInvoice with corrects_invoice_id). A reimbursed invoice is
+	// refused (INVOICE_ALREADY_REIMBURSED): it is corrected by a red-letter invoice instead
+	// (RecordInvoice with reverses_invoice_id), whose reimbursement reverses the spend.
+	CancelInvoice(ctx context.Context, in *CancelInvoiceRequest, opts ...grpc.CallOption) (*CancelInvoiceResponse, error)
 	// GetFulfilment returns an order's receipts, invoices and asset registrations.
 	GetFulfilment(ctx context.Context, in *GetFulfilmentRequest, opts ...grpc.CallOption) (*GetFulfilmentResponse, error)
 }
@@ -115,6 +122,16 @@ func (c *fulfilmentServiceClient) ReimburseInvoice(ctx context.Context, in *Reim
 	return out, nil
 }
 
+func (c *fulfilmentServiceClient) CancelInvoice(ctx context.Context, in *CancelInvoiceRequest, opts ...grpc.CallOption) (*CancelInvoiceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CancelInvoiceResponse)
+	err := c.cc.Invoke(ctx, FulfilmentService_CancelInvoice_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *fulfilmentServiceClient) GetFulfilment(ctx context.Context, in *GetFulfilmentRequest, opts ...grpc.CallOption) (*GetFulfilmentResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetFulfilmentResponse)
@@ -151,6 +168,12 @@ type FulfilmentServiceServer interface {
 	// ReimburseInvoice 报账: pays a fully signed invoice from the order's budget line; refused
 	// while a fixed-asset line of it is not registered in the assets service.
 	ReimburseInvoice(context.Context, *ReimburseInvoiceRequest) (*ReimburseInvoiceResponse, error)
+	// CancelInvoice 发票作废: an invoice not yet reimbursed is cancelled with a reason (by the
+	// accountant or the logistics director); its quantities may then be invoiced again by a
+	// corrected invoice (RecordInvoice with corrects_invoice_id). A reimbursed invoice is
+	// refused (INVOICE_ALREADY_REIMBURSED): it is corrected by a red-letter invoice instead
+	// (RecordInvoice with reverses_invoice_id), whose reimbursement reverses the spend.
+	CancelInvoice(context.Context, *CancelInvoiceRequest) (*CancelInvoiceResponse, error)
 	// GetFulfilment returns an order's receipts, invoices and asset registrations.
 	GetFulfilment(context.Context, *GetFulfilmentRequest) (*GetFulfilmentResponse, error)
 	mustEmbedUnimplementedFulfilmentServiceServer()
@@ -177,6 +200,9 @@ func (UnimplementedFulfilmentServiceServer) SignInvoice(context.Context, *SignIn
 }
 func (UnimplementedFulfilmentServiceServer) ReimburseInvoice(context.Context, *ReimburseInvoiceRequest) (*ReimburseInvoiceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReimburseInvoice not implemented")
+}
+func (UnimplementedFulfilmentServiceServer) CancelInvoice(context.Context, *CancelInvoiceRequest) (*CancelInvoiceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CancelInvoice not implemented")
 }
 func (UnimplementedFulfilmentServiceServer) GetFulfilment(context.Context, *GetFulfilmentRequest) (*GetFulfilmentResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetFulfilment not implemented")
@@ -292,6 +318,24 @@ func _FulfilmentService_ReimburseInvoice_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _FulfilmentService_CancelInvoice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelInvoiceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FulfilmentServiceServer).CancelInvoice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: FulfilmentService_CancelInvoice_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FulfilmentServiceServer).CancelInvoice(ctx, req.(*CancelInvoiceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _FulfilmentService_GetFulfilment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetFulfilmentRequest)
 	if err := dec(in); err != nil {
@@ -336,6 +380,10 @@ var FulfilmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReimburseInvoice",
 			Handler:    _FulfilmentService_ReimburseInvoice_Handler,
+		},
+		{
+			MethodName: "CancelInvoice",
+			Handler:    _FulfilmentService_CancelInvoice_Handler,
 		},
 		{
 			MethodName: "GetFulfilment",

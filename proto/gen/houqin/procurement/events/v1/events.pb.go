@@ -2074,6 +2074,199 @@ func (x *PurchaseOrderCancelled) GetCancelledBy() string {
 	return ""
 }
 
+// BudgetSpendReversed 红字冲销: a reimbursed invoice's spend is reversed by its red-letter
+// invoice; the amount is available on the line again.
+type BudgetSpendReversed struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	BudgetLineId    string                 `protobuf:"bytes,1,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	PurchaseOrderId string                 `protobuf:"bytes,2,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	// The original invoice whose spend is reversed.
+	InvoiceId         string `protobuf:"bytes,3,opt,name=invoice_id,json=invoiceId,proto3" json:"invoice_id,omitempty"`
+	ReversalInvoiceId string `protobuf:"bytes,4,opt,name=reversal_invoice_id,json=reversalInvoiceId,proto3" json:"reversal_invoice_id,omitempty"`
+	AmountFen         int64  `protobuf:"varint,5,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	// YYYY-MM-DD: reports subtract it in this month.
+	ReversedOn    string            `protobuf:"bytes,6,opt,name=reversed_on,json=reversedOn,proto3" json:"reversed_on,omitempty"`
+	Categories    []*CategoryAmount `protobuf:"bytes,7,rep,name=categories,proto3" json:"categories,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetSpendReversed) Reset() {
+	*x = BudgetSpendReversed{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetSpendReversed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetSpendReversed) ProtoMessage() {}
+
+func (x *BudgetSpendReversed) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetSpendReversed.ProtoReflect.Descriptor instead.
+func (*BudgetSpendReversed) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *BudgetSpendReversed) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *BudgetSpendReversed) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *BudgetSpendReversed) GetInvoiceId() string {
+	if x != nil {
+		return x.InvoiceId
+	}
+	return ""
+}
+
+func (x *BudgetSpendReversed) GetReversalInvoiceId() string {
+	if x != nil {
+		return x.ReversalInvoiceId
+	}
+	return ""
+}
+
+func (x *BudgetSpendReversed) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *BudgetSpendReversed) GetReversedOn() string {
+	if x != nil {
+		return x.ReversedOn
+	}
+	return ""
+}
+
+func (x *BudgetSpendReversed) GetCategories() []*CategoryAmount {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+// PurchaseOrderAbandoned: the budget was committed for this order but the order was never
+// appended (the client gave up between the two steps); after the policy's grace period the
+// sweeper closes the order id for good, so a late retry cannot place it, and releases the
+// commitment.
+type PurchaseOrderAbandoned struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseOrderId   string                 `protobuf:"bytes,1,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	SchoolId          string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	PurchaseRequestId string                 `protobuf:"bytes,3,opt,name=purchase_request_id,json=purchaseRequestId,proto3" json:"purchase_request_id,omitempty"`
+	BudgetLineId      string                 `protobuf:"bytes,4,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	// When the commitment was recorded (RFC 3339) and how long the policy waits.
+	CommittedAt   string `protobuf:"bytes,5,opt,name=committed_at,json=committedAt,proto3" json:"committed_at,omitempty"`
+	GraceSeconds  int64  `protobuf:"varint,6,opt,name=grace_seconds,json=graceSeconds,proto3" json:"grace_seconds,omitempty"`
+	Reason        string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PurchaseOrderAbandoned) Reset() {
+	*x = PurchaseOrderAbandoned{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurchaseOrderAbandoned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurchaseOrderAbandoned) ProtoMessage() {}
+
+func (x *PurchaseOrderAbandoned) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurchaseOrderAbandoned.ProtoReflect.Descriptor instead.
+func (*PurchaseOrderAbandoned) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *PurchaseOrderAbandoned) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderAbandoned) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderAbandoned) GetPurchaseRequestId() string {
+	if x != nil {
+		return x.PurchaseRequestId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderAbandoned) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *PurchaseOrderAbandoned) GetCommittedAt() string {
+	if x != nil {
+		return x.CommittedAt
+	}
+	return ""
+}
+
+func (x *PurchaseOrderAbandoned) GetGraceSeconds() int64 {
+	if x != nil {
+		return x.GraceSeconds
+	}
+	return 0
+}
+
+func (x *PurchaseOrderAbandoned) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_houqin_procurement_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_houqin_procurement_events_v1_events_proto_rawDesc = "" +
@@ -2289,7 +2482,28 @@ const file_houqin_procurement_events_v1_events_proto_rawDesc = "" +
 	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12!\n" +
 	"\fcancelled_on\x18\x03 \x01(\tR\vcancelledOn\x12!\n" +
-	"\fcancelled_by\x18\x04 \x01(\tR\vcancelledByB\xfe\x01\n" +
+	"\fcancelled_by\x18\x04 \x01(\tR\vcancelledBy\"\xc4\x02\n" +
+	"\x13BudgetSpendReversed\x12$\n" +
+	"\x0ebudget_line_id\x18\x01 \x01(\tR\fbudgetLineId\x12*\n" +
+	"\x11purchase_order_id\x18\x02 \x01(\tR\x0fpurchaseOrderId\x12\x1d\n" +
+	"\n" +
+	"invoice_id\x18\x03 \x01(\tR\tinvoiceId\x12.\n" +
+	"\x13reversal_invoice_id\x18\x04 \x01(\tR\x11reversalInvoiceId\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x05 \x01(\x03R\tamountFen\x12\x1f\n" +
+	"\vreversed_on\x18\x06 \x01(\tR\n" +
+	"reversedOn\x12L\n" +
+	"\n" +
+	"categories\x18\a \x03(\v2,.houqin.procurement.events.v1.CategoryAmountR\n" +
+	"categories\"\x97\x02\n" +
+	"\x16PurchaseOrderAbandoned\x12*\n" +
+	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12.\n" +
+	"\x13purchase_request_id\x18\x03 \x01(\tR\x11purchaseRequestId\x12$\n" +
+	"\x0ebudget_line_id\x18\x04 \x01(\tR\fbudgetLineId\x12!\n" +
+	"\fcommitted_at\x18\x05 \x01(\tR\vcommittedAt\x12#\n" +
+	"\rgrace_seconds\x18\x06 \x01(\x03R\fgraceSeconds\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reasonB\xfe\x01\n" +
 	" com.houqin.procurement.events.v1B\vEventsProtoP\x01Z:houqin.dev/proto/gen/houqin/procurement/events/v1;eventsv1\xa2\x02\x03HPE\xaa\x02\x1cHouqin.Procurement.Events.V1\xca\x02\x1cHouqin\\Procurement\\Events\\V1\xe2\x02(Houqin\\Procurement\\Events\\V1\\GPBMetadata\xea\x02\x1fHouqin::Procurement::Events::V1b\x06proto3"
 
 var (
@@ -2304,7 +2518,7 @@ func file_houqin_procurement_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_houqin_procurement_events_v1_events_proto_rawDescData
 }
 
-var file_houqin_procurement_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_houqin_procurement_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_houqin_procurement_events_v1_events_proto_goTypes = []any{
 	(*Licence)(nil),                   // 0: houqin.procurement.events.v1.Licence
 	(*SupplierRegistered)(nil),        // 1: houqin.procurement.events.v1.SupplierRegistered
@@ -2329,6 +2543,8 @@ var file_houqin_procurement_events_v1_events_proto_goTypes = []any{
 	(*OrderLine)(nil),                 // 20: houqin.procurement.events.v1.OrderLine
 	(*PurchaseOrderPlaced)(nil),       // 21: houqin.procurement.events.v1.PurchaseOrderPlaced
 	(*PurchaseOrderCancelled)(nil),    // 22: houqin.procurement.events.v1.PurchaseOrderCancelled
+	(*BudgetSpendReversed)(nil),       // 23: houqin.procurement.events.v1.BudgetSpendReversed
+	(*PurchaseOrderAbandoned)(nil),    // 24: houqin.procurement.events.v1.PurchaseOrderAbandoned
 }
 var file_houqin_procurement_events_v1_events_proto_depIdxs = []int32{
 	0,  // 0: houqin.procurement.events.v1.SupplierRegistered.licences:type_name -> houqin.procurement.events.v1.Licence
@@ -2337,11 +2553,12 @@ var file_houqin_procurement_events_v1_events_proto_depIdxs = []int32{
 	13, // 3: houqin.procurement.events.v1.PurchaseRequestSubmitted.lines:type_name -> houqin.procurement.events.v1.RequestLine
 	14, // 4: houqin.procurement.events.v1.PurchaseRequestSubmitted.chain:type_name -> houqin.procurement.events.v1.ApprovalStep
 	20, // 5: houqin.procurement.events.v1.PurchaseOrderPlaced.lines:type_name -> houqin.procurement.events.v1.OrderLine
-	6,  // [6:6] is the sub-list for method output_type
-	6,  // [6:6] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	11, // 6: houqin.procurement.events.v1.BudgetSpendReversed.categories:type_name -> houqin.procurement.events.v1.CategoryAmount
+	7,  // [7:7] is the sub-list for method output_type
+	7,  // [7:7] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_houqin_procurement_events_v1_events_proto_init() }
@@ -2355,7 +2572,7 @@ func file_houqin_procurement_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_procurement_events_v1_events_proto_rawDesc), len(file_houqin_procurement_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -704,8 +704,13 @@ type InvoiceRecorded struct {
 	// The signing roles the invoice needs (handler, inspector, auditor), by policy.
 	RequiredRoles []string `protobuf:"bytes,8,rep,name=required_roles,json=requiredRoles,proto3" json:"required_roles,omitempty"`
 	PolicyVersion string   `protobuf:"bytes,9,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// 红字发票: the reimbursed invoice this one reverses (its lines and total are the
+	// original's, as magnitudes).
+	ReversesInvoiceId string `protobuf:"bytes,10,opt,name=reverses_invoice_id,json=reversesInvoiceId,proto3" json:"reverses_invoice_id,omitempty"`
+	// The cancelled or reversed invoice this one replaces.
+	CorrectsInvoiceId string `protobuf:"bytes,11,opt,name=corrects_invoice_id,json=correctsInvoiceId,proto3" json:"corrects_invoice_id,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *InvoiceRecorded) Reset() {
@@ -797,6 +802,20 @@ func (x *InvoiceRecorded) GetRequiredRoles() []string {
 func (x *InvoiceRecorded) GetPolicyVersion() string {
 	if x != nil {
 		return x.PolicyVersion
+	}
+	return ""
+}
+
+func (x *InvoiceRecorded) GetReversesInvoiceId() string {
+	if x != nil {
+		return x.ReversesInvoiceId
+	}
+	return ""
+}
+
+func (x *InvoiceRecorded) GetCorrectsInvoiceId() string {
+	if x != nil {
+		return x.CorrectsInvoiceId
 	}
 	return ""
 }
@@ -981,6 +1000,276 @@ func (x *InvoiceReimbursed) GetOrderClosed() bool {
 	return false
 }
 
+// OrderCancellationRecorded: the order is being cancelled. Recorded on the fulfilment stream
+// first, so a delivery or invoice and the cancellation are decided one after the other on one
+// stream (the optimistic lock), never both; PurchaseOrderCancelled on the order follows.
+type OrderCancellationRecorded struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseOrderId string                 `protobuf:"bytes,1,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	SchoolId        string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	Reason          string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	CancelledBy     string                 `protobuf:"bytes,4,opt,name=cancelled_by,json=cancelledBy,proto3" json:"cancelled_by,omitempty"`
+	CancelledOn     string                 `protobuf:"bytes,5,opt,name=cancelled_on,json=cancelledOn,proto3" json:"cancelled_on,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *OrderCancellationRecorded) Reset() {
+	*x = OrderCancellationRecorded{}
+	mi := &file_houqin_procurement_events_v1_fulfilment_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OrderCancellationRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OrderCancellationRecorded) ProtoMessage() {}
+
+func (x *OrderCancellationRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_fulfilment_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OrderCancellationRecorded.ProtoReflect.Descriptor instead.
+func (*OrderCancellationRecorded) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_fulfilment_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *OrderCancellationRecorded) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *OrderCancellationRecorded) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *OrderCancellationRecorded) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *OrderCancellationRecorded) GetCancelledBy() string {
+	if x != nil {
+		return x.CancelledBy
+	}
+	return ""
+}
+
+func (x *OrderCancellationRecorded) GetCancelledOn() string {
+	if x != nil {
+		return x.CancelledOn
+	}
+	return ""
+}
+
+// InvoiceCancelled 发票作废: an invoice not yet reimbursed is void; its quantities may be
+// invoiced again.
+type InvoiceCancelled struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseOrderId string                 `protobuf:"bytes,1,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	InvoiceId       string                 `protobuf:"bytes,2,opt,name=invoice_id,json=invoiceId,proto3" json:"invoice_id,omitempty"`
+	InvoiceNumber   string                 `protobuf:"bytes,3,opt,name=invoice_number,json=invoiceNumber,proto3" json:"invoice_number,omitempty"`
+	AmountFen       int64                  `protobuf:"varint,4,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	Reason          string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	CancelledBy     string                 `protobuf:"bytes,6,opt,name=cancelled_by,json=cancelledBy,proto3" json:"cancelled_by,omitempty"`
+	CancelledOn     string                 `protobuf:"bytes,7,opt,name=cancelled_on,json=cancelledOn,proto3" json:"cancelled_on,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *InvoiceCancelled) Reset() {
+	*x = InvoiceCancelled{}
+	mi := &file_houqin_procurement_events_v1_fulfilment_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvoiceCancelled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvoiceCancelled) ProtoMessage() {}
+
+func (x *InvoiceCancelled) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_fulfilment_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvoiceCancelled.ProtoReflect.Descriptor instead.
+func (*InvoiceCancelled) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_fulfilment_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *InvoiceCancelled) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *InvoiceCancelled) GetInvoiceId() string {
+	if x != nil {
+		return x.InvoiceId
+	}
+	return ""
+}
+
+func (x *InvoiceCancelled) GetInvoiceNumber() string {
+	if x != nil {
+		return x.InvoiceNumber
+	}
+	return ""
+}
+
+func (x *InvoiceCancelled) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *InvoiceCancelled) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *InvoiceCancelled) GetCancelledBy() string {
+	if x != nil {
+		return x.CancelledBy
+	}
+	return ""
+}
+
+func (x *InvoiceCancelled) GetCancelledOn() string {
+	if x != nil {
+		return x.CancelledOn
+	}
+	return ""
+}
+
+// InvoiceReversed 红字冲销: a signed red-letter invoice was reimbursed; the original
+// invoice's spend is reversed on the budget line and its quantities may be invoiced again.
+// If the order was closed, it is open for the corrected invoice again.
+type InvoiceReversed struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	PurchaseOrderId string                 `protobuf:"bytes,1,opt,name=purchase_order_id,json=purchaseOrderId,proto3" json:"purchase_order_id,omitempty"`
+	// The original, reimbursed invoice.
+	InvoiceId string `protobuf:"bytes,2,opt,name=invoice_id,json=invoiceId,proto3" json:"invoice_id,omitempty"`
+	// The red-letter invoice.
+	ReversalInvoiceId string `protobuf:"bytes,3,opt,name=reversal_invoice_id,json=reversalInvoiceId,proto3" json:"reversal_invoice_id,omitempty"`
+	BudgetLineId      string `protobuf:"bytes,4,opt,name=budget_line_id,json=budgetLineId,proto3" json:"budget_line_id,omitempty"`
+	AmountFen         int64  `protobuf:"varint,5,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	ReversedOn        string `protobuf:"bytes,6,opt,name=reversed_on,json=reversedOn,proto3" json:"reversed_on,omitempty"`
+	ReversedBy        string `protobuf:"bytes,7,opt,name=reversed_by,json=reversedBy,proto3" json:"reversed_by,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *InvoiceReversed) Reset() {
+	*x = InvoiceReversed{}
+	mi := &file_houqin_procurement_events_v1_fulfilment_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvoiceReversed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvoiceReversed) ProtoMessage() {}
+
+func (x *InvoiceReversed) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_fulfilment_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvoiceReversed.ProtoReflect.Descriptor instead.
+func (*InvoiceReversed) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_fulfilment_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *InvoiceReversed) GetPurchaseOrderId() string {
+	if x != nil {
+		return x.PurchaseOrderId
+	}
+	return ""
+}
+
+func (x *InvoiceReversed) GetInvoiceId() string {
+	if x != nil {
+		return x.InvoiceId
+	}
+	return ""
+}
+
+func (x *InvoiceReversed) GetReversalInvoiceId() string {
+	if x != nil {
+		return x.ReversalInvoiceId
+	}
+	return ""
+}
+
+func (x *InvoiceReversed) GetBudgetLineId() string {
+	if x != nil {
+		return x.BudgetLineId
+	}
+	return ""
+}
+
+func (x *InvoiceReversed) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *InvoiceReversed) GetReversedOn() string {
+	if x != nil {
+		return x.ReversedOn
+	}
+	return ""
+}
+
+func (x *InvoiceReversed) GetReversedBy() string {
+	if x != nil {
+		return x.ReversedBy
+	}
+	return ""
+}
+
 var File_houqin_procurement_events_v1_fulfilment_proto protoreflect.FileDescriptor
 
 const file_houqin_procurement_events_v1_fulfilment_proto_rawDesc = "" +
@@ -1064,7 +1353,7 @@ const file_houqin_procurement_events_v1_fulfilment_proto_rawDesc = "" +
 	"amount_fen\x18\x04 \x01(\x03R\tamountFen\x12\x1a\n" +
 	"\bcategory\x18\x05 \x01(\tR\bcategory\x12\x1f\n" +
 	"\vfixed_asset\x18\x06 \x01(\bR\n" +
-	"fixedAsset\"\xf1\x02\n" +
+	"fixedAsset\"\xd1\x03\n" +
 	"\x0fInvoiceRecorded\x12*\n" +
 	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12\x1d\n" +
 	"\n" +
@@ -1077,7 +1366,10 @@ const file_houqin_procurement_events_v1_fulfilment_proto_rawDesc = "" +
 	"\vrecorded_by\x18\a \x01(\tR\n" +
 	"recordedBy\x12%\n" +
 	"\x0erequired_roles\x18\b \x03(\tR\rrequiredRoles\x12%\n" +
-	"\x0epolicy_version\x18\t \x01(\tR\rpolicyVersion\"\xc4\x01\n" +
+	"\x0epolicy_version\x18\t \x01(\tR\rpolicyVersion\x12.\n" +
+	"\x13reverses_invoice_id\x18\n" +
+	" \x01(\tR\x11reversesInvoiceId\x12.\n" +
+	"\x13corrects_invoice_id\x18\v \x01(\tR\x11correctsInvoiceId\"\xc4\x01\n" +
 	"\rInvoiceSigned\x12*\n" +
 	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12\x1d\n" +
 	"\n" +
@@ -1096,7 +1388,35 @@ const file_houqin_procurement_events_v1_fulfilment_proto_rawDesc = "" +
 	"amount_fen\x18\x04 \x01(\x03R\tamountFen\x12#\n" +
 	"\rreimbursed_on\x18\x05 \x01(\tR\freimbursedOn\x12#\n" +
 	"\rreimbursed_by\x18\x06 \x01(\tR\freimbursedBy\x12!\n" +
-	"\forder_closed\x18\a \x01(\bR\vorderClosedB\x82\x02\n" +
+	"\forder_closed\x18\a \x01(\bR\vorderClosed\"\xc2\x01\n" +
+	"\x19OrderCancellationRecorded\x12*\n" +
+	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12!\n" +
+	"\fcancelled_by\x18\x04 \x01(\tR\vcancelledBy\x12!\n" +
+	"\fcancelled_on\x18\x05 \x01(\tR\vcancelledOn\"\x81\x02\n" +
+	"\x10InvoiceCancelled\x12*\n" +
+	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12\x1d\n" +
+	"\n" +
+	"invoice_id\x18\x02 \x01(\tR\tinvoiceId\x12%\n" +
+	"\x0einvoice_number\x18\x03 \x01(\tR\rinvoiceNumber\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x04 \x01(\x03R\tamountFen\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12!\n" +
+	"\fcancelled_by\x18\x06 \x01(\tR\vcancelledBy\x12!\n" +
+	"\fcancelled_on\x18\a \x01(\tR\vcancelledOn\"\x93\x02\n" +
+	"\x0fInvoiceReversed\x12*\n" +
+	"\x11purchase_order_id\x18\x01 \x01(\tR\x0fpurchaseOrderId\x12\x1d\n" +
+	"\n" +
+	"invoice_id\x18\x02 \x01(\tR\tinvoiceId\x12.\n" +
+	"\x13reversal_invoice_id\x18\x03 \x01(\tR\x11reversalInvoiceId\x12$\n" +
+	"\x0ebudget_line_id\x18\x04 \x01(\tR\fbudgetLineId\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x05 \x01(\x03R\tamountFen\x12\x1f\n" +
+	"\vreversed_on\x18\x06 \x01(\tR\n" +
+	"reversedOn\x12\x1f\n" +
+	"\vreversed_by\x18\a \x01(\tR\n" +
+	"reversedByB\x82\x02\n" +
 	" com.houqin.procurement.events.v1B\x0fFulfilmentProtoP\x01Z:houqin.dev/proto/gen/houqin/procurement/events/v1;eventsv1\xa2\x02\x03HPE\xaa\x02\x1cHouqin.Procurement.Events.V1\xca\x02\x1cHouqin\\Procurement\\Events\\V1\xe2\x02(Houqin\\Procurement\\Events\\V1\\GPBMetadata\xea\x02\x1fHouqin::Procurement::Events::V1b\x06proto3"
 
 var (
@@ -1111,17 +1431,20 @@ func file_houqin_procurement_events_v1_fulfilment_proto_rawDescGZIP() []byte {
 	return file_houqin_procurement_events_v1_fulfilment_proto_rawDescData
 }
 
-var file_houqin_procurement_events_v1_fulfilment_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_houqin_procurement_events_v1_fulfilment_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_houqin_procurement_events_v1_fulfilment_proto_goTypes = []any{
-	(*ReceiptLine)(nil),            // 0: houqin.procurement.events.v1.ReceiptLine
-	(*DeliveryRecorded)(nil),       // 1: houqin.procurement.events.v1.DeliveryRecorded
-	(*GoodsReceiptSigned)(nil),     // 2: houqin.procurement.events.v1.GoodsReceiptSigned
-	(*GoodsAccepted)(nil),          // 3: houqin.procurement.events.v1.GoodsAccepted
-	(*AcceptedLineRegistered)(nil), // 4: houqin.procurement.events.v1.AcceptedLineRegistered
-	(*InvoiceLine)(nil),            // 5: houqin.procurement.events.v1.InvoiceLine
-	(*InvoiceRecorded)(nil),        // 6: houqin.procurement.events.v1.InvoiceRecorded
-	(*InvoiceSigned)(nil),          // 7: houqin.procurement.events.v1.InvoiceSigned
-	(*InvoiceReimbursed)(nil),      // 8: houqin.procurement.events.v1.InvoiceReimbursed
+	(*ReceiptLine)(nil),               // 0: houqin.procurement.events.v1.ReceiptLine
+	(*DeliveryRecorded)(nil),          // 1: houqin.procurement.events.v1.DeliveryRecorded
+	(*GoodsReceiptSigned)(nil),        // 2: houqin.procurement.events.v1.GoodsReceiptSigned
+	(*GoodsAccepted)(nil),             // 3: houqin.procurement.events.v1.GoodsAccepted
+	(*AcceptedLineRegistered)(nil),    // 4: houqin.procurement.events.v1.AcceptedLineRegistered
+	(*InvoiceLine)(nil),               // 5: houqin.procurement.events.v1.InvoiceLine
+	(*InvoiceRecorded)(nil),           // 6: houqin.procurement.events.v1.InvoiceRecorded
+	(*InvoiceSigned)(nil),             // 7: houqin.procurement.events.v1.InvoiceSigned
+	(*InvoiceReimbursed)(nil),         // 8: houqin.procurement.events.v1.InvoiceReimbursed
+	(*OrderCancellationRecorded)(nil), // 9: houqin.procurement.events.v1.OrderCancellationRecorded
+	(*InvoiceCancelled)(nil),          // 10: houqin.procurement.events.v1.InvoiceCancelled
+	(*InvoiceReversed)(nil),           // 11: houqin.procurement.events.v1.InvoiceReversed
 }
 var file_houqin_procurement_events_v1_fulfilment_proto_depIdxs = []int32{
 	0, // 0: houqin.procurement.events.v1.DeliveryRecorded.lines:type_name -> houqin.procurement.events.v1.ReceiptLine
@@ -1145,7 +1468,7 @@ func file_houqin_procurement_events_v1_fulfilment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_procurement_events_v1_fulfilment_proto_rawDesc), len(file_houqin_procurement_events_v1_fulfilment_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
