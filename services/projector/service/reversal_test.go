@@ -20,7 +20,9 @@ func TestProcurementReversal(t *testing.T) {
 	e := start(t)
 	e.publish("s1", 1, &assetsv1.SchoolRegistered{SchoolId: "s1", Name: "一小", Kind: "primary"}, uuid.New())
 	p := e.publishProcurement
-	cats := func(fen int64) []*pv1.CategoryAmount { return []*pv1.CategoryAmount{{Category: "office", AmountFen: fen}} }
+	cats := func(fen int64) []*pv1.CategoryAmount {
+		return []*pv1.CategoryAmount{{Category: "office", AmountFen: fen}}
+	}
 	p(t, "s1", "budget:L1", 1, &pv1.BudgetLineOpened{BudgetLineId: "L1", SchoolId: "s1", FiscalYear: 2025, Code: "A01", Name: "办公费", AmountFen: 1_000_000})
 	p(t, "s1", "budget:L1", 2, &pv1.BudgetCommitted{BudgetLineId: "L1", PurchaseOrderId: "O1", AmountFen: 300_000})
 	p(t, "s1", "budget:L1", 3, &pv1.BudgetSpent{BudgetLineId: "L1", PurchaseOrderId: "O1", InvoiceId: "I1", AmountFen: 300_000,
