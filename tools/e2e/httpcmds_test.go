@@ -270,4 +270,13 @@ func TestDashboardForms(t *testing.T) {
 		b.until(`#approvals tr[data-request="`+sub.PurchaseRequestId+`"]`, func(s string) bool { return strings.Contains(s, "校长") },
 			`#views button[data-view="procurement"]`)
 	})
+
+	// A teacher reads no reports: the dashboard opens on the 报修 form, and the report is taken.
+	browse(t, st.URL()+"/#token="+token(t, st, auth.RoleTeacher, school), func(b *browser) {
+		b.fill(`#repair-form input[name="location"]`, "操场")
+		b.fill(`#repair-form textarea[name="description"]`, "篮球架松动")
+		b.fill(`#repair-form select[name="severity"]`, "REPAIR_SEVERITY_MINOR")
+		b.click(`#repair-form button[type="submit"]`)
+		b.waitText("#repair-result", "已报修")
+	})
 }
