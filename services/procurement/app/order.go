@@ -55,7 +55,15 @@ func (a *App) PlacePurchaseOrder(ctx context.Context, meta es.Meta, requestID st
 	c := domain.PlacePurchaseOrder{OrderID: orderID, Request: r, Supplier: sup, Today: day}
 	rule := a.capAt(today)
 	p := a.policies.At(today)
-	ev, err := domain.DecidePlacePurchaseOrder(domain.PurchaseOrder{}, c, a.catalogue, rule)
+	var cats []string
+	for _, l := range r.Lines {
+		cats = append(cats, l.Category)
+	}
+	cat, err := a.catalogueFor(ctx, cats...)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	ev, err := domain.DecidePlacePurchaseOrder(domain.PurchaseOrder{}, c, cat, rule)
 	if err != nil {
 		return "", 0, 0, err
 	}
@@ -73,7 +81,7 @@ func (a *App) PlacePurchaseOrder(ctx context.Context, meta es.Meta, requestID st
 		return "", 0, 0, err
 	}
 	if prev.Status == domain.OrderAbandoned {
-		_, err := domain.DecidePlacePurchaseOrder(prev, c, a.catalogue, rule)
+		_, err := domain.DecidePlacePurchaseOrder(prev, c, cat, rule)
 		return "", 0, 0, err
 	}
 	if !prev.Placed {
@@ -100,7 +108,7 @@ func (a *App) PlacePurchaseOrder(ctx context.Context, meta es.Meta, requestID st
 
 	res, err := a.orders.Execute(ctx, meta, es.Command[domain.PurchaseOrder]{ID: orderID, New: true,
 		Decide: func(o domain.PurchaseOrder) (es.Decision, error) {
-			ev, err := domain.DecidePlacePurchaseOrder(o, c, a.catalogue, rule)
+			ev, err := domain.DecidePlacePurchaseOrder(o, c, cat, rule)
 			return es.Decision{Events: ev, PolicyVersion: p.Version, UniqueKeys: oneOrder}, err
 		}})
 	if err != nil {

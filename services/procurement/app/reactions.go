@@ -135,6 +135,8 @@ func (a *App) Reactions(assets AssetRegistrar) []Reaction {
 			Handlers: map[string]reactor.Handler{event.TypeOf(&assetseventsv1.AssetRegistered{}): a.OnAssetRegistered}},
 		{Name: ReactorReceiveStock, Service: "procurement", Handlers: map[string]reactor.Handler{accepted: a.OnGoodsAcceptedStock}},
 	}
+	r = append(r, Reaction{Name: ReactorLearnCategories, Service: "assets",
+		Handlers: map[string]reactor.Handler{event.TypeOf(&assetseventsv1.CategoryAdded{}): a.OnCategoryAdded}})
 	if assets != nil {
 		r = append(r, Reaction{Name: ReactorRegisterAssets, Service: "procurement",
 			Handlers: map[string]reactor.Handler{accepted: a.OnGoodsAccepted(assets)}})

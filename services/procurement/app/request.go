@@ -17,8 +17,16 @@ import (
 func (a *App) SubmitPurchaseRequest(ctx context.Context, meta es.Meta, actor domain.Actor, c domain.SubmitPurchaseRequest) (string, []domain.Step, int64, error) {
 	c.PurchaseRequestID, c.SchoolID, c.RequestedBy = newID(), meta.SchoolID, actor.Subject
 	p := a.policies.At(a.Today())
+	var cats []string
+	for _, l := range c.Lines {
+		cats = append(cats, l.Category)
+	}
+	cat, err := a.catalogueFor(ctx, cats...)
+	if err != nil {
+		return "", nil, 0, err
+	}
 	decide := func(r domain.PurchaseRequest) ([]proto.Message, error) {
-		return domain.DecideSubmitPurchaseRequest(r, c, a.catalogue, p, a.today())
+		return domain.DecideSubmitPurchaseRequest(r, c, cat, p, a.today())
 	}
 	var idErr error
 	if c.BudgetLineID != "" {

@@ -277,6 +277,7 @@ var TypeNames = map[string]string{
 	"OrderCancellationRecorded": "订单取消登记",
 	"InvoiceCancelled":          "发票作废",
 	"InvoiceReversed":           "红字发票冲销",
+	"AssetCategoryLearned":      "采购分类同步",
 	"DeliveryRecorded":          "到货登记",
 	"GoodsReceiptSigned":        "验收签字",
 	"GoodsAccepted":             "验收入库",

@@ -2267,6 +2267,80 @@ func (x *PurchaseOrderAbandoned) GetReason() string {
 	return ""
 }
 
+// AssetCategoryLearned: a class the district added to the assets service's category tree
+// (LedgerService.AddCategory, CategoryAdded on the assets stream) is a purchase category from
+// now on — a fixed-asset category, like the built-in GB/T 14885 classes. Recorded by the
+// procurement-learn-categories process manager in the district-wide stream
+// asset_categories:district.
+type AssetCategoryLearned struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Code   string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Parent string                 `protobuf:"bytes,2,opt,name=parent,proto3" json:"parent,omitempty"`
+	Name   string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// The assets service's CategoryAdded event it was learned from.
+	SourceEventId string `protobuf:"bytes,4,opt,name=source_event_id,json=sourceEventId,proto3" json:"source_event_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssetCategoryLearned) Reset() {
+	*x = AssetCategoryLearned{}
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssetCategoryLearned) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssetCategoryLearned) ProtoMessage() {}
+
+func (x *AssetCategoryLearned) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_procurement_events_v1_events_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssetCategoryLearned.ProtoReflect.Descriptor instead.
+func (*AssetCategoryLearned) Descriptor() ([]byte, []int) {
+	return file_houqin_procurement_events_v1_events_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *AssetCategoryLearned) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *AssetCategoryLearned) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *AssetCategoryLearned) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AssetCategoryLearned) GetSourceEventId() string {
+	if x != nil {
+		return x.SourceEventId
+	}
+	return ""
+}
+
 var File_houqin_procurement_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_houqin_procurement_events_v1_events_proto_rawDesc = "" +
@@ -2503,7 +2577,12 @@ const file_houqin_procurement_events_v1_events_proto_rawDesc = "" +
 	"\x0ebudget_line_id\x18\x04 \x01(\tR\fbudgetLineId\x12!\n" +
 	"\fcommitted_at\x18\x05 \x01(\tR\vcommittedAt\x12#\n" +
 	"\rgrace_seconds\x18\x06 \x01(\x03R\fgraceSeconds\x12\x16\n" +
-	"\x06reason\x18\a \x01(\tR\x06reasonB\xfe\x01\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\"~\n" +
+	"\x14AssetCategoryLearned\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x16\n" +
+	"\x06parent\x18\x02 \x01(\tR\x06parent\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12&\n" +
+	"\x0fsource_event_id\x18\x04 \x01(\tR\rsourceEventIdB\xfe\x01\n" +
 	" com.houqin.procurement.events.v1B\vEventsProtoP\x01Z:houqin.dev/proto/gen/houqin/procurement/events/v1;eventsv1\xa2\x02\x03HPE\xaa\x02\x1cHouqin.Procurement.Events.V1\xca\x02\x1cHouqin\\Procurement\\Events\\V1\xe2\x02(Houqin\\Procurement\\Events\\V1\\GPBMetadata\xea\x02\x1fHouqin::Procurement::Events::V1b\x06proto3"
 
 var (
@@ -2518,7 +2597,7 @@ func file_houqin_procurement_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_houqin_procurement_events_v1_events_proto_rawDescData
 }
 
-var file_houqin_procurement_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_houqin_procurement_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_houqin_procurement_events_v1_events_proto_goTypes = []any{
 	(*Licence)(nil),                   // 0: houqin.procurement.events.v1.Licence
 	(*SupplierRegistered)(nil),        // 1: houqin.procurement.events.v1.SupplierRegistered
@@ -2545,6 +2624,7 @@ var file_houqin_procurement_events_v1_events_proto_goTypes = []any{
 	(*PurchaseOrderCancelled)(nil),    // 22: houqin.procurement.events.v1.PurchaseOrderCancelled
 	(*BudgetSpendReversed)(nil),       // 23: houqin.procurement.events.v1.BudgetSpendReversed
 	(*PurchaseOrderAbandoned)(nil),    // 24: houqin.procurement.events.v1.PurchaseOrderAbandoned
+	(*AssetCategoryLearned)(nil),      // 25: houqin.procurement.events.v1.AssetCategoryLearned
 }
 var file_houqin_procurement_events_v1_events_proto_depIdxs = []int32{
 	0,  // 0: houqin.procurement.events.v1.SupplierRegistered.licences:type_name -> houqin.procurement.events.v1.Licence
@@ -2572,7 +2652,7 @@ func file_houqin_procurement_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_procurement_events_v1_events_proto_rawDesc), len(file_houqin_procurement_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
