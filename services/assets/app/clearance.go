@@ -56,7 +56,11 @@ func (a *App) StartClearance(ctx context.Context, meta es.Meta, c domain.StartCl
 }
 
 // CompleteClearance records completion, refused while the person holds anything. The
-// holdings model is read only once it holds every event committed before this call.
+// holdings model is read only once it holds every event committed before this call, and the
+// completion claims the person's next holder version (read before that): a loan to the person
+// committed after the read takes the key, so the completion decides again and sees it
+// (asHolder). It also records the leaving date as cleared, which refuses later loans to the
+// person until then.
 func (a *App) CompleteClearance(ctx context.Context, meta es.Meta, id string) (int64, error) {
 	if err := errs.Join(meta.Validate(), parseID("clearance_id", id)); err != nil {
 		return 0, err
@@ -65,21 +69,28 @@ func (a *App) CompleteClearance(ctx context.Context, meta es.Meta, id string) (i
 	if err != nil {
 		return 0, err
 	}
-	var held domain.Held
-	if cl.CompletedOn == "" {
-		if err := a.holdings.Current(ctx); err != nil {
-			return 0, err
+	var res es.Result[domain.Clearance]
+	err = a.asHolder(ctx, meta.SchoolID, cl.Person, func(h holder) error {
+		var held domain.Held
+		if cl.CompletedOn == "" {
+			if err := a.holdings.Current(ctx); err != nil {
+				return err
+			}
+			var err error
+			if held, err = a.holdings.PersonHeld(ctx, meta.SchoolID, cl.Person); err != nil {
+				return err
+			}
 		}
-		if held, err = a.holdings.PersonHeld(ctx, meta.SchoolID, cl.Person); err != nil {
-			return 0, err
-		}
-	}
-	res, err := a.clearances.Execute(ctx, meta, es.Command[domain.Clearance]{ID: id,
-		Decide: func(s domain.Clearance) (es.Decision, error) {
-			s.ID = id
-			ev, err := domain.DecideCompleteClearance(s, domain.CompleteClearance{Held: held, CompletedBy: meta.Actor}, a.today())
-			return es.Decision{Events: ev}, err
-		}})
+		var err error
+		res, err = a.clearances.Execute(ctx, meta, es.Command[domain.Clearance]{ID: id,
+			Decide: func(s domain.Clearance) (es.Decision, error) {
+				s.ID = id
+				ev, err := domain.DecideCompleteClearance(s, domain.CompleteClearance{Held: held, CompletedBy: meta.Actor}, a.today())
+				return es.Decision{Events: ev, UniqueKeys: []eventstore.UniqueKey{h.next, {Scope: domain.ClearedScope(meta.SchoolID, s.Person),
+					Key: s.LeavingOn, Reason: domain.ReasonClearanceExists, Message: "该教职工此离校日已完成清查 / the person was cleared for this leaving date"}}}, err
+			}})
+		return err
+	})
 	return res.Version, err
 }
 

@@ -24,6 +24,8 @@ type custodyApp struct {
 	clearances      *es.Handler[domain.Clearance]
 	holdings        Holdings
 	custodyPolicies domain.CustodyPolicies
+	// retries of a command that lost a race on a person's holder version.
+	retries int
 }
 
 // DamageAggregate is a damage charge (赔偿单).
@@ -34,7 +36,7 @@ func newCustodyApp(store *eventstore.Store, o Options) custodyApp {
 	if o.CustodyPolicies == nil {
 		o.CustodyPolicies = domain.DefaultCustodyPolicies
 	}
-	return custodyApp{store: store, custodyPolicies: o.CustodyPolicies,
+	return custodyApp{store: store, custodyPolicies: o.CustodyPolicies, retries: o.Retries,
 		damages:      es.NewHandler(store, DamageAggregate, o.Retries, o.Now),
 		agreements:   es.NewHandler(store, CustodyAggregate, o.Retries, o.Now),
 		requisitions: es.NewHandler(store, RequisitionAggregate, o.Retries, o.Now),

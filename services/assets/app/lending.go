@@ -7,12 +7,19 @@ import (
 
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/es"
+	"houqin.dev/platform/eventstore"
 	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
 )
 
 // assetCommand runs a lending command on the asset's stream: the optimistic lock keeps one
 // open loan per asset. It returns the stored events and the new version.
 func (a *App) assetCommand(ctx context.Context, meta es.Meta, assetID string, expected int64,
+	decide func(domain.Asset, domain.CustodyPolicy) ([]proto.Message, error)) ([]proto.Message, int64, error) {
+	return a.assetCommandKeys(ctx, meta, assetID, expected, nil, decide)
+}
+
+// assetCommandKeys is assetCommand claiming keys with the events.
+func (a *App) assetCommandKeys(ctx context.Context, meta es.Meta, assetID string, expected int64, keys []eventstore.UniqueKey,
 	decide func(domain.Asset, domain.CustodyPolicy) ([]proto.Message, error)) ([]proto.Message, int64, error) {
 	if err := parseID("asset_id", assetID); err != nil {
 		return nil, 0, err
@@ -27,7 +34,7 @@ func (a *App) assetCommand(ctx context.Context, meta es.Meta, assetID string, ex
 			s.ID = assetID
 			ev, err := decide(s, p)
 			decided = ev
-			return es.Decision{Events: ev, PolicyVersion: p.Version}, err
+			return es.Decision{Events: ev, PolicyVersion: p.Version, UniqueKeys: keys}, err
 		}})
 	if err != nil {
 		return nil, 0, err
@@ -49,11 +56,24 @@ func (a *App) IssueOffCampusPermit(ctx context.Context, meta es.Meta, assetID st
 	return e.GetPermitId(), v, nil
 }
 
-// LendAsset 借出; returns the loan id.
+// LendAsset 借出; returns the loan id. The loan claims the borrower's next holder version, so
+// it and the completion of the borrower's clearance cannot both be decided on the same
+// holdings (see asHolder).
 func (a *App) LendAsset(ctx context.Context, meta es.Meta, assetID string, expected int64, c domain.LendAsset) (string, int64, error) {
 	c.LoanID = derivedID(meta)
-	evs, v, err := a.assetCommand(ctx, meta, assetID, expected, func(s domain.Asset, p domain.CustodyPolicy) ([]proto.Message, error) {
-		return domain.DecideLendAsset(s, c, a.today(), p)
+	var evs []proto.Message
+	var v int64
+	err := a.asHolder(ctx, meta.SchoolID, c.Borrower, func(h holder) error {
+		c.BorrowerCleared = h.cleared
+		var keys []eventstore.UniqueKey
+		if h.next.Scope != "" {
+			keys = []eventstore.UniqueKey{h.next}
+		}
+		var err error
+		evs, v, err = a.assetCommandKeys(ctx, meta, assetID, expected, keys, func(s domain.Asset, p domain.CustodyPolicy) ([]proto.Message, error) {
+			return domain.DecideLendAsset(s, c, a.today(), p)
+		})
+		return err
 	})
 	if err != nil {
 		return "", 0, err

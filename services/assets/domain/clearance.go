@@ -16,7 +16,25 @@ const (
 	ReasonClearanceCompleted  errs.Reason = "CLEARANCE_ALREADY_COMPLETED"
 	// A clearance for the person and leaving date exists.
 	ReasonClearanceExists errs.Reason = "CLEARANCE_EXISTS"
+	// The borrower's clearance for leaving is complete and the leaving day has not passed.
+	ReasonBorrowerCleared errs.Reason = "BORROWER_CLEARED"
+	// What the person holds changed while the command was decided (a loan to them and the
+	// completion of their clearance at the same instant). The app decides again; a client sees
+	// it only as Aborted when that keeps happening.
+	ReasonHolderChanged errs.Reason = "HOLDER_CHANGED"
 )
+
+// HolderScope is the unique-key scope of a person's holder version (持有人版本): a loan to the
+// person and the completion of their clearance each claim the next number in it (keys 1, 2,
+// …, the next being the count plus one), in the same append as their events. Two of them
+// decided on the same version claim the same key and only one commits: the other decides
+// again on what the first changed. A per-person lock with no stream of its own, in the event
+// store's transaction.
+func HolderScope(school, person string) string { return "holder:" + school + "/" + person }
+
+// ClearedScope is the unique-key scope of a person's completed clearances: their leaving
+// dates, claimed by the completion, read by loans (BORROWER_CLEARED).
+func ClearedScope(school, person string) string { return "cleared:" + school + "/" + person }
 
 // Kinds of held items.
 const (

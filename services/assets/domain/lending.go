@@ -145,9 +145,14 @@ type LendAsset struct {
 	OffCampus bool
 	PermitID  string
 	Purpose   string
+	// BorrowerCleared: the leaving dates of the borrower's completed clearances (from the
+	// event store: ClearedScope).
+	BorrowerCleared []string
 }
 
-// DecideLendAsset decides a loan from today.
+// DecideLendAsset decides a loan from today. A person whose clearance for leaving is complete
+// borrows nothing more until the leaving day has passed (after it, the name is someone
+// else's or a returning colleague's).
 func DecideLendAsset(a Asset, c LendAsset, today Day, p CustodyPolicy) ([]proto.Message, error) {
 	var v errs.Violations
 	person(&v, "borrower", c.Borrower, "borrower")
@@ -169,6 +174,12 @@ func DecideLendAsset(a Asset, c LendAsset, today Day, p CustodyPolicy) ([]proto.
 	}
 	if a.Lending.OffLedger {
 		return nil, errs.Rule(ReasonAssetWrittenOff, "已报废的资产不能借出 / a written-off asset cannot be lent", "asset_id", a.ID)
+	}
+	for _, leaving := range c.BorrowerCleared {
+		if leaving >= FormatDay(today) {
+			return nil, errs.Rule(ReasonBorrowerCleared, "借用人已完成离校清查，离校前不能再借 / the borrower has been cleared for leaving and cannot borrow before leaving",
+				"borrower", c.Borrower, "leaving_on", leaving)
+		}
 	}
 	if l := a.Lending.Loan; l != nil {
 		return nil, errs.Rule(ReasonAlreadyOnLoan, "该资产已借出，须先归还 / the asset is on loan and must be returned first",

@@ -122,3 +122,17 @@ func TestReturnAsset(t *testing.T) {
 		t.Fatalf("early return overdue: %v", ev[0])
 	}
 }
+
+// A person cleared for leaving borrows nothing more until the leaving day has passed.
+func TestClearedBorrower(t *testing.T) {
+	c := LendAsset{LoanID: "l1", Borrower: "李老师", DueOn: "2025-03-20", BorrowerCleared: []string{"2024-07-01", "2025-03-10"}}
+	_, err := DecideLendAsset(given(registered()), c, today, custodyPolicy)
+	wantReason(t, err, ReasonBorrowerCleared)
+	c.BorrowerCleared = []string{"2025-03-31"}
+	_, err = DecideLendAsset(given(registered()), c, today, custodyPolicy)
+	wantReason(t, err, ReasonBorrowerCleared)
+	c.BorrowerCleared = []string{"2025-03-09"} // left yesterday: the name is someone else's now
+	if _, err := DecideLendAsset(given(registered()), c, today, custodyPolicy); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -495,3 +495,98 @@ func TestConcurrentLendsOfOneAsset(t *testing.T) {
 		t.Fatalf("%d loans granted, %d stored; want 1", ok, lent)
 	}
 }
+
+// A clearance completes while nineteen loans to the same person are being made, round after
+// round, the loans spread over the time the completion reads the holdings: the completion and a loan cannot both be decided on the same holdings, so either the
+// completion is refused (loans outstanding) or it commits first and the loans are refused (the
+// borrower is cleared) — never a completed clearance with a loan made before it. Checked
+// against the stored events, not the mechanism.
+func TestClearanceRacesLoans(t *testing.T) {
+	e := start(t)
+	e.school(t, "s1")
+	dir, keeper := e.as(t, auth.RoleLogisticsDirector, "s1"), e.as(t, auth.RoleStorekeeper, "s1")
+	clearance := assetsv1.NewClearanceServiceClient(e.conn)
+	lending := assetsv1.NewLendingServiceClient(e.conn)
+	const rounds, loans = 16, 19
+	completedRounds := 0
+	for r := range rounds {
+		person := fmt.Sprintf("离校教师%d", r)
+		assets := make([]string, loans)
+		for i := range assets {
+			req := registerReq("s1", fmt.Sprintf("race-reg-%d-%02d", r, i), fmt.Sprintf("ZC-%d-%02d", r, i))
+			req.Custodian = "总务处"
+			res, err := e.client.RegisterAsset(dir, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assets[i] = res.AssetId
+		}
+		started, err := clearance.StartClearance(dir, &assetsv1.StartClearanceRequest{RequestId: fmt.Sprintf("race-clear-%d", r),
+			SchoolId: "s1", Person: person, LeavingOn: day(10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go0 := make(chan struct{})
+		var wg sync.WaitGroup
+		results := make([]error, loans+1)
+		for i := range results {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-go0
+				if i < loans {
+					// The loans arrive while the completion reads the holdings (it first waits
+					// for the read model): from a later moment each round, half a millisecond
+					// apart.
+					time.Sleep(time.Duration(r)*2*time.Millisecond + time.Duration(i)*time.Millisecond/2)
+				}
+				if i == loans {
+					_, results[i] = clearance.CompleteClearance(dir, &assetsv1.CompleteClearanceRequest{RequestId: fmt.Sprintf("race-done-%d", r),
+						SchoolId: "s1", ClearanceId: started.ClearanceId})
+					return
+				}
+				_, results[i] = lending.LendAsset(keeper, &assetsv1.LendAssetRequest{RequestId: fmt.Sprintf("race-lend-%d-%02d", r, i),
+					SchoolId: "s1", AssetId: assets[i], Borrower: person, DueOn: day(3)})
+			}()
+		}
+		close(go0)
+		wg.Wait()
+		completed, lent := results[loans] == nil, 0
+		if !completed && reason(results[loans]) != "CLEARANCE_HOLDINGS_OUTSTANDING" && status.Code(results[loans]) != codes.Aborted {
+			t.Fatalf("round %d: completion %v", r, results[loans])
+		}
+		for _, err := range results[:loans] {
+			switch {
+			case err == nil:
+				lent++
+			case reason(err) == "BORROWER_CLEARED", status.Code(err) == codes.Aborted:
+			default:
+				t.Fatalf("round %d: loan %v", r, err)
+			}
+		}
+		var stored int
+		if err := e.svc.Store().Pool().QueryRow(context.Background(), `SELECT count(*) FROM events
+			WHERE event_type = 'houqin.assets.events.v1.AssetLent' AND stream_id = ANY($1)`, streamIDs(assets)).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored != lent {
+			t.Fatalf("round %d: %d loans answered, %d stored", r, lent, stored)
+		}
+		if completed {
+			completedRounds++
+			if stored != 0 {
+				t.Fatalf("round %d: the clearance completed and %d loans to %s were made", r, stored, person)
+			}
+		}
+		t.Logf("round %d: completed %v, %d loans", r, completed, lent)
+	}
+	t.Logf("%d of %d rounds completed the clearance first", completedRounds, rounds)
+}
+
+func streamIDs(assets []string) []string {
+	out := make([]string, len(assets))
+	for i, a := range assets {
+		out[i] = "asset:" + a
+	}
+	return out
+}

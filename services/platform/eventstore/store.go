@@ -340,6 +340,29 @@ func (s *Store) CheckUniqueKeys(ctx context.Context, streamID string, keys []Uni
 	return nil
 }
 
+// ScopeKeys returns the keys claimed in each of scopes (an index range per scope). A scope
+// whose keys are numbered 1, 2, … — each claimed as the count plus one, in the append that
+// needs it — is a version several streams contend on: two appends decided on the same count
+// claim the same key and only one commits.
+func (s *Store) ScopeKeys(ctx context.Context, scopes ...string) (map[string][]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT scope, key FROM unique_keys WHERE scope = ANY($1)`, scopes)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: scope keys: %w", err)
+	}
+	out := map[string][]string{}
+	for rows.Next() {
+		var scope, key string
+		if err := rows.Scan(&scope, &key); err != nil {
+			return nil, fmt.Errorf("eventstore: scope keys: %w", err)
+		}
+		out[scope] = append(out[scope], key)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("eventstore: scope keys: %w", err)
+	}
+	return out, nil
+}
+
 // LookupRequest returns the recorded outcome of a request id, or nil.
 func (s *Store) LookupRequest(ctx context.Context, school, key string) (*PriorRequest, error) {
 	var p PriorRequest

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -229,4 +230,13 @@ func TestRequestIdAndUniqueKeys(t *testing.T) {
 	if err != nil || prior == nil || !prior.Matches([]byte("req-1")) {
 		t.Fatalf("lookup: %+v %v", prior, err)
 	}
+	if _, err := app("thing:i", "req-3", "s1/A3"); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := s.ScopeKeys(ctx, "tag", "other")
+	if err != nil || len(keys) != 1 || fmt.Sprint(sorted(keys["tag"])) != "[s1/A1 s1/A3]" {
+		t.Fatalf("scope keys %v %v", keys, err)
+	}
 }
+
+func sorted(s []string) []string { slices.Sort(s); return s }
