@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +14,10 @@ import (
 	"houqin.dev/tools/internal/stack"
 )
 
-// A budget line and a purchase request made in the procurement service show in the
-// procurement reports through the gateway — JSON, CSV and the dashboard page with its
-// drill-down — for the bureau and for the school.
+// A school's procurement — budget lines, a request waiting, purchases with and without
+// three quotes, an acceptance, a reimbursed invoice, stores and fees (stockFeesAndCompliance,
+// whose numbers are computed by hand) — shows in the procurement reports through the gateway
+// — JSON, CSV and the dashboard page with its drill-down — for the bureau and for the school.
 func TestProcurementReportsPage(t *testing.T) {
 	st := startStack(t)
 	if err := st.StartAll(context.Background()); err != nil {
@@ -24,6 +26,7 @@ func TestProcurementReportsPage(t *testing.T) {
 	const school = "pr-e2e-zx"
 	registerSchool(t, st, assets(t, st), school, "城关中学", assetsv1.SchoolKind_SCHOOL_KIND_MIDDLE)
 	sub := waitingPurchaseRequest(t, st, school, "pr")
+	stockFeesAndCompliance(t, st, school)
 
 	viewer := token(t, st, auth.RoleBureauViewer, "")
 	var d struct {
@@ -38,10 +41,10 @@ func TestProcurementReportsPage(t *testing.T) {
 	}
 	testkit.Eventually(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
 		code := getJSON(t, st, viewer, "/api/v1/district/procurement", &d)
-		return code == 200 && d.BudgetFen == "2000000" && d.ApprovalsWaiting == 1 && len(d.Schools) == 1 && d.Schools[0].Name == "城关中学",
+		return code == 200 && d.BudgetFen == fmt.Sprint(wantBudgetFen) && d.ApprovalsWaiting == 1 && len(d.Schools) == 1 && d.Schools[0].Name == "城关中学",
 			"district procurement not caught up" // the name comes from the ledger, another runner
 	})
-	if len(d.Schools) != 1 || d.Schools[0].Name != "城关中学" || d.Schools[0].AvailableFen != "2000000" || d.Schools[0].ApprovalsWaiting != 1 {
+	if len(d.Schools) != 1 || d.Schools[0].Name != "城关中学" || d.Schools[0].AvailableFen != fmt.Sprint(wantBudgetFen-wantSpentFen-wantCommittedFen) || d.Schools[0].ApprovalsWaiting != 1 {
 		t.Fatalf("district procurement %+v", d)
 	}
 	dirTok := token(t, st, auth.RoleLogisticsDirector, school)
@@ -64,11 +67,19 @@ func TestProcurementReportsPage(t *testing.T) {
 
 	browse(t, st.URL()+"/#token="+viewer, func(b *browser) {
 		b.click(`#views button[data-view="procurement"]`)
-		b.waitText("#proc-budget", "¥20,000.00")
+		b.waitText("#proc-budget", "¥25,000.00")
+		b.waitText("#proc-committed", "¥176.00")
+		b.waitText("#proc-spent", "¥1,200.00")
 		b.waitText("#proc-schools tbody", "城关中学")
-		b.waitText("#proc-compliance tbody", "0/0 · 100.0%")
+		// 货比三家 counts the paper (three quotes) and not the keyboards (below the threshold):
+		// quotes, acceptances and invoices each 1/1.
+		b.waitText("#proc-compliance tbody", "城关中学\t1/1 · 100.0%\t1/1 · 100.0%\t1/1 · 100.0%")
 		b.waitText("#district-stock tbody", "城关中学")
+		b.waitText("#district-stock-value", "¥2,938.50")
+		b.waitText("#district-stock-slow", "¥540.00")
 		b.waitText("#district-fees tbody", "城关中学")
+		b.waitText("#district-fees-collected", "¥7,200.00")
+		b.waitText("#district-fees-unsettled", "1")
 		// A compliance number opens the purchases behind it, and back.
 		b.click(`#proc-compliance tr[data-school="` + school + `"] .link`)
 		b.waitText("#events-title", "城关中学 · 货比三家合规")
@@ -76,10 +87,19 @@ func TestProcurementReportsPage(t *testing.T) {
 		b.click(`#proc-schools tr[data-school="` + school + `"]`)
 		b.waitText("#proc-title", "城关中学")
 		b.waitText("#budget-lines tbody", "专用设备购置")
-		b.waitText("#budget-available", "20,000.00")
+		b.waitText("#budget-available", "23,624.00")
+		b.waitText("#budget-spent", "1,200.00")
 		b.waitText("#approvals tbody", "部门负责人")
 		b.waitText("#school-compliance tbody", "城关中学")
-		b.waitText("#stock-value", "¥0.00")
+		b.waitText("#stock-value", "¥2,938.50")
+		b.waitText("#stock-slow", "¥540.00")
+		b.waitText("#stock-items tbody", "TY-200\t体育器材\t60\t540.00\t从未 / never\t呆滞")
+		b.waitText("#stock-items tbody", "BG-BZ\t办公用品\t490\t735.00\t")
+		// 490 on hand at 10 used in the 180-day window: 490 / (10/180) = 8,820 days.
+		b.waitText("#stock-items tbody", "积压（可用 8820 天）")
+		b.waitText("#stock-closing", "2,938.50")
+		b.waitText("#fees tbody", "2025-2026-2\t作业本费\t120\t3,600.00\t3,360.00\t240.00\t240.00\t结算已公示")
+		b.waitText("#fees tbody", "2026-2027-1\t作业本费\t120\t3,600.00\t0.00\t0.00\t0.00\t收费中")
 		b.click("#stock-value-card")
 		b.waitText("#events-title", "库存（截至")
 		b.click("#events-back")
