@@ -286,4 +286,66 @@ func TestProcurementToAssetsToReimbursement(t *testing.T) {
 	if err != nil || item.Item.OnHand != 10 || len(item.Item.Lots) != 1 {
 		t.Fatalf("paper received into stock once: %v %v", item, err)
 	}
+
+	// The reimbursed invoice was wrong: a red-letter invoice (红字发票), matched and signed by
+	// three people, reverses its spend; meanwhile the line is lowered, so the corrected
+	// invoice is refused at reimbursement (no spend beyond a line without an approved
+	// adjustment) until an adjustment raises the line again.
+	sign3 := func(tag, invoiceID string) {
+		for i, s := range []struct {
+			who  context.Context
+			role procurementv1.InvoiceRole
+		}{{store, procurementv1.InvoiceRole_INVOICE_ROLE_HANDLER}, {teacher, procurementv1.InvoiceRole_INVOICE_ROLE_INSPECTOR},
+			{accountant, procurementv1.InvoiceRole_INVOICE_ROLE_AUDITOR}} {
+			must(fc.SignInvoice(s.who, &procurementv1.SignInvoiceRequest{RequestId: fmt.Sprintf("sign-%s-%d", tag, i), SchoolId: school,
+				PurchaseOrderId: placed.PurchaseOrderId, InvoiceId: invoiceID, Role: s.role}))
+		}
+	}
+	reimburseInvoice := func(req, invoiceID string) error {
+		_, err := fc.ReimburseInvoice(accountant, &procurementv1.ReimburseInvoiceRequest{RequestId: req, SchoolId: school,
+			PurchaseOrderId: placed.PurchaseOrderId, InvoiceId: invoiceID, CloseOrder: true})
+		return err
+	}
+	spentAvailable := func() (int64, int64) {
+		b, err := pc.GetBudgetLine(accountant, &procurementv1.GetBudgetLineRequest{SchoolId: school, BudgetLineId: bl.BudgetLineId})
+		must(b, err)
+		return b.BudgetLine.SpentFen, b.BudgetLine.AvailableFen
+	}
+	if _, err := fc.CancelInvoice(accountant, &procurementv1.CancelInvoiceRequest{RequestId: "cancel-inv-1", SchoolId: school,
+		PurchaseOrderId: placed.PurchaseOrderId, InvoiceId: inv.InvoiceId, Reason: "单价开错"}); reasonOf(err) != "INVOICE_ALREADY_REIMBURSED" {
+		t.Fatalf("cancel a reimbursed invoice: %v", err)
+	}
+	red, err := fc.RecordInvoice(accountant, &procurementv1.RecordInvoiceRequest{RequestId: "invoice-red-1", SchoolId: school,
+		PurchaseOrderId: placed.PurchaseOrderId, InvoiceNumber: "No.R11", InvoicedOn: today, Lines: lines, TotalFen: 990_000,
+		ReversesInvoiceId: inv.InvoiceId})
+	must(red, err)
+	sign3("red", red.InvoiceId)
+	must(nil, reimburseInvoice("reimburse-red-1", red.InvoiceId))
+	if spent, available := spentAvailable(); spent != 0 || available != 2_000_000 {
+		t.Fatalf("after the reversal: spent %d, available %d", spent, available)
+	}
+	adjust := func(tag string, amount int64) {
+		adj, err := pc.RequestBudgetAdjustment(accountant, &procurementv1.RequestBudgetAdjustmentRequest{RequestId: "adjust-" + tag,
+			SchoolId: school, BudgetLineId: bl.BudgetLineId, AmountFen: amount, Reason: "预算调整"})
+		must(adj, err)
+		must(pc.ApproveBudgetAdjustment(as(t, st, auth.RolePrincipal, school), &procurementv1.ApproveBudgetAdjustmentRequest{
+			RequestId: "approve-" + tag, SchoolId: school, BudgetLineId: bl.BudgetLineId, AdjustmentId: adj.AdjustmentId}))
+	}
+	adjust("down-0001", -1_500_000)
+	corrected, err := fc.RecordInvoice(accountant, &procurementv1.RecordInvoiceRequest{RequestId: "invoice-0003", SchoolId: school,
+		PurchaseOrderId: placed.PurchaseOrderId, InvoiceNumber: "No.12", InvoicedOn: today, Lines: lines, TotalFen: 990_000,
+		CorrectsInvoiceId: inv.InvoiceId})
+	must(corrected, err)
+	sign3("fix", corrected.InvoiceId)
+	if err := reimburseInvoice("reimburse-fix-1", corrected.InvoiceId); reasonOf(err) != "BUDGET_EXCEEDED" {
+		t.Fatalf("spend beyond the line: %v", err)
+	}
+	if spent, available := spentAvailable(); spent != 0 || available != 500_000 {
+		t.Fatalf("a refused reimbursement spent: spent %d, available %d", spent, available)
+	}
+	adjust("up-00000001", 500_000)
+	must(nil, reimburseInvoice("reimburse-fix-2", corrected.InvoiceId))
+	if spent, available := spentAvailable(); spent != 990_000 || available != 10_000 {
+		t.Fatalf("after the correction: spent %d, available %d", spent, available)
+	}
 }
