@@ -295,6 +295,18 @@ func TestAssetFromGRPCToDashboard(t *testing.T) {
 		if len(rows) != 3 || rows[2][1] != "石牌中心小学" || rows[2][6] != "55,500.00" {
 			t.Fatalf("downloaded xlsx: %q", rows)
 		}
+		// The district by group with net book value: a category opens its schools, a school's
+		// part of it the events behind it.
+		b.waitText("#district-groups tbody", "城东幼儿园")
+		b.waitText("#district-nbv", "¥")
+		b.click(`#district-dimensions button[data-dim="category"]`)
+		b.waitText("#district-group-head", "分类")
+		b.click(`#district-groups tr[data-key="2"]`)
+		b.waitText("#district-group-head", "学校")
+		b.click(`#district-groups tr[data-school="shipai-zx"]`)
+		b.waitText("#events-title", "石牌中心小学 · 2 通用设备")
+		b.waitText("#event-list tbody", "多媒体教学一体机")
+		b.click("#events-back")
 		b.click(`#schools tr[data-school="shipai-zx"]`)
 		b.waitText("#ledger-groups tbody", "通用设备")
 		b.waitText("#school-total", "55,500.00")

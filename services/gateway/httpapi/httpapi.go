@@ -69,6 +69,10 @@ func (a *API) Register(mux *http.ServeMux) {
 		}))
 	mux.Handle("GET /api/v1/district/ledger", route(a, a.Reports.GetDistrictLedger,
 		func(r *http.Request, m *reportsv1.GetDistrictLedgerRequest) { m.AsOf = r.URL.Query().Get("as_of") }))
+	mux.Handle("GET /api/v1/district/ledger/{dimension}", route(a, a.Reports.GetDistrictLedgerBreakdown,
+		func(r *http.Request, m *reportsv1.GetDistrictLedgerBreakdownRequest) {
+			m.Dimension, m.AsOf, m.Key = r.PathValue("dimension"), r.URL.Query().Get("as_of"), r.URL.Query().Get("key")
+		}))
 	mux.Handle("GET /api/v1/schools/{school}/procurement/budget", route(a, a.Reports.GetBudgetSpend,
 		func(r *http.Request, m *reportsv1.GetBudgetSpendRequest) {
 			m.SchoolId, m.FiscalYear = r.PathValue("school"), queryYear(r.URL.Query().Get("fiscal_year"))

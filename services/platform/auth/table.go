@@ -212,15 +212,16 @@ var Table = map[string]Rule{
 	"/houqin.reports.v1.ReportsService/GetDistrictFees":          {Scope: ScopeDistrict, Roles: bureau},
 
 	// Reports (projector).
-	"/houqin.reports.v1.ReportsService/GetAssetLedger":       {Scope: ScopeSchool, Roles: reportReaders},
-	"/houqin.reports.v1.ReportsService/GetDistrictLedger":    {Scope: ScopeDistrict, Roles: bureau},
-	"/houqin.reports.v1.ReportsService/ListEvents":           {Scope: ScopeSchool, Roles: reportReaders},
-	"/houqin.reports.v1.ReportsService/GetLedgerBreakdown":   {Scope: ScopeSchool, Roles: reportReaders},
-	"/houqin.reports.v1.ReportsService/GetRepairsReport":     {Scope: ScopeSchool, Roles: reportReaders},
-	"/houqin.reports.v1.ReportsService/GetLoansReport":       {Scope: ScopeSchool, Roles: reportReaders},
-	"/houqin.reports.v1.ReportsService/GetCustodyCoverage":   {Scope: ScopeSchool, Roles: reportReaders},
-	"/houqin.reports.v1.ReportsService/GetWriteOffsReport":   {Scope: ScopeSchool, Roles: reportReaders},
-	"/houqin.reports.v1.ReportsService/GetStocktakeVariance": {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetAssetLedger":             {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetDistrictLedger":          {Scope: ScopeDistrict, Roles: bureau},
+	"/houqin.reports.v1.ReportsService/GetDistrictLedgerBreakdown": {Scope: ScopeDistrict, Roles: bureau},
+	"/houqin.reports.v1.ReportsService/ListEvents":                 {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetLedgerBreakdown":         {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetRepairsReport":           {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetLoansReport":             {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetCustodyCoverage":         {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetWriteOffsReport":         {Scope: ScopeSchool, Roles: reportReaders},
+	"/houqin.reports.v1.ReportsService/GetStocktakeVariance":       {Scope: ScopeSchool, Roles: reportReaders},
 }
 
 // Decision is the outcome of Authorize.

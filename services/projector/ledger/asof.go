@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -132,13 +133,74 @@ type Group struct {
 // Breakdown groups entries by dim with their value and net book value at the end of asOf,
 // the largest value first (then by key).
 func Breakdown(entries []Entry, dim string, asOf time.Time) []Group {
+	return groupBy(entries, func(e Entry) string { return e.Key(dim) }, func(k string) string { return label(dim, k) }, asOf)
+}
+
+// DistrictDimensions are what the district's ledger groups by (全区分组).
+var DistrictDimensions = []string{"school", "category", "status", "school_kind"}
+
+// ValidDistrictDimension reports whether dim is one of DistrictDimensions.
+func ValidDistrictDimension(dim string) bool { return slices.Contains(DistrictDimensions, dim) }
+
+// DistrictBreakdown groups the district's entries by dim like Breakdown (a school's key is its
+// id, a school kind's its kind, from schools); given a group's key, it groups that group's
+// entries by school instead.
+func DistrictBreakdown(entries []Entry, schools []School, dim, key string, asOf time.Time) []Group {
+	by := make(map[string]School, len(schools))
+	for _, s := range schools {
+		by[s.ID] = s
+	}
+	keyOf := func(e Entry) string {
+		switch dim {
+		case "school":
+			return e.SchoolID
+		case "school_kind":
+			return by[e.SchoolID].Kind
+		}
+		return e.Key(dim)
+	}
+	labelOf := func(k string) string { return DistrictLabel(schools, dim, k) }
+	if key == "" {
+		return groupBy(entries, keyOf, labelOf, asOf)
+	}
+	var in []Entry
+	for _, e := range entries {
+		if keyOf(e) == key {
+			in = append(in, e)
+		}
+	}
+	return groupBy(in, func(e Entry) string { return e.SchoolID }, func(k string) string { return by[k].Name }, asOf)
+}
+
+// DistrictLabel names a district group: a school's name, a school kind or a dimension's label.
+func DistrictLabel(schools []School, dim, key string) string {
+	switch dim {
+	case "school":
+		for _, s := range schools {
+			if s.ID == key {
+				return s.Name
+			}
+		}
+		return key
+	case "school_kind":
+		if n, ok := domain.SchoolKinds[key]; ok {
+			return n
+		}
+		return key
+	}
+	return label(dim, key)
+}
+
+// groupBy sums entries by keyOf with their value and net book value at the end of asOf, the
+// largest value first (then by key).
+func groupBy(entries []Entry, keyOf func(Entry) string, labelOf func(string) string, asOf time.Time) []Group {
 	by := map[string]*Group{}
 	var out []*Group
 	for _, e := range entries {
-		k := e.Key(dim)
+		k := keyOf(e)
 		g := by[k]
 		if g == nil {
-			g = &Group{Key: k, Label: label(dim, k)}
+			g = &Group{Key: k, Label: labelOf(k)}
 			by[k] = g
 			out = append(out, g)
 		}

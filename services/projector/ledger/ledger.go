@@ -401,3 +401,16 @@ func (r Reader) District(ctx context.Context, asOf time.Time) ([]School, error) 
 		return s, err
 	})
 }
+
+// Schools returns the district's schools, by id.
+func (r Reader) Schools(ctx context.Context) ([]School, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT school_id, name, kind, boarding FROM ledger.schools ORDER BY school_id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (School, error) {
+		var s School
+		err := row.Scan(&s.ID, &s.Name, &s.Kind, &s.Boarding)
+		return s, err
+	})
+}

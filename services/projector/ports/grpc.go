@@ -107,6 +107,59 @@ func (s *Server) GetDistrictLedger(ctx context.Context, r *reportsv1.GetDistrict
 	return out, nil
 }
 
+// ReportDistrictLedger prefixes the drill of a district group (district_ledger_<dimension>):
+// GetDistrictLedgerBreakdown given its key lists the group's schools, whose rows drill to
+// ListEvents.
+const ReportDistrictLedger = "district_ledger"
+
+// GetDistrictLedgerBreakdown implements reportsv1.ReportsServiceServer.
+func (s *Server) GetDistrictLedgerBreakdown(ctx context.Context, r *reportsv1.GetDistrictLedgerBreakdownRequest) (*reportsv1.GetDistrictLedgerBreakdownResponse, error) {
+	var v errs.Violations
+	if !ledger.ValidDistrictDimension(r.Dimension) {
+		v.Add("dimension", "分组须为 school | category | status | school_kind / unknown dimension")
+	}
+	asOf := s.today()
+	if r.AsOf != "" {
+		asOf = date(&v, "as_of", r.AsOf)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	schools, err := s.Ledger.Schools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := s.Ledger.Entries(ctx, "", asOf, s.endOf(asOf))
+	if err != nil {
+		return nil, err
+	}
+	out := &reportsv1.GetDistrictLedgerBreakdownResponse{AsOf: asOf.Format(domain.DateLayout), Dimension: r.Dimension, Key: r.Key}
+	for _, g := range ledger.DistrictBreakdown(entries, schools, r.Dimension, r.Key, asOf) {
+		row := &reportsv1.DistrictLedgerGroup{Key: g.Key, Name: g.Label, Entries: g.Entries, Quantity: g.Quantity,
+			ValueFen: g.ValueFen, AccumulatedDepreciationFen: g.AccumulatedDepreciationFen, NetBookValueFen: g.NetBookValueFen}
+		switch {
+		case r.Key != "": // the group's part at one school: its entries there
+			row.Key, row.Name, row.SchoolId, row.SchoolName = r.Key, ledger.DistrictLabel(schools, r.Dimension, r.Key), g.Key, g.Label
+			row.Drill = drill(ReportLedger+"_"+r.Dimension, r.Key, asOf)
+			if r.Dimension == "school" || r.Dimension == "school_kind" {
+				row.Drill = drill(ReportLedger, "", asOf)
+			}
+		case r.Dimension == "school": // a school: all its entries
+			row.SchoolId, row.SchoolName = g.Key, g.Label
+			row.Drill = drill(ReportLedger, "", asOf)
+		default:
+			row.Drill = drill(ReportDistrictLedger+"_"+r.Dimension, g.Key, asOf)
+		}
+		out.Groups = append(out.Groups, row)
+		out.Entries += g.Entries
+		out.Quantity += g.Quantity
+		out.ValueFen += g.ValueFen
+		out.AccumulatedDepreciationFen += g.AccumulatedDepreciationFen
+		out.NetBookValueFen += g.NetBookValueFen
+	}
+	return out, nil
+}
+
 // GetLedgerBreakdown implements reportsv1.ReportsServiceServer.
 func (s *Server) GetLedgerBreakdown(ctx context.Context, r *reportsv1.GetLedgerBreakdownRequest) (*reportsv1.GetLedgerBreakdownResponse, error) {
 	var v errs.Violations

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"houqin.dev/platform/auth"
 	"houqin.dev/platform/testkit"
@@ -136,6 +138,49 @@ func TestLedgerFollowsCorrectionsFromTheirDate(t *testing.T) {
 		if got := strings.Join(ds, " "); got != c.district {
 			t.Errorf("district as of %s: got %s, want %s", c.asOf, got, c.district)
 		}
+	}
+
+	// The district's breakdown with net book value; C at s2 is 100,000 / 180 from 2022-01:
+	// Sep 2024 33 months → 18,333, Nov 35 → 19,444.
+	district := func(asOf, dim, key string) *reportsv1.GetDistrictLedgerBreakdownResponse {
+		t.Helper()
+		r, err := e.reports.GetDistrictLedgerBreakdown(viewer, &reportsv1.GetDistrictLedgerBreakdownRequest{AsOf: asOf, Dimension: dim, Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, c := range []struct{ asOf, dim, key, want string }{
+		{"2024-09-09", "school", "", "=4:13:1400000:142221:1257779 s1/石牌中心小学:3:12:1300000:123888:1176112 s2/城关幼儿园:1:1:100000:18333:81667"},
+		{"2024-09-10", "school", "", "=4:14:2240000:327221:1912779 s1/石牌中心小学:3:13:2140000:308888:1831112 s2/城关幼儿园:1:1:100000:18333:81667"},
+		{"2024-09-10", "category", "", "=4:14:2240000:327221:1912779 2/通用设备:2:3:1740000:293333:1446667 6/家具、用具、装具及动植物:2:11:500000:33888:466112"},
+		{"2024-09-10", "category", "6", "=2:11:500000:33888:466112 6/s1:1:10:400000:15555:384445 6/s2:1:1:100000:18333:81667"},
+		{"2024-09-10", "school_kind", "", "=4:14:2240000:327221:1912779 primary/小学:3:13:2140000:308888:1831112 kindergarten/幼儿园:1:1:100000:18333:81667"},
+		{"2024-11-01", "status", "", "=3:15:2020000:379444:1640556 in_use/在用:2:3:1540000:319444:1220556 lent/借出:1:12:480000:60000:420000"},
+		{"2024-11-01", "status", "lent", "=1:12:480000:60000:420000 lent/s1:1:12:480000:60000:420000"},
+	} {
+		r := district(c.asOf, c.dim, c.key)
+		b := []string{fmt.Sprintf("=%d:%d:%d:%d:%d", r.Entries, r.Quantity, r.ValueFen, r.AccumulatedDepreciationFen, r.NetBookValueFen)}
+		for _, g := range r.Groups {
+			who := g.Name
+			if c.key != "" {
+				who = g.SchoolId
+			}
+			b = append(b, fmt.Sprintf("%s/%s:%d:%d:%d:%d:%d", g.Key, who, g.Entries, g.Quantity, g.ValueFen, g.AccumulatedDepreciationFen, g.NetBookValueFen))
+		}
+		if got := strings.Join(b, " "); got != c.want {
+			t.Errorf("district %s by %s %s:\n got %s\nwant %s", c.asOf, c.dim, c.key, got, c.want)
+		}
+	}
+	// A district group drills to its schools, and a school's part to its events.
+	g := district("2024-09-10", "category", "").Groups[1]
+	if g.Drill.GetReport() != "district_ledger_category" || g.Drill.GetKey() != "6" {
+		t.Fatalf("district group drill %v", g.Drill)
+	}
+	part := district("2024-09-10", "category", g.Drill.Key).Groups[0]
+	e.drillUntil(t, dir, part.Drill, is("AssetRegistered@2024-03-01"))
+	if _, err := e.reports.GetDistrictLedgerBreakdown(viewer, &reportsv1.GetDistrictLedgerBreakdownRequest{Dimension: "custodian"}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("unknown district dimension: %v", err)
 	}
 
 	// The category row drills to the asset's events as of its date: the correction only from its day.

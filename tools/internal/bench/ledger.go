@@ -161,6 +161,13 @@ func measureLedger(ctx context.Context, e *env, schools, perSchool, queries int,
 			}
 			return err
 		}},
+		{"ledger_district_breakdown_grpc", "全区台帐分类与净值 gRPC / district ledger by category with net book value, gRPC", func(_, asOf string) error {
+			r, err := reports.GetDistrictLedgerBreakdown(rctx, &reportsv1.GetDistrictLedgerBreakdownRequest{AsOf: asOf, Dimension: "category"})
+			if err == nil && asOf == res.Dates[len(res.Dates)-1] && r.Entries != int64(schools*perSchool) {
+				err = fmt.Errorf("bench: the district breakdown has %d entries as of today, want %d", r.Entries, schools*perSchool)
+			}
+			return err
+		}},
 		{"ledger_school_http", "单校台帐 HTTP / school ledger as of, gateway", func(school, asOf string) error {
 			return get("/api/v1/schools/" + school + "/ledger?as_of=" + asOf)
 		}},

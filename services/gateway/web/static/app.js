@@ -139,11 +139,50 @@
     $("total-quantity").textContent = int(d.quantity);
     $("district-total").textContent = "¥" + yuan(d.value_fen);
     renderSchools();
+    await loadDistrictGroups();
   }
+
+  // 全区台帐分组: the district by school, category, status or school kind with net book value;
+  // a group's row opens its schools, a school's row the events behind it.
+  let districtDim = "school", districtKey = "";
+  async function loadDistrictGroups() {
+    const q = new URLSearchParams({ as_of: $("as-of").value });
+    if (districtKey) q.set("key", districtKey);
+    const path = "/api/v1/district/ledger/" + districtDim + "?" + q;
+    const d = await api(path);
+    tablePath["district-groups"] = path;
+    $("district-depreciation").textContent = "¥" + yuan(d.accumulated_depreciation_fen);
+    $("district-nbv").textContent = "¥" + yuan(d.net_book_value_fen);
+    $("district-group-head").innerHTML = districtKey ? "学校 <small>School</small>" : DISTRICT_DIMS[districtDim];
+    $("district-group-back").hidden = !districtKey;
+    document.querySelectorAll("#district-dimensions button").forEach((b) => b.classList.toggle("active", b.dataset.dim === districtDim));
+    const tb = document.querySelector("#district-groups tbody");
+    tb.replaceChildren(...d.groups.map((g) => {
+      const tr = document.createElement("tr");
+      tr.dataset.key = g.key;
+      tr.dataset.school = g.school_id;
+      tr.className = "drill";
+      tr.title = g.school_id ? "点击追溯到事件 / click for the events behind the row" : "点击查看各校 / click for the schools";
+      const group = districtDim === "category" ? g.key + " " + g.name : g.name;
+      [g.school_id ? g.school_name : group, int(g.entries), int(g.quantity), yuan(g.value_fen), yuan(g.accumulated_depreciation_fen), yuan(g.net_book_value_fen)]
+        .forEach((v, i) => { const td = document.createElement("td"); td.textContent = v; if (i) td.className = "num"; tr.appendChild(td); });
+      tr.addEventListener("click", () => (g.school_id
+        ? openEvents(g.school_id, g.drill, g.school_name + (districtKey ? " · " + group : ""), "district")
+        : (districtKey = g.key, loadDistrictGroups())).catch((e) => showError(e.message)));
+      return tr;
+    }));
+  }
+  document.querySelectorAll("#district-dimensions button").forEach((b) => b.addEventListener("click", () => {
+    districtDim = b.dataset.dim;
+    districtKey = "";
+    loadDistrictGroups().catch((e) => showError(e.message));
+  }));
+  $("district-group-back").addEventListener("click", () => { districtKey = ""; loadDistrictGroups().catch((e) => showError(e.message)); });
 
   const DIMS = { category: "分类 <small>Category</small>", location: "存放地点 <small>Location</small>", department: "部门 <small>Department</small>",
     custodian: "保管人 <small>Custodian</small>", status: "状态 <small>Status</small>" };
   let dimension = "category";
+  const DISTRICT_DIMS = { school: "学校 <small>School</small>", category: DIMS.category, status: DIMS.status, school_kind: "学段 <small>School kind</small>" };
   const asOfValue = () => (isBureau ? $("as-of") : $("school-as-of")).value;
 
   // Numbers outside a table row (cards, totals) that drill down: the drill of each from the

@@ -37,6 +37,8 @@ type Drill struct {
 	// (key: tier, empty: all). Assets: the events listed are all events of exactly the streams behind
 	// the number, one stream per thing it counts (repairs_breaches and custody_rooms: one event
 	// per thing).
+	// district_ledger_<dimension>: a district group; GetDistrictLedgerBreakdown given its key
+	// lists the group's schools, whose rows carry ledger drills (not a ListEvents report).
 	// procurement: spend_month, spend_category, stock, stock_item, stock_category, fees,
 	// compliance_quotes, compliance_acceptances, compliance_invoices (see the rows that carry
 	// them) — these name the exact events behind the number, chosen by their business dates.

@@ -488,6 +488,297 @@ func (x *GetDistrictLedgerResponse) GetValueFen() int64 {
 	return 0
 }
 
+type GetDistrictLedgerBreakdownRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// YYYY-MM-DD; empty: today.
+	AsOf string `protobuf:"bytes,1,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// school | category | status | school_kind
+	Dimension string `protobuf:"bytes,2,opt,name=dimension,proto3" json:"dimension,omitempty"`
+	// A group's key (e.g. a category code): that group's schools instead of the groups.
+	Key           string `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDistrictLedgerBreakdownRequest) Reset() {
+	*x = GetDistrictLedgerBreakdownRequest{}
+	mi := &file_houqin_reports_v1_reports_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDistrictLedgerBreakdownRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDistrictLedgerBreakdownRequest) ProtoMessage() {}
+
+func (x *GetDistrictLedgerBreakdownRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_reports_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDistrictLedgerBreakdownRequest.ProtoReflect.Descriptor instead.
+func (*GetDistrictLedgerBreakdownRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_reports_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetDistrictLedgerBreakdownRequest) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *GetDistrictLedgerBreakdownRequest) GetDimension() string {
+	if x != nil {
+		return x.Dimension
+	}
+	return ""
+}
+
+func (x *GetDistrictLedgerBreakdownRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+// DistrictLedgerGroup is one group of the district's ledger, or (with school_id) one school's
+// part of a group.
+type DistrictLedgerGroup struct {
+	state                      protoimpl.MessageState `protogen:"open.v1"`
+	Key                        string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Name                       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	SchoolId                   string                 `protobuf:"bytes,3,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	SchoolName                 string                 `protobuf:"bytes,4,opt,name=school_name,json=schoolName,proto3" json:"school_name,omitempty"`
+	Entries                    int64                  `protobuf:"varint,5,opt,name=entries,proto3" json:"entries,omitempty"`
+	Quantity                   int64                  `protobuf:"varint,6,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	ValueFen                   int64                  `protobuf:"varint,7,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	AccumulatedDepreciationFen int64                  `protobuf:"varint,8,opt,name=accumulated_depreciation_fen,json=accumulatedDepreciationFen,proto3" json:"accumulated_depreciation_fen,omitempty"`
+	NetBookValueFen            int64                  `protobuf:"varint,9,opt,name=net_book_value_fen,json=netBookValueFen,proto3" json:"net_book_value_fen,omitempty"`
+	// With school_id: the events behind the row (ListEvents with that school_id). Without:
+	// report district_ledger_<dimension> and the key, resolved by this RPC given the key.
+	Drill         *Drill `protobuf:"bytes,10,opt,name=drill,proto3" json:"drill,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DistrictLedgerGroup) Reset() {
+	*x = DistrictLedgerGroup{}
+	mi := &file_houqin_reports_v1_reports_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DistrictLedgerGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DistrictLedgerGroup) ProtoMessage() {}
+
+func (x *DistrictLedgerGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_reports_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DistrictLedgerGroup.ProtoReflect.Descriptor instead.
+func (*DistrictLedgerGroup) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_reports_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *DistrictLedgerGroup) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *DistrictLedgerGroup) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DistrictLedgerGroup) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *DistrictLedgerGroup) GetSchoolName() string {
+	if x != nil {
+		return x.SchoolName
+	}
+	return ""
+}
+
+func (x *DistrictLedgerGroup) GetEntries() int64 {
+	if x != nil {
+		return x.Entries
+	}
+	return 0
+}
+
+func (x *DistrictLedgerGroup) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *DistrictLedgerGroup) GetValueFen() int64 {
+	if x != nil {
+		return x.ValueFen
+	}
+	return 0
+}
+
+func (x *DistrictLedgerGroup) GetAccumulatedDepreciationFen() int64 {
+	if x != nil {
+		return x.AccumulatedDepreciationFen
+	}
+	return 0
+}
+
+func (x *DistrictLedgerGroup) GetNetBookValueFen() int64 {
+	if x != nil {
+		return x.NetBookValueFen
+	}
+	return 0
+}
+
+func (x *DistrictLedgerGroup) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
+}
+
+type GetDistrictLedgerBreakdownResponse struct {
+	state                      protoimpl.MessageState `protogen:"open.v1"`
+	AsOf                       string                 `protobuf:"bytes,1,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	Groups                     []*DistrictLedgerGroup `protobuf:"bytes,2,rep,name=groups,proto3" json:"groups,omitempty"`
+	Dimension                  string                 `protobuf:"bytes,3,opt,name=dimension,proto3" json:"dimension,omitempty"`
+	Key                        string                 `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
+	Entries                    int64                  `protobuf:"varint,5,opt,name=entries,proto3" json:"entries,omitempty"`
+	Quantity                   int64                  `protobuf:"varint,6,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	ValueFen                   int64                  `protobuf:"varint,7,opt,name=value_fen,json=valueFen,proto3" json:"value_fen,omitempty"`
+	AccumulatedDepreciationFen int64                  `protobuf:"varint,8,opt,name=accumulated_depreciation_fen,json=accumulatedDepreciationFen,proto3" json:"accumulated_depreciation_fen,omitempty"`
+	NetBookValueFen            int64                  `protobuf:"varint,9,opt,name=net_book_value_fen,json=netBookValueFen,proto3" json:"net_book_value_fen,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *GetDistrictLedgerBreakdownResponse) Reset() {
+	*x = GetDistrictLedgerBreakdownResponse{}
+	mi := &file_houqin_reports_v1_reports_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDistrictLedgerBreakdownResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDistrictLedgerBreakdownResponse) ProtoMessage() {}
+
+func (x *GetDistrictLedgerBreakdownResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_reports_v1_reports_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDistrictLedgerBreakdownResponse.ProtoReflect.Descriptor instead.
+func (*GetDistrictLedgerBreakdownResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_reports_v1_reports_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetDistrictLedgerBreakdownResponse) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *GetDistrictLedgerBreakdownResponse) GetGroups() []*DistrictLedgerGroup {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *GetDistrictLedgerBreakdownResponse) GetDimension() string {
+	if x != nil {
+		return x.Dimension
+	}
+	return ""
+}
+
+func (x *GetDistrictLedgerBreakdownResponse) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *GetDistrictLedgerBreakdownResponse) GetEntries() int64 {
+	if x != nil {
+		return x.Entries
+	}
+	return 0
+}
+
+func (x *GetDistrictLedgerBreakdownResponse) GetQuantity() int64 {
+	if x != nil {
+		return x.Quantity
+	}
+	return 0
+}
+
+func (x *GetDistrictLedgerBreakdownResponse) GetValueFen() int64 {
+	if x != nil {
+		return x.ValueFen
+	}
+	return 0
+}
+
+func (x *GetDistrictLedgerBreakdownResponse) GetAccumulatedDepreciationFen() int64 {
+	if x != nil {
+		return x.AccumulatedDepreciationFen
+	}
+	return 0
+}
+
+func (x *GetDistrictLedgerBreakdownResponse) GetNetBookValueFen() int64 {
+	if x != nil {
+		return x.NetBookValueFen
+	}
+	return 0
+}
+
 var File_houqin_reports_v1_reports_proto protoreflect.FileDescriptor
 
 const file_houqin_reports_v1_reports_proto_rawDesc = "" +
@@ -531,10 +822,38 @@ const file_houqin_reports_v1_reports_proto_rawDesc = "" +
 	"\aschools\x18\x02 \x03(\v2\x1f.houqin.reports.v1.SchoolLedgerR\aschools\x12\x18\n" +
 	"\aentries\x18\x03 \x01(\x03R\aentries\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\x03R\bquantity\x12\x1b\n" +
-	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen2\xd2\x10\n" +
+	"\tvalue_fen\x18\x05 \x01(\x03R\bvalueFen\"h\n" +
+	"!GetDistrictLedgerBreakdownRequest\x12\x13\n" +
+	"\x05as_of\x18\x01 \x01(\tR\x04asOf\x12\x1c\n" +
+	"\tdimension\x18\x02 \x01(\tR\tdimension\x12\x10\n" +
+	"\x03key\x18\x03 \x01(\tR\x03key\"\x88\x05\n" +
+	"\x13DistrictLedgerGroup\x12(\n" +
+	"\x03key\x18\x01 \x01(\tB\x16\x8a\xb5\x18\x12分组代码 / KeyR\x03key\x12&\n" +
+	"\x04name\x18\x02 \x01(\tB\x12\x8a\xb5\x18\x0e分组 / GroupR\x04name\x129\n" +
+	"\tschool_id\x18\x03 \x01(\tB\x1c\x8a\xb5\x18\x18学校代码 / School idR\bschoolId\x124\n" +
+	"\vschool_name\x18\x04 \x01(\tB\x13\x8a\xb5\x18\x0f学校 / SchoolR\n" +
+	"schoolName\x124\n" +
+	"\aentries\x18\x05 \x01(\x03B\x1a\x8a\xb5\x18\x16资产条目 / EntriesR\aentries\x12.\n" +
+	"\bquantity\x18\x06 \x01(\x03B\x12\x8a\xb5\x18\x0e件数 / ItemsR\bquantity\x12?\n" +
+	"\tvalue_fen\x18\a \x01(\x03B\"\x8a\xb5\x18\x1e原值（元） / Value (yuan)R\bvalueFen\x12}\n" +
+	"\x1caccumulated_depreciation_fen\x18\b \x01(\x03B;\x8a\xb5\x187累计折旧（元） / Accumulated depreciation (yuan)R\x1aaccumulatedDepreciationFen\x12X\n" +
+	"\x12net_book_value_fen\x18\t \x01(\x03B+\x8a\xb5\x18'净值（元） / Net book value (yuan)R\x0fnetBookValueFen\x12.\n" +
+	"\x05drill\x18\n" +
+	" \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xeb\x02\n" +
+	"\"GetDistrictLedgerBreakdownResponse\x12\x13\n" +
+	"\x05as_of\x18\x01 \x01(\tR\x04asOf\x12>\n" +
+	"\x06groups\x18\x02 \x03(\v2&.houqin.reports.v1.DistrictLedgerGroupR\x06groups\x12\x1c\n" +
+	"\tdimension\x18\x03 \x01(\tR\tdimension\x12\x10\n" +
+	"\x03key\x18\x04 \x01(\tR\x03key\x12\x18\n" +
+	"\aentries\x18\x05 \x01(\x03R\aentries\x12\x1a\n" +
+	"\bquantity\x18\x06 \x01(\x03R\bquantity\x12\x1b\n" +
+	"\tvalue_fen\x18\a \x01(\x03R\bvalueFen\x12@\n" +
+	"\x1caccumulated_depreciation_fen\x18\b \x01(\x03R\x1aaccumulatedDepreciationFen\x12+\n" +
+	"\x12net_book_value_fen\x18\t \x01(\x03R\x0fnetBookValueFen2\xde\x11\n" +
 	"\x0eReportsService\x12e\n" +
 	"\x0eGetAssetLedger\x12(.houqin.reports.v1.GetAssetLedgerRequest\x1a).houqin.reports.v1.GetAssetLedgerResponse\x12n\n" +
-	"\x11GetDistrictLedger\x12+.houqin.reports.v1.GetDistrictLedgerRequest\x1a,.houqin.reports.v1.GetDistrictLedgerResponse\x12e\n" +
+	"\x11GetDistrictLedger\x12+.houqin.reports.v1.GetDistrictLedgerRequest\x1a,.houqin.reports.v1.GetDistrictLedgerResponse\x12\x89\x01\n" +
+	"\x1aGetDistrictLedgerBreakdown\x124.houqin.reports.v1.GetDistrictLedgerBreakdownRequest\x1a5.houqin.reports.v1.GetDistrictLedgerBreakdownResponse\x12e\n" +
 	"\x0eGetBudgetSpend\x12(.houqin.reports.v1.GetBudgetSpendRequest\x1a).houqin.reports.v1.GetBudgetSpendResponse\x12t\n" +
 	"\x13GetApprovalsWaiting\x12-.houqin.reports.v1.GetApprovalsWaitingRequest\x1a..houqin.reports.v1.GetApprovalsWaitingResponse\x12}\n" +
 	"\x16GetDistrictProcurement\x120.houqin.reports.v1.GetDistrictProcurementRequest\x1a1.houqin.reports.v1.GetDistrictProcurementResponse\x12\x83\x01\n" +
@@ -567,99 +886,106 @@ func file_houqin_reports_v1_reports_proto_rawDescGZIP() []byte {
 	return file_houqin_reports_v1_reports_proto_rawDescData
 }
 
-var file_houqin_reports_v1_reports_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_houqin_reports_v1_reports_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_houqin_reports_v1_reports_proto_goTypes = []any{
-	(*GetAssetLedgerRequest)(nil),            // 0: houqin.reports.v1.GetAssetLedgerRequest
-	(*CategoryTotal)(nil),                    // 1: houqin.reports.v1.CategoryTotal
-	(*GetAssetLedgerResponse)(nil),           // 2: houqin.reports.v1.GetAssetLedgerResponse
-	(*GetDistrictLedgerRequest)(nil),         // 3: houqin.reports.v1.GetDistrictLedgerRequest
-	(*SchoolLedger)(nil),                     // 4: houqin.reports.v1.SchoolLedger
-	(*GetDistrictLedgerResponse)(nil),        // 5: houqin.reports.v1.GetDistrictLedgerResponse
-	(*Drill)(nil),                            // 6: houqin.reports.v1.Drill
-	(*GetBudgetSpendRequest)(nil),            // 7: houqin.reports.v1.GetBudgetSpendRequest
-	(*GetApprovalsWaitingRequest)(nil),       // 8: houqin.reports.v1.GetApprovalsWaitingRequest
-	(*GetDistrictProcurementRequest)(nil),    // 9: houqin.reports.v1.GetDistrictProcurementRequest
-	(*GetProcurementComplianceRequest)(nil),  // 10: houqin.reports.v1.GetProcurementComplianceRequest
-	(*GetDistrictComplianceRequest)(nil),     // 11: houqin.reports.v1.GetDistrictComplianceRequest
-	(*GetFeeSettlementRequest)(nil),          // 12: houqin.reports.v1.GetFeeSettlementRequest
-	(*GetStockAuditRequest)(nil),             // 13: houqin.reports.v1.GetStockAuditRequest
-	(*GetStockValueRequest)(nil),             // 14: houqin.reports.v1.GetStockValueRequest
-	(*GetDistrictStockRequest)(nil),          // 15: houqin.reports.v1.GetDistrictStockRequest
-	(*GetDistrictFeesRequest)(nil),           // 16: houqin.reports.v1.GetDistrictFeesRequest
-	(*ListEventsRequest)(nil),                // 17: houqin.reports.v1.ListEventsRequest
-	(*GetLedgerBreakdownRequest)(nil),        // 18: houqin.reports.v1.GetLedgerBreakdownRequest
-	(*GetRepairsReportRequest)(nil),          // 19: houqin.reports.v1.GetRepairsReportRequest
-	(*GetLoansReportRequest)(nil),            // 20: houqin.reports.v1.GetLoansReportRequest
-	(*GetCustodyCoverageRequest)(nil),        // 21: houqin.reports.v1.GetCustodyCoverageRequest
-	(*GetWriteOffsReportRequest)(nil),        // 22: houqin.reports.v1.GetWriteOffsReportRequest
-	(*GetStocktakeVarianceRequest)(nil),      // 23: houqin.reports.v1.GetStocktakeVarianceRequest
-	(*GetBudgetSpendResponse)(nil),           // 24: houqin.reports.v1.GetBudgetSpendResponse
-	(*GetApprovalsWaitingResponse)(nil),      // 25: houqin.reports.v1.GetApprovalsWaitingResponse
-	(*GetDistrictProcurementResponse)(nil),   // 26: houqin.reports.v1.GetDistrictProcurementResponse
-	(*GetProcurementComplianceResponse)(nil), // 27: houqin.reports.v1.GetProcurementComplianceResponse
-	(*GetDistrictComplianceResponse)(nil),    // 28: houqin.reports.v1.GetDistrictComplianceResponse
-	(*GetFeeSettlementResponse)(nil),         // 29: houqin.reports.v1.GetFeeSettlementResponse
-	(*GetStockAuditResponse)(nil),            // 30: houqin.reports.v1.GetStockAuditResponse
-	(*GetStockValueResponse)(nil),            // 31: houqin.reports.v1.GetStockValueResponse
-	(*GetDistrictStockResponse)(nil),         // 32: houqin.reports.v1.GetDistrictStockResponse
-	(*GetDistrictFeesResponse)(nil),          // 33: houqin.reports.v1.GetDistrictFeesResponse
-	(*ListEventsResponse)(nil),               // 34: houqin.reports.v1.ListEventsResponse
-	(*GetLedgerBreakdownResponse)(nil),       // 35: houqin.reports.v1.GetLedgerBreakdownResponse
-	(*GetRepairsReportResponse)(nil),         // 36: houqin.reports.v1.GetRepairsReportResponse
-	(*GetLoansReportResponse)(nil),           // 37: houqin.reports.v1.GetLoansReportResponse
-	(*GetCustodyCoverageResponse)(nil),       // 38: houqin.reports.v1.GetCustodyCoverageResponse
-	(*GetWriteOffsReportResponse)(nil),       // 39: houqin.reports.v1.GetWriteOffsReportResponse
-	(*GetStocktakeVarianceResponse)(nil),     // 40: houqin.reports.v1.GetStocktakeVarianceResponse
+	(*GetAssetLedgerRequest)(nil),              // 0: houqin.reports.v1.GetAssetLedgerRequest
+	(*CategoryTotal)(nil),                      // 1: houqin.reports.v1.CategoryTotal
+	(*GetAssetLedgerResponse)(nil),             // 2: houqin.reports.v1.GetAssetLedgerResponse
+	(*GetDistrictLedgerRequest)(nil),           // 3: houqin.reports.v1.GetDistrictLedgerRequest
+	(*SchoolLedger)(nil),                       // 4: houqin.reports.v1.SchoolLedger
+	(*GetDistrictLedgerResponse)(nil),          // 5: houqin.reports.v1.GetDistrictLedgerResponse
+	(*GetDistrictLedgerBreakdownRequest)(nil),  // 6: houqin.reports.v1.GetDistrictLedgerBreakdownRequest
+	(*DistrictLedgerGroup)(nil),                // 7: houqin.reports.v1.DistrictLedgerGroup
+	(*GetDistrictLedgerBreakdownResponse)(nil), // 8: houqin.reports.v1.GetDistrictLedgerBreakdownResponse
+	(*Drill)(nil),                              // 9: houqin.reports.v1.Drill
+	(*GetBudgetSpendRequest)(nil),              // 10: houqin.reports.v1.GetBudgetSpendRequest
+	(*GetApprovalsWaitingRequest)(nil),         // 11: houqin.reports.v1.GetApprovalsWaitingRequest
+	(*GetDistrictProcurementRequest)(nil),      // 12: houqin.reports.v1.GetDistrictProcurementRequest
+	(*GetProcurementComplianceRequest)(nil),    // 13: houqin.reports.v1.GetProcurementComplianceRequest
+	(*GetDistrictComplianceRequest)(nil),       // 14: houqin.reports.v1.GetDistrictComplianceRequest
+	(*GetFeeSettlementRequest)(nil),            // 15: houqin.reports.v1.GetFeeSettlementRequest
+	(*GetStockAuditRequest)(nil),               // 16: houqin.reports.v1.GetStockAuditRequest
+	(*GetStockValueRequest)(nil),               // 17: houqin.reports.v1.GetStockValueRequest
+	(*GetDistrictStockRequest)(nil),            // 18: houqin.reports.v1.GetDistrictStockRequest
+	(*GetDistrictFeesRequest)(nil),             // 19: houqin.reports.v1.GetDistrictFeesRequest
+	(*ListEventsRequest)(nil),                  // 20: houqin.reports.v1.ListEventsRequest
+	(*GetLedgerBreakdownRequest)(nil),          // 21: houqin.reports.v1.GetLedgerBreakdownRequest
+	(*GetRepairsReportRequest)(nil),            // 22: houqin.reports.v1.GetRepairsReportRequest
+	(*GetLoansReportRequest)(nil),              // 23: houqin.reports.v1.GetLoansReportRequest
+	(*GetCustodyCoverageRequest)(nil),          // 24: houqin.reports.v1.GetCustodyCoverageRequest
+	(*GetWriteOffsReportRequest)(nil),          // 25: houqin.reports.v1.GetWriteOffsReportRequest
+	(*GetStocktakeVarianceRequest)(nil),        // 26: houqin.reports.v1.GetStocktakeVarianceRequest
+	(*GetBudgetSpendResponse)(nil),             // 27: houqin.reports.v1.GetBudgetSpendResponse
+	(*GetApprovalsWaitingResponse)(nil),        // 28: houqin.reports.v1.GetApprovalsWaitingResponse
+	(*GetDistrictProcurementResponse)(nil),     // 29: houqin.reports.v1.GetDistrictProcurementResponse
+	(*GetProcurementComplianceResponse)(nil),   // 30: houqin.reports.v1.GetProcurementComplianceResponse
+	(*GetDistrictComplianceResponse)(nil),      // 31: houqin.reports.v1.GetDistrictComplianceResponse
+	(*GetFeeSettlementResponse)(nil),           // 32: houqin.reports.v1.GetFeeSettlementResponse
+	(*GetStockAuditResponse)(nil),              // 33: houqin.reports.v1.GetStockAuditResponse
+	(*GetStockValueResponse)(nil),              // 34: houqin.reports.v1.GetStockValueResponse
+	(*GetDistrictStockResponse)(nil),           // 35: houqin.reports.v1.GetDistrictStockResponse
+	(*GetDistrictFeesResponse)(nil),            // 36: houqin.reports.v1.GetDistrictFeesResponse
+	(*ListEventsResponse)(nil),                 // 37: houqin.reports.v1.ListEventsResponse
+	(*GetLedgerBreakdownResponse)(nil),         // 38: houqin.reports.v1.GetLedgerBreakdownResponse
+	(*GetRepairsReportResponse)(nil),           // 39: houqin.reports.v1.GetRepairsReportResponse
+	(*GetLoansReportResponse)(nil),             // 40: houqin.reports.v1.GetLoansReportResponse
+	(*GetCustodyCoverageResponse)(nil),         // 41: houqin.reports.v1.GetCustodyCoverageResponse
+	(*GetWriteOffsReportResponse)(nil),         // 42: houqin.reports.v1.GetWriteOffsReportResponse
+	(*GetStocktakeVarianceResponse)(nil),       // 43: houqin.reports.v1.GetStocktakeVarianceResponse
 }
 var file_houqin_reports_v1_reports_proto_depIdxs = []int32{
-	6,  // 0: houqin.reports.v1.CategoryTotal.drill:type_name -> houqin.reports.v1.Drill
+	9,  // 0: houqin.reports.v1.CategoryTotal.drill:type_name -> houqin.reports.v1.Drill
 	1,  // 1: houqin.reports.v1.GetAssetLedgerResponse.categories:type_name -> houqin.reports.v1.CategoryTotal
-	6,  // 2: houqin.reports.v1.GetAssetLedgerResponse.drill:type_name -> houqin.reports.v1.Drill
-	6,  // 3: houqin.reports.v1.SchoolLedger.drill:type_name -> houqin.reports.v1.Drill
+	9,  // 2: houqin.reports.v1.GetAssetLedgerResponse.drill:type_name -> houqin.reports.v1.Drill
+	9,  // 3: houqin.reports.v1.SchoolLedger.drill:type_name -> houqin.reports.v1.Drill
 	4,  // 4: houqin.reports.v1.GetDistrictLedgerResponse.schools:type_name -> houqin.reports.v1.SchoolLedger
-	0,  // 5: houqin.reports.v1.ReportsService.GetAssetLedger:input_type -> houqin.reports.v1.GetAssetLedgerRequest
-	3,  // 6: houqin.reports.v1.ReportsService.GetDistrictLedger:input_type -> houqin.reports.v1.GetDistrictLedgerRequest
-	7,  // 7: houqin.reports.v1.ReportsService.GetBudgetSpend:input_type -> houqin.reports.v1.GetBudgetSpendRequest
-	8,  // 8: houqin.reports.v1.ReportsService.GetApprovalsWaiting:input_type -> houqin.reports.v1.GetApprovalsWaitingRequest
-	9,  // 9: houqin.reports.v1.ReportsService.GetDistrictProcurement:input_type -> houqin.reports.v1.GetDistrictProcurementRequest
-	10, // 10: houqin.reports.v1.ReportsService.GetProcurementCompliance:input_type -> houqin.reports.v1.GetProcurementComplianceRequest
-	11, // 11: houqin.reports.v1.ReportsService.GetDistrictCompliance:input_type -> houqin.reports.v1.GetDistrictComplianceRequest
-	12, // 12: houqin.reports.v1.ReportsService.GetFeeSettlement:input_type -> houqin.reports.v1.GetFeeSettlementRequest
-	13, // 13: houqin.reports.v1.ReportsService.GetStockAudit:input_type -> houqin.reports.v1.GetStockAuditRequest
-	14, // 14: houqin.reports.v1.ReportsService.GetStockValue:input_type -> houqin.reports.v1.GetStockValueRequest
-	15, // 15: houqin.reports.v1.ReportsService.GetDistrictStock:input_type -> houqin.reports.v1.GetDistrictStockRequest
-	16, // 16: houqin.reports.v1.ReportsService.GetDistrictFees:input_type -> houqin.reports.v1.GetDistrictFeesRequest
-	17, // 17: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
-	18, // 18: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
-	19, // 19: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
-	20, // 20: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
-	21, // 21: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
-	22, // 22: houqin.reports.v1.ReportsService.GetWriteOffsReport:input_type -> houqin.reports.v1.GetWriteOffsReportRequest
-	23, // 23: houqin.reports.v1.ReportsService.GetStocktakeVariance:input_type -> houqin.reports.v1.GetStocktakeVarianceRequest
-	2,  // 24: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
-	5,  // 25: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
-	24, // 26: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
-	25, // 27: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
-	26, // 28: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
-	27, // 29: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
-	28, // 30: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
-	29, // 31: houqin.reports.v1.ReportsService.GetFeeSettlement:output_type -> houqin.reports.v1.GetFeeSettlementResponse
-	30, // 32: houqin.reports.v1.ReportsService.GetStockAudit:output_type -> houqin.reports.v1.GetStockAuditResponse
-	31, // 33: houqin.reports.v1.ReportsService.GetStockValue:output_type -> houqin.reports.v1.GetStockValueResponse
-	32, // 34: houqin.reports.v1.ReportsService.GetDistrictStock:output_type -> houqin.reports.v1.GetDistrictStockResponse
-	33, // 35: houqin.reports.v1.ReportsService.GetDistrictFees:output_type -> houqin.reports.v1.GetDistrictFeesResponse
-	34, // 36: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
-	35, // 37: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
-	36, // 38: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
-	37, // 39: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
-	38, // 40: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
-	39, // 41: houqin.reports.v1.ReportsService.GetWriteOffsReport:output_type -> houqin.reports.v1.GetWriteOffsReportResponse
-	40, // 42: houqin.reports.v1.ReportsService.GetStocktakeVariance:output_type -> houqin.reports.v1.GetStocktakeVarianceResponse
-	24, // [24:43] is the sub-list for method output_type
-	5,  // [5:24] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	9,  // 5: houqin.reports.v1.DistrictLedgerGroup.drill:type_name -> houqin.reports.v1.Drill
+	7,  // 6: houqin.reports.v1.GetDistrictLedgerBreakdownResponse.groups:type_name -> houqin.reports.v1.DistrictLedgerGroup
+	0,  // 7: houqin.reports.v1.ReportsService.GetAssetLedger:input_type -> houqin.reports.v1.GetAssetLedgerRequest
+	3,  // 8: houqin.reports.v1.ReportsService.GetDistrictLedger:input_type -> houqin.reports.v1.GetDistrictLedgerRequest
+	6,  // 9: houqin.reports.v1.ReportsService.GetDistrictLedgerBreakdown:input_type -> houqin.reports.v1.GetDistrictLedgerBreakdownRequest
+	10, // 10: houqin.reports.v1.ReportsService.GetBudgetSpend:input_type -> houqin.reports.v1.GetBudgetSpendRequest
+	11, // 11: houqin.reports.v1.ReportsService.GetApprovalsWaiting:input_type -> houqin.reports.v1.GetApprovalsWaitingRequest
+	12, // 12: houqin.reports.v1.ReportsService.GetDistrictProcurement:input_type -> houqin.reports.v1.GetDistrictProcurementRequest
+	13, // 13: houqin.reports.v1.ReportsService.GetProcurementCompliance:input_type -> houqin.reports.v1.GetProcurementComplianceRequest
+	14, // 14: houqin.reports.v1.ReportsService.GetDistrictCompliance:input_type -> houqin.reports.v1.GetDistrictComplianceRequest
+	15, // 15: houqin.reports.v1.ReportsService.GetFeeSettlement:input_type -> houqin.reports.v1.GetFeeSettlementRequest
+	16, // 16: houqin.reports.v1.ReportsService.GetStockAudit:input_type -> houqin.reports.v1.GetStockAuditRequest
+	17, // 17: houqin.reports.v1.ReportsService.GetStockValue:input_type -> houqin.reports.v1.GetStockValueRequest
+	18, // 18: houqin.reports.v1.ReportsService.GetDistrictStock:input_type -> houqin.reports.v1.GetDistrictStockRequest
+	19, // 19: houqin.reports.v1.ReportsService.GetDistrictFees:input_type -> houqin.reports.v1.GetDistrictFeesRequest
+	20, // 20: houqin.reports.v1.ReportsService.ListEvents:input_type -> houqin.reports.v1.ListEventsRequest
+	21, // 21: houqin.reports.v1.ReportsService.GetLedgerBreakdown:input_type -> houqin.reports.v1.GetLedgerBreakdownRequest
+	22, // 22: houqin.reports.v1.ReportsService.GetRepairsReport:input_type -> houqin.reports.v1.GetRepairsReportRequest
+	23, // 23: houqin.reports.v1.ReportsService.GetLoansReport:input_type -> houqin.reports.v1.GetLoansReportRequest
+	24, // 24: houqin.reports.v1.ReportsService.GetCustodyCoverage:input_type -> houqin.reports.v1.GetCustodyCoverageRequest
+	25, // 25: houqin.reports.v1.ReportsService.GetWriteOffsReport:input_type -> houqin.reports.v1.GetWriteOffsReportRequest
+	26, // 26: houqin.reports.v1.ReportsService.GetStocktakeVariance:input_type -> houqin.reports.v1.GetStocktakeVarianceRequest
+	2,  // 27: houqin.reports.v1.ReportsService.GetAssetLedger:output_type -> houqin.reports.v1.GetAssetLedgerResponse
+	5,  // 28: houqin.reports.v1.ReportsService.GetDistrictLedger:output_type -> houqin.reports.v1.GetDistrictLedgerResponse
+	8,  // 29: houqin.reports.v1.ReportsService.GetDistrictLedgerBreakdown:output_type -> houqin.reports.v1.GetDistrictLedgerBreakdownResponse
+	27, // 30: houqin.reports.v1.ReportsService.GetBudgetSpend:output_type -> houqin.reports.v1.GetBudgetSpendResponse
+	28, // 31: houqin.reports.v1.ReportsService.GetApprovalsWaiting:output_type -> houqin.reports.v1.GetApprovalsWaitingResponse
+	29, // 32: houqin.reports.v1.ReportsService.GetDistrictProcurement:output_type -> houqin.reports.v1.GetDistrictProcurementResponse
+	30, // 33: houqin.reports.v1.ReportsService.GetProcurementCompliance:output_type -> houqin.reports.v1.GetProcurementComplianceResponse
+	31, // 34: houqin.reports.v1.ReportsService.GetDistrictCompliance:output_type -> houqin.reports.v1.GetDistrictComplianceResponse
+	32, // 35: houqin.reports.v1.ReportsService.GetFeeSettlement:output_type -> houqin.reports.v1.GetFeeSettlementResponse
+	33, // 36: houqin.reports.v1.ReportsService.GetStockAudit:output_type -> houqin.reports.v1.GetStockAuditResponse
+	34, // 37: houqin.reports.v1.ReportsService.GetStockValue:output_type -> houqin.reports.v1.GetStockValueResponse
+	35, // 38: houqin.reports.v1.ReportsService.GetDistrictStock:output_type -> houqin.reports.v1.GetDistrictStockResponse
+	36, // 39: houqin.reports.v1.ReportsService.GetDistrictFees:output_type -> houqin.reports.v1.GetDistrictFeesResponse
+	37, // 40: houqin.reports.v1.ReportsService.ListEvents:output_type -> houqin.reports.v1.ListEventsResponse
+	38, // 41: houqin.reports.v1.ReportsService.GetLedgerBreakdown:output_type -> houqin.reports.v1.GetLedgerBreakdownResponse
+	39, // 42: houqin.reports.v1.ReportsService.GetRepairsReport:output_type -> houqin.reports.v1.GetRepairsReportResponse
+	40, // 43: houqin.reports.v1.ReportsService.GetLoansReport:output_type -> houqin.reports.v1.GetLoansReportResponse
+	41, // 44: houqin.reports.v1.ReportsService.GetCustodyCoverage:output_type -> houqin.reports.v1.GetCustodyCoverageResponse
+	42, // 45: houqin.reports.v1.ReportsService.GetWriteOffsReport:output_type -> houqin.reports.v1.GetWriteOffsReportResponse
+	43, // 46: houqin.reports.v1.ReportsService.GetStocktakeVariance:output_type -> houqin.reports.v1.GetStocktakeVarianceResponse
+	27, // [27:47] is the sub-list for method output_type
+	7,  // [7:27] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_reports_proto_init() }
@@ -681,7 +1007,7 @@ func file_houqin_reports_v1_reports_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_reports_v1_reports_proto_rawDesc), len(file_houqin_reports_v1_reports_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,25 +21,26 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReportsService_GetAssetLedger_FullMethodName           = "/houqin.reports.v1.ReportsService/GetAssetLedger"
-	ReportsService_GetDistrictLedger_FullMethodName        = "/houqin.reports.v1.ReportsService/GetDistrictLedger"
-	ReportsService_GetBudgetSpend_FullMethodName           = "/houqin.reports.v1.ReportsService/GetBudgetSpend"
-	ReportsService_GetApprovalsWaiting_FullMethodName      = "/houqin.reports.v1.ReportsService/GetApprovalsWaiting"
-	ReportsService_GetDistrictProcurement_FullMethodName   = "/houqin.reports.v1.ReportsService/GetDistrictProcurement"
-	ReportsService_GetProcurementCompliance_FullMethodName = "/houqin.reports.v1.ReportsService/GetProcurementCompliance"
-	ReportsService_GetDistrictCompliance_FullMethodName    = "/houqin.reports.v1.ReportsService/GetDistrictCompliance"
-	ReportsService_GetFeeSettlement_FullMethodName         = "/houqin.reports.v1.ReportsService/GetFeeSettlement"
-	ReportsService_GetStockAudit_FullMethodName            = "/houqin.reports.v1.ReportsService/GetStockAudit"
-	ReportsService_GetStockValue_FullMethodName            = "/houqin.reports.v1.ReportsService/GetStockValue"
-	ReportsService_GetDistrictStock_FullMethodName         = "/houqin.reports.v1.ReportsService/GetDistrictStock"
-	ReportsService_GetDistrictFees_FullMethodName          = "/houqin.reports.v1.ReportsService/GetDistrictFees"
-	ReportsService_ListEvents_FullMethodName               = "/houqin.reports.v1.ReportsService/ListEvents"
-	ReportsService_GetLedgerBreakdown_FullMethodName       = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
-	ReportsService_GetRepairsReport_FullMethodName         = "/houqin.reports.v1.ReportsService/GetRepairsReport"
-	ReportsService_GetLoansReport_FullMethodName           = "/houqin.reports.v1.ReportsService/GetLoansReport"
-	ReportsService_GetCustodyCoverage_FullMethodName       = "/houqin.reports.v1.ReportsService/GetCustodyCoverage"
-	ReportsService_GetWriteOffsReport_FullMethodName       = "/houqin.reports.v1.ReportsService/GetWriteOffsReport"
-	ReportsService_GetStocktakeVariance_FullMethodName     = "/houqin.reports.v1.ReportsService/GetStocktakeVariance"
+	ReportsService_GetAssetLedger_FullMethodName             = "/houqin.reports.v1.ReportsService/GetAssetLedger"
+	ReportsService_GetDistrictLedger_FullMethodName          = "/houqin.reports.v1.ReportsService/GetDistrictLedger"
+	ReportsService_GetDistrictLedgerBreakdown_FullMethodName = "/houqin.reports.v1.ReportsService/GetDistrictLedgerBreakdown"
+	ReportsService_GetBudgetSpend_FullMethodName             = "/houqin.reports.v1.ReportsService/GetBudgetSpend"
+	ReportsService_GetApprovalsWaiting_FullMethodName        = "/houqin.reports.v1.ReportsService/GetApprovalsWaiting"
+	ReportsService_GetDistrictProcurement_FullMethodName     = "/houqin.reports.v1.ReportsService/GetDistrictProcurement"
+	ReportsService_GetProcurementCompliance_FullMethodName   = "/houqin.reports.v1.ReportsService/GetProcurementCompliance"
+	ReportsService_GetDistrictCompliance_FullMethodName      = "/houqin.reports.v1.ReportsService/GetDistrictCompliance"
+	ReportsService_GetFeeSettlement_FullMethodName           = "/houqin.reports.v1.ReportsService/GetFeeSettlement"
+	ReportsService_GetStockAudit_FullMethodName              = "/houqin.reports.v1.ReportsService/GetStockAudit"
+	ReportsService_GetStockValue_FullMethodName              = "/houqin.reports.v1.ReportsService/GetStockValue"
+	ReportsService_GetDistrictStock_FullMethodName           = "/houqin.reports.v1.ReportsService/GetDistrictStock"
+	ReportsService_GetDistrictFees_FullMethodName            = "/houqin.reports.v1.ReportsService/GetDistrictFees"
+	ReportsService_ListEvents_FullMethodName                 = "/houqin.reports.v1.ReportsService/ListEvents"
+	ReportsService_GetLedgerBreakdown_FullMethodName         = "/houqin.reports.v1.ReportsService/GetLedgerBreakdown"
+	ReportsService_GetRepairsReport_FullMethodName           = "/houqin.reports.v1.ReportsService/GetRepairsReport"
+	ReportsService_GetLoansReport_FullMethodName             = "/houqin.reports.v1.ReportsService/GetLoansReport"
+	ReportsService_GetCustodyCoverage_FullMethodName         = "/houqin.reports.v1.ReportsService/GetCustodyCoverage"
+	ReportsService_GetWriteOffsReport_FullMethodName         = "/houqin.reports.v1.ReportsService/GetWriteOffsReport"
+	ReportsService_GetStocktakeVariance_FullMethodName       = "/houqin.reports.v1.ReportsService/GetStocktakeVariance"
 )
 
 // ReportsServiceClient is the client API for ReportsService service.
@@ -52,6 +53,10 @@ type ReportsServiceClient interface {
 	GetAssetLedger(ctx context.Context, in *GetAssetLedgerRequest, opts ...grpc.CallOption) (*GetAssetLedgerResponse, error)
 	// GetDistrictLedger 全区资产概览: every school's ledger totals (bureau roles).
 	GetDistrictLedger(ctx context.Context, in *GetDistrictLedgerRequest, opts ...grpc.CallOption) (*GetDistrictLedgerResponse, error)
+	// GetDistrictLedgerBreakdown 全区台帐分组: the district's ledger as it stood at the end of
+	// as_of by school, category, status or school kind, with accumulated depreciation and net
+	// book value; given a group's key, that group's schools (bureau roles).
+	GetDistrictLedgerBreakdown(ctx context.Context, in *GetDistrictLedgerBreakdownRequest, opts ...grpc.CallOption) (*GetDistrictLedgerBreakdownResponse, error)
 	// GetBudgetSpend 预算执行: one school's budget lines for a fiscal year with committed, spent and
 	// available, and the spend by month and by category.
 	GetBudgetSpend(ctx context.Context, in *GetBudgetSpendRequest, opts ...grpc.CallOption) (*GetBudgetSpendResponse, error)
@@ -121,6 +126,16 @@ func (c *reportsServiceClient) GetDistrictLedger(ctx context.Context, in *GetDis
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetDistrictLedgerResponse)
 	err := c.cc.Invoke(ctx, ReportsService_GetDistrictLedger_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *reportsServiceClient) GetDistrictLedgerBreakdown(ctx context.Context, in *GetDistrictLedgerBreakdownRequest, opts ...grpc.CallOption) (*GetDistrictLedgerBreakdownResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDistrictLedgerBreakdownResponse)
+	err := c.cc.Invoke(ctx, ReportsService_GetDistrictLedgerBreakdown_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -307,6 +322,10 @@ type ReportsServiceServer interface {
 	GetAssetLedger(context.Context, *GetAssetLedgerRequest) (*GetAssetLedgerResponse, error)
 	// GetDistrictLedger 全区资产概览: every school's ledger totals (bureau roles).
 	GetDistrictLedger(context.Context, *GetDistrictLedgerRequest) (*GetDistrictLedgerResponse, error)
+	// GetDistrictLedgerBreakdown 全区台帐分组: the district's ledger as it stood at the end of
+	// as_of by school, category, status or school kind, with accumulated depreciation and net
+	// book value; given a group's key, that group's schools (bureau roles).
+	GetDistrictLedgerBreakdown(context.Context, *GetDistrictLedgerBreakdownRequest) (*GetDistrictLedgerBreakdownResponse, error)
 	// GetBudgetSpend 预算执行: one school's budget lines for a fiscal year with committed, spent and
 	// available, and the spend by month and by category.
 	GetBudgetSpend(context.Context, *GetBudgetSpendRequest) (*GetBudgetSpendResponse, error)
@@ -367,6 +386,9 @@ func (UnimplementedReportsServiceServer) GetAssetLedger(context.Context, *GetAss
 }
 func (UnimplementedReportsServiceServer) GetDistrictLedger(context.Context, *GetDistrictLedgerRequest) (*GetDistrictLedgerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDistrictLedger not implemented")
+}
+func (UnimplementedReportsServiceServer) GetDistrictLedgerBreakdown(context.Context, *GetDistrictLedgerBreakdownRequest) (*GetDistrictLedgerBreakdownResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDistrictLedgerBreakdown not implemented")
 }
 func (UnimplementedReportsServiceServer) GetBudgetSpend(context.Context, *GetBudgetSpendRequest) (*GetBudgetSpendResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetBudgetSpend not implemented")
@@ -472,6 +494,24 @@ func _ReportsService_GetDistrictLedger_Handler(srv interface{}, ctx context.Cont
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ReportsServiceServer).GetDistrictLedger(ctx, req.(*GetDistrictLedgerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReportsService_GetDistrictLedgerBreakdown_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDistrictLedgerBreakdownRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportsServiceServer).GetDistrictLedgerBreakdown(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportsService_GetDistrictLedgerBreakdown_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportsServiceServer).GetDistrictLedgerBreakdown(ctx, req.(*GetDistrictLedgerBreakdownRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -796,6 +836,10 @@ var ReportsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetDistrictLedger",
 			Handler:    _ReportsService_GetDistrictLedger_Handler,
+		},
+		{
+			MethodName: "GetDistrictLedgerBreakdown",
+			Handler:    _ReportsService_GetDistrictLedgerBreakdown_Handler,
 		},
 		{
 			MethodName: "GetBudgetSpend",
