@@ -210,14 +210,26 @@ func (a *App) TransferAsset(ctx context.Context, meta es.Meta, assetID string, e
 		}
 		campus = school.Campus
 	}
-	res, err := a.assets.Execute(ctx, meta, es.Command[domain.Asset]{ID: assetID, Expected: expected,
-		Decide: func(s domain.Asset) (es.Decision, error) {
-			if !s.Registered {
-				return es.Decision{}, errs.NotFound("asset", assetID)
-			}
-			ev, err := domain.DecideTransferAsset(s, c, campus)
-			return es.Decision{Events: ev}, err
-		}})
+	// A new custodian's holdings change: the transfer claims their holder version like a loan
+	// (see asHolder), so it and the completion of their clearance cannot cross.
+	var res es.Result[domain.Asset]
+	err := a.asHolder(ctx, meta.SchoolID, c.ToCustodian, func(h holder) error {
+		c.ToCustodianCleared = h.cleared
+		var keys []eventstore.UniqueKey
+		if h.next.Scope != "" {
+			keys = []eventstore.UniqueKey{h.next}
+		}
+		var err error
+		res, err = a.assets.Execute(ctx, meta, es.Command[domain.Asset]{ID: assetID, Expected: expected,
+			Decide: func(s domain.Asset) (es.Decision, error) {
+				if !s.Registered {
+					return es.Decision{}, errs.NotFound("asset", assetID)
+				}
+				ev, err := domain.DecideTransferAsset(s, c, campus, a.today())
+				return es.Decision{Events: ev, UniqueKeys: keys}, err
+			}})
+		return err
+	})
 	return res.Version, err
 }
 

@@ -304,7 +304,10 @@ type TransferAsset struct {
 	ToLocation   string
 	ToDepartment string
 	ToCustodian  string
-	Reason       string
+	// ToCustodianCleared: the leaving dates of the new custodian's completed clearances (from
+	// the event store: ClearedScope).
+	ToCustodianCleared []string
+	Reason             string
 }
 
 func unknownLocation(code string) error {
@@ -312,10 +315,10 @@ func unknownLocation(code string) error {
 		"location", code)
 }
 
-// DecideTransferAsset decides TransferAsset within the school of campus (its places and
-// departments judge a new location and department). Empty target fields keep the current
-// value.
-func DecideTransferAsset(a Asset, c TransferAsset, campus Campus) ([]proto.Message, error) {
+// DecideTransferAsset decides TransferAsset made today within the school of campus (its
+// places and departments judge a new location and department). Empty target fields keep the
+// current value. A person cleared for leaving takes no asset into custody before leaving.
+func DecideTransferAsset(a Asset, c TransferAsset, campus Campus, today Day) ([]proto.Message, error) {
 	var v errs.Violations
 	if utf8.RuneCountInString(c.ToLocation) > 100 {
 		v.Add("to_location", "不超过100个字 / at most 100 characters")
@@ -352,6 +355,11 @@ func DecideTransferAsset(a Asset, c TransferAsset, campus Campus) ([]proto.Messa
 	}
 	if c.ToDepartment != "" && c.ToDepartment != a.Department {
 		if err := checkDepartment(campus, "to_department", c.ToDepartment); err != nil {
+			return nil, err
+		}
+	}
+	if e.ToCustodian != a.Custodian {
+		if err := notCleared(c.ToCustodianCleared, today, "to_custodian", e.ToCustodian); err != nil {
 			return nil, err
 		}
 	}

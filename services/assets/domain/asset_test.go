@@ -137,7 +137,7 @@ func TestRegisterAssetRefusals(t *testing.T) {
 
 func TestTransferAsset(t *testing.T) {
 	a := given(registered())
-	ev, err := DecideTransferAsset(a, TransferAsset{ToLocation: "图书馆", Reason: "教室调整"}, Campus{})
+	ev, err := DecideTransferAsset(a, TransferAsset{ToLocation: "图书馆", Reason: "教室调整"}, Campus{}, today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +148,9 @@ func TestTransferAsset(t *testing.T) {
 	if got := EvolveAsset(a, tr); got.Location != "图书馆" || got.Custodian != "王老师" {
 		t.Fatalf("evolved %+v", got)
 	}
-	_, err = DecideTransferAsset(a, TransferAsset{ToLocation: "教学楼301"}, Campus{})
+	_, err = DecideTransferAsset(a, TransferAsset{ToLocation: "教学楼301"}, Campus{}, today)
 	wantReason(t, err, ReasonTransferNoChange)
-	_, err = DecideTransferAsset(given(), TransferAsset{ToLocation: "图书馆"}, Campus{})
+	_, err = DecideTransferAsset(given(), TransferAsset{ToLocation: "图书馆"}, Campus{}, today)
 	if _, ok := errs.As[*errs.NotFoundError](err); !ok {
 		t.Fatalf("transfer of an unregistered asset: %v", err)
 	}

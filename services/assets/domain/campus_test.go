@@ -99,7 +99,7 @@ func TestRegistrationAndTransferLocation(t *testing.T) {
 	wantReason(t, err, ReasonLocationUnknown)
 
 	a := given(ev[0]) // in class 2023-02
-	tr, err := DecideTransferAsset(a, TransferAsset{ToLocation: "A301"}, s.Campus)
+	tr, err := DecideTransferAsset(a, TransferAsset{ToLocation: "A301"}, s.Campus, today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,10 +109,10 @@ func TestRegistrationAndTransferLocation(t *testing.T) {
 	if moved := EvolveAsset(a, tr[0]); moved.LocationKind != "room" || moved.Building != "A" {
 		t.Fatalf("evolved %+v", moved)
 	}
-	_, err = DecideTransferAsset(a, TransferAsset{ToLocation: "图书馆"}, s.Campus)
+	_, err = DecideTransferAsset(a, TransferAsset{ToLocation: "图书馆"}, s.Campus, today)
 	wantReason(t, err, ReasonLocationUnknown)
 	// A custodian change keeps the location and what it names.
-	tr, err = DecideTransferAsset(a, TransferAsset{ToCustodian: "周老师"}, s.Campus)
+	tr, err = DecideTransferAsset(a, TransferAsset{ToCustodian: "周老师"}, s.Campus, today)
 	if x := tr[0].(*eventsv1.AssetTransferred); err != nil || x.ToLocationKind != "class" || x.ToLocation != "2023-02" {
 		t.Fatalf("custodian change %v %v", x, err)
 	}
@@ -143,15 +143,15 @@ func TestDepartmentsOnceDeclared(t *testing.T) {
 	c.Department = "JWC"
 	ev, _ := DecideRegisterAsset(given(), c, r)
 	a := given(ev[0])
-	_, err = DecideTransferAsset(a, TransferAsset{ToDepartment: "体育组"}, s.Campus)
+	_, err = DecideTransferAsset(a, TransferAsset{ToDepartment: "体育组"}, s.Campus, today)
 	wantReason(t, err, ReasonDepartmentUnknown)
-	if _, err := DecideTransferAsset(a, TransferAsset{ToDepartment: "教务处"}, s.Campus); err != nil {
+	if _, err := DecideTransferAsset(a, TransferAsset{ToDepartment: "教务处"}, s.Campus, today); err != nil {
 		t.Fatalf("to a department by name: %v", err)
 	}
 	// A department declared later does not stop other changes of an asset that names none.
 	old := given(ev[0])
 	old.Department = "旧部门"
-	if _, err := DecideTransferAsset(old, TransferAsset{ToCustodian: "周老师"}, s.Campus); err != nil {
+	if _, err := DecideTransferAsset(old, TransferAsset{ToCustodian: "周老师"}, s.Campus, today); err != nil {
 		t.Fatalf("custodian change keeping an old department: %v", err)
 	}
 

@@ -16,7 +16,8 @@ const (
 	ReasonClearanceCompleted  errs.Reason = "CLEARANCE_ALREADY_COMPLETED"
 	// A clearance for the person and leaving date exists.
 	ReasonClearanceExists errs.Reason = "CLEARANCE_EXISTS"
-	// The borrower's clearance for leaving is complete and the leaving day has not passed.
+	// The borrower's (or new custodian's) clearance for leaving is complete and the leaving
+	// day has not passed.
 	ReasonBorrowerCleared errs.Reason = "BORROWER_CLEARED"
 	// What the person holds changed while the command was decided (a loan to them and the
 	// completion of their clearance at the same instant). The app decides again; a client sees
@@ -31,6 +32,19 @@ const (
 // again on what the first changed. A per-person lock with no stream of its own, in the event
 // store's transaction.
 func HolderScope(school, person string) string { return "holder:" + school + "/" + person }
+
+// notCleared refuses a loan or a custody to person (field) while one of their completed
+// clearances (cleared: leaving dates) has a leaving day still to come; after it, the name is
+// someone else's or a returning colleague's.
+func notCleared(cleared []string, today Day, field, person string) error {
+	for _, leaving := range cleared {
+		if leaving >= FormatDay(today) {
+			return errs.Rule(ReasonBorrowerCleared, "该教职工已完成离校清查，离校前不能再借用或保管资产 / the person has been cleared for leaving and can neither borrow nor keep assets before leaving",
+				field, person, "leaving_on", leaving)
+		}
+	}
+	return nil
+}
 
 // ClearedScope is the unique-key scope of a person's completed clearances: their leaving
 // dates, claimed by the completion, read by loans (BORROWER_CLEARED).

@@ -57,7 +57,7 @@ func TestCorrectRegistration(t *testing.T) {
 	wantReason(t, err, ReasonRegistrationReversed)
 	_, err = DecideCorrectRegistration(gone, CorrectRegistration{Reason: "更正", Quantity: 2}, rulesAt(today))
 	wantReason(t, err, ReasonRegistrationReversed)
-	_, err = DecideTransferAsset(gone, TransferAsset{ToLocation: "仓库"}, Campus{})
+	_, err = DecideTransferAsset(gone, TransferAsset{ToLocation: "仓库"}, Campus{}, today)
 	wantReason(t, err, ReasonRegistrationReversed)
 	_, err = DecideReverseRegistration(a, "x", today)
 	wantViolations(t, err, "reason")

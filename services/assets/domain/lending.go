@@ -175,11 +175,8 @@ func DecideLendAsset(a Asset, c LendAsset, today Day, p CustodyPolicy) ([]proto.
 	if a.Lending.OffLedger {
 		return nil, errs.Rule(ReasonAssetWrittenOff, "已报废的资产不能借出 / a written-off asset cannot be lent", "asset_id", a.ID)
 	}
-	for _, leaving := range c.BorrowerCleared {
-		if leaving >= FormatDay(today) {
-			return nil, errs.Rule(ReasonBorrowerCleared, "借用人已完成离校清查，离校前不能再借 / the borrower has been cleared for leaving and cannot borrow before leaving",
-				"borrower", c.Borrower, "leaving_on", leaving)
-		}
+	if err := notCleared(c.BorrowerCleared, today, "borrower", c.Borrower); err != nil {
+		return nil, err
 	}
 	if l := a.Lending.Loan; l != nil {
 		return nil, errs.Rule(ReasonAlreadyOnLoan, "该资产已借出，须先归还 / the asset is on loan and must be returned first",

@@ -123,7 +123,8 @@ func TestReturnAsset(t *testing.T) {
 	}
 }
 
-// A person cleared for leaving borrows nothing more until the leaving day has passed.
+// A person cleared for leaving borrows nothing more, and keeps nothing new, until the leaving
+// day has passed.
 func TestClearedBorrower(t *testing.T) {
 	c := LendAsset{LoanID: "l1", Borrower: "李老师", DueOn: "2025-03-20", BorrowerCleared: []string{"2024-07-01", "2025-03-10"}}
 	_, err := DecideLendAsset(given(registered()), c, today, custodyPolicy)
@@ -133,6 +134,15 @@ func TestClearedBorrower(t *testing.T) {
 	wantReason(t, err, ReasonBorrowerCleared)
 	c.BorrowerCleared = []string{"2025-03-09"} // left yesterday: the name is someone else's now
 	if _, err := DecideLendAsset(given(registered()), c, today, custodyPolicy); err != nil {
+		t.Fatal(err)
+	}
+	// Nor does the person take an asset into custody; other changes of what they already
+	// keep go on.
+	_, err = DecideTransferAsset(given(registered()), TransferAsset{ToCustodian: "李老师", ToCustodianCleared: []string{"2025-03-31"}}, Campus{}, today)
+	wantReason(t, err, ReasonBorrowerCleared)
+	kept := given(registered())
+	kept.Custodian = "李老师"
+	if _, err := DecideTransferAsset(kept, TransferAsset{ToLocation: "图书馆", ToCustodian: "李老师", ToCustodianCleared: []string{"2025-03-31"}}, Campus{}, today); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -59,7 +59,7 @@ func TestSchoolTransfer(t *testing.T) {
 	if again, err := DecideTransferIn(EvolveAsset(Asset{}, r), a, to.Campus); err != nil || len(again) != 0 {
 		t.Fatalf("second transfer in: %v %v", again, err)
 	}
-	_, err = DecideTransferAsset(a, TransferAsset{ToLocation: "图书馆"}, Campus{})
+	_, err = DecideTransferAsset(a, TransferAsset{ToLocation: "图书馆"}, Campus{}, today)
 	wantReason(t, err, ReasonAssetTransferredOut)
 	_, err = DecideRejectSchoolTransfer(a, "t1", "bureau", "不同意")
 	wantReason(t, err, ReasonAssetTransferredOut)

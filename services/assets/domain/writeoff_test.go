@@ -131,7 +131,7 @@ func TestWriteOffRefusals(t *testing.T) {
 	for _, e := range ev {
 		a = EvolveAsset(a, e)
 	}
-	_, err = DecideTransferAsset(a, TransferAsset{ToLocation: "仓库"}, Campus{})
+	_, err = DecideTransferAsset(a, TransferAsset{ToLocation: "仓库"}, Campus{}, today)
 	wantReason(t, err, ReasonAssetWrittenOff)
 	_, err = DecideRequestWriteOff(a, RequestWriteOff{Kind: "loss", Reason: "遗失"}, today, DefaultPolicies.At(today))
 	wantReason(t, err, ReasonAssetWrittenOff)
