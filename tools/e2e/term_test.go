@@ -823,4 +823,61 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 	})
 	// Every number of a session comes from its own stream.
 	drills("the stocktake session", sv.Sessions[0].Drill, 1)
+
+	// ==== 2022-01-17, after term: a correction (更正, 红字冲销) ====
+	// The laptop's invoice said 6,480 yuan, not 6,000. The ledger as of the day before stays as
+	// it stood (the end of term's); from 2022-01-17 the laptop counts at 648,000, 8 of 72
+	// months: ⌊648,000×8/72⌋ = 72,000 instead of 66,666. Five entries, 204 items, value
+	// 3,030,000 + 48,000 = 3,078,000, accumulated 359,249 + 5,334 = 364,583, net 2,713,417.
+	clock.Set(at(t, "2022-01-17 10:00"))
+	_, err = ledger.CorrectRegistration(director, &assetsv1.CorrectRegistrationRequest{RequestId: "term-correct-laptop",
+		SchoolId: school, AssetId: laptop, Reason: "发票金额录错", UnitPriceFen: 648_000})
+	call("correction", err)
+	corrected := totals{5, 204, 3_078_000, 364_583, 2_713_417}
+	testkit.Eventually(t, 30*time.Second, 50*time.Millisecond, func() (bool, string) {
+		g := got("2022-01-17")
+		return g == corrected, fmt.Sprintf("as of 2022-01-17: %+v, want %+v", g, corrected)
+	})
+	for _, asOf := range []string{termEnd, "2022-01-16"} {
+		if g := got(asOf); g != end {
+			t.Errorf("ledger as of %s, before the correction: %+v, want %+v", asOf, g, end)
+		}
+	}
+	// Category 201 (一体机 + 笔记本): 1,800,000, net 1,016,667 + 533,334 = 1,550,001 before;
+	// 1,848,000, net 1,016,667 + 576,000 = 1,592,667 from the correction's day, whose drill-down
+	// has the correction as one more event of the same two entries.
+	cat201 := func(asOf string) *reportsv1.LedgerGroup {
+		for _, g := range breakdown(asOf, "category").Groups {
+			if g.Key == "201" {
+				return g
+			}
+		}
+		t.Fatalf("no category 201 as of %s", asOf)
+		return nil
+	}
+	before, after := cat201("2022-01-16"), cat201("2022-01-17")
+	if before.Entries != 2 || before.ValueFen != 1_800_000 || before.NetBookValueFen != 1_550_001 ||
+		after.Entries != 2 || after.ValueFen != 1_848_000 || after.NetBookValueFen != 1_592_667 {
+		t.Errorf("category 201 before the correction %v, after %v", before, after)
+	}
+	drills("category 201 after the correction", after.Drill, 2)
+	testkit.Eventually(t, 30*time.Second, 50*time.Millisecond, func() (bool, string) {
+		_, n0 := drilled(before.Drill)
+		_, n1 := drilled(after.Drill)
+		return n1 == n0+1, fmt.Sprintf("category 201's events: %d before the correction, %d after", n0, n1)
+	})
+	// The bureau sees the same: the district's totals, and its net book value by school.
+	for _, c := range []struct {
+		asOf string
+		want totals
+	}{{"2022-01-16", end}, {"2022-01-17", corrected}} {
+		var d reportsv1.GetDistrictLedgerResponse
+		httpProto(t, st, bureauTok, "/api/v1/district/ledger?as_of="+c.asOf, &d)
+		var b reportsv1.GetDistrictLedgerBreakdownResponse
+		httpProto(t, st, bureauTok, "/api/v1/district/ledger/school?as_of="+c.asOf, &b)
+		if d.ValueFen != c.want.value || d.Entries != c.want.entries || len(b.Groups) != 1 || b.Groups[0].SchoolId != school ||
+			(totals{b.Entries, b.Quantity, b.ValueFen, b.AccumulatedDepreciationFen, b.NetBookValueFen}) != c.want {
+			t.Errorf("district as of %s: %v, by school %v, want %+v", c.asOf, &d, &b, c.want)
+		}
+	}
 }
