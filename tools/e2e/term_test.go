@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,24 +20,6 @@ import (
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 	"houqin.dev/tools/internal/stack"
 )
-
-// termClock is the assets service's clock, moved by hand from one day of the term to the next.
-type termClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *termClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *termClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 var shanghai = time.FixedZone("CST", 8*3600)
 
@@ -73,7 +54,8 @@ func must[T any](v T, err error) func(*testing.T) T {
 // hand below, each with its drill-down checked to list the events of exactly the things it
 // counts; and what the services' own queries give.
 func TestTermOfAPrimarySchool(t *testing.T) {
-	clock := &termClock{now: at(t, "2021-08-25 09:00")}
+	// The assets service's clock, moved by hand from one day of the term to the next.
+	clock := testkit.NewClock(at(t, "2021-08-25 09:00"))
 	dir, err := os.MkdirTemp("", "houqin-term-")
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package service_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,24 +15,6 @@ import (
 	"houqin.dev/platform/testkit"
 	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
 )
-
-// clock is an injected service clock the test moves by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 func (e *env) repairs() assetsv1.RepairsServiceClient {
 	return assetsv1.NewRepairsServiceClient(e.conn)
@@ -169,7 +150,7 @@ func TestRepairLifecycle(t *testing.T) {
 
 // The repair clock records a breach by itself, once, even with two service instances.
 func TestRepairClockRecordsBreachOnce(t *testing.T) {
-	c := &clock{now: time.Now()}
+	c := testkit.NewClock(time.Now())
 	withClock := func(cfg *service.Config) { cfg.Now, cfg.RepairClock = c.Now, 20*time.Millisecond }
 	e := startWith(t, withClock)
 	e.school(t, "s1")

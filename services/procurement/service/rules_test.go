@@ -12,28 +12,11 @@ import (
 
 	"houqin.dev/platform/auth"
 	"houqin.dev/platform/bus"
+	"houqin.dev/platform/testkit"
 	"houqin.dev/procurement/service"
 	eventsv1 "houqin.dev/proto/gen/houqin/procurement/events/v1"
 	procurementv1 "houqin.dev/proto/gen/houqin/procurement/v1"
 )
-
-// clock is a settable clock for the service.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // failOnce makes the first PlacePurchaseOrder of each order fail after the budget commit, as
 // a client that loses its connection between the two appends.
@@ -116,7 +99,7 @@ func TestOrderRetryAfterQuoteChanged(t *testing.T) {
 // A commitment whose order never came is released by the sweeper after the grace period,
 // once, with two instances sweeping; a late retry of the order is refused.
 func TestCommitmentSweeperReleasesOrphans(t *testing.T) {
-	c := &clock{now: time.Now()}
+	c := testkit.NewClock(time.Now())
 	withClock := func(cfg *service.Config) { cfg.Now, cfg.CommitmentSweep = c.Now, 20*time.Millisecond }
 	fail := failOnce()
 	e := start(t, withClock, fail)
