@@ -862,4 +862,15 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 			t.Errorf("district as of %s: %v, by school %v, want %+v", c.asOf, &d, &b, c.want)
 		}
 	}
+
+	// Every read model, the projector's and the assets service's own, rebuilt from the events
+	// equals the live one; the term gave each of them rows (procurement aside).
+	had := rebuildEveryProjection(t, st)
+	for _, rm := range stack.ReadModels {
+		for _, n := range rm.Catalog.Names() {
+			if n != "procurement" && !had[n] {
+				t.Errorf("%s/%s has no rows after the term", rm.Catalog.Owner, n)
+			}
+		}
+	}
 }

@@ -24,8 +24,8 @@ import (
 // Projection builds the holdings tables.
 type Projection struct{}
 
-// Name is also the live schema. Prefixed with the service: the projector's consumers share
-// the assets stream, and consumer names follow projection names.
+// Name is also the live schema. Prefixed with the service, so a schema says whose it is
+// (durable consumers are per owner: proj-assets-<name>).
 func (Projection) Name() string { return "assets_holdings" }
 
 // Setup creates the tables in schema.

@@ -16,18 +16,14 @@ import (
 
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/event"
-	"houqin.dev/platform/projection"
 	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
 )
-
-// Projections are the service's read models; the service runs a projection runner for each.
-func Projections() []projection.Projection { return []projection.Projection{Repairs{}} }
 
 // Repairs is the repairs read model: one row per repair, one row per repair clock.
 type Repairs struct{}
 
-// Name is also the live schema. Prefixed with the service: the projector's consumers share
-// the assets stream, and consumer names follow projection names.
+// Name is also the live schema. Prefixed with the service, so a schema says whose it is
+// (durable consumers are per owner: proj-assets-<name>).
 func (Repairs) Name() string { return "assets_repairs" }
 
 // Setup creates the tables in schema.

@@ -10,7 +10,6 @@ import (
 	"houqin.dev/assets/ports"
 	"houqin.dev/platform/bus"
 	"houqin.dev/platform/projection"
-	"houqin.dev/platform/runtime"
 	assetsv1 "houqin.dev/proto/gen/houqin/assets/v1"
 )
 
@@ -21,19 +20,6 @@ var custodyServices = []string{
 	assetsv1.CustodyService_ServiceDesc.ServiceName,
 	assetsv1.RequisitionService_ServiceDesc.ServiceName,
 	assetsv1.ClearanceService_ServiceDesc.ServiceName,
-}
-
-// initHoldings prepares the holdings read model and its runner (started with the server).
-func (s *Service) initHoldings(ctx context.Context, deps runtime.Deps) error {
-	if err := projection.Migrate(ctx, s.Pool); err != nil {
-		return err
-	}
-	p := holdings.Projection{}
-	if err := projection.Setup(ctx, s.Pool, p, Name); err != nil {
-		return err
-	}
-	s.holdings = projection.NewRunner(s.Pool, s.JS, p, Name, deps.Log, projection.Options{})
-	return nil
 }
 
 func (s *Service) registerCustody(gs *grpc.Server, a *app.App) {

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 
 	"houqin.dev/assets/app"
+	"houqin.dev/assets/holdings"
 	"houqin.dev/assets/ports"
 	"houqin.dev/assets/readmodel"
 	"houqin.dev/platform/eventstore"
@@ -52,6 +53,13 @@ type Config struct {
 	Now func() time.Time `conf:"-"`
 }
 
+// ReadModels are the service's own read models, over its own stream: it runs
+// them, and `houqin rebuild` rebuilds them.
+var ReadModels = projection.Catalog{Owner: Name, Subscriptions: []projection.Subscription{
+	{Projection: holdings.Projection{}, Service: Name},
+	{Projection: readmodel.Repairs{}, Service: Name},
+}}
+
 // Service is a running assets service.
 type Service struct {
 	runtime.Base
@@ -87,11 +95,15 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		return err
 	}
 	s.store = s.writer.Store
-	if err := projection.Migrate(ctx, s.Pool); err != nil {
+	// The service's own read models, from its own stream (one runner each, leader only).
+	runners, err := ReadModels.Start(ctx, s.Pool, s.JS, deps.Log, projection.Options{})
+	if err != nil {
 		return err
 	}
-	if err := s.initHoldings(ctx, deps); err != nil {
-		return err
+	for _, r := range runners {
+		if r.Name() == (holdings.Projection{}).Name() {
+			s.holdings = r
+		}
 	}
 	a := app.New(s.store, app.Options{Retries: cfg.Retries, Location: loc, Now: cfg.Now})
 	repairs := app.NewRepairs(a, s.store, readmodel.RepairQueries{Pool: s.Pool}, nil)
@@ -112,14 +124,8 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 		custodyServices...)...); err != nil {
 		return err
 	}
-	s.Server.Background = append(s.writer.Background(), s.holdings.Run)
-	// The service's other read models, from its own stream like holdings (one runner each,
-	// leader only).
-	for _, p := range readmodel.Projections() {
-		if err := projection.Setup(ctx, s.Pool, p, Name); err != nil {
-			return err
-		}
-		r := projection.NewRunner(s.Pool, s.JS, p, Name, deps.Log, projection.Options{})
+	s.Server.Background = s.writer.Background()
+	for _, r := range runners {
 		s.Server.Background = append(s.Server.Background, r.Run)
 	}
 	every := cfg.RepairClock

@@ -82,22 +82,24 @@ type Runner struct {
 	pool    *pgxpool.Pool
 	js      jetstream.JetStream
 	p       Projection
+	owner   string
 	service string
 	log     *slog.Logger
 	opts    Options
 	stats   counters
 }
 
-// NewRunner returns a runner of p over service's stream.
-func NewRunner(pool *pgxpool.Pool, js jetstream.JetStream, p Projection, service string, log *slog.Logger, opts Options) *Runner {
+// NewRunner returns a runner of p, kept by owner (the service whose database holds it), over
+// service's stream. Services start theirs from their Catalog.
+func NewRunner(pool *pgxpool.Pool, js jetstream.JetStream, owner string, p Projection, service string, log *slog.Logger, opts Options) *Runner {
 	if opts.Batch <= 0 {
 		opts.Batch = 1000
 	}
 	if opts.AckWait <= 0 {
 		opts.AckWait = 30 * time.Second
 	}
-	return &Runner{pool: pool, js: js, p: p, service: service, opts: opts,
-		log: log.With("projection", p.Name(), "stream", bus.StreamName(service))}
+	return &Runner{pool: pool, js: js, p: p, owner: owner, service: service, opts: opts,
+		log: log.With("projection", p.Name(), "owner", owner, "stream", bus.StreamName(service))}
 }
 
 // Stats returns the counts so far.
@@ -105,12 +107,21 @@ func (r *Runner) Stats() Stats {
 	return Stats{Applied: r.stats.applied.Load(), Skipped: r.stats.skipped.Load(), Batches: r.stats.batches.Load()}
 }
 
-func (r *Runner) consumerName() string { return "proj-" + r.p.Name() }
+// ConsumerName is the runner's durable consumer: proj-<owner>-<projection>. Two services may
+// name a projection alike; each keeps its own consumer on the stream (one shared consumer
+// would hand each of them only some of the events).
+func (r *Runner) ConsumerName() string { return "proj-" + r.owner + "-" + r.p.Name() }
+
+// legacyConsumerName is the consumer of runners before the owner was part of the name.
+func (r *Runner) legacyConsumerName() string { return "proj-" + r.p.Name() }
 
 // Run applies events until ctx ends. One runner per projection and stream is active across
 // processes (advisory lock); others wait. Transient errors are logged and retried; an
 // AfterCommit error ends Run.
 func (r *Runner) Run(ctx context.Context) error {
+	if err := checkNames(r.owner, r.p.Name()); err != nil {
+		return err
+	}
 	backoff := 100 * time.Millisecond
 	for {
 		var hookErr error
@@ -275,7 +286,16 @@ func (r *Runner) anchor(ctx context.Context) (jetstream.Consumer, uint64, error)
 	if err != nil {
 		return nil, 0, fmt.Errorf("projection: stream: %w", err)
 	}
-	cons, err := stream.Consumer(ctx, r.consumerName())
+	// Upgrading from proj-<name>: the consumer of this name is created after the checkpoint like
+	// any re-anchored one (nothing replayed, nothing skipped), and the old one goes. An older
+	// runner of this projection cannot be using it meanwhile: it would hold the same lock.
+	switch err := stream.DeleteConsumer(ctx, r.legacyConsumerName()); {
+	case err == nil:
+		r.log.Info("replaced the consumer of an older version", "old", r.legacyConsumerName(), "new", r.ConsumerName(), "checkpoint", cp)
+	case !errors.Is(err, jetstream.ErrConsumerNotFound):
+		return nil, 0, fmt.Errorf("projection: delete consumer %s: %w", r.legacyConsumerName(), err)
+	}
+	cons, err := stream.Consumer(ctx, r.ConsumerName())
 	switch {
 	case err == nil:
 		info, err := cons.Info(ctx)
@@ -287,7 +307,7 @@ func (r *Runner) anchor(ctx context.Context) (jetstream.Consumer, uint64, error)
 		}
 		r.log.Info("recreating consumer at the checkpoint", "checkpoint", cp,
 			"ack_floor", info.AckFloor.Stream, "pending", info.NumAckPending)
-		if err := stream.DeleteConsumer(ctx, r.consumerName()); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		if err := stream.DeleteConsumer(ctx, r.ConsumerName()); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 			return nil, 0, err
 		}
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
@@ -295,8 +315,8 @@ func (r *Runner) anchor(ctx context.Context) (jetstream.Consumer, uint64, error)
 		return nil, 0, fmt.Errorf("projection: consumer: %w", err)
 	}
 	cfg := jetstream.ConsumerConfig{
-		Durable:       r.consumerName(),
-		Description:   "Houqin projection " + r.p.Name(),
+		Durable:       r.ConsumerName(),
+		Description:   "Houqin projection " + r.p.Name() + " of " + r.owner,
 		AckPolicy:     jetstream.AckAllPolicy,
 		AckWait:       r.opts.AckWait,
 		MaxDeliver:    -1,

@@ -114,7 +114,7 @@ func start(r *projection.Runner) (stop func() error) {
 func TestRunnerAppliesEveryEventOnceWithCheckpoint(t *testing.T) {
 	f := setup(t)
 	f.publish(t, 2500)
-	r := projection.NewRunner(f.pool, f.js, journal{}, "assets", quiet, projection.Options{Batch: 100})
+	r := projection.NewRunner(f.pool, f.js, "test", journal{}, "assets", quiet, projection.Options{Batch: 100})
 	stop := start(r)
 	f.waitFor(t, 2500)
 	f.publish(t, 500)
@@ -140,7 +140,7 @@ func TestCrashBetweenCommitAndAck(t *testing.T) {
 	f.publish(t, 1000)
 	crash := errors.New("killed")
 	batches := 0
-	r1 := projection.NewRunner(f.pool, f.js, journal{}, "assets", quiet, projection.Options{Batch: 100,
+	r1 := projection.NewRunner(f.pool, f.js, "test", journal{}, "assets", quiet, projection.Options{Batch: 100,
 		AfterCommit: func(uint64) error {
 			batches++
 			if batches == 3 {
@@ -155,7 +155,7 @@ func TestCrashBetweenCommitAndAck(t *testing.T) {
 	if rows == 0 || rows == 1000 {
 		t.Fatalf("%d rows after the crash: the crash should fall mid-stream", rows)
 	}
-	r2 := projection.NewRunner(f.pool, f.js, journal{}, "assets", quiet, projection.Options{Batch: 100})
+	r2 := projection.NewRunner(f.pool, f.js, "test", journal{}, "assets", quiet, projection.Options{Batch: 100})
 	stop := start(r2)
 	defer stop()
 	f.waitFor(t, 1000)
@@ -167,7 +167,7 @@ func TestLostAcksAreSkippedByCheckpoint(t *testing.T) {
 	f := setup(t)
 	f.publish(t, 300)
 	lost := 0
-	r := projection.NewRunner(f.pool, f.js, journal{}, "assets", quiet, projection.Options{Batch: 50, AckWait: time.Second,
+	r := projection.NewRunner(f.pool, f.js, "test", journal{}, "assets", quiet, projection.Options{Batch: 50, AckWait: time.Second,
 		AfterCommit: func(last uint64) error {
 			// AckAll: a later ack covers earlier batches, so lose the ack of the last one.
 			if last == 300 && lost == 0 {
@@ -189,7 +189,7 @@ func TestRebuildReplacesTablesWhileLive(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 	f.publish(t, 1200)
-	r := projection.NewRunner(f.pool, f.js, journal{}, "assets", quiet, projection.Options{Batch: 100})
+	r := projection.NewRunner(f.pool, f.js, "test", journal{}, "assets", quiet, projection.Options{Batch: 100})
 	stop := start(r)
 	defer stop()
 	f.waitFor(t, 1200)
@@ -217,7 +217,7 @@ func TestRebuildUnderLoad(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 	f.publish(t, 3000)
-	r := projection.NewRunner(f.pool, f.js, journal{}, "assets", quiet, projection.Options{Batch: 50})
+	r := projection.NewRunner(f.pool, f.js, "test", journal{}, "assets", quiet, projection.Options{Batch: 50})
 	stop := start(r)
 	defer stop()
 	done := make(chan struct{})

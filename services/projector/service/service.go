@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -46,14 +44,9 @@ type Config struct {
 // Name of the service.
 const Name = "projector"
 
-// Subscription is one projection over one service stream.
-type Subscription struct {
-	Projection projection.Projection
-	Service    string
-}
-
-// Subscriptions lists what the projector builds, from which streams.
-var Subscriptions = []Subscription{
+// ReadModels lists what the projector builds, from which streams: it runs them, and `houqin
+// rebuild` rebuilds them.
+var ReadModels = projection.Catalog{Owner: Name, Subscriptions: []projection.Subscription{
 	{Projection: ledger.Projection{}, Service: "assets"},
 	{Projection: eventlog.Projection{}, Service: "assets"},
 	{Projection: procurement.Projection{}, Service: "procurement"},
@@ -63,7 +56,7 @@ var Subscriptions = []Subscription{
 	{Projection: custody.Projection{}, Service: "assets"},
 	{Projection: writeoffs.Projection{}, Service: "assets"},
 	{Projection: stocktakes.Projection{}, Service: "assets"},
-}
+}}
 
 // Service is a running projector.
 type Service struct {
@@ -90,9 +83,6 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if err := s.Open(ctx, deps, cfg.DatabaseURL, cfg.DBMaxConns, cfg.NatsURL, "houqin-projector"); err != nil {
 		return err
 	}
-	if err := projection.Migrate(ctx, s.Pool); err != nil {
-		return err
-	}
 	opts := cfg.Runner
 	if opts.Batch == 0 {
 		opts.Batch = cfg.Batch
@@ -100,14 +90,12 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	if opts.AckWait == 0 {
 		opts.AckWait = cfg.AckWait
 	}
+	// Tables exist before the first query, even while the stream is still empty.
+	if s.runners, err = ReadModels.Start(ctx, s.Pool, s.JS, deps.Log, opts); err != nil {
+		return err
+	}
 	var bg []func(context.Context) error
-	for _, sub := range Subscriptions {
-		// Tables exist before the first query, even while the stream is still empty.
-		if err := projection.Setup(ctx, s.Pool, sub.Projection, sub.Service); err != nil {
-			return err
-		}
-		r := projection.NewRunner(s.Pool, s.JS, sub.Projection, sub.Service, deps.Log, opts)
-		s.runners = append(s.runners, r)
+	for _, r := range s.runners {
 		bg = append(bg, r.Run)
 	}
 	if err := s.metrics(); err != nil {
@@ -134,27 +122,7 @@ func (s *Service) Runners() []*projection.Runner { return s.runners }
 // Rebuild replays every subscription of the projection named name into fresh tables and
 // swaps them in.
 func (s *Service) Rebuild(ctx context.Context, name string) (projection.RebuildResult, error) {
-	return Rebuild(ctx, s.Pool, s.JS, name, s.log)
-}
-
-// Rebuild rebuilds the projection named name on the read-model database of pool, from the
-// streams it subscribes to; a running projector keeps serving meanwhile.
-func Rebuild(ctx context.Context, pool *pgxpool.Pool, js jetstream.JetStream, name string, log *slog.Logger) (projection.RebuildResult, error) {
-	var services []string
-	var p projection.Projection
-	for _, sub := range Subscriptions {
-		if sub.Projection.Name() == name {
-			p = sub.Projection
-			services = append(services, sub.Service)
-		}
-	}
-	if p == nil {
-		return projection.RebuildResult{}, fmt.Errorf("projector: no projection %q", name)
-	}
-	if err := projection.Migrate(ctx, pool); err != nil {
-		return projection.RebuildResult{}, err
-	}
-	return projection.Rebuild(ctx, pool, js, p, log, services...)
+	return ReadModels.Rebuild(ctx, s.Pool, s.JS, name, s.log)
 }
 
 // metrics registers the projection lag gauge: events in a stream not yet applied.

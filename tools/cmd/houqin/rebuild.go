@@ -6,31 +6,66 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"houqin.dev/platform/logging"
 	"houqin.dev/platform/pgkit"
-	projectorsvc "houqin.dev/projector/service"
+	"houqin.dev/tools/internal/stack"
 )
+
+// projections lists the rebuildable projections by owner, from the stack's registry.
+func projections() string {
+	var b strings.Builder
+	for _, rm := range stack.ReadModels {
+		fmt.Fprintf(&b, "\n  %s（%s 库 / database）: %s", rm.Catalog.Owner, rm.Database, strings.Join(rm.Catalog.Names(), ", "))
+	}
+	return b.String()
+}
+
+// findReadModel resolves a projection name, or owner/name, in the registry.
+func findReadModel(name string) (stack.ReadModel, string, error) {
+	owner, short, qualified := strings.Cut(name, "/")
+	if !qualified {
+		owner, short = "", name
+	}
+	var found []stack.ReadModel
+	for _, rm := range stack.ReadModels {
+		if p, _ := rm.Catalog.Find(short); p != nil && (owner == "" || owner == rm.Catalog.Owner) {
+			found = append(found, rm)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], short, nil
+	case 0:
+		return stack.ReadModel{}, "", fmt.Errorf("没有投影 %q / no projection %q; 可选 / there are:%s", name, name, projections())
+	default:
+		return stack.ReadModel{}, "", fmt.Errorf("投影 %q 不止一个服务有，请写 服务/名称 / more than one service has a projection %q: give owner/name:%s", name, name, projections())
+	}
+}
 
 func rebuild(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("houqin rebuild", flag.ContinueOnError)
-	name := fs.String("projection", "ledger", "要重建的投影：ledger、eventlog、procurement、repairs、loans、custody、writeoffs 或 stocktakes / the projection to rebuild: ledger, eventlog, procurement, repairs, loans, custody, writeoffs or stocktakes")
-	dbURL := fs.String("database-url", os.Getenv("HOUQIN_DATABASE_URL"), "投影服务读模型库的 PostgreSQL 地址 / PostgreSQL URL of the projector's read models (HOUQIN_DATABASE_URL)")
+	name := fs.String("projection", "ledger", "要重建的投影（名称或 服务/名称）/ the projection to rebuild (name or owner/name):"+projections())
+	dbURL := fs.String("database-url", os.Getenv("HOUQIN_DATABASE_URL"), "投影所属服务的数据库地址（PostgreSQL）/ PostgreSQL URL of the database of the service that owns the projection (HOUQIN_DATABASE_URL)")
 	natsURL := fs.String("nats-url", os.Getenv("HOUQIN_NATS_URL"), "NATS 地址 / NATS server URL (HOUQIN_NATS_URL)")
 	data := fs.String("data", env("HOUQIN_DATA", ".houqin"), "未给地址时，使用正在运行的 houqin dev 数据目录 / without URLs, use the running houqin dev of this data folder")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "houqin rebuild: 从事件流第 1 条起重放到新表，再原子替换；运行中的投影服务照常提供查询 / replay the streams from sequence 1 into fresh tables and swap them in; a running projector keeps serving\n\n")
+		fmt.Fprint(fs.Output(), "houqin rebuild: 从事件流第 1 条起重放到新表，再原子替换；运行中的服务照常提供查询 / replay the streams from sequence 1 into fresh tables and swap them in; the running service keeps serving\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var err error
+	rm, short, err := findReadModel(*name)
+	if err != nil {
+		return err
+	}
 	if *dbURL == "" {
-		if *dbURL, err = devDatabaseURL(*data, "houqin_projector"); err != nil {
+		if *dbURL, err = devDatabaseURL(*data, rm.Database); err != nil {
 			return err
 		}
 	}
@@ -54,11 +89,11 @@ func rebuild(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := projectorsvc.Rebuild(ctx, pool, js, *name, logging.Discard())
+	res, err := rm.Catalog.Rebuild(ctx, pool, js, short, logging.Discard())
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "已重建 %s：%d 条事件，用时 %s / rebuilt %s: %d events in %s\n",
-		*name, res.Events, res.Duration.Round(1e6), *name, res.Events, res.Duration.Round(1e6))
+		short, res.Events, res.Duration.Round(1e6), short, res.Events, res.Duration.Round(1e6))
 	return nil
 }

@@ -49,7 +49,17 @@ func TestRebuildCommand(t *testing.T) {
 	if n != 2 || value != 1800000+38000*45 {
 		t.Fatalf("ledger: %d rows, value %d", n, value)
 	}
-	if err := rebuild([]string{"--database-url", url, "--nats-url", ns.ClientURL(), "--projection", "nope"}, &out); err == nil {
-		t.Fatal("unknown projection accepted")
+	if err := rebuild([]string{"--database-url", url, "--nats-url", ns.ClientURL(), "--projection", "nope"}, &out); err == nil ||
+		!strings.Contains(err.Error(), "assets_holdings") {
+		t.Fatalf("unknown projection: %v", err)
+	}
+	// The assets service's own read models are in the same registry (in its database).
+	out.Reset()
+	if err := rebuild([]string{"--database-url", url, "--nats-url", ns.ClientURL(), "--projection", "assets/assets_holdings"}, &out); err != nil ||
+		!strings.Contains(out.String(), "rebuilt assets_holdings: 2 events") {
+		t.Fatalf("holdings: %v %q", err, out.String())
+	}
+	if err := testkit.PoolFor(t, url).QueryRow(ctx, `SELECT count(*) FROM assets_holdings.assets`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("holdings: %d assets, %v", n, err)
 	}
 }

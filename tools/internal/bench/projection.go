@@ -240,7 +240,7 @@ func ledgerBatches(c *corpus) ([][]any, error) {
 func runProjection(ctx context.Context, pool *pgxpool.Pool, js jetstream.JetStream, p projection.Projection, n int, log *slog.Logger) (time.Duration, error) {
 	done := make(chan struct{})
 	var once sync.Once
-	r := projection.NewRunner(pool, js, p, assetsService, log.With("bench", "projection"),
+	r := projection.NewRunner(pool, js, "bench", p, assetsService, log.With("bench", "projection"),
 		projection.Options{Batch: batch, AckWait: 30 * time.Second,
 			// Told at each commit, so the clock stops at the commit of the last event
 			// without polling the checkpoint.

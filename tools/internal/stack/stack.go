@@ -88,6 +88,19 @@ type Stack struct {
 // databases are the service databases the stack creates.
 var databases = []string{"houqin_assets", "houqin_procurement", "houqin_projector"}
 
+// ReadModel is the read models one service keeps, and its database in the stack.
+type ReadModel struct {
+	Catalog  projection.Catalog
+	Database string
+}
+
+// ReadModels are the read models of every service the stack runs: the very catalogs the
+// services start their runners from, so `houqin rebuild` knows every projection there is.
+var ReadModels = []ReadModel{
+	{Catalog: projectorsvc.ReadModels, Database: "houqin_projector"},
+	{Catalog: assetssvc.ReadModels, Database: "houqin_assets"},
+}
+
 // AssetsAddrFile, in the data folder, holds the gRPC address of the running assets service.
 const AssetsAddrFile = "assets.addr"
 
