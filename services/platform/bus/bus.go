@@ -5,6 +5,7 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -118,6 +119,22 @@ func FromMsg(m jetstream.Msg) (event.Event, error) {
 // (Stream.GetMsg): a parked reaction re-reads its event so.
 func FromRaw(m *jetstream.RawStreamMsg) (event.Event, error) {
 	return fromHeaders(m.Subject, m.Header, m.Data, m.Sequence)
+}
+
+// Envelope returns e as its message carries it, headers (as JSON) and payload: what a parked
+// reaction keeps to run e again once the stream no longer holds it (FromEnvelope).
+func Envelope(e event.Event) (headers, payload []byte, err error) {
+	headers, err = json.Marshal(ToMsg("", e).Header)
+	return headers, e.Payload, err
+}
+
+// FromEnvelope reads back an event kept by Envelope, with the stream sequence it had.
+func FromEnvelope(headers, payload []byte, seq uint64) (event.Event, error) {
+	var h nats.Header
+	if err := json.Unmarshal(headers, &h); err != nil {
+		return event.Event{}, fmt.Errorf("bus: kept event: %w", err)
+	}
+	return fromHeaders("(kept)", h, payload, seq)
 }
 
 func fromHeaders(subject string, h nats.Header, data []byte, seq uint64) (event.Event, error) {

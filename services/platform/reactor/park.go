@@ -16,6 +16,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 
+	"houqin.dev/platform/bus"
 	"houqin.dev/platform/event"
 	"houqin.dev/platform/grpckit"
 	"houqin.dev/platform/pgkit"
@@ -54,6 +55,11 @@ type Parked struct {
 	LastAt         time.Time
 	RetryRequested *time.Time
 	Resolved       *time.Time
+	// Kept says the row holds the event itself (bus.Envelope), so a retry does not need the
+	// stream; rows parked before it was kept are read back from the stream.
+	Kept bool
+
+	headers, payload []byte
 }
 
 // refusal describes err as the gRPC status the other side answered (or would have: a
@@ -80,13 +86,22 @@ func refusal(err error) (code, reason, msg string) {
 // retry had resolved it).
 func (p *Parking) park(ctx context.Context, reactor, busStream string, e event.Event, err error) error {
 	code, reason, msg := refusal(err)
+	headers, payload, err := bus.Envelope(e)
+	if err != nil {
+		return fmt.Errorf("reactor: park %s: %w", e.ID, err)
+	}
+	if payload == nil {
+		payload = []byte{} // kept, if empty
+	}
 	_, err = p.pool.Exec(ctx, `INSERT INTO parked_reactions
-		(reactor, event_id, stream_id, event_type, school_id, bus_stream, bus_sequence, code, reason, message)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		(reactor, event_id, stream_id, event_type, school_id, bus_stream, bus_sequence, code, reason, message,
+		 event_headers, event_payload)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (reactor, event_id) DO UPDATE SET attempts = parked_reactions.attempts + 1, last_at = now(),
 			code = excluded.code, reason = excluded.reason, message = excluded.message,
-			bus_sequence = excluded.bus_sequence, retry_requested_at = NULL, resolved_at = NULL`,
-		reactor, e.ID, e.StreamID, e.Type, e.SchoolID, busStream, int64(e.Sequence), code, reason, msg)
+			bus_sequence = excluded.bus_sequence, event_headers = excluded.event_headers,
+			event_payload = excluded.event_payload, retry_requested_at = NULL, resolved_at = NULL`,
+		reactor, e.ID, e.StreamID, e.Type, e.SchoolID, busStream, int64(e.Sequence), code, reason, msg, headers, payload)
 	if err != nil {
 		return fmt.Errorf("reactor: park %s: %w", e.ID, err)
 	}
@@ -112,8 +127,8 @@ func (f Filter) where() (string, []any) {
 func (p *Parking) List(ctx context.Context, f Filter) ([]Parked, error) {
 	w, args := f.where()
 	rows, err := p.pool.Query(ctx, `SELECT reactor, event_id::text, stream_id, event_type, school_id, bus_stream,
-		bus_sequence, code, reason, message, attempts, first_at, last_at, retry_requested_at, resolved_at
-		FROM parked_reactions WHERE `+w+` ORDER BY first_at, reactor, event_id`, args...)
+		bus_sequence, code, reason, message, attempts, first_at, last_at, retry_requested_at, resolved_at,
+		event_headers, event_payload FROM parked_reactions WHERE `+w+` ORDER BY first_at, reactor, event_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reactor: parked: %w", err)
 	}
@@ -121,8 +136,10 @@ func (p *Parking) List(ctx context.Context, f Filter) ([]Parked, error) {
 		var x Parked
 		var seq int64
 		err := r.Scan(&x.Reactor, &x.EventID, &x.StreamID, &x.EventType, &x.SchoolID, &x.BusStream, &seq,
-			&x.Code, &x.Reason, &x.Message, &x.Attempts, &x.FirstAt, &x.LastAt, &x.RetryRequested, &x.Resolved)
+			&x.Code, &x.Reason, &x.Message, &x.Attempts, &x.FirstAt, &x.LastAt, &x.RetryRequested, &x.Resolved,
+			&x.headers, &x.payload)
 		x.BusSequence = uint64(seq)
+		x.Kept = x.headers != nil && x.payload != nil
 		return x, err
 	})
 }

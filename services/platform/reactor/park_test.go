@@ -168,3 +168,54 @@ func gauge(t *testing.T, reader *sdkmetric.ManualReader) int64 {
 	}
 	return 0
 }
+
+// The stream no longer holds a parked event (purged, aged out): the retry runs it from the
+// copy its row keeps. A row parked before events were kept is read back from the stream, and
+// without the stream it stays parked with the reason.
+func TestRetryOfAParkedEventTheStreamNoLongerHolds(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t)
+	pool := testkit.Pool(t)
+	if err := reactor.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	parking := reactor.NewParking(pool)
+	h := &refuser{attempts: map[string]int{}, done: map[string]int{}}
+	r := reactor.New(f.js, "test", "assets", map[string]reactor.Handler{event.TypeOf(&wrapperspb.StringValue{}): h.handle},
+		quiet, reactor.Options{Parking: parking, RetryEvery: time.Hour})
+	f.publish(t, wrapperspb.String("refused"), wrapperspb.String("refused"))
+	stop := runtime.Go(ctx, r.Run)
+	testkit.Eventually(t, 20*time.Second, 20*time.Millisecond, func() (bool, string) {
+		return r.Stats().Parked == 2, fmt.Sprintf("%+v", r.Stats())
+	})
+	stop()
+	ps, err := parking.List(ctx, reactor.Filter{})
+	if err != nil || len(ps) != 2 || !ps[0].Kept || !ps[1].Kept {
+		t.Fatalf("parked %+v, %v", ps, err)
+	}
+	// The second as an older version parked it: without the event.
+	legacy := ps[1].EventID
+	if _, err := pool.Exec(ctx, `UPDATE parked_reactions SET event_headers = NULL, event_payload = NULL WHERE event_id = $1`, legacy); err != nil {
+		t.Fatal(err)
+	}
+	stream, err := f.js.Stream(ctx, "HOUQIN_ASSETS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	h.cured = true
+	h.mu.Unlock()
+	if _, err := parking.RequestRetry(ctx, reactor.Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.RetryParked(ctx); err != nil || n != 1 || h.done["refused"] != 1 {
+		t.Fatalf("retry: %d resolved, %v, done %v", n, err, h.done)
+	}
+	open, err := parking.List(ctx, reactor.Filter{})
+	if err != nil || len(open) != 1 || open[0].EventID != legacy || open[0].Code != "NotFound" || open[0].Attempts != 2 {
+		t.Fatalf("open after the retry: %+v, %v", open, err)
+	}
+}

@@ -266,8 +266,8 @@ func (r *Reactor) retryLoop(ctx context.Context) {
 }
 
 // RetryParked runs again the parked reactions of this reactor an operator asked to retry
-// (Parking.RequestRetry): each event is read back from the stream by its sequence and given
-// to the same handler, whose commands are idempotent, so a retry never acts twice. A success
+// (Parking.RequestRetry): each event, as its row keeps it (or, for rows parked before events
+// were kept, read back from the stream by its sequence), is given to the same handler, whose commands are idempotent, so a retry never acts twice. A success
 // resolves the row (kept as history); a refusal parks it again (one more attempt, the retry
 // request cleared); a transient failure leaves the request for the next pass. It returns how
 // many it resolved.
@@ -280,31 +280,17 @@ func (r *Reactor) RetryParked(ctx context.Context) (int, error) {
 	if err != nil || len(todo) == 0 {
 		return 0, err
 	}
-	stream, err := r.js.Stream(ctx, bus.StreamName(r.service))
-	if err != nil {
-		return 0, fmt.Errorf("reactor: stream: %w", err)
-	}
 	resolved := 0
 	var failed error
 	for _, x := range todo {
 		log := r.log.With("event_id", x.EventID, "type", x.EventType, "stream_id", x.StreamID, "parked_attempts", x.Attempts)
-		raw, err := stream.GetMsg(ctx, x.BusSequence)
-		var e event.Event
-		switch {
-		case errors.Is(err, jetstream.ErrMsgNotFound):
-			err = Permanent(status.Errorf(grpccodes.NotFound, "event %s is no longer in stream %s at %d", x.EventID, x.BusStream, x.BusSequence))
-		case err != nil:
-			failed = errors.Join(failed, fmt.Errorf("reactor: read parked event %s: %w", x.EventID, err))
+		e, err := r.parkedEvent(ctx, x)
+		if err != nil && !errors.As(err, new(permanentError)) {
+			failed = errors.Join(failed, err)
 			continue
-		default:
-			if e, err = bus.FromRaw(raw); err == nil && e.ID.String() != x.EventID {
-				err = fmt.Errorf("stream %s holds event %s at %d, not %s", x.BusStream, e.ID, x.BusSequence, x.EventID)
-			}
-			if err != nil {
-				err = Permanent(err)
-			} else {
-				err = r.call(ctx, e)
-			}
+		}
+		if err == nil {
+			err = r.call(ctx, e)
 		}
 		switch {
 		case err == nil:
@@ -327,6 +313,37 @@ func (r *Reactor) RetryParked(ctx context.Context) (int, error) {
 		}
 	}
 	return resolved, failed
+}
+
+// parkedEvent is the event of a parked reaction: kept in its row, or else (rows parked before
+// events were kept) read back from the stream by its sequence. An event that cannot be had
+// is a Permanent error: the row is parked again, with the reason.
+func (r *Reactor) parkedEvent(ctx context.Context, x Parked) (event.Event, error) {
+	var e event.Event
+	var err error
+	if x.Kept {
+		e, err = bus.FromEnvelope(x.headers, x.payload, x.BusSequence)
+	} else {
+		var stream jetstream.Stream
+		if stream, err = r.js.Stream(ctx, bus.StreamName(r.service)); err != nil {
+			return e, fmt.Errorf("reactor: stream: %w", err)
+		}
+		raw, gerr := stream.GetMsg(ctx, x.BusSequence)
+		switch {
+		case errors.Is(gerr, jetstream.ErrMsgNotFound):
+			return e, Permanent(status.Errorf(grpccodes.NotFound, "event %s is no longer in stream %s at %d", x.EventID, x.BusStream, x.BusSequence))
+		case gerr != nil:
+			return e, fmt.Errorf("reactor: read parked event %s: %w", x.EventID, gerr)
+		}
+		e, err = bus.FromRaw(raw)
+	}
+	if err == nil && e.ID.String() != x.EventID {
+		err = fmt.Errorf("parked event %s reads back as %s (%s at %d)", x.EventID, e.ID, x.BusStream, x.BusSequence)
+	}
+	if err != nil {
+		return e, Permanent(err)
+	}
+	return e, nil
 }
 
 // call decodes e and runs its handler within the ack deadline, in a span linked to the trace
