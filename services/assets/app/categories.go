@@ -4,13 +4,10 @@ import (
 	"context"
 
 	"houqin.dev/assets/domain"
+	"houqin.dev/platform/district"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/es"
 )
-
-// District is the school id under which district-wide streams (the category tree) are
-// stored; no school may take it.
-const District = domain.DistrictStreams
 
 // CategoryTreeAggregate is the district's category tree: the shipped defaults plus the
 // bureau's changes, in one stream ("category_tree:district").
@@ -18,7 +15,7 @@ var CategoryTreeAggregate = es.Aggregate[domain.CategoryTree]{Type: "category_tr
 	Initial: domain.DefaultCategoryTree, Evolve: domain.EvolveCategoryTree}
 
 func (a *App) districtMeta(meta es.Meta) es.Meta {
-	meta.SchoolID = District
+	meta.SchoolID = district.SchoolID
 	return meta
 }
 
@@ -28,7 +25,7 @@ func (a *App) AddCategory(ctx context.Context, meta es.Meta, c domain.AddCategor
 		_, derr := domain.DecideAddCategory(domain.DefaultCategoryTree(), c)
 		return 0, alsoInvalid(err, derr)
 	}
-	res, err := a.categories.Execute(ctx, a.districtMeta(meta), es.Command[domain.CategoryTree]{ID: District,
+	res, err := a.categories.Execute(ctx, a.districtMeta(meta), es.Command[domain.CategoryTree]{ID: district.SchoolID,
 		Decide: func(t domain.CategoryTree) (es.Decision, error) {
 			ev, err := domain.DecideAddCategory(t, c)
 			return es.Decision{Events: ev}, err
@@ -43,7 +40,7 @@ func (a *App) SetCategoryLife(ctx context.Context, meta es.Meta, c domain.SetCat
 		_, derr := domain.DecideSetCategoryLife(domain.DefaultCategoryTree(), c)
 		return 0, alsoInvalid(err, derr)
 	}
-	res, err := a.categories.Execute(ctx, a.districtMeta(meta), es.Command[domain.CategoryTree]{ID: District,
+	res, err := a.categories.Execute(ctx, a.districtMeta(meta), es.Command[domain.CategoryTree]{ID: district.SchoolID,
 		Decide: func(t domain.CategoryTree) (es.Decision, error) {
 			ev, err := domain.DecideSetCategoryLife(t, c)
 			return es.Decision{Events: ev}, err
@@ -59,20 +56,20 @@ func (a *App) Categories(ctx context.Context) (domain.CategoryTree, error) {
 
 // categoryTree returns the tree, from the cache when it is fresh and knows code.
 func (a *App) categoryTree(ctx context.Context, code string) (domain.CategoryTree, error) {
-	if t, ok := a.cats.get(District); ok {
+	if t, ok := a.cats.get(district.SchoolID); ok {
 		if _, known := t.Get(code); known || code == "" {
 			return t, nil
 		}
 	}
-	t, _, err := a.categories.Load(ctx, District, District)
+	t, _, err := a.categories.Load(ctx, district.SchoolID, district.SchoolID)
 	if _, missing := errs.As[*errs.NotFoundError](err); missing {
 		t, err = domain.DefaultCategoryTree(), nil // no district change yet
 	}
 	if err != nil {
 		return domain.CategoryTree{}, err
 	}
-	a.cats.put(District, t)
+	a.cats.put(district.SchoolID, t)
 	return t, nil
 }
 
-func (a *App) forgetCategories() { a.cats.forget(District) }
+func (a *App) forgetCategories() { a.cats.forget(district.SchoolID) }

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"houqin.dev/platform/district"
 	"houqin.dev/platform/errs"
 	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
 )
@@ -166,7 +167,7 @@ func TestRegisterSchool(t *testing.T) {
 	wantReason(t, err, ReasonSchoolExists)
 	_, err = DecideRegisterSchool(School{}, RegisterSchool{SchoolID: "s1", Name: "石", Kind: "college"})
 	wantViolations(t, err, "name", "kind")
-	_, err = DecideRegisterSchool(School{}, RegisterSchool{SchoolID: DistrictStreams, Name: "全区", Kind: "primary"})
+	_, err = DecideRegisterSchool(School{}, RegisterSchool{SchoolID: district.SchoolID, Name: "全区", Kind: "primary"})
 	wantViolations(t, err, "school_id")
 }
 

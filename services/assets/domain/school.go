@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"houqin.dev/platform/district"
 	"houqin.dev/platform/errs"
 	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
 )
@@ -45,17 +46,13 @@ type RegisterSchool struct {
 	Boarding bool
 }
 
-// DistrictStreams is the school id of district-wide streams (the category tree): no school
-// may take it.
-const DistrictStreams = "district"
-
 // Reasons of school refusals.
 const ReasonSchoolExists errs.Reason = "SCHOOL_ALREADY_REGISTERED"
 
 // DecideRegisterSchool decides RegisterSchool.
 func DecideRegisterSchool(s School, c RegisterSchool) ([]proto.Message, error) {
 	var v errs.Violations
-	if c.SchoolID == DistrictStreams {
+	if c.SchoolID == district.SchoolID {
 		v.Add("school_id", "该编号保留给全区数据 / this id is reserved for district-wide data")
 	}
 	if n := utf8.RuneCountInString(c.Name); n < 2 || n > 60 {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"strconv"
 
+	"houqin.dev/platform/district"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/es"
 	"houqin.dev/platform/eventstore"
@@ -48,7 +49,7 @@ func (a *App) PlacePurchaseOrder(ctx context.Context, meta es.Meta, requestID st
 	}
 	var sup domain.Supplier
 	if q, ok := r.Quote(r.ChosenQuoteID); ok {
-		if sup, _, err = a.suppliers.Load(ctx, domain.DistrictSchool, q.SupplierID); err != nil {
+		if sup, _, err = a.suppliers.Load(ctx, district.SchoolID, q.SupplierID); err != nil {
 			return "", 0, 0, err
 		}
 	}

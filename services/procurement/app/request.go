@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"houqin.dev/platform/district"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/es"
 	"houqin.dev/procurement/domain"
@@ -99,7 +100,7 @@ func (a *App) AddQuote(ctx context.Context, meta es.Meta, requestID, supplierID 
 	if err := errs.Join(checkID("purchase_request_id", requestID), checkID("supplier_id", supplierID)); err != nil {
 		return "", 0, 0, err
 	}
-	sup, _, err := a.suppliers.Load(ctx, domain.DistrictSchool, supplierID)
+	sup, _, err := a.suppliers.Load(ctx, district.SchoolID, supplierID)
 	if err != nil {
 		return "", 0, 0, err
 	}

@@ -6,22 +6,23 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"houqin.dev/platform/district"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/es"
 	"houqin.dev/platform/eventstore"
 	"houqin.dev/procurement/domain"
 )
 
-// district returns meta for a district-wide aggregate: its events belong to no school.
-func district(meta es.Meta) es.Meta {
-	meta.SchoolID = domain.DistrictSchool
+// districtMeta returns meta for a district-wide aggregate: its events belong to no school.
+func districtMeta(meta es.Meta) es.Meta {
+	meta.SchoolID = district.SchoolID
 	return meta
 }
 
 // RegisterSupplier adds a supplier to the district directory and returns its id and version.
 func (a *App) RegisterSupplier(ctx context.Context, meta es.Meta, c domain.RegisterSupplier) (string, int64, error) {
 	c.SupplierID = newID()
-	meta = district(meta)
+	meta = districtMeta(meta)
 	if err := meta.Validate(); err != nil {
 		_, derr := domain.DecideRegisterSupplier(domain.Supplier{}, c)
 		return "", 0, errs.Join(err, derr)
@@ -64,7 +65,7 @@ func (a *App) supplierCommand(ctx context.Context, meta es.Meta, supplierID stri
 	if err := checkID("supplier_id", supplierID); err != nil {
 		return 0, err
 	}
-	res, err := a.suppliers.Execute(ctx, district(meta), es.Command[domain.Supplier]{ID: supplierID,
+	res, err := a.suppliers.Execute(ctx, districtMeta(meta), es.Command[domain.Supplier]{ID: supplierID,
 		Decide: func(s domain.Supplier) (es.Decision, error) {
 			if !s.Registered {
 				return es.Decision{}, errs.NotFound("supplier", supplierID)
@@ -80,5 +81,5 @@ func (a *App) GetSupplier(ctx context.Context, supplierID string) (domain.Suppli
 	if err := checkID("supplier_id", supplierID); err != nil {
 		return domain.Supplier{}, 0, err
 	}
-	return a.suppliers.Load(ctx, domain.DistrictSchool, supplierID)
+	return a.suppliers.Load(ctx, district.SchoolID, supplierID)
 }

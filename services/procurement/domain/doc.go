@@ -10,10 +10,6 @@ import (
 	"houqin.dev/platform/errs"
 )
 
-// DistrictSchool is the school id under which district-wide aggregates (the supplier
-// directory) are stored and published: houqin.procurement.district.supplier.…
-const DistrictSchool = "district"
-
 // DateLayout is the layout of business dates in commands and events.
 const DateLayout = "2006-01-02"
 

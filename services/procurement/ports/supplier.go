@@ -3,6 +3,7 @@ package ports
 import (
 	"context"
 
+	"houqin.dev/platform/district"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/grpckit"
 	"houqin.dev/procurement/domain"
@@ -15,7 +16,7 @@ func (s *Server) RegisterSupplier(ctx context.Context, r *procurementv1.Register
 	for _, l := range r.Licences {
 		c.Licences = append(c.Licences, toLicence(l))
 	}
-	id, v, err := s.app.RegisterSupplier(ctx, grpckit.Meta(ctx, r.RequestId, domain.DistrictSchool, r), c)
+	id, v, err := s.app.RegisterSupplier(ctx, grpckit.Meta(ctx, r.RequestId, district.SchoolID, r), c)
 	if err != nil {
 		return nil, err
 	}
@@ -24,7 +25,7 @@ func (s *Server) RegisterSupplier(ctx context.Context, r *procurementv1.Register
 
 // RenewSupplierLicence implements procurementv1.ProcurementServiceServer.
 func (s *Server) RenewSupplierLicence(ctx context.Context, r *procurementv1.RenewSupplierLicenceRequest) (*procurementv1.RenewSupplierLicenceResponse, error) {
-	v, err := s.app.RenewSupplierLicence(ctx, grpckit.Meta(ctx, r.RequestId, domain.DistrictSchool, r), r.SupplierId, toLicence(r.Licence))
+	v, err := s.app.RenewSupplierLicence(ctx, grpckit.Meta(ctx, r.RequestId, district.SchoolID, r), r.SupplierId, toLicence(r.Licence))
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +34,7 @@ func (s *Server) RenewSupplierLicence(ctx context.Context, r *procurementv1.Rene
 
 // BlacklistSupplier implements procurementv1.ProcurementServiceServer.
 func (s *Server) BlacklistSupplier(ctx context.Context, r *procurementv1.BlacklistSupplierRequest) (*procurementv1.BlacklistSupplierResponse, error) {
-	v, err := s.app.BlacklistSupplier(ctx, grpckit.Meta(ctx, r.RequestId, domain.DistrictSchool, r), r.SupplierId, trim(r.Reason))
+	v, err := s.app.BlacklistSupplier(ctx, grpckit.Meta(ctx, r.RequestId, district.SchoolID, r), r.SupplierId, trim(r.Reason))
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +43,7 @@ func (s *Server) BlacklistSupplier(ctx context.Context, r *procurementv1.Blackli
 
 // ReinstateSupplier implements procurementv1.ProcurementServiceServer.
 func (s *Server) ReinstateSupplier(ctx context.Context, r *procurementv1.ReinstateSupplierRequest) (*procurementv1.ReinstateSupplierResponse, error) {
-	v, err := s.app.ReinstateSupplier(ctx, grpckit.Meta(ctx, r.RequestId, domain.DistrictSchool, r), r.SupplierId, trim(r.Reason))
+	v, err := s.app.ReinstateSupplier(ctx, grpckit.Meta(ctx, r.RequestId, district.SchoolID, r), r.SupplierId, trim(r.Reason))
 	if err != nil {
 		return nil, err
 	}
