@@ -715,6 +715,7 @@
   let view = "assets";
   async function showView() {
     document.querySelectorAll("#views button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
+    $("fiscal-year-box").hidden = view !== "procurement"; // only procurement has a budget year
     VIEWS.forEach((s) => ($(s).hidden = true));
     if (view === "repair") {
       $("report-repair").hidden = false;
