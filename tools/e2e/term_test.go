@@ -864,11 +864,12 @@ func TestTermOfAPrimarySchool(t *testing.T) {
 	}
 
 	// Every read model, the projector's and the assets service's own, rebuilt from the events
-	// equals the live one; the term gave each of them rows (procurement aside).
+	// equals the live one; the term gave each of them rows (procurement's aside: the term buys
+	// nothing).
 	had := rebuildEveryProjection(t, st)
 	for _, rm := range stack.ReadModels {
 		for _, n := range rm.Catalog.Names() {
-			if n != "procurement" && !had[n] {
+			if n != "procurement" && rm.Catalog.Owner != "procurement" && !had[n] {
 				t.Errorf("%s/%s has no rows after the term", rm.Catalog.Owner, n)
 			}
 		}

@@ -13,19 +13,15 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"houqin.dev/platform/event"
-	"houqin.dev/platform/projection"
 	eventsv1 "houqin.dev/proto/gen/houqin/procurement/events/v1"
 )
-
-// Projections are the service's read models; the service runs a projection runner for each.
-func Projections() []projection.Projection { return []projection.Projection{Commitments{}} }
 
 // Commitments keeps one row per order that committed budget: whether the commitment is still
 // open and whether the order was placed. The runner applies each event once, in stream order.
 type Commitments struct{}
 
-// Name is also the live schema; prefixed with the service, since the projector's consumers
-// share the stream and consumer names follow projection names.
+// Name is also the live schema; prefixed with the service, so a schema says whose it is
+// (durable consumers are per owner: proj-procurement-<name>).
 func (Commitments) Name() string { return "procurement_commitments" }
 
 // Setup creates the table in schema.

@@ -58,6 +58,12 @@ type Config struct {
 	Reactor reactor.Options `conf:"-"`
 }
 
+// ReadModels are the service's own read models, over its own stream: it runs them, and
+// `houqin rebuild` rebuilds them.
+var ReadModels = projection.Catalog{Owner: Name, Subscriptions: []projection.Subscription{
+	{Projection: readmodel.Commitments{}, Service: Name},
+}}
+
 // Service is a running procurement service.
 type Service struct {
 	runtime.Base
@@ -114,11 +120,11 @@ func (s *Service) init(ctx context.Context, cfg Config, deps runtime.Deps) error
 	s.Server.Background = s.writer.Background()
 	// The service's own read models (one runner each, leader only) and the commitment
 	// sweeper that reads them (in every instance; its request ids keep it single).
-	for _, p := range readmodel.Projections() {
-		if err := projection.Setup(ctx, s.Pool, p, Name); err != nil {
-			return err
-		}
-		r := projection.NewRunner(s.Pool, s.JS, p, Name, deps.Log, projection.Options{})
+	runners, err := ReadModels.Start(ctx, s.Pool, s.JS, deps.Log, projection.Options{})
+	if err != nil {
+		return err
+	}
+	for _, r := range runners {
 		s.Server.Background = append(s.Server.Background, r.Run)
 	}
 	every := cfg.CommitmentSweep

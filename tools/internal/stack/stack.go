@@ -99,6 +99,7 @@ type ReadModel struct {
 var ReadModels = []ReadModel{
 	{Catalog: projectorsvc.ReadModels, Database: "houqin_projector"},
 	{Catalog: assetssvc.ReadModels, Database: "houqin_assets"},
+	{Catalog: procurementsvc.ReadModels, Database: "houqin_procurement"},
 }
 
 // AssetsAddrFile, in the data folder, holds the gRPC address of the running assets service.
