@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"houqin.dev/platform/district"
 	"houqin.dev/platform/errs"
 	"houqin.dev/platform/es"
 	"houqin.dev/platform/event"
@@ -28,8 +29,8 @@ func (a *App) districtCategories() *es.Handler[domain.DistrictCategories] {
 // LearnCategory records a class the district added in the assets service (idempotent on the
 // code).
 func (a *App) LearnCategory(ctx context.Context, meta es.Meta, c domain.LearnCategory) error {
-	meta.SchoolID = domain.DistrictSchool
-	_, err := a.districtCategories().Execute(ctx, meta, es.Command[domain.DistrictCategories]{ID: domain.DistrictSchool,
+	meta.SchoolID = district.SchoolID
+	_, err := a.districtCategories().Execute(ctx, meta, es.Command[domain.DistrictCategories]{ID: district.SchoolID,
 		Decide: func(s domain.DistrictCategories) (es.Decision, error) {
 			ev, err := domain.DecideLearnCategory(s, a.catalogue, c)
 			return es.Decision{Events: ev}, err
@@ -44,7 +45,7 @@ func (a *App) catalogueFor(ctx context.Context, categories ...string) (domain.Ca
 	if a.catalogue.Knows(categories...) {
 		return a.catalogue, nil
 	}
-	d, _, err := a.districtCategories().Load(ctx, domain.DistrictSchool, domain.DistrictSchool)
+	d, _, err := a.districtCategories().Load(ctx, district.SchoolID, district.SchoolID)
 	if _, none := errs.As[*errs.NotFoundError](err); none {
 		return a.catalogue, nil
 	}
