@@ -208,14 +208,10 @@ func (a *App) IssueStock(ctx context.Context, meta es.Meta, code string, expecte
 	if err != nil {
 		return Issue{}, err
 	}
-	res, err := a.itemCommand(ctx, meta, code, expected, func(s domain.StockItem) (es.Decision, error) {
+	res, evs, err := a.itemCommand(ctx, meta, code, expected, func(s domain.StockItem) (es.Decision, error) {
 		ev, err := domain.DecideIssueStock(s, req, c, today)
 		return es.Decision{Events: ev, OccurredAt: a.BusinessTime(c.IssuedOn)}, err
 	})
-	if err != nil {
-		return Issue{}, err
-	}
-	evs, err := a.storedEvents(ctx, res)
 	if err != nil {
 		return Issue{}, err
 	}
@@ -254,14 +250,31 @@ func (a *App) storedEvents(ctx context.Context, res es.Result[domain.StockItem])
 	return out, nil
 }
 
-func (a *App) itemCommand(ctx context.Context, meta es.Meta, code string, expected int64, decide func(domain.StockItem) (es.Decision, error)) (es.Result[domain.StockItem], error) {
-	return a.stock.items.Execute(ctx, meta, es.Command[domain.StockItem]{ID: itemID(meta.SchoolID, code), Expected: expected,
+func (a *App) itemCommand(ctx context.Context, meta es.Meta, code string, expected int64,
+	decide func(domain.StockItem) (es.Decision, error)) (es.Result[domain.StockItem], []proto.Message, error) {
+	var decided []proto.Message
+	res, err := a.stock.items.Execute(ctx, meta, es.Command[domain.StockItem]{ID: itemID(meta.SchoolID, code), Expected: expected,
 		Decide: func(s domain.StockItem) (es.Decision, error) {
 			if !s.Opened {
 				return es.Decision{}, errs.NotFound("stock_item", code)
 			}
-			return decide(s)
+			d, err := decide(s)
+			decided = d.Events
+			return d, err
 		}})
+	if err != nil {
+		return res, nil, err
+	}
+	// The events appended are those of the last decision, unless the request was a repeat:
+	// then they are read back (not the item's whole stream on every command).
+	if res.Repeated {
+		evs, err := a.storedEvents(ctx, res)
+		return res, evs, err
+	}
+	if len(res.EventIDs) == 0 {
+		return res, nil, nil
+	}
+	return res, decided, nil
 }
 
 func checkCode(code string) error {
@@ -278,14 +291,13 @@ func (a *App) ReturnStock(ctx context.Context, meta es.Meta, code string, c doma
 	if err := errs.Join(meta.Validate(), checkCode(code), checkID("requisition_id", c.RequisitionID), invalidOnly(derr)); err != nil {
 		return 0, 0, err
 	}
-	res, err := a.itemCommand(ctx, meta, code, 0, func(s domain.StockItem) (es.Decision, error) {
+	res, evs, err := a.itemCommand(ctx, meta, code, 0, func(s domain.StockItem) (es.Decision, error) {
 		ev, err := domain.DecideReturnStock(s, c, today)
 		return es.Decision{Events: ev, OccurredAt: a.BusinessTime(c.ReturnedOn)}, err
 	})
 	if err != nil {
 		return 0, 0, err
 	}
-	evs, err := a.storedEvents(ctx, res)
 	var value int64
 	for _, m := range evs {
 		if e, ok := m.(*eventsv1.StockReturned); ok {
@@ -311,14 +323,13 @@ func (a *App) RecordStockCount(ctx context.Context, meta es.Meta, code string, c
 	if err := errs.Join(meta.Validate(), checkCode(code), invalidOnly(derr)); err != nil {
 		return Count{}, err
 	}
-	res, err := a.itemCommand(ctx, meta, code, 0, func(s domain.StockItem) (es.Decision, error) {
+	res, evs, err := a.itemCommand(ctx, meta, code, 0, func(s domain.StockItem) (es.Decision, error) {
 		ev, err := domain.DecideRecordStockCount(s, c, today)
 		return es.Decision{Events: ev, OccurredAt: a.BusinessTime(c.CountedOn)}, err
 	})
 	if err != nil {
 		return Count{}, err
 	}
-	evs, err := a.storedEvents(ctx, res)
 	out := Count{Version: res.Version}
 	for _, m := range evs {
 		if e, ok := m.(*eventsv1.StockCounted); ok {
@@ -344,14 +355,13 @@ func (a *App) ApproveStockAdjustment(ctx context.Context, meta es.Meta, code str
 	if err := errs.Join(meta.Validate(), checkCode(code), invalidOnly(derr)); err != nil {
 		return Adjustment{}, err
 	}
-	res, err := a.itemCommand(ctx, meta, code, 0, func(s domain.StockItem) (es.Decision, error) {
+	res, evs, err := a.itemCommand(ctx, meta, code, 0, func(s domain.StockItem) (es.Decision, error) {
 		ev, err := domain.DecideApproveStockAdjustment(s, c, today)
 		return es.Decision{Events: ev, OccurredAt: a.BusinessTime(c.AdjustedOn)}, err
 	})
 	if err != nil {
 		return Adjustment{}, err
 	}
-	evs, err := a.storedEvents(ctx, res)
 	out := Adjustment{Version: res.Version}
 	for _, m := range evs {
 		if e, ok := m.(*eventsv1.StockAdjusted); ok {

@@ -31,6 +31,7 @@ const intro = `loadgen — Houqin 基准测试 / benchmarks
   投影   台帐投影对比直接拉取确认、直接批量写入；以及重建
   台帐   全区 100 所学校 × 3000 条资产时，单校与全区按日期查询台帐的延迟（gRPC 与网关），目标 p95 < 100 ms
   盘点   一次 5000 件的盘点（开始、5000 次扫描、结束）对比 pgbench 单连接串行写入；另测无状态缓存时
+  库存   同一物资 2000 笔出库对比 pgbench 单连接串行写入；另测无状态缓存时（每笔读取物资全部历史）；63 种物资并发出库对比 pgbench 16 连接
 结果同时写入 --out 指定的 JSON 文件。未达标只作提示，退出码仍为 0。
 
 Measures Houqin against this machine's raw limits in one run, with the same settings on both
@@ -42,6 +43,8 @@ sides (PostgreSQL with fsync, JetStream fsyncing every write), and prints the co
               assets (gRPC and the gateway), p50/p95/p99 against the target p95 < 100 ms
   stocktake   one stocktake session of 5,000 items (start, 5,000 scans, close) vs pgbench's
               serial append from one connection; and the same without the state cache
+  stock       2,000 stock issues on one item vs pgbench's serial append; more without the state
+              cache (each reads the item's whole history); issues over 63 items vs pgbench ×16
 The results also go to the JSON file of --out. A missed target is informational: exit code 0.
 
 用法 / usage: go run ./tools/cmd/loadgen [flags]
@@ -62,6 +65,7 @@ type options struct {
 	logFile                      string
 	cpuProfile                   string
 	stocktake, stocktakeUncached int
+	stock, stockUncached         int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, bench.Config, error) {
@@ -77,6 +81,8 @@ func parseFlags(args []string, stderr io.Writer) (options, bench.Config, error) 
 	fs.IntVar(&o.queries, "ledger-queries", 200, "每种台帐查询计时的次数 / timed calls of each ledger query kind")
 	fs.IntVar(&o.stocktake, "stocktake", 5000, "盘点测量的资产件数（一次盘点）/ items of the measured stocktake session")
 	fs.IntVar(&o.stocktakeUncached, "stocktake-uncached", 1000, "无状态缓存对照的盘点件数 / items of the same session measured without the state cache")
+	fs.IntVar(&o.stock, "stock", 2000, "库存测量中同一物资的出库笔数 / stock issues on the one hot item")
+	fs.IntVar(&o.stockUncached, "stock-uncached", 300, "无状态缓存对照的出库笔数 / stock issues on the hot item without the state cache")
 	fs.StringVar(&o.only, "only", "", "只运行这些阶段，逗号分隔 / run only these phases, comma-separated: "+strings.Join(bench.AllPhases, ","))
 	fs.StringVar(&o.out, "out", "bench-results/latest.json", "结果 JSON 文件（相对当前目录）/ results JSON file (relative to the current directory)")
 	fs.StringVar(&o.logFile, "log", "", "服务日志写入此文件，默认丢弃 / write the services' logs to this file (default: discarded)")
@@ -111,6 +117,12 @@ func parseFlags(args []string, stderr io.Writer) (options, bench.Config, error) 
 	if o.quick && !set["stocktake-uncached"] {
 		o.stocktakeUncached = 200
 	}
+	if o.quick && !set["stock"] {
+		o.stock = 500
+	}
+	if o.quick && !set["stock-uncached"] {
+		o.stockUncached = 100
+	}
 	cfg, err := o.config()
 	return o, cfg, err
 }
@@ -137,6 +149,10 @@ func (o options) config() (bench.Config, error) {
 		return cfg, errors.New("-stocktake, -stocktake-uncached 至少为 50 / must be at least 50 (one room)")
 	}
 	cfg.StocktakeItems, cfg.StocktakeUncached = o.stocktake, o.stocktakeUncached
+	if o.stock < 10 || o.stockUncached < 10 {
+		return cfg, errors.New("-stock, -stock-uncached 至少为 10 / must be at least 10")
+	}
+	cfg.StockIssues, cfg.StockUncached = o.stock, o.stockUncached
 	if cfg.LedgerQueries = o.queries; o.queries < 1 {
 		return cfg, errors.New("-ledger-queries 至少为 1 / must be at least 1")
 	}

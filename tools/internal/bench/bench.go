@@ -8,7 +8,10 @@
 //   - projection: the ledger projection applying the same events, against a bare consumer
 //     (fetch and ack) and a bare batch insert; and a rebuild of it;
 //   - stocktake: one session of thousands of scans, against pgbench's serial append (and the
-//     same session without the state cache).
+//     same session without the state cache);
+//   - stock: stock issues on one hot item against pgbench's serial append (and the same without
+//     the state cache, each issue reading the item's whole history), and over many items
+//     against pgbench at as many connections as clients.
 //
 // A ratio of Houqin to the raw limit says what the platform costs on top of the machine, which
 // a bare rate cannot: it travels between machines. `make bench` runs cmd/loadgen on it.
@@ -31,10 +34,11 @@ const (
 	PhaseProjection = "projection"
 	PhaseLedger     = "ledger"
 	PhaseStocktake  = "stocktake"
+	PhaseStock      = "stock"
 )
 
 // AllPhases lists every phase in run order.
-var AllPhases = []string{PhaseCommands, PhaseRelay, PhaseProjection, PhaseLedger, PhaseStocktake}
+var AllPhases = []string{PhaseCommands, PhaseRelay, PhaseProjection, PhaseLedger, PhaseStocktake, PhaseStock}
 
 // Config says what to measure.
 type Config struct {
@@ -57,6 +61,9 @@ type Config struct {
 	// StocktakeItems is the size of the measured stocktake session; StocktakeUncached the size
 	// of the same session measured without the state cache (every scan reads the session).
 	StocktakeItems, StocktakeUncached int
+	// StockIssues is how many issues the hot stock item takes (the many items share as many);
+	// StockUncached how many more it takes without the state cache.
+	StockIssues, StockUncached int
 	// Phases to run (default all).
 	Phases []string
 	// Log receives the services' logs.
@@ -102,7 +109,7 @@ func measure(ctx context.Context, cfg Config, rep *Report) error {
 		name string
 		run  func(context.Context) error
 	}{{PhaseCommands, r.commands}, {PhaseRelay, r.relay}, {PhaseProjection, r.projection}, {PhaseLedger, r.ledger},
-		{PhaseStocktake, r.stocktake}} {
+		{PhaseStocktake, r.stocktake}, {PhaseStock, r.stock}} {
 		if !slices.Contains(cfg.Phases, p.name) {
 			continue
 		}
@@ -211,5 +218,14 @@ func (r *run) stocktake(ctx context.Context) error {
 		return err
 	}
 	r.rep.addStocktake(res)
+	return nil
+}
+
+func (r *run) stock(ctx context.Context) error {
+	res, err := measureStock(ctx, r.env, r.c, max(r.cfg.StockIssues, 10), max(r.cfg.StockUncached, 10), r.cfg.Log, r.progress)
+	if err != nil {
+		return err
+	}
+	r.rep.addStock(res)
 	return nil
 }

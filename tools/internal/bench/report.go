@@ -29,6 +29,7 @@ type Report struct {
 	Projection *ProjectionResult `json:"projection,omitempty"`
 	Ledger     *LedgerResult     `json:"ledger,omitempty"`
 	Stocktake  *StocktakeResult  `json:"stocktake,omitempty"`
+	Stock      *StockResult      `json:"stock,omitempty"`
 	Error      string            `json:"error,omitempty"`
 }
 
@@ -162,6 +163,20 @@ func (r *Report) addStocktake(s StocktakeResult) {
 		Unit: "scans/s", Houqin: s.Uncached.ScansSec, Raw: s.Raw.TPS, RawName: raw, Ratio: ratio(s.Uncached.ScansSec, s.Raw.TPS),
 		P50Ms: s.Uncached.P50Ms, P99Ms: s.Uncached.P99Ms}
 	r.Rows = append(r.Rows, scans, session, uncached)
+}
+
+func (r *Report) addStock(s StockResult) {
+	r.Stock = &s
+	serial := "pgbench ×1 (serial append)"
+	many := fmt.Sprintf("pgbench ×%d", s.Items.Clients)
+	row := func(key, metric string, x StockRun, raw PgbenchResult, rawName string) Row {
+		return Row{Key: key, Metric: metric, Unit: "issues/s", Houqin: x.PerSec, Raw: raw.TPS, RawName: rawName, Ratio: ratio(x.PerSec, raw.TPS),
+			P50Ms: x.P50Ms, P99Ms: x.P99Ms}
+	}
+	r.Rows = append(r.Rows,
+		row("stock_issues_hot", fmt.Sprintf("出库 一种物资 / stock issues, one item ×%d, %d", s.Hot.Clients, s.Hot.Issues), s.Hot, s.RawSerial, serial),
+		row("stock_issues_hot_uncached", fmt.Sprintf("无缓存 / without state cache, ×1, history %d events", s.Uncached.History), s.Uncached, s.RawSerial, serial),
+		row("stock_issues_items", fmt.Sprintf("出库 %d 种物资 / stock issues, %d items ×%d", s.Items.Items, s.Items.Items, s.Items.Clients), s.Items, s.RawItems, many))
 }
 
 // WriteJSON writes the report to path, creating its folder.
