@@ -101,7 +101,8 @@ func (a *App) RegisterAsset(ctx context.Context, meta es.Meta, c domain.Register
 		_, derr := domain.DecideRegisterAsset(domain.Asset{}, c, rules)
 		return "", 0, errs.Join(err, derr)
 	}
-	school, err := a.school(ctx, meta.SchoolID, c.Location, c.Department)
+	school, err := a.schoolWith(ctx, meta.SchoolID, c.Location, []string{c.Department},
+		person{c.Custodian, c.CustodianStaffNo, domain.FormatDay(a.today())})
 	if err != nil {
 		return "", 0, err
 	}
@@ -157,7 +158,8 @@ func (a *App) RegisterFromPurchaseLine(ctx context.Context, meta es.Meta, c doma
 	if _, err := domain.DecideRegisterFromPurchaseLine(domain.Asset{}, c, rules); err != nil {
 		return Registration{}, err // invalid input is answered before any read
 	}
-	school, err := a.school(ctx, meta.SchoolID, c.Location, c.Department)
+	school, err := a.schoolWith(ctx, meta.SchoolID, c.Location, []string{c.Department},
+		person{c.Custodian, c.CustodianStaffNo, domain.FormatDay(a.today())})
 	if err != nil {
 		return Registration{}, err
 	}
@@ -258,11 +260,25 @@ func (a *App) requireSchool(ctx context.Context, school string) error {
 // school returns a registered school, from the cache when it is fresh and knows location (a
 // room or class code; "" for none) and departments.
 func (a *App) school(ctx context.Context, id, location string, departments ...string) (domain.School, error) {
+	return a.schoolWith(ctx, id, location, departments)
+}
+
+// person is someone a command names, to be found in the school's staff directory (see
+// domain.Campus.Person; day "" for staff who may have left).
+type person struct{ name, staffNo, day string }
+
+// schoolWith is school that also knows people: a cached school that does not (a member added
+// since) is loaded afresh.
+func (a *App) schoolWith(ctx context.Context, id, location string, departments []string, people ...person) (domain.School, error) {
 	if s, ok := a.schoolCache.get(id); ok {
 		_, _, known := s.Campus.Place(location)
 		known = known || location == ""
 		for _, d := range departments {
 			known = known && s.Campus.KnowsDepartment(d)
+		}
+		for _, p := range people {
+			_, err := s.Campus.Person("", "", p.name, p.staffNo, p.day)
+			known = known && err == nil
 		}
 		if known {
 			return s, nil

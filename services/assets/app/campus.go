@@ -59,6 +59,16 @@ func (a *App) AddDepartment(ctx context.Context, meta es.Meta, c domain.AddDepar
 	return a.campusCommand(ctx, meta, func(s domain.School) ([]proto.Message, error) { return domain.DecideAddDepartment(s, c) })
 }
 
+// AddStaff adds a person to the school's staff directory.
+func (a *App) AddStaff(ctx context.Context, meta es.Meta, c domain.AddStaff) (int64, error) {
+	return a.campusCommand(ctx, meta, func(s domain.School) ([]proto.Message, error) { return domain.DecideAddStaff(s, c) })
+}
+
+// RecordStaffLeft records that a member of the staff leaves the school.
+func (a *App) RecordStaffLeft(ctx context.Context, meta es.Meta, c domain.RecordStaffLeft) (int64, error) {
+	return a.campusCommand(ctx, meta, func(s domain.School) ([]proto.Message, error) { return domain.DecideRecordStaffLeft(s, c) })
+}
+
 // Campus returns the school's campus structure and the school stream's version.
 func (a *App) Campus(ctx context.Context, school string) (domain.Campus, int64, error) {
 	s, v, err := a.schools.Load(ctx, school, school)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 
 	"google.golang.org/protobuf/proto"
@@ -23,12 +24,18 @@ func (a *App) StartClearance(ctx context.Context, meta es.Meta, c domain.StartCl
 		_, derr := domain.DecideStartClearance(domain.Clearance{}, c, domain.Campus{})
 		return "", 0, nil, errs.Join(err, derr)
 	}
-	school, err := a.school(ctx, meta.SchoolID, "", c.Department)
+	school, err := a.schoolWith(ctx, meta.SchoolID, "", []string{c.Department}, person{c.Person, c.StaffNo, ""})
 	if err != nil {
 		return "", 0, nil, err
 	}
+	// Resolved before the holdings are read: with a staff directory they are found by 工号.
+	st, err := school.Campus.Person("person", "staff_no", c.Person, c.StaffNo, "")
+	if err != nil {
+		return "", 0, nil, err
+	}
+	c.StaffNo = st.No
 	if c.Person != "" {
-		held, err := a.holdings.PersonHeld(ctx, meta.SchoolID, c.Person)
+		held, err := a.holdings.PersonHeld(ctx, meta.SchoolID, c.Person, c.StaffNo)
 		if err != nil {
 			return "", 0, nil, err
 		}
@@ -41,7 +48,7 @@ func (a *App) StartClearance(ctx context.Context, meta es.Meta, c domain.StartCl
 			ev, err := domain.DecideStartClearance(s, c, school.Campus)
 			decided = ev
 			return es.Decision{Events: ev, UniqueKeys: []eventstore.UniqueKey{{Scope: "clearance",
-				Key: domain.ClearanceKey(meta.SchoolID, c.Person, c.LeavingOn), Reason: domain.ReasonClearanceExists,
+				Key: domain.ClearanceKey(meta.SchoolID, cmp.Or(c.StaffNo, c.Person), c.LeavingOn), Reason: domain.ReasonClearanceExists,
 				Message: "该教职工已有此日期的离校清查 / a clearance for the person and date exists"}}}, err
 		}})
 	if err != nil {
@@ -70,14 +77,14 @@ func (a *App) CompleteClearance(ctx context.Context, meta es.Meta, id string) (i
 		return 0, err
 	}
 	var res es.Result[domain.Clearance]
-	err = a.asHolder(ctx, meta.SchoolID, cl.Person, func(h holder) error {
+	err = a.asHolder(ctx, meta.SchoolID, cmp.Or(cl.StaffNo, cl.Person), func(h holder) error {
 		var held domain.Held
 		if cl.CompletedOn == "" {
 			if err := a.holdings.Current(ctx); err != nil {
 				return err
 			}
 			var err error
-			if held, err = a.holdings.PersonHeld(ctx, meta.SchoolID, cl.Person); err != nil {
+			if held, err = a.holdings.PersonHeld(ctx, meta.SchoolID, cl.Person, cl.StaffNo); err != nil {
 				return err
 			}
 		}
@@ -86,7 +93,7 @@ func (a *App) CompleteClearance(ctx context.Context, meta es.Meta, id string) (i
 			Decide: func(s domain.Clearance) (es.Decision, error) {
 				s.ID = id
 				ev, err := domain.DecideCompleteClearance(s, domain.CompleteClearance{Held: held, CompletedBy: meta.Actor}, a.today())
-				return es.Decision{Events: ev, UniqueKeys: []eventstore.UniqueKey{h.next, {Scope: domain.ClearedScope(meta.SchoolID, s.Person),
+				return es.Decision{Events: ev, UniqueKeys: []eventstore.UniqueKey{h.next, {Scope: domain.ClearedScope(meta.SchoolID, cmp.Or(s.StaffNo, s.Person)),
 					Key: s.LeavingOn, Reason: domain.ReasonClearanceExists, Message: "该教职工此离校日已完成清查 / the person was cleared for this leaving date"}}}, err
 			}})
 		return err
@@ -103,6 +110,6 @@ func (a *App) GetClearance(ctx context.Context, school, id string) (domain.Clear
 	if err != nil {
 		return c, nil, 0, err
 	}
-	held, err := a.holdings.PersonHeld(ctx, school, c.Person)
+	held, err := a.holdings.PersonHeld(ctx, school, c.Person, c.StaffNo)
 	return c, held, v, err
 }

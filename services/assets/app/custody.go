@@ -51,8 +51,9 @@ var CustodyAggregate = es.Aggregate[domain.CustodyAgreement]{Type: "custody",
 type Holdings interface {
 	// AssetsAt lists the ids of the school's assets the ledger puts at location.
 	AssetsAt(ctx context.Context, school, location string) ([]string, error)
-	// PersonHeld is what person holds in school.
-	PersonHeld(ctx context.Context, school, person string) (domain.Held, error)
+	// PersonHeld is what person holds in school: with staffNo, what was recorded with that
+	// 工号 and what was recorded by the name alone (before the school's directory).
+	PersonHeld(ctx context.Context, school, person, staffNo string) (domain.Held, error)
 	// Current waits until the model holds every event committed before the call.
 	Current(ctx context.Context) error
 }

@@ -63,7 +63,19 @@ func (a *App) LendAsset(ctx context.Context, meta es.Meta, assetID string, expec
 	c.LoanID = derivedID(meta)
 	var evs []proto.Message
 	var v int64
-	err := a.asHolder(ctx, meta.SchoolID, c.Borrower, func(h holder) error {
+	var campus domain.Campus
+	who := c.Borrower // the holder: by staff number once the school has a directory
+	if meta.Validate() == nil {
+		school, err := a.schoolWith(ctx, meta.SchoolID, "", nil, person{c.Borrower, c.BorrowerStaffNo, domain.FormatDay(a.today())})
+		if err != nil {
+			return "", 0, err
+		}
+		campus = school.Campus
+		if st, err := campus.Person("", "", c.Borrower, c.BorrowerStaffNo, domain.FormatDay(a.today())); err == nil && st.No != "" {
+			who = st.No
+		}
+	}
+	err := a.asHolder(ctx, meta.SchoolID, who, func(h holder) error {
 		c.BorrowerCleared = h.cleared
 		var keys []eventstore.UniqueKey
 		if h.next.Scope != "" {
@@ -71,7 +83,7 @@ func (a *App) LendAsset(ctx context.Context, meta es.Meta, assetID string, expec
 		}
 		var err error
 		evs, v, err = a.assetCommandKeys(ctx, meta, assetID, expected, keys, func(s domain.Asset, p domain.CustodyPolicy) ([]proto.Message, error) {
-			return domain.DecideLendAsset(s, c, a.today(), p)
+			return domain.DecideLendAsset(s, c, campus, a.today(), p)
 		})
 		return err
 	})

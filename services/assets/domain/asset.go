@@ -127,6 +127,8 @@ type RegisterAsset struct {
 	Location      string
 	Department    string
 	Custodian     string
+	// CustodianStaffNo is the custodian's 工号 (optional; see Campus.Person).
+	CustodianStaffNo string
 	// ExpectedUseMonths 预计使用月数; 0 = not stated.
 	ExpectedUseMonths int
 	// Set by RegisterFromPurchaseLine only.
@@ -213,6 +215,10 @@ func DecideRegisterAsset(a Asset, c RegisterAsset, r RegisterRules) ([]proto.Mes
 	if err := checkDepartment(r.Campus, "department", c.Department); err != nil {
 		return nil, err
 	}
+	custodian, err := r.Campus.Person("custodian", "custodian_staff_no", c.Custodian, c.CustodianStaffNo, today.Format(DateLayout))
+	if err != nil {
+		return nil, err
+	}
 	fixed := p.FixedAsset(c.Category, c.UnitPriceFen, c.ExpectedUseMonths)
 	life, lifeVersion := 0, ""
 	if fixed { // low-value items are expensed, not depreciated
@@ -226,7 +232,7 @@ func DecideRegisterAsset(a Asset, c RegisterAsset, r RegisterRules) ([]proto.Mes
 		SourceLineId: c.SourceLineID, OrderId: c.OrderID, SupplierId: c.SupplierID,
 		ExpectedUseMonths: int32(c.ExpectedUseMonths), DepreciationMonths: int32(life),
 		DepreciationStart: p.DepreciationStart, LifeVersion: lifeVersion,
-		LocationKind: kind, Building: building,
+		LocationKind: kind, Building: building, CustodianStaffNo: custodian.No,
 	}}, nil
 }
 

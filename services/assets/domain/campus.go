@@ -18,6 +18,8 @@ type Campus struct {
 	Rooms       map[string]Room
 	Classes     map[string]Class
 	Departments map[string]Department
+	// Staff is the staff directory (教职工名册) by staff number.
+	Staff map[string]Staff
 }
 
 // Building is a building of the school (楼栋).
@@ -175,6 +177,12 @@ func evolveCampus(s School, m proto.Message) School {
 		c.Classes = with(c.Classes, e.ClassCode, k)
 	case *eventsv1.DepartmentAdded:
 		c.Departments = with(c.Departments, e.Code, Department{Code: e.Code, Name: e.Name, Head: e.Head})
+	case *eventsv1.StaffAdded:
+		c.Staff = with(c.Staff, e.StaffNo, Staff{No: e.StaffNo, Name: e.Name, Department: e.Department})
+	case *eventsv1.StaffLeft:
+		st := c.Staff[e.StaffNo]
+		st.LeftOn = e.LeftOn
+		c.Staff = with(c.Staff, e.StaffNo, st)
 	default:
 		return s
 	}

@@ -62,8 +62,10 @@ type Held []*eventsv1.HeldItem
 
 // Clearance is one leaving person's clearance.
 type Clearance struct {
-	ID          string
-	Person      string
+	ID     string
+	Person string
+	// StaffNo is the person's 工号 ("": the school had no staff directory).
+	StaffNo     string
 	Department  string
 	LeavingOn   string
 	Reason      string
@@ -75,7 +77,7 @@ type Clearance struct {
 func EvolveClearance(c Clearance, m proto.Message) Clearance {
 	switch e := m.(type) {
 	case *eventsv1.ClearanceStarted:
-		c = Clearance{ID: e.ClearanceId, Person: e.Person, Department: e.Department, LeavingOn: e.LeavingOn, Reason: e.Reason, Started: true}
+		c = Clearance{ID: e.ClearanceId, Person: e.Person, StaffNo: e.StaffNo, Department: e.Department, LeavingOn: e.LeavingOn, Reason: e.Reason, Started: true}
 	case *eventsv1.ClearanceCompleted:
 		c.CompletedOn = e.CompletedOn
 	}
@@ -91,14 +93,16 @@ func ClearanceKey(school, person, leavingOn string) string {
 type StartClearance struct {
 	ClearanceID string
 	Person      string
-	Department  string
-	LeavingOn   string
-	Reason      string
-	Held        Held
+	// StaffNo is the person's 工号 (optional; see Campus.Person).
+	StaffNo    string
+	Department string
+	LeavingOn  string
+	Reason     string
+	Held       Held
 }
 
 // DecideStartClearance opens a clearance at the school of campus (its departments judge the
-// department).
+// department, its staff directory the person).
 func DecideStartClearance(s Clearance, c StartClearance, campus Campus) ([]proto.Message, error) {
 	var v errs.Violations
 	person(&v, "person", c.Person, "person")
@@ -116,8 +120,13 @@ func DecideStartClearance(s Clearance, c StartClearance, campus Campus) ([]proto
 	if err := checkDepartment(campus, "department", c.Department); err != nil {
 		return nil, err
 	}
+	// The person leaving may already be recorded as left: any member, current or not.
+	st, err := campus.Person("person", "staff_no", c.Person, c.StaffNo, "")
+	if err != nil {
+		return nil, err
+	}
 	return []proto.Message{&eventsv1.ClearanceStarted{ClearanceId: c.ClearanceID, Person: c.Person, Department: c.Department,
-		LeavingOn: c.LeavingOn, Reason: c.Reason, Held: c.Held}}, nil
+		LeavingOn: c.LeavingOn, Reason: c.Reason, Held: c.Held, StaffNo: st.No}}, nil
 }
 
 // CompleteClearance: Held is what the person holds now.

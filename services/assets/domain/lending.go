@@ -139,21 +139,24 @@ func DecideIssueOffCampusPermit(a Asset, c IssueOffCampusPermit, today Day, p Cu
 
 // LendAsset 借出.
 type LendAsset struct {
-	LoanID    string
-	Borrower  string
-	DueOn     string
-	OffCampus bool
-	PermitID  string
-	Purpose   string
+	LoanID   string
+	Borrower string
+	// BorrowerStaffNo is the borrower's 工号 (optional; see Campus.Person).
+	BorrowerStaffNo string
+	DueOn           string
+	OffCampus       bool
+	PermitID        string
+	Purpose         string
 	// BorrowerCleared: the leaving dates of the borrower's completed clearances (from the
 	// event store: ClearedScope).
 	BorrowerCleared []string
 }
 
-// DecideLendAsset decides a loan from today. A person whose clearance for leaving is complete
-// borrows nothing more until the leaving day has passed (after it, the name is someone
-// else's or a returning colleague's).
-func DecideLendAsset(a Asset, c LendAsset, today Day, p CustodyPolicy) ([]proto.Message, error) {
+// DecideLendAsset decides a loan from today to a person of the school of campus (its staff
+// directory judges the borrower). A person whose clearance for leaving is complete borrows
+// nothing more until the leaving day has passed (after it, the name is someone else's or a
+// returning colleague's).
+func DecideLendAsset(a Asset, c LendAsset, campus Campus, today Day, p CustodyPolicy) ([]proto.Message, error) {
 	var v errs.Violations
 	person(&v, "borrower", c.Borrower, "borrower")
 	due, ok := ParseDay(c.DueOn)
@@ -186,6 +189,10 @@ func DecideLendAsset(a Asset, c LendAsset, today Day, p CustodyPolicy) ([]proto.
 		return nil, errs.Rule(ReasonLoanTooLong, "借用期限超过规定 / the loan is longer than the policy allows",
 			"max_days", itoa(int64(p.MaxLoanDays)), "policy_version", p.Version)
 	}
+	borrower, err := campus.Person("borrower", "borrower_staff_no", c.Borrower, c.BorrowerStaffNo, FormatDay(today))
+	if err != nil {
+		return nil, err
+	}
 	if c.OffCampus {
 		if c.PermitID == "" {
 			return nil, errs.Rule(ReasonPermitRequired, "带出校园须有总务处出校许可 / taking an asset off campus needs an off-campus permit")
@@ -208,7 +215,7 @@ func DecideLendAsset(a Asset, c LendAsset, today Day, p CustodyPolicy) ([]proto.
 	}
 	return []proto.Message{&eventsv1.AssetLent{AssetId: a.ID, LoanId: c.LoanID, Borrower: c.Borrower,
 		LentOn: FormatDay(today), DueOn: c.DueOn, OffCampus: c.OffCampus, PermitId: c.PermitID, Purpose: c.Purpose,
-		Tag: a.Tag, Name: a.Name, Location: a.Location}}, nil
+		Tag: a.Tag, Name: a.Name, Location: a.Location, BorrowerStaffNo: borrower.No}}, nil
 }
 
 // ReturnAsset 归还.

@@ -21,7 +21,7 @@ func permit(id, holder, until string) *eventsv1.OffCampusPermitIssued {
 }
 
 func TestLendAsset(t *testing.T) {
-	ev, err := DecideLendAsset(given(registered()), LendAsset{LoanID: "l1", Borrower: "张老师", DueOn: "2025-03-20", Purpose: "公开课"}, today, custodyPolicy)
+	ev, err := DecideLendAsset(given(registered()), LendAsset{LoanID: "l1", Borrower: "张老师", DueOn: "2025-03-20", Purpose: "公开课"}, Campus{}, today, custodyPolicy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestLendAssetRefusals(t *testing.T) {
 				tc.edit(&cc)
 			}
 			a := given(tc.given...)
-			_, err := DecideLendAsset(a, cc, today, custodyPolicy)
+			_, err := DecideLendAsset(a, cc, Campus{}, today, custodyPolicy)
 			if tc.fields != nil {
 				wantViolations(t, err, tc.fields...)
 				return
@@ -86,7 +86,7 @@ func TestOffCampusLoanUsesPermit(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := given(registered(), ev[0])
-	lend, err := DecideLendAsset(a, LendAsset{LoanID: "l1", Borrower: "张老师", DueOn: "2025-03-18", OffCampus: true, PermitID: "p1"}, today, custodyPolicy)
+	lend, err := DecideLendAsset(a, LendAsset{LoanID: "l1", Borrower: "张老师", DueOn: "2025-03-18", OffCampus: true, PermitID: "p1"}, Campus{}, today, custodyPolicy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,13 +127,13 @@ func TestReturnAsset(t *testing.T) {
 // day has passed.
 func TestClearedBorrower(t *testing.T) {
 	c := LendAsset{LoanID: "l1", Borrower: "李老师", DueOn: "2025-03-20", BorrowerCleared: []string{"2024-07-01", "2025-03-10"}}
-	_, err := DecideLendAsset(given(registered()), c, today, custodyPolicy)
+	_, err := DecideLendAsset(given(registered()), c, Campus{}, today, custodyPolicy)
 	wantReason(t, err, ReasonBorrowerCleared)
 	c.BorrowerCleared = []string{"2025-03-31"}
-	_, err = DecideLendAsset(given(registered()), c, today, custodyPolicy)
+	_, err = DecideLendAsset(given(registered()), c, Campus{}, today, custodyPolicy)
 	wantReason(t, err, ReasonBorrowerCleared)
 	c.BorrowerCleared = []string{"2025-03-09"} // left yesterday: the name is someone else's now
-	if _, err := DecideLendAsset(given(registered()), c, today, custodyPolicy); err != nil {
+	if _, err := DecideLendAsset(given(registered()), c, Campus{}, today, custodyPolicy); err != nil {
 		t.Fatal(err)
 	}
 	// Nor does the person take an asset into custody; other changes of what they already

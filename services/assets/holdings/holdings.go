@@ -68,7 +68,11 @@ CREATE TABLE IF NOT EXISTS %[1]s.issued (
     returned       bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (requisition_id, line)
 );
-CREATE INDEX IF NOT EXISTS issued_out_by_person ON %[1]s.issued (school_id, person) WHERE returnable AND issued > returned;`,
+CREATE INDEX IF NOT EXISTS issued_out_by_person ON %[1]s.issued (school_id, person) WHERE returnable AND issued > returned;
+-- 工号 of the custodian and the borrower where the events carry one (a school with a staff
+-- directory); '' where they name a person only.
+ALTER TABLE %[1]s.assets ADD COLUMN IF NOT EXISTS custodian_staff text NOT NULL DEFAULT '';
+ALTER TABLE %[1]s.loans ADD COLUMN IF NOT EXISTS borrower_staff text NOT NULL DEFAULT '';`,
 		pgx.Identifier{schema}.Sanitize()))
 	return err
 }
@@ -85,11 +89,13 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 		}
 		switch p := m.(type) {
 		case *eventsv1.AssetRegistered:
-			b.Queue(fmt.Sprintf(`INSERT INTO %s.assets (asset_id, school_id, tag, name, location, custodian, version)
-				VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (asset_id) DO NOTHING`, s),
-				p.AssetId, e.SchoolID, p.Tag, p.Name, p.Location, p.Custodian, e.Version)
+			b.Queue(fmt.Sprintf(`INSERT INTO %s.assets (asset_id, school_id, tag, name, location, custodian, custodian_staff, version)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (asset_id) DO NOTHING`, s),
+				p.AssetId, e.SchoolID, p.Tag, p.Name, p.Location, p.Custodian, p.CustodianStaffNo, e.Version)
 		case *eventsv1.AssetTransferred:
-			b.Queue(fmt.Sprintf(`UPDATE %s.assets SET location=$2, custodian=$3, version=$4
+			// A transfer names the new custodian only: their 工号 is not known here.
+			b.Queue(fmt.Sprintf(`UPDATE %s.assets SET location=$2, custodian=$3, version=$4,
+					custodian_staff = CASE WHEN custodian = $3 THEN custodian_staff ELSE '' END
 				WHERE asset_id=$1 AND version < $4`, s), p.AssetId, p.ToLocation, p.ToCustodian, e.Version)
 		case *eventsv1.AssetWrittenOff:
 			b.Queue(offLedger(s), p.AssetId, e.Version)
@@ -98,9 +104,9 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 		case *eventsv1.AssetLent:
 			lent, _ := domain.ParseDay(p.LentOn)
 			due, _ := domain.ParseDay(p.DueOn)
-			b.Queue(fmt.Sprintf(`INSERT INTO %s.loans (loan_id, asset_id, school_id, tag, name, borrower, lent_on, due_on, off_campus)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (loan_id) DO NOTHING`, s),
-				p.LoanId, p.AssetId, e.SchoolID, p.Tag, p.Name, p.Borrower, lent, due, p.OffCampus)
+			b.Queue(fmt.Sprintf(`INSERT INTO %s.loans (loan_id, asset_id, school_id, tag, name, borrower, borrower_staff, lent_on, due_on, off_campus)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (loan_id) DO NOTHING`, s),
+				p.LoanId, p.AssetId, e.SchoolID, p.Tag, p.Name, p.Borrower, p.BorrowerStaffNo, lent, due, p.OffCampus)
 		case *eventsv1.RequisitionIssued:
 			// Events carry running totals, so GREATEST makes a replay harmless.
 			for _, l := range p.Lines {
@@ -176,18 +182,24 @@ func (r Reader) AssetsAt(ctx context.Context, school, location string) ([]string
 }
 
 // PersonHeld is what person holds in school: assets in their custody, open loans, and
-// returnable items issued and not returned.
-func (r Reader) PersonHeld(ctx context.Context, school, person string) (domain.Held, error) {
+// returnable items issued and not returned. With staffNo (a school with a staff directory),
+// custody and loans recorded with that 工号 are theirs, and those recorded by a name only
+// (before the directory, or transferred by name) when the name is theirs; custody and loans
+// recorded with another 工号 are not, even under the same name (two 张伟). Issued items carry
+// names only.
+func (r Reader) PersonHeld(ctx context.Context, school, person, staffNo string) (domain.Held, error) {
 	rows, err := r.Pool.Query(ctx, `
 SELECT 'custodian', asset_id::text, '', '', 0, tag, name, 1 FROM assets_holdings.assets
- WHERE school_id=$1 AND custodian=$2 AND on_ledger
+ WHERE school_id=$1 AND on_ledger
+   AND (custodian_staff = $3 AND $3 <> '' OR custodian_staff = '' AND custodian = $2)
 UNION ALL
 SELECT 'loan', asset_id::text, loan_id::text, '', 0, tag, name, 1 FROM assets_holdings.loans
- WHERE school_id=$1 AND borrower=$2 AND returned_on IS NULL
+ WHERE school_id=$1 AND returned_on IS NULL
+   AND (borrower_staff = $3 AND $3 <> '' OR borrower_staff = '' AND borrower = $2)
 UNION ALL
 SELECT 'issued', '', '', requisition_id::text, line, '', item, issued - returned FROM assets_holdings.issued
  WHERE school_id=$1 AND person=$2 AND returnable AND issued > returned
-ORDER BY 1, 6, 7, 4, 5`, school, person)
+ORDER BY 1, 6, 7, 4, 5`, school, person, staffNo)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ func TestApplyTwiceCountsOnce(t *testing.T) {
 		}
 	}
 	r := holdings.Reader{Pool: pool}
-	held, err := r.PersonHeld(ctx, "s1", "李老师")
+	held, err := r.PersonHeld(ctx, "s1", "李老师", "")
 	if err != nil {
 		t.Fatal(err)
 	}

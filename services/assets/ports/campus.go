@@ -102,3 +102,36 @@ func (s *LedgerServer) GetCampus(ctx context.Context, r *assetsv1.GetCampusReque
 	}
 	return out, nil
 }
+
+// AddStaff implements assetsv1.LedgerServiceServer.
+func (s *LedgerServer) AddStaff(ctx context.Context, r *assetsv1.AddStaffRequest) (*assetsv1.AddStaffResponse, error) {
+	v, err := s.app.AddStaff(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), domain.AddStaff{
+		No: strings.TrimSpace(r.StaffNo), Name: strings.TrimSpace(r.Name), Department: strings.TrimSpace(r.Department)})
+	if err != nil {
+		return nil, err
+	}
+	return &assetsv1.AddStaffResponse{Version: v}, nil
+}
+
+// RecordStaffLeft implements assetsv1.LedgerServiceServer.
+func (s *LedgerServer) RecordStaffLeft(ctx context.Context, r *assetsv1.RecordStaffLeftRequest) (*assetsv1.RecordStaffLeftResponse, error) {
+	v, err := s.app.RecordStaffLeft(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), domain.RecordStaffLeft{
+		No: strings.TrimSpace(r.StaffNo), LeftOn: strings.TrimSpace(r.LeftOn)})
+	if err != nil {
+		return nil, err
+	}
+	return &assetsv1.RecordStaffLeftResponse{Version: v}, nil
+}
+
+// ListStaff implements assetsv1.LedgerServiceServer.
+func (s *LedgerServer) ListStaff(ctx context.Context, r *assetsv1.ListStaffRequest) (*assetsv1.ListStaffResponse, error) {
+	c, _, err := s.app.Campus(ctx, r.SchoolId)
+	if err != nil {
+		return nil, err
+	}
+	out := &assetsv1.ListStaffResponse{}
+	for _, st := range c.SortedStaff() {
+		out.Staff = append(out.Staff, &assetsv1.StaffMember{StaffNo: st.No, Name: st.Name, Department: st.Department, LeftOn: st.LeftOn})
+	}
+	return out, nil
+}

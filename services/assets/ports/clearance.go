@@ -22,7 +22,7 @@ func NewClearanceServer(a *app.App) *ClearanceServer { return &ClearanceServer{a
 // StartClearance implements assetsv1.ClearanceServiceServer.
 func (s *ClearanceServer) StartClearance(ctx context.Context, r *assetsv1.StartClearanceRequest) (*assetsv1.StartClearanceResponse, error) {
 	id, v, held, err := s.app.StartClearance(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), domain.StartClearance{
-		Person: strings.TrimSpace(r.Person), Department: strings.TrimSpace(r.Department), LeavingOn: r.LeavingOn,
+		Person: strings.TrimSpace(r.Person), StaffNo: strings.TrimSpace(r.StaffNo), Department: strings.TrimSpace(r.Department), LeavingOn: r.LeavingOn,
 		Reason: strings.TrimSpace(r.Reason)})
 	if err != nil {
 		return nil, err

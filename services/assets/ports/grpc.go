@@ -85,7 +85,8 @@ func toRegisterAsset(r *assetsv1.RegisterAssetRequest) domain.RegisterAsset {
 		Category: r.Category, Model: strings.TrimSpace(r.Model), UnitPriceFen: r.UnitPriceFen, Quantity: r.Quantity,
 		AcquiredOn: r.AcquiredOn, Source: source(r.Source), FundingSource: strings.TrimSpace(r.FundingSource),
 		Location: strings.TrimSpace(r.Location), Department: strings.TrimSpace(r.Department),
-		Custodian: strings.TrimSpace(r.Custodian), ExpectedUseMonths: int(r.ExpectedUseMonths)}
+		Custodian: strings.TrimSpace(r.Custodian), ExpectedUseMonths: int(r.ExpectedUseMonths),
+		CustodianStaffNo: strings.TrimSpace(r.CustodianStaffNo)}
 }
 
 func fromAsset(a domain.Asset, version int64) *assetsv1.Asset {

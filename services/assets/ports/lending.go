@@ -36,7 +36,7 @@ func (s *LendingServer) IssueOffCampusPermit(ctx context.Context, r *assetsv1.Is
 // LendAsset implements assetsv1.LendingServiceServer.
 func (s *LendingServer) LendAsset(ctx context.Context, r *assetsv1.LendAssetRequest) (*assetsv1.LendAssetResponse, error) {
 	id, v, err := s.app.LendAsset(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), r.AssetId, r.ExpectedVersion,
-		domain.LendAsset{Borrower: strings.TrimSpace(r.Borrower), DueOn: r.DueOn, OffCampus: r.OffCampus,
+		domain.LendAsset{Borrower: strings.TrimSpace(r.Borrower), BorrowerStaffNo: strings.TrimSpace(r.BorrowerStaffNo), DueOn: r.DueOn, OffCampus: r.OffCampus,
 			PermitID: strings.TrimSpace(r.PermitId), Purpose: strings.TrimSpace(r.Purpose)})
 	if err != nil {
 		return nil, err

@@ -596,3 +596,106 @@ func streamIDs(assets []string) []string {
 	}
 	return out
 }
+
+// Two 张伟 in one school: with a staff directory, custody, loans and clearance follow the
+// staff number, so each clearance lists only what that 张伟 holds.
+func TestStaffDirectoryAndClearanceByStaffNumber(t *testing.T) {
+	e := start(t)
+	e.school(t, "s1")
+	dir, keeper := e.as(t, auth.RoleLogisticsDirector, "s1"), e.as(t, auth.RoleStorekeeper, "s1")
+	ledger := assetsv1.NewLedgerServiceClient(e.conn)
+	clearance := assetsv1.NewClearanceServiceClient(e.conn)
+	lending := assetsv1.NewLendingServiceClient(e.conn)
+
+	// Before the directory, names are free: 陈老师 borrows by name.
+	a0 := e.asset(t, "s1", "ZC-0")
+	if _, err := lending.LendAsset(keeper, &assetsv1.LendAssetRequest{RequestId: "lend-00000000", SchoolId: "s1", AssetId: a0,
+		Borrower: "陈老师", DueOn: day(5)}); err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range []*assetsv1.AddStaffRequest{{StaffNo: "T001", Name: "张伟"}, {StaffNo: "T002", Name: "张伟"},
+		{StaffNo: "T003", Name: "王老师"}, {StaffNo: "T004", Name: "李老师"}} {
+		st.RequestId, st.SchoolId = fmt.Sprintf("staff-%08d", i), "s1"
+		if _, err := ledger.AddStaff(dir, st); err != nil {
+			t.Fatalf("add %s: %v", st.StaffNo, err)
+		}
+	}
+	_, err := ledger.AddStaff(dir, &assetsv1.AddStaffRequest{RequestId: "staff-again-01", SchoolId: "s1", StaffNo: "T001", Name: "张三"})
+	wantRule(t, err, "STAFF_NO_TAKEN")
+	_, err = ledger.AddStaff(dir, &assetsv1.AddStaffRequest{RequestId: "staff-bad-0001", SchoolId: "s1", StaffNo: "T 5"})
+	if st := status.Convert(err); st.Code() != codes.InvalidArgument || len(st.Details()) != 1 {
+		t.Fatalf("bad staff: %v", err)
+	}
+	list, err := ledger.ListStaff(e.as(t, auth.RoleTeacher, "s1"), &assetsv1.ListStaffRequest{SchoolId: "s1"})
+	if err != nil || len(list.Staff) != 4 || list.Staff[0].StaffNo != "T001" || list.Staff[1].Name != "张伟" {
+		t.Fatalf("staff %v %v", list, err)
+	}
+
+	// 张伟 T001 keeps a1; 张伟 T002 borrows a2 (custodian 李老师, found by name).
+	r1 := registerReq("s1", "reg-s1-ZC-1", "ZC-1")
+	r1.Custodian = "张伟"
+	_, err = e.client.RegisterAsset(dir, r1)
+	wantRule(t, err, "STAFF_AMBIGUOUS")
+	r1.CustodianStaffNo = "T001"
+	res1, err := e.client.RegisterAsset(dir, r1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2 := e.asset(t, "s1", "ZC-2")
+	_, err = lending.LendAsset(keeper, &assetsv1.LendAssetRequest{RequestId: "lend-00000001", SchoolId: "s1", AssetId: a2,
+		Borrower: "赵老师", DueOn: day(5)})
+	wantRule(t, err, "STAFF_UNKNOWN")
+	if _, err := lending.LendAsset(keeper, &assetsv1.LendAssetRequest{RequestId: "lend-00000002", SchoolId: "s1", AssetId: a2,
+		Borrower: "张伟", BorrowerStaffNo: "T002", DueOn: day(5)}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Each 张伟's clearance lists their own holdings only.
+	_, err = clearance.StartClearance(dir, &assetsv1.StartClearanceRequest{RequestId: "clearance-0000", SchoolId: "s1",
+		Person: "张伟", LeavingOn: day(10)})
+	wantRule(t, err, "STAFF_AMBIGUOUS")
+	held := func(req, no string) string {
+		t.Helper()
+		start, err := clearance.StartClearance(dir, &assetsv1.StartClearanceRequest{RequestId: req, SchoolId: "s1",
+			Person: "张伟", StaffNo: no, LeavingOn: day(10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		eventually(t, "the clearance of "+no, func() bool {
+			c, err := clearance.GetClearance(dir, &assetsv1.GetClearanceRequest{SchoolId: "s1", ClearanceId: start.ClearanceId})
+			if err != nil || len(c.Clearance.Held) == 0 {
+				return false
+			}
+			got = ""
+			for _, h := range c.Clearance.Held {
+				got += h.Kind + ":" + h.AssetId + " "
+			}
+			return true
+		})
+		return got
+	}
+	if got := held("clearance-t001", "T001"); got != "custodian:"+res1.AssetId+" " {
+		t.Errorf("T001 holds %s", got)
+	}
+	if got := held("clearance-t002", "T002"); got != "loan:"+a2+" " {
+		t.Errorf("T002 holds %s", got)
+	}
+
+	// Someone who left is no longer staff to lend to, but can still be cleared.
+	if _, err := ledger.RecordStaffLeft(dir, &assetsv1.RecordStaffLeftRequest{RequestId: "left-00000001", SchoolId: "s1",
+		StaffNo: "T003", LeftOn: day(0)}); err != nil {
+		t.Fatal(err)
+	}
+	a3 := e.asset(t, "s1", "ZC-3")
+	_, err = lending.LendAsset(keeper, &assetsv1.LendAssetRequest{RequestId: "lend-00000003", SchoolId: "s1", AssetId: a3,
+		Borrower: "王老师", DueOn: day(5)})
+	wantRule(t, err, "STAFF_UNKNOWN")
+	_, err = ledger.RecordStaffLeft(dir, &assetsv1.RecordStaffLeftRequest{RequestId: "left-00000002", SchoolId: "s1",
+		StaffNo: "T003", LeftOn: day(0)})
+	wantRule(t, err, "STAFF_ALREADY_LEFT")
+	if _, err := clearance.StartClearance(dir, &assetsv1.StartClearanceRequest{RequestId: "clearance-t003", SchoolId: "s1",
+		Person: "王老师", LeavingOn: day(0)}); err != nil {
+		t.Fatal(err)
+	}
+}

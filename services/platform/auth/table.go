@@ -67,7 +67,10 @@ var Table = map[string]Rule{
 	"/houqin.assets.v1.LedgerService/AddClass":          {Scope: ScopeSchool, Roles: campusKeepers},
 	"/houqin.assets.v1.LedgerService/AddDepartment":     {Scope: ScopeSchool, Roles: campusKeepers},
 	"/houqin.assets.v1.LedgerService/ChangeHeadTeacher": {Scope: ScopeSchool, Roles: campusKeepers},
+	"/houqin.assets.v1.LedgerService/AddStaff":          {Scope: ScopeSchool, Roles: campusKeepers},
+	"/houqin.assets.v1.LedgerService/RecordStaffLeft":   {Scope: ScopeSchool, Roles: campusKeepers},
 	"/houqin.assets.v1.LedgerService/GetCampus":         {Scope: ScopeSchool, Roles: schoolReaders},
+	"/houqin.assets.v1.LedgerService/ListStaff":         {Scope: ScopeSchool, Roles: schoolReaders},
 	// Write-offs: the logistics office files and disposes; the tier's roles approve (the
 	// decider checks the current step's role: vice-principal, principal, bureau).
 	"/houqin.assets.v1.LedgerService/RequestWriteOff":        {Scope: ScopeSchool, Roles: []Role{RoleLogisticsDirector, RoleStorekeeper}},

@@ -231,6 +231,8 @@ func (r Reader) List(ctx context.Context, q Query) ([]Record, Cursor, error) {
 // TypeNames are the Chinese names of event types, for people reading a drill-down.
 var TypeNames = map[string]string{
 	"SchoolRegistered":          "学校登记",
+	"StaffAdded":                "新增教职工",
+	"StaffLeft":                 "教职工离校",
 	"AssetRegistered":           "资产登记入账",
 	"AssetTransferred":          "校内调拨",
 	"AssetLent":                 "借出",

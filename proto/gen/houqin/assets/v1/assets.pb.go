@@ -318,8 +318,11 @@ type RegisterAssetRequest struct {
 	// 预计使用月数: 0 = not stated (taken to be over a year). An item expected to be used for a
 	// year or less is a low-value item (低值易耗品) whatever its price.
 	ExpectedUseMonths int32 `protobuf:"varint,16,opt,name=expected_use_months,json=expectedUseMonths,proto3" json:"expected_use_months,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// 保管人工号: the custodian's staff number once the school has a staff directory; optional
+	// when the custodian's name is one only one current staff member has.
+	CustodianStaffNo string `protobuf:"bytes,17,opt,name=custodian_staff_no,json=custodianStaffNo,proto3" json:"custodian_staff_no,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *RegisterAssetRequest) Reset() {
@@ -462,6 +465,13 @@ func (x *RegisterAssetRequest) GetExpectedUseMonths() int32 {
 		return x.ExpectedUseMonths
 	}
 	return 0
+}
+
+func (x *RegisterAssetRequest) GetCustodianStaffNo() string {
+	if x != nil {
+		return x.CustodianStaffNo
+	}
+	return ""
 }
 
 type RegisterAssetResponse struct {
@@ -1204,7 +1214,7 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"\bboarding\x18\x05 \x01(\bR\bboarding\"O\n" +
 	"\x16RegisterSchoolResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x03R\aversion\"\xa0\x04\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"\xce\x04\n" +
 	"\x14RegisterAssetRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
@@ -1226,7 +1236,8 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"department\x12\x1c\n" +
 	"\tcustodian\x18\x0e \x01(\tR\tcustodian\x12#\n" +
 	"\rvalidate_only\x18\x0f \x01(\bR\fvalidateOnly\x12.\n" +
-	"\x13expected_use_months\x18\x10 \x01(\x05R\x11expectedUseMonths\"L\n" +
+	"\x13expected_use_months\x18\x10 \x01(\x05R\x11expectedUseMonths\x12,\n" +
+	"\x12custodian_staff_no\x18\x11 \x01(\tR\x10custodianStaffNo\"L\n" +
 	"\x15RegisterAssetResponse\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\"\x99\x02\n" +

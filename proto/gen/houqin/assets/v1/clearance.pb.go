@@ -31,7 +31,11 @@ type StartClearanceRequest struct {
 	// YYYY-MM-DD
 	LeavingOn string `protobuf:"bytes,5,opt,name=leaving_on,json=leavingOn,proto3" json:"leaving_on,omitempty"`
 	// 调离原因, e.g. 调往某校.
-	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// 工号 of the person leaving once the school has a staff directory (optional when the name
+	// is one only one current staff member has); holdings recorded with the staff number are
+	// then found by it, older ones by the name.
+	StaffNo       string `protobuf:"bytes,7,opt,name=staff_no,json=staffNo,proto3" json:"staff_no,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -104,6 +108,13 @@ func (x *StartClearanceRequest) GetLeavingOn() string {
 func (x *StartClearanceRequest) GetReason() string {
 	if x != nil {
 		return x.Reason
+	}
+	return ""
+}
+
+func (x *StartClearanceRequest) GetStaffNo() string {
+	if x != nil {
+		return x.StaffNo
 	}
 	return ""
 }
@@ -584,7 +595,7 @@ var File_houqin_assets_v1_clearance_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_v1_clearance_proto_rawDesc = "" +
 	"\n" +
-	" houqin/assets/v1/clearance.proto\x12\x10houqin.assets.v1\"\xc2\x01\n" +
+	" houqin/assets/v1/clearance.proto\x12\x10houqin.assets.v1\"\xdd\x01\n" +
 	"\x15StartClearanceRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
@@ -595,7 +606,8 @@ const file_houqin_assets_v1_clearance_proto_rawDesc = "" +
 	"department\x12\x1d\n" +
 	"\n" +
 	"leaving_on\x18\x05 \x01(\tR\tleavingOn\x12\x16\n" +
-	"\x06reason\x18\x06 \x01(\tR\x06reason\"\x85\x01\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x19\n" +
+	"\bstaff_no\x18\a \x01(\tR\astaffNo\"\x85\x01\n" +
 	"\x16StartClearanceResponse\x12!\n" +
 	"\fclearance_id\x18\x01 \x01(\tR\vclearanceId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12.\n" +

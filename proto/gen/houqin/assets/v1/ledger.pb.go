@@ -3064,6 +3064,401 @@ func (x *RejectSchoolTransferResponse) GetVersion() int64 {
 	return 0
 }
 
+type AddStaffRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId  string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	// 工号: the school's staff number, unique within the school (letters, digits, - and _).
+	StaffNo string `protobuf:"bytes,3,opt,name=staff_no,json=staffNo,proto3" json:"staff_no,omitempty"`
+	// 姓名 as shown; two staff may share one.
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// 部门: a declared department (code or name) once the school has departments; optional.
+	Department    string `protobuf:"bytes,5,opt,name=department,proto3" json:"department,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddStaffRequest) Reset() {
+	*x = AddStaffRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddStaffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddStaffRequest) ProtoMessage() {}
+
+func (x *AddStaffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddStaffRequest.ProtoReflect.Descriptor instead.
+func (*AddStaffRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *AddStaffRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AddStaffRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *AddStaffRequest) GetStaffNo() string {
+	if x != nil {
+		return x.StaffNo
+	}
+	return ""
+}
+
+func (x *AddStaffRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddStaffRequest) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+type AddStaffResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddStaffResponse) Reset() {
+	*x = AddStaffResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddStaffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddStaffResponse) ProtoMessage() {}
+
+func (x *AddStaffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddStaffResponse.ProtoReflect.Descriptor instead.
+func (*AddStaffResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *AddStaffResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type RecordStaffLeftRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId  string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	StaffNo   string                 `protobuf:"bytes,3,opt,name=staff_no,json=staffNo,proto3" json:"staff_no,omitempty"`
+	// YYYY-MM-DD: the last day is the day before.
+	LeftOn        string `protobuf:"bytes,4,opt,name=left_on,json=leftOn,proto3" json:"left_on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordStaffLeftRequest) Reset() {
+	*x = RecordStaffLeftRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordStaffLeftRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordStaffLeftRequest) ProtoMessage() {}
+
+func (x *RecordStaffLeftRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordStaffLeftRequest.ProtoReflect.Descriptor instead.
+func (*RecordStaffLeftRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *RecordStaffLeftRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *RecordStaffLeftRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+func (x *RecordStaffLeftRequest) GetStaffNo() string {
+	if x != nil {
+		return x.StaffNo
+	}
+	return ""
+}
+
+func (x *RecordStaffLeftRequest) GetLeftOn() string {
+	if x != nil {
+		return x.LeftOn
+	}
+	return ""
+}
+
+type RecordStaffLeftResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       int64                  `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordStaffLeftResponse) Reset() {
+	*x = RecordStaffLeftResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordStaffLeftResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordStaffLeftResponse) ProtoMessage() {}
+
+func (x *RecordStaffLeftResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordStaffLeftResponse.ProtoReflect.Descriptor instead.
+func (*RecordStaffLeftResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *RecordStaffLeftResponse) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type ListStaffRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SchoolId      string                 `protobuf:"bytes,1,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStaffRequest) Reset() {
+	*x = ListStaffRequest{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStaffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStaffRequest) ProtoMessage() {}
+
+func (x *ListStaffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStaffRequest.ProtoReflect.Descriptor instead.
+func (*ListStaffRequest) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ListStaffRequest) GetSchoolId() string {
+	if x != nil {
+		return x.SchoolId
+	}
+	return ""
+}
+
+// StaffMember is one person of a school's staff directory.
+type StaffMember struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StaffNo    string                 `protobuf:"bytes,1,opt,name=staff_no,json=staffNo,proto3" json:"staff_no,omitempty"`
+	Name       string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Department string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	// YYYY-MM-DD when the person left; empty while current staff.
+	LeftOn        string `protobuf:"bytes,4,opt,name=left_on,json=leftOn,proto3" json:"left_on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StaffMember) Reset() {
+	*x = StaffMember{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StaffMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StaffMember) ProtoMessage() {}
+
+func (x *StaffMember) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StaffMember.ProtoReflect.Descriptor instead.
+func (*StaffMember) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *StaffMember) GetStaffNo() string {
+	if x != nil {
+		return x.StaffNo
+	}
+	return ""
+}
+
+func (x *StaffMember) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *StaffMember) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+func (x *StaffMember) GetLeftOn() string {
+	if x != nil {
+		return x.LeftOn
+	}
+	return ""
+}
+
+type ListStaffResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// By staff number.
+	Staff         []*StaffMember `protobuf:"bytes,1,rep,name=staff,proto3" json:"staff,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStaffResponse) Reset() {
+	*x = ListStaffResponse{}
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStaffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStaffResponse) ProtoMessage() {}
+
+func (x *ListStaffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_v1_ledger_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStaffResponse.ProtoReflect.Descriptor instead.
+func (*ListStaffResponse) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_v1_ledger_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ListStaffResponse) GetStaff() []*StaffMember {
+	if x != nil {
+		return x.Staff
+	}
+	return nil
+}
+
 var File_houqin_assets_v1_ledger_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
@@ -3306,7 +3701,37 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"transferId\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\"8\n" +
 	"\x1cRejectSchoolTransferResponse\x12\x18\n" +
-	"\aversion\x18\x01 \x01(\x03R\aversion*\xeb\x01\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"\x9c\x01\n" +
+	"\x0fAddStaffRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x19\n" +
+	"\bstaff_no\x18\x03 \x01(\tR\astaffNo\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"department\x18\x05 \x01(\tR\n" +
+	"department\",\n" +
+	"\x10AddStaffResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"\x88\x01\n" +
+	"\x16RecordStaffLeftRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
+	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x19\n" +
+	"\bstaff_no\x18\x03 \x01(\tR\astaffNo\x12\x17\n" +
+	"\aleft_on\x18\x04 \x01(\tR\x06leftOn\"3\n" +
+	"\x17RecordStaffLeftResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\"/\n" +
+	"\x10ListStaffRequest\x12\x1b\n" +
+	"\tschool_id\x18\x01 \x01(\tR\bschoolId\"u\n" +
+	"\vStaffMember\x12\x19\n" +
+	"\bstaff_no\x18\x01 \x01(\tR\astaffNo\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"department\x18\x03 \x01(\tR\n" +
+	"department\x12\x17\n" +
+	"\aleft_on\x18\x04 \x01(\tR\x06leftOn\"H\n" +
+	"\x11ListStaffResponse\x123\n" +
+	"\x05staff\x18\x01 \x03(\v2\x1d.houqin.assets.v1.StaffMemberR\x05staff*\xeb\x01\n" +
 	"\bRoomKind\x12\x19\n" +
 	"\x15ROOM_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13ROOM_KIND_CLASSROOM\x10\x01\x12\x11\n" +
@@ -3328,7 +3753,7 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\x17DISPOSAL_METHOD_RECYCLE\x10\x02\x12\x1b\n" +
 	"\x17DISPOSAL_METHOD_DESTROY\x10\x03\x12\x1a\n" +
 	"\x16DISPOSAL_METHOD_DONATE\x10\x04\x12\x19\n" +
-	"\x15DISPOSAL_METHOD_OTHER\x10\x052\xe2\x0e\n" +
+	"\x15DISPOSAL_METHOD_OTHER\x10\x052\xf3\x10\n" +
 	"\rLedgerService\x12Z\n" +
 	"\vAddCategory\x12$.houqin.assets.v1.AddCategoryRequest\x1a%.houqin.assets.v1.AddCategoryResponse\x12f\n" +
 	"\x0fSetCategoryLife\x12(.houqin.assets.v1.SetCategoryLifeRequest\x1a).houqin.assets.v1.SetCategoryLifeResponse\x12c\n" +
@@ -3338,7 +3763,10 @@ const file_houqin_assets_v1_ledger_proto_rawDesc = "" +
 	"\bAddClass\x12!.houqin.assets.v1.AddClassRequest\x1a\".houqin.assets.v1.AddClassResponse\x12l\n" +
 	"\x11ChangeHeadTeacher\x12*.houqin.assets.v1.ChangeHeadTeacherRequest\x1a+.houqin.assets.v1.ChangeHeadTeacherResponse\x12`\n" +
 	"\rAddDepartment\x12&.houqin.assets.v1.AddDepartmentRequest\x1a'.houqin.assets.v1.AddDepartmentResponse\x12T\n" +
-	"\tGetCampus\x12\".houqin.assets.v1.GetCampusRequest\x1a#.houqin.assets.v1.GetCampusResponse\x12f\n" +
+	"\tGetCampus\x12\".houqin.assets.v1.GetCampusRequest\x1a#.houqin.assets.v1.GetCampusResponse\x12Q\n" +
+	"\bAddStaff\x12!.houqin.assets.v1.AddStaffRequest\x1a\".houqin.assets.v1.AddStaffResponse\x12f\n" +
+	"\x0fRecordStaffLeft\x12(.houqin.assets.v1.RecordStaffLeftRequest\x1a).houqin.assets.v1.RecordStaffLeftResponse\x12T\n" +
+	"\tListStaff\x12\".houqin.assets.v1.ListStaffRequest\x1a#.houqin.assets.v1.ListStaffResponse\x12f\n" +
 	"\x0fRequestWriteOff\x12(.houqin.assets.v1.RequestWriteOffRequest\x1a).houqin.assets.v1.RequestWriteOffResponse\x12f\n" +
 	"\x0fApproveWriteOff\x12(.houqin.assets.v1.ApproveWriteOffRequest\x1a).houqin.assets.v1.ApproveWriteOffResponse\x12c\n" +
 	"\x0eRejectWriteOff\x12'.houqin.assets.v1.RejectWriteOffRequest\x1a(.houqin.assets.v1.RejectWriteOffResponse\x12{\n" +
@@ -3363,7 +3791,7 @@ func file_houqin_assets_v1_ledger_proto_rawDescGZIP() []byte {
 }
 
 var file_houqin_assets_v1_ledger_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_houqin_assets_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_houqin_assets_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_houqin_assets_v1_ledger_proto_goTypes = []any{
 	(RoomKind)(0),                          // 0: houqin.assets.v1.RoomKind
 	(WriteOffKind)(0),                      // 1: houqin.assets.v1.WriteOffKind
@@ -3410,6 +3838,13 @@ var file_houqin_assets_v1_ledger_proto_goTypes = []any{
 	(*ApproveSchoolTransferResponse)(nil),  // 42: houqin.assets.v1.ApproveSchoolTransferResponse
 	(*RejectSchoolTransferRequest)(nil),    // 43: houqin.assets.v1.RejectSchoolTransferRequest
 	(*RejectSchoolTransferResponse)(nil),   // 44: houqin.assets.v1.RejectSchoolTransferResponse
+	(*AddStaffRequest)(nil),                // 45: houqin.assets.v1.AddStaffRequest
+	(*AddStaffResponse)(nil),               // 46: houqin.assets.v1.AddStaffResponse
+	(*RecordStaffLeftRequest)(nil),         // 47: houqin.assets.v1.RecordStaffLeftRequest
+	(*RecordStaffLeftResponse)(nil),        // 48: houqin.assets.v1.RecordStaffLeftResponse
+	(*ListStaffRequest)(nil),               // 49: houqin.assets.v1.ListStaffRequest
+	(*StaffMember)(nil),                    // 50: houqin.assets.v1.StaffMember
+	(*ListStaffResponse)(nil),              // 51: houqin.assets.v1.ListStaffResponse
 }
 var file_houqin_assets_v1_ledger_proto_depIdxs = []int32{
 	9,  // 0: houqin.assets.v1.ListCategoriesResponse.categories:type_name -> houqin.assets.v1.Category
@@ -3422,47 +3857,54 @@ var file_houqin_assets_v1_ledger_proto_depIdxs = []int32{
 	0,  // 7: houqin.assets.v1.Room.kind:type_name -> houqin.assets.v1.RoomKind
 	1,  // 8: houqin.assets.v1.RequestWriteOffRequest.kind:type_name -> houqin.assets.v1.WriteOffKind
 	2,  // 9: houqin.assets.v1.RecordWriteOffDisposalRequest.method:type_name -> houqin.assets.v1.DisposalMethod
-	3,  // 10: houqin.assets.v1.LedgerService.AddCategory:input_type -> houqin.assets.v1.AddCategoryRequest
-	5,  // 11: houqin.assets.v1.LedgerService.SetCategoryLife:input_type -> houqin.assets.v1.SetCategoryLifeRequest
-	7,  // 12: houqin.assets.v1.LedgerService.ListCategories:input_type -> houqin.assets.v1.ListCategoriesRequest
-	11, // 13: houqin.assets.v1.LedgerService.AddBuilding:input_type -> houqin.assets.v1.AddBuildingRequest
-	13, // 14: houqin.assets.v1.LedgerService.AddRoom:input_type -> houqin.assets.v1.AddRoomRequest
-	15, // 15: houqin.assets.v1.LedgerService.AddClass:input_type -> houqin.assets.v1.AddClassRequest
-	17, // 16: houqin.assets.v1.LedgerService.ChangeHeadTeacher:input_type -> houqin.assets.v1.ChangeHeadTeacherRequest
-	19, // 17: houqin.assets.v1.LedgerService.AddDepartment:input_type -> houqin.assets.v1.AddDepartmentRequest
-	21, // 18: houqin.assets.v1.LedgerService.GetCampus:input_type -> houqin.assets.v1.GetCampusRequest
-	27, // 19: houqin.assets.v1.LedgerService.RequestWriteOff:input_type -> houqin.assets.v1.RequestWriteOffRequest
-	29, // 20: houqin.assets.v1.LedgerService.ApproveWriteOff:input_type -> houqin.assets.v1.ApproveWriteOffRequest
-	31, // 21: houqin.assets.v1.LedgerService.RejectWriteOff:input_type -> houqin.assets.v1.RejectWriteOffRequest
-	33, // 22: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:input_type -> houqin.assets.v1.RecordWriteOffDisposalRequest
-	35, // 23: houqin.assets.v1.LedgerService.CorrectRegistration:input_type -> houqin.assets.v1.CorrectRegistrationRequest
-	37, // 24: houqin.assets.v1.LedgerService.ReverseRegistration:input_type -> houqin.assets.v1.ReverseRegistrationRequest
-	39, // 25: houqin.assets.v1.LedgerService.RequestSchoolTransfer:input_type -> houqin.assets.v1.RequestSchoolTransferRequest
-	41, // 26: houqin.assets.v1.LedgerService.ApproveSchoolTransfer:input_type -> houqin.assets.v1.ApproveSchoolTransferRequest
-	43, // 27: houqin.assets.v1.LedgerService.RejectSchoolTransfer:input_type -> houqin.assets.v1.RejectSchoolTransferRequest
-	4,  // 28: houqin.assets.v1.LedgerService.AddCategory:output_type -> houqin.assets.v1.AddCategoryResponse
-	6,  // 29: houqin.assets.v1.LedgerService.SetCategoryLife:output_type -> houqin.assets.v1.SetCategoryLifeResponse
-	8,  // 30: houqin.assets.v1.LedgerService.ListCategories:output_type -> houqin.assets.v1.ListCategoriesResponse
-	12, // 31: houqin.assets.v1.LedgerService.AddBuilding:output_type -> houqin.assets.v1.AddBuildingResponse
-	14, // 32: houqin.assets.v1.LedgerService.AddRoom:output_type -> houqin.assets.v1.AddRoomResponse
-	16, // 33: houqin.assets.v1.LedgerService.AddClass:output_type -> houqin.assets.v1.AddClassResponse
-	18, // 34: houqin.assets.v1.LedgerService.ChangeHeadTeacher:output_type -> houqin.assets.v1.ChangeHeadTeacherResponse
-	20, // 35: houqin.assets.v1.LedgerService.AddDepartment:output_type -> houqin.assets.v1.AddDepartmentResponse
-	22, // 36: houqin.assets.v1.LedgerService.GetCampus:output_type -> houqin.assets.v1.GetCampusResponse
-	28, // 37: houqin.assets.v1.LedgerService.RequestWriteOff:output_type -> houqin.assets.v1.RequestWriteOffResponse
-	30, // 38: houqin.assets.v1.LedgerService.ApproveWriteOff:output_type -> houqin.assets.v1.ApproveWriteOffResponse
-	32, // 39: houqin.assets.v1.LedgerService.RejectWriteOff:output_type -> houqin.assets.v1.RejectWriteOffResponse
-	34, // 40: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:output_type -> houqin.assets.v1.RecordWriteOffDisposalResponse
-	36, // 41: houqin.assets.v1.LedgerService.CorrectRegistration:output_type -> houqin.assets.v1.CorrectRegistrationResponse
-	38, // 42: houqin.assets.v1.LedgerService.ReverseRegistration:output_type -> houqin.assets.v1.ReverseRegistrationResponse
-	40, // 43: houqin.assets.v1.LedgerService.RequestSchoolTransfer:output_type -> houqin.assets.v1.RequestSchoolTransferResponse
-	42, // 44: houqin.assets.v1.LedgerService.ApproveSchoolTransfer:output_type -> houqin.assets.v1.ApproveSchoolTransferResponse
-	44, // 45: houqin.assets.v1.LedgerService.RejectSchoolTransfer:output_type -> houqin.assets.v1.RejectSchoolTransferResponse
-	28, // [28:46] is the sub-list for method output_type
-	10, // [10:28] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	50, // 10: houqin.assets.v1.ListStaffResponse.staff:type_name -> houqin.assets.v1.StaffMember
+	3,  // 11: houqin.assets.v1.LedgerService.AddCategory:input_type -> houqin.assets.v1.AddCategoryRequest
+	5,  // 12: houqin.assets.v1.LedgerService.SetCategoryLife:input_type -> houqin.assets.v1.SetCategoryLifeRequest
+	7,  // 13: houqin.assets.v1.LedgerService.ListCategories:input_type -> houqin.assets.v1.ListCategoriesRequest
+	11, // 14: houqin.assets.v1.LedgerService.AddBuilding:input_type -> houqin.assets.v1.AddBuildingRequest
+	13, // 15: houqin.assets.v1.LedgerService.AddRoom:input_type -> houqin.assets.v1.AddRoomRequest
+	15, // 16: houqin.assets.v1.LedgerService.AddClass:input_type -> houqin.assets.v1.AddClassRequest
+	17, // 17: houqin.assets.v1.LedgerService.ChangeHeadTeacher:input_type -> houqin.assets.v1.ChangeHeadTeacherRequest
+	19, // 18: houqin.assets.v1.LedgerService.AddDepartment:input_type -> houqin.assets.v1.AddDepartmentRequest
+	21, // 19: houqin.assets.v1.LedgerService.GetCampus:input_type -> houqin.assets.v1.GetCampusRequest
+	45, // 20: houqin.assets.v1.LedgerService.AddStaff:input_type -> houqin.assets.v1.AddStaffRequest
+	47, // 21: houqin.assets.v1.LedgerService.RecordStaffLeft:input_type -> houqin.assets.v1.RecordStaffLeftRequest
+	49, // 22: houqin.assets.v1.LedgerService.ListStaff:input_type -> houqin.assets.v1.ListStaffRequest
+	27, // 23: houqin.assets.v1.LedgerService.RequestWriteOff:input_type -> houqin.assets.v1.RequestWriteOffRequest
+	29, // 24: houqin.assets.v1.LedgerService.ApproveWriteOff:input_type -> houqin.assets.v1.ApproveWriteOffRequest
+	31, // 25: houqin.assets.v1.LedgerService.RejectWriteOff:input_type -> houqin.assets.v1.RejectWriteOffRequest
+	33, // 26: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:input_type -> houqin.assets.v1.RecordWriteOffDisposalRequest
+	35, // 27: houqin.assets.v1.LedgerService.CorrectRegistration:input_type -> houqin.assets.v1.CorrectRegistrationRequest
+	37, // 28: houqin.assets.v1.LedgerService.ReverseRegistration:input_type -> houqin.assets.v1.ReverseRegistrationRequest
+	39, // 29: houqin.assets.v1.LedgerService.RequestSchoolTransfer:input_type -> houqin.assets.v1.RequestSchoolTransferRequest
+	41, // 30: houqin.assets.v1.LedgerService.ApproveSchoolTransfer:input_type -> houqin.assets.v1.ApproveSchoolTransferRequest
+	43, // 31: houqin.assets.v1.LedgerService.RejectSchoolTransfer:input_type -> houqin.assets.v1.RejectSchoolTransferRequest
+	4,  // 32: houqin.assets.v1.LedgerService.AddCategory:output_type -> houqin.assets.v1.AddCategoryResponse
+	6,  // 33: houqin.assets.v1.LedgerService.SetCategoryLife:output_type -> houqin.assets.v1.SetCategoryLifeResponse
+	8,  // 34: houqin.assets.v1.LedgerService.ListCategories:output_type -> houqin.assets.v1.ListCategoriesResponse
+	12, // 35: houqin.assets.v1.LedgerService.AddBuilding:output_type -> houqin.assets.v1.AddBuildingResponse
+	14, // 36: houqin.assets.v1.LedgerService.AddRoom:output_type -> houqin.assets.v1.AddRoomResponse
+	16, // 37: houqin.assets.v1.LedgerService.AddClass:output_type -> houqin.assets.v1.AddClassResponse
+	18, // 38: houqin.assets.v1.LedgerService.ChangeHeadTeacher:output_type -> houqin.assets.v1.ChangeHeadTeacherResponse
+	20, // 39: houqin.assets.v1.LedgerService.AddDepartment:output_type -> houqin.assets.v1.AddDepartmentResponse
+	22, // 40: houqin.assets.v1.LedgerService.GetCampus:output_type -> houqin.assets.v1.GetCampusResponse
+	46, // 41: houqin.assets.v1.LedgerService.AddStaff:output_type -> houqin.assets.v1.AddStaffResponse
+	48, // 42: houqin.assets.v1.LedgerService.RecordStaffLeft:output_type -> houqin.assets.v1.RecordStaffLeftResponse
+	51, // 43: houqin.assets.v1.LedgerService.ListStaff:output_type -> houqin.assets.v1.ListStaffResponse
+	28, // 44: houqin.assets.v1.LedgerService.RequestWriteOff:output_type -> houqin.assets.v1.RequestWriteOffResponse
+	30, // 45: houqin.assets.v1.LedgerService.ApproveWriteOff:output_type -> houqin.assets.v1.ApproveWriteOffResponse
+	32, // 46: houqin.assets.v1.LedgerService.RejectWriteOff:output_type -> houqin.assets.v1.RejectWriteOffResponse
+	34, // 47: houqin.assets.v1.LedgerService.RecordWriteOffDisposal:output_type -> houqin.assets.v1.RecordWriteOffDisposalResponse
+	36, // 48: houqin.assets.v1.LedgerService.CorrectRegistration:output_type -> houqin.assets.v1.CorrectRegistrationResponse
+	38, // 49: houqin.assets.v1.LedgerService.ReverseRegistration:output_type -> houqin.assets.v1.ReverseRegistrationResponse
+	40, // 50: houqin.assets.v1.LedgerService.RequestSchoolTransfer:output_type -> houqin.assets.v1.RequestSchoolTransferResponse
+	42, // 51: houqin.assets.v1.LedgerService.ApproveSchoolTransfer:output_type -> houqin.assets.v1.ApproveSchoolTransferResponse
+	44, // 52: houqin.assets.v1.LedgerService.RejectSchoolTransfer:output_type -> houqin.assets.v1.RejectSchoolTransferResponse
+	32, // [32:53] is the sub-list for method output_type
+	11, // [11:32] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_houqin_assets_v1_ledger_proto_init() }
@@ -3476,7 +3918,7 @@ func file_houqin_assets_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_v1_ledger_proto_rawDesc), len(file_houqin_assets_v1_ledger_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   42,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

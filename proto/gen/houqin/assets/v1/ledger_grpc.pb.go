@@ -28,6 +28,9 @@ const (
 	LedgerService_ChangeHeadTeacher_FullMethodName      = "/houqin.assets.v1.LedgerService/ChangeHeadTeacher"
 	LedgerService_AddDepartment_FullMethodName          = "/houqin.assets.v1.LedgerService/AddDepartment"
 	LedgerService_GetCampus_FullMethodName              = "/houqin.assets.v1.LedgerService/GetCampus"
+	LedgerService_AddStaff_FullMethodName               = "/houqin.assets.v1.LedgerService/AddStaff"
+	LedgerService_RecordStaffLeft_FullMethodName        = "/houqin.assets.v1.LedgerService/RecordStaffLeft"
+	LedgerService_ListStaff_FullMethodName              = "/houqin.assets.v1.LedgerService/ListStaff"
 	LedgerService_RequestWriteOff_FullMethodName        = "/houqin.assets.v1.LedgerService/RequestWriteOff"
 	LedgerService_ApproveWriteOff_FullMethodName        = "/houqin.assets.v1.LedgerService/ApproveWriteOff"
 	LedgerService_RejectWriteOff_FullMethodName         = "/houqin.assets.v1.LedgerService/RejectWriteOff"
@@ -71,6 +74,17 @@ type LedgerServiceClient interface {
 	AddDepartment(ctx context.Context, in *AddDepartmentRequest, opts ...grpc.CallOption) (*AddDepartmentResponse, error)
 	// GetCampus lists a school's buildings, rooms, classes and departments.
 	GetCampus(ctx context.Context, in *GetCampusRequest, opts ...grpc.CallOption) (*GetCampusResponse, error)
+	// Staff directory (教职工名册). Once a school has staff, a person that custody, lending and
+	// clearance name must be one of its current staff (STAFF_UNKNOWN): by staff number (工号),
+	// or by a name only one of them has (two 张伟 need the number: STAFF_AMBIGUOUS); the events
+	// record the staff number, and clearance finds holdings by it. Before that, names are kept
+	// as written.
+	// AddStaff 新增教职工.
+	AddStaff(ctx context.Context, in *AddStaffRequest, opts ...grpc.CallOption) (*AddStaffResponse, error)
+	// RecordStaffLeft 教职工离校: from the date on, the person is no longer current staff.
+	RecordStaffLeft(ctx context.Context, in *RecordStaffLeftRequest, opts ...grpc.CallOption) (*RecordStaffLeftResponse, error)
+	// ListStaff lists a school's staff directory.
+	ListStaff(ctx context.Context, in *ListStaffRequest, opts ...grpc.CallOption) (*ListStaffResponse, error)
 	// Write-off (报废/报损). The request is judged against the policy's tiers by the asset's
 	// value (原值); each step must be approved by a holder of the step's role, never by the
 	// requester nor twice by one person. After the last step the asset leaves the ledger and
@@ -191,6 +205,36 @@ func (c *ledgerServiceClient) GetCampus(ctx context.Context, in *GetCampusReques
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetCampusResponse)
 	err := c.cc.Invoke(ctx, LedgerService_GetCampus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) AddStaff(ctx context.Context, in *AddStaffRequest, opts ...grpc.CallOption) (*AddStaffResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddStaffResponse)
+	err := c.cc.Invoke(ctx, LedgerService_AddStaff_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) RecordStaffLeft(ctx context.Context, in *RecordStaffLeftRequest, opts ...grpc.CallOption) (*RecordStaffLeftResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordStaffLeftResponse)
+	err := c.cc.Invoke(ctx, LedgerService_RecordStaffLeft_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *ledgerServiceClient) ListStaff(ctx context.Context, in *ListStaffRequest, opts ...grpc.CallOption) (*ListStaffResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListStaffResponse)
+	err := c.cc.Invoke(ctx, LedgerService_ListStaff_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -319,6 +363,17 @@ type LedgerServiceServer interface {
 	AddDepartment(context.Context, *AddDepartmentRequest) (*AddDepartmentResponse, error)
 	// GetCampus lists a school's buildings, rooms, classes and departments.
 	GetCampus(context.Context, *GetCampusRequest) (*GetCampusResponse, error)
+	// Staff directory (教职工名册). Once a school has staff, a person that custody, lending and
+	// clearance name must be one of its current staff (STAFF_UNKNOWN): by staff number (工号),
+	// or by a name only one of them has (two 张伟 need the number: STAFF_AMBIGUOUS); the events
+	// record the staff number, and clearance finds holdings by it. Before that, names are kept
+	// as written.
+	// AddStaff 新增教职工.
+	AddStaff(context.Context, *AddStaffRequest) (*AddStaffResponse, error)
+	// RecordStaffLeft 教职工离校: from the date on, the person is no longer current staff.
+	RecordStaffLeft(context.Context, *RecordStaffLeftRequest) (*RecordStaffLeftResponse, error)
+	// ListStaff lists a school's staff directory.
+	ListStaff(context.Context, *ListStaffRequest) (*ListStaffResponse, error)
 	// Write-off (报废/报损). The request is judged against the policy's tiers by the asset's
 	// value (原值); each step must be approved by a holder of the step's role, never by the
 	// requester nor twice by one person. After the last step the asset leaves the ledger and
@@ -381,6 +436,15 @@ func (UnimplementedLedgerServiceServer) AddDepartment(context.Context, *AddDepar
 }
 func (UnimplementedLedgerServiceServer) GetCampus(context.Context, *GetCampusRequest) (*GetCampusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCampus not implemented")
+}
+func (UnimplementedLedgerServiceServer) AddStaff(context.Context, *AddStaffRequest) (*AddStaffResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddStaff not implemented")
+}
+func (UnimplementedLedgerServiceServer) RecordStaffLeft(context.Context, *RecordStaffLeftRequest) (*RecordStaffLeftResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordStaffLeft not implemented")
+}
+func (UnimplementedLedgerServiceServer) ListStaff(context.Context, *ListStaffRequest) (*ListStaffResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListStaff not implemented")
 }
 func (UnimplementedLedgerServiceServer) RequestWriteOff(context.Context, *RequestWriteOffRequest) (*RequestWriteOffResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RequestWriteOff not implemented")
@@ -592,6 +656,60 @@ func _LedgerService_GetCampus_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _LedgerService_AddStaff_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddStaffRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).AddStaff(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_AddStaff_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).AddStaff(ctx, req.(*AddStaffRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_RecordStaffLeft_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordStaffLeftRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).RecordStaffLeft(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_RecordStaffLeft_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).RecordStaffLeft(ctx, req.(*RecordStaffLeftRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _LedgerService_ListStaff_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListStaffRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(LedgerServiceServer).ListStaff(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: LedgerService_ListStaff_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(LedgerServiceServer).ListStaff(ctx, req.(*ListStaffRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _LedgerService_RequestWriteOff_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RequestWriteOffRequest)
 	if err := dec(in); err != nil {
@@ -796,6 +914,18 @@ var LedgerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCampus",
 			Handler:    _LedgerService_GetCampus_Handler,
+		},
+		{
+			MethodName: "AddStaff",
+			Handler:    _LedgerService_AddStaff_Handler,
+		},
+		{
+			MethodName: "RecordStaffLeft",
+			Handler:    _LedgerService_RecordStaffLeft_Handler,
+		},
+		{
+			MethodName: "ListStaff",
+			Handler:    _LedgerService_ListStaff_Handler,
 		},
 		{
 			MethodName: "RequestWriteOff",

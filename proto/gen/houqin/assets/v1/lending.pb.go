@@ -173,9 +173,12 @@ type LendAssetRequest struct {
 	OffCampus bool   `protobuf:"varint,7,opt,name=off_campus,json=offCampus,proto3" json:"off_campus,omitempty"`
 	PermitId  string `protobuf:"bytes,8,opt,name=permit_id,json=permitId,proto3" json:"permit_id,omitempty"`
 	// 用途
-	Purpose       string `protobuf:"bytes,9,opt,name=purpose,proto3" json:"purpose,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Purpose string `protobuf:"bytes,9,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// 借用人工号: the borrower's staff number once the school has a staff directory; optional
+	// when the borrower's name is one only one current staff member has.
+	BorrowerStaffNo string `protobuf:"bytes,10,opt,name=borrower_staff_no,json=borrowerStaffNo,proto3" json:"borrower_staff_no,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *LendAssetRequest) Reset() {
@@ -267,6 +270,13 @@ func (x *LendAssetRequest) GetPermitId() string {
 func (x *LendAssetRequest) GetPurpose() string {
 	if x != nil {
 		return x.Purpose
+	}
+	return ""
+}
+
+func (x *LendAssetRequest) GetBorrowerStaffNo() string {
+	if x != nil {
+		return x.BorrowerStaffNo
 	}
 	return ""
 }
@@ -700,7 +710,7 @@ const file_houqin_assets_v1_lending_proto_rawDesc = "" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\"U\n" +
 	"\x1cIssueOffCampusPermitResponse\x12\x1b\n" +
 	"\tpermit_id\x18\x01 \x01(\tR\bpermitId\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x03R\aversion\"\x9d\x02\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"\xc9\x02\n" +
 	"\x10LendAssetRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
@@ -712,7 +722,9 @@ const file_houqin_assets_v1_lending_proto_rawDesc = "" +
 	"\n" +
 	"off_campus\x18\a \x01(\bR\toffCampus\x12\x1b\n" +
 	"\tpermit_id\x18\b \x01(\tR\bpermitId\x12\x18\n" +
-	"\apurpose\x18\t \x01(\tR\apurpose\"F\n" +
+	"\apurpose\x18\t \x01(\tR\apurpose\x12*\n" +
+	"\x11borrower_staff_no\x18\n" +
+	" \x01(\tR\x0fborrowerStaffNo\"F\n" +
 	"\x11LendAssetResponse\x12\x17\n" +
 	"\aloan_id\x18\x01 \x01(\tR\x06loanId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\"\xb4\x01\n" +

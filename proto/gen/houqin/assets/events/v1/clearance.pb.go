@@ -131,9 +131,11 @@ type ClearanceStarted struct {
 	Person      string                 `protobuf:"bytes,2,opt,name=person,proto3" json:"person,omitempty"`
 	Department  string                 `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
 	// YYYY-MM-DD
-	LeavingOn     string      `protobuf:"bytes,4,opt,name=leaving_on,json=leavingOn,proto3" json:"leaving_on,omitempty"`
-	Reason        string      `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
-	Held          []*HeldItem `protobuf:"bytes,6,rep,name=held,proto3" json:"held,omitempty"`
+	LeavingOn string      `protobuf:"bytes,4,opt,name=leaving_on,json=leavingOn,proto3" json:"leaving_on,omitempty"`
+	Reason    string      `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Held      []*HeldItem `protobuf:"bytes,6,rep,name=held,proto3" json:"held,omitempty"`
+	// 工号 (empty: the school had no staff directory).
+	StaffNo       string `protobuf:"bytes,7,opt,name=staff_no,json=staffNo,proto3" json:"staff_no,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -208,6 +210,13 @@ func (x *ClearanceStarted) GetHeld() []*HeldItem {
 		return x.Held
 	}
 	return nil
+}
+
+func (x *ClearanceStarted) GetStaffNo() string {
+	if x != nil {
+		return x.StaffNo
+	}
+	return ""
 }
 
 // ClearanceCompleted: the person holds nothing any more (everything returned or transferred).
@@ -293,7 +302,7 @@ const file_houqin_assets_events_v1_clearance_proto_rawDesc = "" +
 	"\x04line\x18\x05 \x01(\x05R\x04line\x12\x10\n" +
 	"\x03tag\x18\x06 \x01(\tR\x03tag\x12\x12\n" +
 	"\x04name\x18\a \x01(\tR\x04name\x12\x1a\n" +
-	"\bquantity\x18\b \x01(\x03R\bquantity\"\xdb\x01\n" +
+	"\bquantity\x18\b \x01(\x03R\bquantity\"\xf6\x01\n" +
 	"\x10ClearanceStarted\x12!\n" +
 	"\fclearance_id\x18\x01 \x01(\tR\vclearanceId\x12\x16\n" +
 	"\x06person\x18\x02 \x01(\tR\x06person\x12\x1e\n" +
@@ -303,7 +312,8 @@ const file_houqin_assets_events_v1_clearance_proto_rawDesc = "" +
 	"\n" +
 	"leaving_on\x18\x04 \x01(\tR\tleavingOn\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x125\n" +
-	"\x04held\x18\x06 \x03(\v2!.houqin.assets.events.v1.HeldItemR\x04held\"\x95\x01\n" +
+	"\x04held\x18\x06 \x03(\v2!.houqin.assets.events.v1.HeldItemR\x04held\x12\x19\n" +
+	"\bstaff_no\x18\a \x01(\tR\astaffNo\"\x95\x01\n" +
 	"\x12ClearanceCompleted\x12!\n" +
 	"\fclearance_id\x18\x01 \x01(\tR\vclearanceId\x12\x16\n" +
 	"\x06person\x18\x02 \x01(\tR\x06person\x12!\n" +

@@ -142,8 +142,10 @@ type AssetRegistered struct {
 	OriginSchoolId string `protobuf:"bytes,25,opt,name=origin_school_id,json=originSchoolId,proto3" json:"origin_school_id,omitempty"`
 	OriginAssetId  string `protobuf:"bytes,26,opt,name=origin_asset_id,json=originAssetId,proto3" json:"origin_asset_id,omitempty"`
 	HeldFrom       string `protobuf:"bytes,27,opt,name=held_from,json=heldFrom,proto3" json:"held_from,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// 保管人工号 (empty: the school had no staff directory).
+	CustodianStaffNo string `protobuf:"bytes,28,opt,name=custodian_staff_no,json=custodianStaffNo,proto3" json:"custodian_staff_no,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *AssetRegistered) Reset() {
@@ -365,6 +367,13 @@ func (x *AssetRegistered) GetHeldFrom() string {
 	return ""
 }
 
+func (x *AssetRegistered) GetCustodianStaffNo() string {
+	if x != nil {
+		return x.CustodianStaffNo
+	}
+	return ""
+}
+
 // AssetTransferred 校内调拨: an asset moved within its school.
 type AssetTransferred struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -492,7 +501,7 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1a\n" +
-	"\bboarding\x18\x04 \x01(\bR\bboarding\"\x83\a\n" +
+	"\bboarding\x18\x04 \x01(\bR\bboarding\"\xb1\a\n" +
 	"\x0fAssetRegistered\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x1b\n" +
 	"\tschool_id\x18\x02 \x01(\tR\bschoolId\x12\x10\n" +
@@ -526,7 +535,8 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"\bbuilding\x18\x18 \x01(\tR\bbuilding\x12(\n" +
 	"\x10origin_school_id\x18\x19 \x01(\tR\x0eoriginSchoolId\x12&\n" +
 	"\x0forigin_asset_id\x18\x1a \x01(\tR\roriginAssetId\x12\x1b\n" +
-	"\theld_from\x18\x1b \x01(\tR\bheldFrom\"\xee\x02\n" +
+	"\theld_from\x18\x1b \x01(\tR\bheldFrom\x12,\n" +
+	"\x12custodian_staff_no\x18\x1c \x01(\tR\x10custodianStaffNo\"\xee\x02\n" +
 	"\x10AssetTransferred\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12#\n" +
 	"\rfrom_location\x18\x02 \x01(\tR\ffromLocation\x12\x1f\n" +

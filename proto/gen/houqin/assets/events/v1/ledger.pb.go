@@ -535,6 +535,130 @@ func (x *DepartmentAdded) GetHead() string {
 	return ""
 }
 
+// StaffAdded 教职工 added to the school's directory (on the school's stream).
+type StaffAdded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 工号, unique within the school.
+	StaffNo       string `protobuf:"bytes,1,opt,name=staff_no,json=staffNo,proto3" json:"staff_no,omitempty"`
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Department    string `protobuf:"bytes,3,opt,name=department,proto3" json:"department,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StaffAdded) Reset() {
+	*x = StaffAdded{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StaffAdded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StaffAdded) ProtoMessage() {}
+
+func (x *StaffAdded) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StaffAdded.ProtoReflect.Descriptor instead.
+func (*StaffAdded) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *StaffAdded) GetStaffNo() string {
+	if x != nil {
+		return x.StaffNo
+	}
+	return ""
+}
+
+func (x *StaffAdded) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *StaffAdded) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
+}
+
+// StaffLeft 教职工离校: no longer current staff from left_on.
+type StaffLeft struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	StaffNo string                 `protobuf:"bytes,1,opt,name=staff_no,json=staffNo,proto3" json:"staff_no,omitempty"`
+	Name    string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// YYYY-MM-DD
+	LeftOn        string `protobuf:"bytes,3,opt,name=left_on,json=leftOn,proto3" json:"left_on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StaffLeft) Reset() {
+	*x = StaffLeft{}
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StaffLeft) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StaffLeft) ProtoMessage() {}
+
+func (x *StaffLeft) ProtoReflect() protoreflect.Message {
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StaffLeft.ProtoReflect.Descriptor instead.
+func (*StaffLeft) Descriptor() ([]byte, []int) {
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *StaffLeft) GetStaffNo() string {
+	if x != nil {
+		return x.StaffNo
+	}
+	return ""
+}
+
+func (x *StaffLeft) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *StaffLeft) GetLeftOn() string {
+	if x != nil {
+		return x.LeftOn
+	}
+	return ""
+}
+
 // WriteOffRequested: a write-off form with reason and residual value. The tier and its steps
 // are judged by the policy in force on the request (the event's policy version).
 type WriteOffRequested struct {
@@ -563,7 +687,7 @@ type WriteOffRequested struct {
 
 func (x *WriteOffRequested) Reset() {
 	*x = WriteOffRequested{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[7]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -575,7 +699,7 @@ func (x *WriteOffRequested) String() string {
 func (*WriteOffRequested) ProtoMessage() {}
 
 func (x *WriteOffRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[7]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -588,7 +712,7 @@ func (x *WriteOffRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOffRequested.ProtoReflect.Descriptor instead.
 func (*WriteOffRequested) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{7}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WriteOffRequested) GetWriteOffId() string {
@@ -692,7 +816,7 @@ type WriteOffStepApproved struct {
 
 func (x *WriteOffStepApproved) Reset() {
 	*x = WriteOffStepApproved{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[8]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -704,7 +828,7 @@ func (x *WriteOffStepApproved) String() string {
 func (*WriteOffStepApproved) ProtoMessage() {}
 
 func (x *WriteOffStepApproved) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[8]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -717,7 +841,7 @@ func (x *WriteOffStepApproved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOffStepApproved.ProtoReflect.Descriptor instead.
 func (*WriteOffStepApproved) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{8}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WriteOffStepApproved) GetWriteOffId() string {
@@ -783,7 +907,7 @@ type WriteOffRejected struct {
 
 func (x *WriteOffRejected) Reset() {
 	*x = WriteOffRejected{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[9]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -795,7 +919,7 @@ func (x *WriteOffRejected) String() string {
 func (*WriteOffRejected) ProtoMessage() {}
 
 func (x *WriteOffRejected) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[9]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -808,7 +932,7 @@ func (x *WriteOffRejected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOffRejected.ProtoReflect.Descriptor instead.
 func (*WriteOffRejected) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{9}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WriteOffRejected) GetWriteOffId() string {
@@ -866,7 +990,7 @@ type AssetWrittenOff struct {
 
 func (x *AssetWrittenOff) Reset() {
 	*x = AssetWrittenOff{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[10]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -878,7 +1002,7 @@ func (x *AssetWrittenOff) String() string {
 func (*AssetWrittenOff) ProtoMessage() {}
 
 func (x *AssetWrittenOff) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[10]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -891,7 +1015,7 @@ func (x *AssetWrittenOff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssetWrittenOff.ProtoReflect.Descriptor instead.
 func (*AssetWrittenOff) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{10}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AssetWrittenOff) GetWriteOffId() string {
@@ -974,7 +1098,7 @@ type WriteOffDisposed struct {
 
 func (x *WriteOffDisposed) Reset() {
 	*x = WriteOffDisposed{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[11]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -986,7 +1110,7 @@ func (x *WriteOffDisposed) String() string {
 func (*WriteOffDisposed) ProtoMessage() {}
 
 func (x *WriteOffDisposed) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[11]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -999,7 +1123,7 @@ func (x *WriteOffDisposed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteOffDisposed.ProtoReflect.Descriptor instead.
 func (*WriteOffDisposed) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{11}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WriteOffDisposed) GetWriteOffId() string {
@@ -1059,7 +1183,7 @@ type RegistrationValues struct {
 
 func (x *RegistrationValues) Reset() {
 	*x = RegistrationValues{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[12]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1071,7 +1195,7 @@ func (x *RegistrationValues) String() string {
 func (*RegistrationValues) ProtoMessage() {}
 
 func (x *RegistrationValues) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[12]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1084,7 +1208,7 @@ func (x *RegistrationValues) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RegistrationValues.ProtoReflect.Descriptor instead.
 func (*RegistrationValues) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{12}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RegistrationValues) GetName() string {
@@ -1179,7 +1303,7 @@ type AssetRegistrationCorrected struct {
 
 func (x *AssetRegistrationCorrected) Reset() {
 	*x = AssetRegistrationCorrected{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[13]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1191,7 +1315,7 @@ func (x *AssetRegistrationCorrected) String() string {
 func (*AssetRegistrationCorrected) ProtoMessage() {}
 
 func (x *AssetRegistrationCorrected) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[13]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1204,7 +1328,7 @@ func (x *AssetRegistrationCorrected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssetRegistrationCorrected.ProtoReflect.Descriptor instead.
 func (*AssetRegistrationCorrected) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{13}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AssetRegistrationCorrected) GetAssetId() string {
@@ -1257,7 +1381,7 @@ type AssetRegistrationReversed struct {
 
 func (x *AssetRegistrationReversed) Reset() {
 	*x = AssetRegistrationReversed{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[14]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +1393,7 @@ func (x *AssetRegistrationReversed) String() string {
 func (*AssetRegistrationReversed) ProtoMessage() {}
 
 func (x *AssetRegistrationReversed) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[14]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,7 +1406,7 @@ func (x *AssetRegistrationReversed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssetRegistrationReversed.ProtoReflect.Descriptor instead.
 func (*AssetRegistrationReversed) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{14}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AssetRegistrationReversed) GetAssetId() string {
@@ -1333,7 +1457,7 @@ type SchoolTransferRequested struct {
 
 func (x *SchoolTransferRequested) Reset() {
 	*x = SchoolTransferRequested{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[15]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1345,7 +1469,7 @@ func (x *SchoolTransferRequested) String() string {
 func (*SchoolTransferRequested) ProtoMessage() {}
 
 func (x *SchoolTransferRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[15]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1358,7 +1482,7 @@ func (x *SchoolTransferRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SchoolTransferRequested.ProtoReflect.Descriptor instead.
 func (*SchoolTransferRequested) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{15}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SchoolTransferRequested) GetTransferId() string {
@@ -1436,7 +1560,7 @@ type SchoolTransferRejected struct {
 
 func (x *SchoolTransferRejected) Reset() {
 	*x = SchoolTransferRejected{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[16]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1448,7 +1572,7 @@ func (x *SchoolTransferRejected) String() string {
 func (*SchoolTransferRejected) ProtoMessage() {}
 
 func (x *SchoolTransferRejected) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[16]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1461,7 +1585,7 @@ func (x *SchoolTransferRejected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SchoolTransferRejected.ProtoReflect.Descriptor instead.
 func (*SchoolTransferRejected) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{16}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SchoolTransferRejected) GetTransferId() string {
@@ -1505,7 +1629,7 @@ type AssetTransferredOut struct {
 
 func (x *AssetTransferredOut) Reset() {
 	*x = AssetTransferredOut{}
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[17]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1517,7 +1641,7 @@ func (x *AssetTransferredOut) String() string {
 func (*AssetTransferredOut) ProtoMessage() {}
 
 func (x *AssetTransferredOut) ProtoReflect() protoreflect.Message {
-	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[17]
+	mi := &file_houqin_assets_events_v1_ledger_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1530,7 +1654,7 @@ func (x *AssetTransferredOut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssetTransferredOut.ProtoReflect.Descriptor instead.
 func (*AssetTransferredOut) Descriptor() ([]byte, []int) {
-	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{17}
+	return file_houqin_assets_events_v1_ledger_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AssetTransferredOut) GetTransferId() string {
@@ -1627,7 +1751,18 @@ const file_houqin_assets_events_v1_ledger_proto_rawDesc = "" +
 	"\x0fDepartmentAdded\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
-	"\x04head\x18\x03 \x01(\tR\x04head\"\xf8\x02\n" +
+	"\x04head\x18\x03 \x01(\tR\x04head\"[\n" +
+	"\n" +
+	"StaffAdded\x12\x19\n" +
+	"\bstaff_no\x18\x01 \x01(\tR\astaffNo\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1e\n" +
+	"\n" +
+	"department\x18\x03 \x01(\tR\n" +
+	"department\"S\n" +
+	"\tStaffLeft\x12\x19\n" +
+	"\bstaff_no\x18\x01 \x01(\tR\astaffNo\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x17\n" +
+	"\aleft_on\x18\x03 \x01(\tR\x06leftOn\"\xf8\x02\n" +
 	"\x11WriteOffRequested\x12 \n" +
 	"\fwrite_off_id\x18\x01 \x01(\tR\n" +
 	"writeOffId\x12\x19\n" +
@@ -1748,7 +1883,7 @@ func file_houqin_assets_events_v1_ledger_proto_rawDescGZIP() []byte {
 	return file_houqin_assets_events_v1_ledger_proto_rawDescData
 }
 
-var file_houqin_assets_events_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_houqin_assets_events_v1_ledger_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_houqin_assets_events_v1_ledger_proto_goTypes = []any{
 	(*CategoryAdded)(nil),              // 0: houqin.assets.events.v1.CategoryAdded
 	(*CategoryLifeSet)(nil),            // 1: houqin.assets.events.v1.CategoryLifeSet
@@ -1757,22 +1892,24 @@ var file_houqin_assets_events_v1_ledger_proto_goTypes = []any{
 	(*ClassAdded)(nil),                 // 4: houqin.assets.events.v1.ClassAdded
 	(*HeadTeacherChanged)(nil),         // 5: houqin.assets.events.v1.HeadTeacherChanged
 	(*DepartmentAdded)(nil),            // 6: houqin.assets.events.v1.DepartmentAdded
-	(*WriteOffRequested)(nil),          // 7: houqin.assets.events.v1.WriteOffRequested
-	(*WriteOffStepApproved)(nil),       // 8: houqin.assets.events.v1.WriteOffStepApproved
-	(*WriteOffRejected)(nil),           // 9: houqin.assets.events.v1.WriteOffRejected
-	(*AssetWrittenOff)(nil),            // 10: houqin.assets.events.v1.AssetWrittenOff
-	(*WriteOffDisposed)(nil),           // 11: houqin.assets.events.v1.WriteOffDisposed
-	(*RegistrationValues)(nil),         // 12: houqin.assets.events.v1.RegistrationValues
-	(*AssetRegistrationCorrected)(nil), // 13: houqin.assets.events.v1.AssetRegistrationCorrected
-	(*AssetRegistrationReversed)(nil),  // 14: houqin.assets.events.v1.AssetRegistrationReversed
-	(*SchoolTransferRequested)(nil),    // 15: houqin.assets.events.v1.SchoolTransferRequested
-	(*SchoolTransferRejected)(nil),     // 16: houqin.assets.events.v1.SchoolTransferRejected
-	(*AssetTransferredOut)(nil),        // 17: houqin.assets.events.v1.AssetTransferredOut
+	(*StaffAdded)(nil),                 // 7: houqin.assets.events.v1.StaffAdded
+	(*StaffLeft)(nil),                  // 8: houqin.assets.events.v1.StaffLeft
+	(*WriteOffRequested)(nil),          // 9: houqin.assets.events.v1.WriteOffRequested
+	(*WriteOffStepApproved)(nil),       // 10: houqin.assets.events.v1.WriteOffStepApproved
+	(*WriteOffRejected)(nil),           // 11: houqin.assets.events.v1.WriteOffRejected
+	(*AssetWrittenOff)(nil),            // 12: houqin.assets.events.v1.AssetWrittenOff
+	(*WriteOffDisposed)(nil),           // 13: houqin.assets.events.v1.WriteOffDisposed
+	(*RegistrationValues)(nil),         // 14: houqin.assets.events.v1.RegistrationValues
+	(*AssetRegistrationCorrected)(nil), // 15: houqin.assets.events.v1.AssetRegistrationCorrected
+	(*AssetRegistrationReversed)(nil),  // 16: houqin.assets.events.v1.AssetRegistrationReversed
+	(*SchoolTransferRequested)(nil),    // 17: houqin.assets.events.v1.SchoolTransferRequested
+	(*SchoolTransferRejected)(nil),     // 18: houqin.assets.events.v1.SchoolTransferRejected
+	(*AssetTransferredOut)(nil),        // 19: houqin.assets.events.v1.AssetTransferredOut
 }
 var file_houqin_assets_events_v1_ledger_proto_depIdxs = []int32{
-	12, // 0: houqin.assets.events.v1.AssetRegistrationCorrected.before:type_name -> houqin.assets.events.v1.RegistrationValues
-	12, // 1: houqin.assets.events.v1.AssetRegistrationCorrected.after:type_name -> houqin.assets.events.v1.RegistrationValues
-	12, // 2: houqin.assets.events.v1.AssetRegistrationReversed.before:type_name -> houqin.assets.events.v1.RegistrationValues
+	14, // 0: houqin.assets.events.v1.AssetRegistrationCorrected.before:type_name -> houqin.assets.events.v1.RegistrationValues
+	14, // 1: houqin.assets.events.v1.AssetRegistrationCorrected.after:type_name -> houqin.assets.events.v1.RegistrationValues
+	14, // 2: houqin.assets.events.v1.AssetRegistrationReversed.before:type_name -> houqin.assets.events.v1.RegistrationValues
 	3,  // [3:3] is the sub-list for method output_type
 	3,  // [3:3] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
@@ -1791,7 +1928,7 @@ func file_houqin_assets_events_v1_ledger_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_houqin_assets_events_v1_ledger_proto_rawDesc), len(file_houqin_assets_events_v1_ledger_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -124,11 +124,13 @@ type AssetLent struct {
 	PermitId  string `protobuf:"bytes,7,opt,name=permit_id,json=permitId,proto3" json:"permit_id,omitempty"`
 	Purpose   string `protobuf:"bytes,8,opt,name=purpose,proto3" json:"purpose,omitempty"`
 	// The asset as it stood when lent, so loan reports need no join.
-	Tag           string `protobuf:"bytes,9,opt,name=tag,proto3" json:"tag,omitempty"`
-	Name          string `protobuf:"bytes,10,opt,name=name,proto3" json:"name,omitempty"`
-	Location      string `protobuf:"bytes,11,opt,name=location,proto3" json:"location,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Tag      string `protobuf:"bytes,9,opt,name=tag,proto3" json:"tag,omitempty"`
+	Name     string `protobuf:"bytes,10,opt,name=name,proto3" json:"name,omitempty"`
+	Location string `protobuf:"bytes,11,opt,name=location,proto3" json:"location,omitempty"`
+	// 借用人工号 (empty: the school had no staff directory).
+	BorrowerStaffNo string `protobuf:"bytes,12,opt,name=borrower_staff_no,json=borrowerStaffNo,proto3" json:"borrower_staff_no,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AssetLent) Reset() {
@@ -234,6 +236,13 @@ func (x *AssetLent) GetName() string {
 func (x *AssetLent) GetLocation() string {
 	if x != nil {
 		return x.Location
+	}
+	return ""
+}
+
+func (x *AssetLent) GetBorrowerStaffNo() string {
+	if x != nil {
+		return x.BorrowerStaffNo
 	}
 	return ""
 }
@@ -347,7 +356,7 @@ const file_houqin_assets_events_v1_lending_proto_rawDesc = "" +
 	"valid_from\x18\x04 \x01(\tR\tvalidFrom\x12\x1f\n" +
 	"\vvalid_until\x18\x05 \x01(\tR\n" +
 	"validUntil\x12\x16\n" +
-	"\x06reason\x18\x06 \x01(\tR\x06reason\"\xa3\x02\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"\xcf\x02\n" +
 	"\tAssetLent\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x17\n" +
 	"\aloan_id\x18\x02 \x01(\tR\x06loanId\x12\x1a\n" +
@@ -361,7 +370,8 @@ const file_houqin_assets_events_v1_lending_proto_rawDesc = "" +
 	"\x03tag\x18\t \x01(\tR\x03tag\x12\x12\n" +
 	"\x04name\x18\n" +
 	" \x01(\tR\x04name\x12\x1a\n" +
-	"\blocation\x18\v \x01(\tR\blocation\"\xd8\x01\n" +
+	"\blocation\x18\v \x01(\tR\blocation\x12*\n" +
+	"\x11borrower_staff_no\x18\f \x01(\tR\x0fborrowerStaffNo\"\xd8\x01\n" +
 	"\rAssetReturned\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x17\n" +
 	"\aloan_id\x18\x02 \x01(\tR\x06loanId\x12\x1a\n" +
