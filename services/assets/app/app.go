@@ -213,9 +213,20 @@ func (a *App) TransferAsset(ctx context.Context, meta es.Meta, assetID string, e
 		campus = school.Campus
 	}
 	// A new custodian's holdings change: the transfer claims their holder version like a loan
-	// (see asHolder), so it and the completion of their clearance cannot cross.
+	// (see asHolder), so it and the completion of their clearance cannot cross. In a school
+	// with a staff directory the holder is the staff number the name resolves to, as for loans
+	// and clearances.
+	who := c.ToCustodian
+	if c.ToCustodian != "" && meta.Validate() == nil {
+		day := domain.FormatDay(a.today())
+		if school, err := a.schoolWith(ctx, meta.SchoolID, "", nil, person{c.ToCustodian, "", day}); err == nil {
+			if st, err := school.Campus.Person("", "", c.ToCustodian, "", day); err == nil && st.No != "" {
+				who = st.No
+			}
+		}
+	}
 	var res es.Result[domain.Asset]
-	err := a.asHolder(ctx, meta.SchoolID, c.ToCustodian, func(h holder) error {
+	err := a.asHolder(ctx, meta.SchoolID, who, func(h holder) error {
 		c.ToCustodianCleared = h.cleared
 		var keys []eventstore.UniqueKey
 		if h.next.Scope != "" {

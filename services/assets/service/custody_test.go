@@ -654,6 +654,7 @@ func TestStaffDirectoryAndClearanceByStaffNumber(t *testing.T) {
 	_, err = clearance.StartClearance(dir, &assetsv1.StartClearanceRequest{RequestId: "clearance-0000", SchoolId: "s1",
 		Person: "张伟", LeavingOn: day(10)})
 	wantRule(t, err, "STAFF_AMBIGUOUS")
+	clearances := map[string]string{} // by staff number
 	held := func(req, no string) string {
 		t.Helper()
 		start, err := clearance.StartClearance(dir, &assetsv1.StartClearanceRequest{RequestId: req, SchoolId: "s1",
@@ -661,6 +662,7 @@ func TestStaffDirectoryAndClearanceByStaffNumber(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		clearances[no] = start.ClearanceId
 		var got string
 		eventually(t, "the clearance of "+no, func() bool {
 			c, err := clearance.GetClearance(dir, &assetsv1.GetClearanceRequest{SchoolId: "s1", ClearanceId: start.ClearanceId})
@@ -680,6 +682,25 @@ func TestStaffDirectoryAndClearanceByStaffNumber(t *testing.T) {
 	}
 	if got := held("clearance-t002", "T002"); got != "loan:"+a2+" " {
 		t.Errorf("T002 holds %s", got)
+	}
+
+	// Clearance and loans meet on the staff number: once 张伟 T002 (who returns the loan) is
+	// cleared, a loan to T002 is refused, and one to the other 张伟 is not.
+	if _, err := lending.ReturnAsset(keeper, &assetsv1.ReturnAssetRequest{RequestId: "return-0000002", SchoolId: "s1", AssetId: a2}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "T002's clearance to complete", func() bool {
+		_, err := clearance.CompleteClearance(dir, &assetsv1.CompleteClearanceRequest{RequestId: "complete-t002", SchoolId: "s1",
+			ClearanceId: clearances["T002"]})
+		return err == nil
+	})
+	_, err = lending.LendAsset(keeper, &assetsv1.LendAssetRequest{RequestId: "lend-00000004", SchoolId: "s1", AssetId: a2,
+		Borrower: "张伟", BorrowerStaffNo: "T002", DueOn: day(5)})
+	wantRule(t, err, "BORROWER_CLEARED")
+	// T001 is not cleared: a loan to them goes through.
+	if _, err := lending.LendAsset(keeper, &assetsv1.LendAssetRequest{RequestId: "lend-00000005", SchoolId: "s1", AssetId: a2,
+		Borrower: "张伟", BorrowerStaffNo: "T001", DueOn: day(5)}); err != nil {
+		t.Fatal(err)
 	}
 
 	// Someone who left is no longer staff to lend to, but can still be cleared.
