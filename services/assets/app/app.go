@@ -204,25 +204,25 @@ func (a *App) TransferAsset(ctx context.Context, meta es.Meta, assetID string, e
 	if expected < 0 {
 		return 0, errs.Invalid("expected_version", "不能为负数 / must not be negative")
 	}
+	// A new custodian's holdings change: the transfer claims their holder version like a loan
+	// (see asHolder), so it and the completion of their clearance cannot cross. In a school
+	// with a staff directory the holder is their staff number, as for loans and clearances.
 	var campus domain.Campus
-	if (c.ToLocation != "" || c.ToDepartment != "") && meta.Validate() == nil {
-		school, err := a.school(ctx, meta.SchoolID, c.ToLocation, c.ToDepartment)
+	who := c.ToCustodian
+	newCustodian := c.ToCustodian != "" || c.ToCustodianStaffNo != ""
+	if (c.ToLocation != "" || c.ToDepartment != "" || newCustodian) && meta.Validate() == nil {
+		day := domain.FormatDay(a.today())
+		var people []person
+		if newCustodian {
+			people = []person{{c.ToCustodian, c.ToCustodianStaffNo, day}}
+		}
+		school, err := a.schoolWith(ctx, meta.SchoolID, c.ToLocation, []string{c.ToDepartment}, people...)
 		if err != nil {
 			return 0, err
 		}
 		campus = school.Campus
-	}
-	// A new custodian's holdings change: the transfer claims their holder version like a loan
-	// (see asHolder), so it and the completion of their clearance cannot cross. In a school
-	// with a staff directory the holder is the staff number the name resolves to, as for loans
-	// and clearances.
-	who := c.ToCustodian
-	if c.ToCustodian != "" && meta.Validate() == nil {
-		day := domain.FormatDay(a.today())
-		if school, err := a.schoolWith(ctx, meta.SchoolID, "", nil, person{c.ToCustodian, "", day}); err == nil {
-			if st, err := school.Campus.Person("", "", c.ToCustodian, "", day); err == nil && st.No != "" {
-				who = st.No
-			}
+		if st, err := campus.Person("", "", c.ToCustodian, c.ToCustodianStaffNo, day); newCustodian && err == nil && st.No != "" {
+			who = st.No
 		}
 	}
 	var res es.Result[domain.Asset]

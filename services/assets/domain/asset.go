@@ -50,8 +50,10 @@ type Asset struct {
 	Location      string
 	Department    string
 	Custodian     string
-	FixedAsset    bool
-	Registered    bool
+	// CustodianStaffNo is the custodian's 工号 ("" without a staff directory).
+	CustodianStaffNo string
+	FixedAsset       bool
+	Registered       bool
 	// Purchase registrations: the procurement acceptance line, order and supplier.
 	SourceLineID string
 	OrderID      string
@@ -86,13 +88,13 @@ func EvolveAsset(a Asset, m proto.Message) Asset {
 	case *eventsv1.AssetRegistered:
 		a = Asset{ID: e.AssetId, SchoolID: e.SchoolId, Tag: e.Tag, Name: e.Name, Category: e.Category, Model: e.Model,
 			UnitPriceFen: e.UnitPriceFen, Quantity: e.Quantity, AcquiredOn: e.AcquiredOn, Source: e.Source,
-			FundingSource: e.FundingSource, Location: e.Location, Department: e.Department, Custodian: e.Custodian,
+			FundingSource: e.FundingSource, Location: e.Location, Department: e.Department, Custodian: e.Custodian, CustodianStaffNo: e.CustodianStaffNo,
 			FixedAsset: e.FixedAsset, Registered: true, SourceLineID: e.SourceLineId, OrderID: e.OrderId, SupplierID: e.SupplierId,
 			ExpectedUseMonths: int(e.ExpectedUseMonths), DepreciationMonths: int(e.DepreciationMonths),
 			DepreciationStart: e.DepreciationStart, LocationKind: e.LocationKind, Building: e.Building,
 			LifeVersion: e.LifeVersion, OriginSchoolID: e.OriginSchoolId, OriginAssetID: e.OriginAssetId, HeldFrom: e.HeldFrom}
 	case *eventsv1.AssetTransferred:
-		a.Location, a.Department, a.Custodian = e.ToLocation, e.ToDepartment, e.ToCustodian
+		a.Location, a.Department, a.Custodian, a.CustodianStaffNo = e.ToLocation, e.ToDepartment, e.ToCustodian, e.ToCustodianStaffNo
 		a.LocationKind, a.Building = e.ToLocationKind, e.ToBuilding
 	case *eventsv1.AssetRemovedByStocktake:
 		a.Lending.OffLedger = true // 盘亏核销: off the ledger like a write-off
@@ -310,6 +312,8 @@ type TransferAsset struct {
 	ToLocation   string
 	ToDepartment string
 	ToCustodian  string
+	// ToCustodianStaffNo is the new custodian's 工号 (optional; see Campus.Person).
+	ToCustodianStaffNo string
 	// ToCustodianCleared: the leaving dates of the new custodian's completed clearances (from
 	// the event store: ClearedScope).
 	ToCustodianCleared []string
@@ -348,8 +352,20 @@ func DecideTransferAsset(a Asset, c TransferAsset, campus Campus, today Day) ([]
 		FromLocation: a.Location, ToLocation: or(c.ToLocation, a.Location),
 		FromDepartment: a.Department, ToDepartment: or(c.ToDepartment, a.Department),
 		FromCustodian: a.Custodian, ToCustodian: or(c.ToCustodian, a.Custodian),
-		Reason: c.Reason, ToLocationKind: a.LocationKind, ToBuilding: a.Building}
-	if e.FromLocation == e.ToLocation && e.FromDepartment == e.ToDepartment && e.FromCustodian == e.ToCustodian {
+		Reason: c.Reason, ToLocationKind: a.LocationKind, ToBuilding: a.Building,
+		FromCustodianStaffNo: a.CustodianStaffNo, ToCustodianStaffNo: a.CustodianStaffNo}
+	if c.ToCustodian != "" || c.ToCustodianStaffNo != "" {
+		// A new custodian named: one of the staff once the school has a directory.
+		st, err := campus.Person("to_custodian", "to_custodian_staff_no", c.ToCustodian, c.ToCustodianStaffNo, FormatDay(today))
+		if err != nil && (c.ToCustodian != a.Custodian || c.ToCustodianStaffNo != a.CustodianStaffNo) {
+			return nil, err
+		}
+		if err == nil {
+			e.ToCustodian, e.ToCustodianStaffNo = or(st.Name, a.Custodian), st.No
+		}
+	}
+	if e.FromLocation == e.ToLocation && e.FromDepartment == e.ToDepartment && e.FromCustodian == e.ToCustodian &&
+		e.FromCustodianStaffNo == e.ToCustodianStaffNo {
 		return nil, errs.Rule(ReasonTransferNoChange, "调拨前后地点、部门和保管人均未变化 / the transfer changes nothing")
 	}
 	if c.ToLocation != "" && c.ToLocation != a.Location {
@@ -364,7 +380,7 @@ func DecideTransferAsset(a Asset, c TransferAsset, campus Campus, today Day) ([]
 			return nil, err
 		}
 	}
-	if e.ToCustodian != a.Custodian {
+	if e.ToCustodian != a.Custodian || e.ToCustodianStaffNo != a.CustodianStaffNo {
 		if err := notCleared(c.ToCustodianCleared, today, "to_custodian", e.ToCustodian); err != nil {
 			return nil, err
 		}

@@ -103,6 +103,26 @@ func TestPeopleAreStaffOnceTheSchoolHasADirectory(t *testing.T) {
 	_, err = DecideRegisterAsset(given(), reg, r)
 	wantReason(t, err, ReasonStaffAmbiguous)
 
+	// Transfer: the new custodian, by number; the other 张伟 is a change of custodian though
+	// the name stays.
+	held := given(ev[0])
+	tr, err := DecideTransferAsset(held, TransferAsset{ToCustodian: "张伟", ToCustodianStaffNo: "T002"}, c, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := tr[0].(*eventsv1.AssetTransferred); e.FromCustodianStaffNo != "T001" || e.ToCustodianStaffNo != "T002" ||
+		given(ev[0], e).CustodianStaffNo != "T002" {
+		t.Fatalf("transfer %v", e)
+	}
+	_, err = DecideTransferAsset(held, TransferAsset{ToCustodian: "张伟"}, c, today)
+	wantReason(t, err, ReasonStaffAmbiguous)
+	_, err = DecideTransferAsset(held, TransferAsset{ToCustodian: "陈老师"}, c, today)
+	wantReason(t, err, ReasonStaffUnknown)
+	tr, err = DecideTransferAsset(held, TransferAsset{ToCustodianStaffNo: "T003"}, c, today) // the number alone
+	if err != nil || tr[0].(*eventsv1.AssetTransferred).ToCustodian != "王老师" {
+		t.Fatalf("transfer by number: %v %v", tr, err)
+	}
+
 	// Lending: the borrower.
 	a := given(registered())
 	lend := LendAsset{LoanID: "l1", Borrower: "张伟", BorrowerStaffNo: "T002", DueOn: "2025-03-20"}

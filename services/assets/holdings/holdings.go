@@ -93,10 +93,11 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (asset_id) DO NOTHING`, s),
 				p.AssetId, e.SchoolID, p.Tag, p.Name, p.Location, p.Custodian, p.CustodianStaffNo, e.Version)
 		case *eventsv1.AssetTransferred:
-			// A transfer names the new custodian only: their 工号 is not known here.
+			// Transfers recorded before they carried the 工号 keep the old one for an unchanged
+			// custodian and none for a new one.
 			b.Queue(fmt.Sprintf(`UPDATE %s.assets SET location=$2, custodian=$3, version=$4,
-					custodian_staff = CASE WHEN custodian = $3 THEN custodian_staff ELSE '' END
-				WHERE asset_id=$1 AND version < $4`, s), p.AssetId, p.ToLocation, p.ToCustodian, e.Version)
+					custodian_staff = CASE WHEN $5 <> '' THEN $5 WHEN custodian = $3 THEN custodian_staff ELSE '' END
+				WHERE asset_id=$1 AND version < $4`, s), p.AssetId, p.ToLocation, p.ToCustodian, e.Version, p.ToCustodianStaffNo)
 		case *eventsv1.AssetWrittenOff:
 			b.Queue(offLedger(s), p.AssetId, e.Version)
 		case *eventsv1.AssetRemovedByStocktake:

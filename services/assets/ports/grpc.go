@@ -49,7 +49,8 @@ func (s *Server) RegisterAsset(ctx context.Context, r *assetsv1.RegisterAssetReq
 // TransferAsset implements assetsv1.AssetsServiceServer.
 func (s *Server) TransferAsset(ctx context.Context, r *assetsv1.TransferAssetRequest) (*assetsv1.TransferAssetResponse, error) {
 	v, err := s.app.TransferAsset(ctx, grpckit.Meta(ctx, r.RequestId, r.SchoolId, r), r.AssetId, r.ExpectedVersion,
-		domain.TransferAsset{ToLocation: r.ToLocation, ToDepartment: r.ToDepartment, ToCustodian: r.ToCustodian, Reason: r.Reason})
+		domain.TransferAsset{ToLocation: r.ToLocation, ToDepartment: r.ToDepartment, ToCustodian: r.ToCustodian,
+			ToCustodianStaffNo: strings.TrimSpace(r.ToCustodianStaffNo), Reason: r.Reason})
 	if err != nil {
 		return nil, err
 	}

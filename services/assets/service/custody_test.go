@@ -697,6 +697,13 @@ func TestStaffDirectoryAndClearanceByStaffNumber(t *testing.T) {
 	_, err = lending.LendAsset(keeper, &assetsv1.LendAssetRequest{RequestId: "lend-00000004", SchoolId: "s1", AssetId: a2,
 		Borrower: "张伟", BorrowerStaffNo: "T002", DueOn: day(5)})
 	wantRule(t, err, "BORROWER_CLEARED")
+	// Nor can T002 take an asset into custody; handed over by name alone, 张伟 is ambiguous.
+	_, err = e.client.TransferAsset(dir, &assetsv1.TransferAssetRequest{RequestId: "move-00000001", SchoolId: "s1",
+		AssetId: res1.AssetId, ToCustodian: "张伟", ToCustodianStaffNo: "T002", Reason: "移交"})
+	wantRule(t, err, "BORROWER_CLEARED")
+	_, err = e.client.TransferAsset(dir, &assetsv1.TransferAssetRequest{RequestId: "move-00000002", SchoolId: "s1",
+		AssetId: a2, ToCustodian: "张伟", Reason: "移交"})
+	wantRule(t, err, "STAFF_AMBIGUOUS")
 	// T001 is not cleared: a loan to them goes through.
 	if _, err := lending.LendAsset(keeper, &assetsv1.LendAssetRequest{RequestId: "lend-00000005", SchoolId: "s1", AssetId: a2,
 		Borrower: "张伟", BorrowerStaffNo: "T001", DueOn: day(5)}); err != nil {

@@ -538,9 +538,12 @@ type TransferAssetRequest struct {
 	ToDepartment    string `protobuf:"bytes,6,opt,name=to_department,json=toDepartment,proto3" json:"to_department,omitempty"`
 	ToCustodian     string `protobuf:"bytes,7,opt,name=to_custodian,json=toCustodian,proto3" json:"to_custodian,omitempty"`
 	// 调拨原因
-	Reason        string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Reason string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	// 新保管人工号 once the school has a staff directory (optional when to_custodian is a name
+	// only one current staff member has; alone, it names the new custodian).
+	ToCustodianStaffNo string `protobuf:"bytes,9,opt,name=to_custodian_staff_no,json=toCustodianStaffNo,proto3" json:"to_custodian_staff_no,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *TransferAssetRequest) Reset() {
@@ -625,6 +628,13 @@ func (x *TransferAssetRequest) GetToCustodian() string {
 func (x *TransferAssetRequest) GetReason() string {
 	if x != nil {
 		return x.Reason
+	}
+	return ""
+}
+
+func (x *TransferAssetRequest) GetToCustodianStaffNo() string {
+	if x != nil {
+		return x.ToCustodianStaffNo
 	}
 	return ""
 }
@@ -1240,7 +1250,7 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"\x12custodian_staff_no\x18\x11 \x01(\tR\x10custodianStaffNo\"L\n" +
 	"\x15RegisterAssetResponse\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\x03R\aversion\"\x99\x02\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\"\xcc\x02\n" +
 	"\x14TransferAssetRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
@@ -1251,7 +1261,8 @@ const file_houqin_assets_v1_assets_proto_rawDesc = "" +
 	"toLocation\x12#\n" +
 	"\rto_department\x18\x06 \x01(\tR\ftoDepartment\x12!\n" +
 	"\fto_custodian\x18\a \x01(\tR\vtoCustodian\x12\x16\n" +
-	"\x06reason\x18\b \x01(\tR\x06reason\"L\n" +
+	"\x06reason\x18\b \x01(\tR\x06reason\x121\n" +
+	"\x15to_custodian_staff_no\x18\t \x01(\tR\x12toCustodianStaffNo\"L\n" +
 	"\x15TransferAssetResponse\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\"I\n" +

@@ -388,8 +388,12 @@ type AssetTransferred struct {
 	// As on AssetRegistered, for to_location.
 	ToLocationKind string `protobuf:"bytes,9,opt,name=to_location_kind,json=toLocationKind,proto3" json:"to_location_kind,omitempty"`
 	ToBuilding     string `protobuf:"bytes,10,opt,name=to_building,json=toBuilding,proto3" json:"to_building,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// 工号 of the custodians (empty: the school had no staff directory, or the asset was
+	// registered before it).
+	FromCustodianStaffNo string `protobuf:"bytes,11,opt,name=from_custodian_staff_no,json=fromCustodianStaffNo,proto3" json:"from_custodian_staff_no,omitempty"`
+	ToCustodianStaffNo   string `protobuf:"bytes,12,opt,name=to_custodian_staff_no,json=toCustodianStaffNo,proto3" json:"to_custodian_staff_no,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *AssetTransferred) Reset() {
@@ -492,6 +496,20 @@ func (x *AssetTransferred) GetToBuilding() string {
 	return ""
 }
 
+func (x *AssetTransferred) GetFromCustodianStaffNo() string {
+	if x != nil {
+		return x.FromCustodianStaffNo
+	}
+	return ""
+}
+
+func (x *AssetTransferred) GetToCustodianStaffNo() string {
+	if x != nil {
+		return x.ToCustodianStaffNo
+	}
+	return ""
+}
+
 var File_houqin_assets_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
@@ -536,7 +554,7 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"\x10origin_school_id\x18\x19 \x01(\tR\x0eoriginSchoolId\x12&\n" +
 	"\x0forigin_asset_id\x18\x1a \x01(\tR\roriginAssetId\x12\x1b\n" +
 	"\theld_from\x18\x1b \x01(\tR\bheldFrom\x12,\n" +
-	"\x12custodian_staff_no\x18\x1c \x01(\tR\x10custodianStaffNo\"\xee\x02\n" +
+	"\x12custodian_staff_no\x18\x1c \x01(\tR\x10custodianStaffNo\"\xd8\x03\n" +
 	"\x10AssetTransferred\x12\x19\n" +
 	"\basset_id\x18\x01 \x01(\tR\aassetId\x12#\n" +
 	"\rfrom_location\x18\x02 \x01(\tR\ffromLocation\x12\x1f\n" +
@@ -550,7 +568,9 @@ const file_houqin_assets_events_v1_events_proto_rawDesc = "" +
 	"\x10to_location_kind\x18\t \x01(\tR\x0etoLocationKind\x12\x1f\n" +
 	"\vto_building\x18\n" +
 	" \x01(\tR\n" +
-	"toBuildingB\xe0\x01\n" +
+	"toBuilding\x125\n" +
+	"\x17from_custodian_staff_no\x18\v \x01(\tR\x14fromCustodianStaffNo\x121\n" +
+	"\x15to_custodian_staff_no\x18\f \x01(\tR\x12toCustodianStaffNoB\xe0\x01\n" +
 	"\x1bcom.houqin.assets.events.v1B\vEventsProtoP\x01Z5houqin.dev/proto/gen/houqin/assets/events/v1;eventsv1\xa2\x02\x03HAE\xaa\x02\x17Houqin.Assets.Events.V1\xca\x02\x17Houqin\\Assets\\Events\\V1\xe2\x02#Houqin\\Assets\\Events\\V1\\GPBMetadata\xea\x02\x1aHouqin::Assets::Events::V1b\x06proto3"
 
 var (
