@@ -19,7 +19,8 @@ func (a *App) SubmitRequisition(ctx context.Context, meta es.Meta, c domain.Subm
 		_, derr := domain.DecideSubmitRequisition(domain.Requisition{}, c, domain.Campus{}, a.today())
 		return "", 0, errs.Join(err, derr)
 	}
-	school, err := a.school(ctx, meta.SchoolID, "", c.Department)
+	school, err := a.schoolWith(ctx, meta.SchoolID, "", []string{c.Department},
+		person{c.Requester, c.RequesterStaffNo, domain.FormatDay(a.today())})
 	if err != nil {
 		return "", 0, err
 	}

@@ -52,15 +52,17 @@ type RequisitionLine struct {
 
 // Requisition is one request for items (申领单).
 type Requisition struct {
-	ID           string
-	Requester    string
-	Department   string
-	Purpose      string
-	Lines        []RequisitionLine
-	Submitted    bool
-	Approved     bool
-	Rejected     bool
-	RejectReason string
+	ID        string
+	Requester string
+	// RequesterStaffNo is the requester's 工号 ("" without a staff directory).
+	RequesterStaffNo string
+	Department       string
+	Purpose          string
+	Lines            []RequisitionLine
+	Submitted        bool
+	Approved         bool
+	Rejected         bool
+	RejectReason     string
 }
 
 // Status is submitted, approved, rejected or issued.
@@ -91,7 +93,7 @@ func EvolveRequisition(r Requisition, m proto.Message) Requisition {
 	}
 	switch e := m.(type) {
 	case *eventsv1.RequisitionSubmitted:
-		r = Requisition{ID: e.RequisitionId, Requester: e.Requester, Department: e.Department, Purpose: e.Purpose, Submitted: true}
+		r = Requisition{ID: e.RequisitionId, Requester: e.Requester, RequesterStaffNo: e.RequesterStaffNo, Department: e.Department, Purpose: e.Purpose, Submitted: true}
 		for _, l := range e.Lines {
 			r.Lines = append(r.Lines, RequisitionLine{Line: l.Line, Item: l.Item, Unit: l.Unit, Returnable: l.Returnable, Requested: l.Quantity})
 		}
@@ -112,9 +114,11 @@ func EvolveRequisition(r Requisition, m proto.Message) Requisition {
 type SubmitRequisition struct {
 	RequisitionID string
 	Requester     string
-	Department    string
-	Purpose       string
-	Lines         []RequisitionLine // Item, Unit, Requested, Returnable
+	// RequesterStaffNo is the requester's 工号 (optional; see Campus.Person).
+	RequesterStaffNo string
+	Department       string
+	Purpose          string
+	Lines            []RequisitionLine // Item, Unit, Requested, Returnable
 }
 
 // DecideSubmitRequisition decides a request made today at the school of campus (its
@@ -146,7 +150,11 @@ func DecideSubmitRequisition(r Requisition, c SubmitRequisition, campus Campus, 
 	if err := checkDepartment(campus, "department", c.Department); err != nil {
 		return nil, err
 	}
-	e := &eventsv1.RequisitionSubmitted{RequisitionId: c.RequisitionID, Requester: c.Requester, Department: c.Department,
+	requester, err := campus.Person("requester", "requester_staff_no", c.Requester, c.RequesterStaffNo, FormatDay(today))
+	if err != nil {
+		return nil, err
+	}
+	e := &eventsv1.RequisitionSubmitted{RequisitionId: c.RequisitionID, Requester: c.Requester, RequesterStaffNo: requester.No, Department: c.Department,
 		Purpose: c.Purpose, SubmittedOn: FormatDay(today)}
 	for i, l := range c.Lines {
 		e.Lines = append(e.Lines, &eventsv1.RequisitionLine{Line: int32(i + 1), Item: strings.TrimSpace(l.Item), Unit: l.Unit,
@@ -248,7 +256,7 @@ func DecideIssueRequisition(r Requisition, c IssueRequisition, today Day) ([]pro
 	case !r.Approved:
 		return nil, errs.Rule(ReasonRequisitionNotApproved, "申领尚未审批，不能发放 / issue needs the logistics director's approval first")
 	}
-	e := &eventsv1.RequisitionIssued{RequisitionId: r.ID, IssuedTo: r.Requester, IssuedOn: FormatDay(today), Department: r.Department}
+	e := &eventsv1.RequisitionIssued{RequisitionId: r.ID, IssuedTo: r.Requester, IssuedToStaffNo: r.RequesterStaffNo, IssuedOn: FormatDay(today), Department: r.Department}
 	for _, l := range r.Lines {
 		q, named := c.Lines[l.Line]
 		if len(c.Lines) == 0 {

@@ -123,6 +123,19 @@ func TestPeopleAreStaffOnceTheSchoolHasADirectory(t *testing.T) {
 		t.Fatalf("transfer by number: %v %v", tr, err)
 	}
 
+	// Requisition: the requester, and the issue to them.
+	sub := SubmitRequisition{RequisitionID: "r1", Requester: "张伟", RequesterStaffNo: "T002", Lines: []RequisitionLine{{Item: "卷尺", Requested: 1, Returnable: true}}}
+	rq, err := DecideSubmitRequisition(Requisition{}, sub, c, today)
+	if err != nil || rq[0].(*eventsv1.RequisitionSubmitted).RequesterStaffNo != "T002" {
+		t.Fatalf("requisition: %v %v", rq, err)
+	}
+	if got := EvolveRequisition(Requisition{}, rq[0]); got.RequesterStaffNo != "T002" {
+		t.Fatalf("requisition state %v", got)
+	}
+	sub.RequesterStaffNo = ""
+	_, err = DecideSubmitRequisition(Requisition{}, sub, c, today)
+	wantReason(t, err, ReasonStaffAmbiguous)
+
 	// Lending: the borrower.
 	a := given(registered())
 	lend := LendAsset{LoanID: "l1", Borrower: "张伟", BorrowerStaffNo: "T002", DueOn: "2025-03-20"}

@@ -72,7 +72,8 @@ CREATE INDEX IF NOT EXISTS issued_out_by_person ON %[1]s.issued (school_id, pers
 -- 工号 of the custodian and the borrower where the events carry one (a school with a staff
 -- directory); '' where they name a person only.
 ALTER TABLE %[1]s.assets ADD COLUMN IF NOT EXISTS custodian_staff text NOT NULL DEFAULT '';
-ALTER TABLE %[1]s.loans ADD COLUMN IF NOT EXISTS borrower_staff text NOT NULL DEFAULT '';`,
+ALTER TABLE %[1]s.loans ADD COLUMN IF NOT EXISTS borrower_staff text NOT NULL DEFAULT '';
+ALTER TABLE %[1]s.issued ADD COLUMN IF NOT EXISTS person_staff text NOT NULL DEFAULT '';`,
 		pgx.Identifier{schema}.Sanitize()))
 	return err
 }
@@ -111,10 +112,10 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 		case *eventsv1.RequisitionIssued:
 			// Events carry running totals, so GREATEST makes a replay harmless.
 			for _, l := range p.Lines {
-				b.Queue(fmt.Sprintf(`INSERT INTO %s.issued (requisition_id, line, school_id, person, item, returnable, issued)
-					VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (requisition_id, line)
+				b.Queue(fmt.Sprintf(`INSERT INTO %s.issued (requisition_id, line, school_id, person, person_staff, item, returnable, issued)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (requisition_id, line)
 					DO UPDATE SET issued = GREATEST(issued.issued, EXCLUDED.issued)`, s),
-					p.RequisitionId, l.Line, e.SchoolID, p.IssuedTo, l.Item, l.Returnable, l.Total)
+					p.RequisitionId, l.Line, e.SchoolID, p.IssuedTo, p.IssuedToStaffNo, l.Item, l.Returnable, l.Total)
 			}
 		case *eventsv1.IssuedItemsReturned:
 			for _, l := range p.Lines {
@@ -185,9 +186,8 @@ func (r Reader) AssetsAt(ctx context.Context, school, location string) ([]string
 // PersonHeld is what person holds in school: assets in their custody, open loans, and
 // returnable items issued and not returned. With staffNo (a school with a staff directory),
 // custody and loans recorded with that 工号 are theirs, and those recorded by a name only
-// (before the directory, or transferred by name) when the name is theirs; custody and loans
-// recorded with another 工号 are not, even under the same name (two 张伟). Issued items carry
-// names only.
+// (before the directory) when the name is theirs; those recorded with another 工号 are not,
+// even under the same name (two 张伟). Issued items likewise.
 func (r Reader) PersonHeld(ctx context.Context, school, person, staffNo string) (domain.Held, error) {
 	rows, err := r.Pool.Query(ctx, `
 SELECT 'custodian', asset_id::text, '', '', 0, tag, name, 1 FROM assets_holdings.assets
@@ -199,7 +199,8 @@ SELECT 'loan', asset_id::text, loan_id::text, '', 0, tag, name, 1 FROM assets_ho
    AND (borrower_staff = $3 AND $3 <> '' OR borrower_staff = '' AND borrower = $2)
 UNION ALL
 SELECT 'issued', '', '', requisition_id::text, line, '', item, issued - returned FROM assets_holdings.issued
- WHERE school_id=$1 AND person=$2 AND returnable AND issued > returned
+ WHERE school_id=$1 AND returnable AND issued > returned
+   AND (person_staff = $3 AND $3 <> '' OR person_staff = '' AND person = $2)
 ORDER BY 1, 6, 7, 4, 5`, school, person, staffNo)
 	if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func lineAmounts(ls []*assetsv1.LineAmount) (domain.LineAmounts, error) {
 
 // SubmitRequisition implements assetsv1.RequisitionServiceServer.
 func (s *RequisitionServer) SubmitRequisition(ctx context.Context, r *assetsv1.SubmitRequisitionRequest) (*assetsv1.SubmitRequisitionResponse, error) {
-	c := domain.SubmitRequisition{Requester: strings.TrimSpace(r.Requester), Department: strings.TrimSpace(r.Department),
+	c := domain.SubmitRequisition{Requester: strings.TrimSpace(r.Requester), RequesterStaffNo: strings.TrimSpace(r.RequesterStaffNo), Department: strings.TrimSpace(r.Department),
 		Purpose: strings.TrimSpace(r.Purpose)}
 	for _, it := range r.Items {
 		c.Lines = append(c.Lines, domain.RequisitionLine{Item: strings.TrimSpace(it.Item), Unit: strings.TrimSpace(it.Unit),

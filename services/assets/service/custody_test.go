@@ -710,6 +710,37 @@ func TestStaffDirectoryAndClearanceByStaffNumber(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A returnable item issued to 张伟 T001 is T001's to return, not T002's.
+	reqs := assetsv1.NewRequisitionServiceClient(e.conn)
+	rq, err := reqs.SubmitRequisition(e.as(t, auth.RoleTeacher, "s1"), &assetsv1.SubmitRequisitionRequest{RequestId: "requisition-t1",
+		SchoolId: "s1", Requester: "张伟", RequesterStaffNo: "T001", Items: []*assetsv1.RequestedItem{{Item: "卷尺", Quantity: 1, Returnable: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.ApproveRequisition(dir, &assetsv1.ApproveRequisitionRequest{RequestId: "approve-t1", SchoolId: "s1", RequisitionId: rq.RequisitionId}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reqs.IssueRequisition(keeper, &assetsv1.IssueRequisitionRequest{RequestId: "issue-t1", SchoolId: "s1", RequisitionId: rq.RequisitionId}); err != nil {
+		t.Fatal(err)
+	}
+	issued := func(no string) int {
+		c, err := clearance.GetClearance(dir, &assetsv1.GetClearanceRequest{SchoolId: "s1", ClearanceId: clearances[no]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, h := range c.Clearance.Held {
+			if h.Kind == "issued" {
+				n++
+			}
+		}
+		return n
+	}
+	eventually(t, "the tape measure in T001's holdings", func() bool { return issued("T001") == 1 })
+	if n := issued("T002"); n != 0 {
+		t.Errorf("T002 holds %d issued items", n)
+	}
+
 	// Someone who left is no longer staff to lend to, but can still be cleared.
 	if _, err := ledger.RecordStaffLeft(dir, &assetsv1.RecordStaffLeftRequest{RequestId: "left-00000001", SchoolId: "s1",
 		StaffNo: "T003", LeftOn: day(0)}); err != nil {

@@ -206,15 +206,18 @@ func (x *LineAmount) GetQuantity() int64 {
 }
 
 type SubmitRequisitionRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	SchoolId      string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
-	Requester     string                 `protobuf:"bytes,3,opt,name=requester,proto3" json:"requester,omitempty"`
-	Department    string                 `protobuf:"bytes,4,opt,name=department,proto3" json:"department,omitempty"`
-	Items         []*RequestedItem       `protobuf:"bytes,5,rep,name=items,proto3" json:"items,omitempty"`
-	Purpose       string                 `protobuf:"bytes,6,opt,name=purpose,proto3" json:"purpose,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RequestId  string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	SchoolId   string                 `protobuf:"bytes,2,opt,name=school_id,json=schoolId,proto3" json:"school_id,omitempty"`
+	Requester  string                 `protobuf:"bytes,3,opt,name=requester,proto3" json:"requester,omitempty"`
+	Department string                 `protobuf:"bytes,4,opt,name=department,proto3" json:"department,omitempty"`
+	Items      []*RequestedItem       `protobuf:"bytes,5,rep,name=items,proto3" json:"items,omitempty"`
+	Purpose    string                 `protobuf:"bytes,6,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// 申领人工号 once the school has a staff directory (optional when the requester's name is
+	// one only one current staff member has).
+	RequesterStaffNo string `protobuf:"bytes,7,opt,name=requester_staff_no,json=requesterStaffNo,proto3" json:"requester_staff_no,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *SubmitRequisitionRequest) Reset() {
@@ -285,6 +288,13 @@ func (x *SubmitRequisitionRequest) GetItems() []*RequestedItem {
 func (x *SubmitRequisitionRequest) GetPurpose() string {
 	if x != nil {
 		return x.Purpose
+	}
+	return ""
+}
+
+func (x *SubmitRequisitionRequest) GetRequesterStaffNo() string {
+	if x != nil {
+		return x.RequesterStaffNo
 	}
 	return ""
 }
@@ -1137,7 +1147,7 @@ const file_houqin_assets_v1_requisition_proto_rawDesc = "" +
 	"\n" +
 	"LineAmount\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\x05R\x04line\x12\x1a\n" +
-	"\bquantity\x18\x02 \x01(\x03R\bquantity\"\xe5\x01\n" +
+	"\bquantity\x18\x02 \x01(\x03R\bquantity\"\x93\x02\n" +
 	"\x18SubmitRequisitionRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x1b\n" +
@@ -1147,7 +1157,8 @@ const file_houqin_assets_v1_requisition_proto_rawDesc = "" +
 	"department\x18\x04 \x01(\tR\n" +
 	"department\x125\n" +
 	"\x05items\x18\x05 \x03(\v2\x1f.houqin.assets.v1.RequestedItemR\x05items\x12\x18\n" +
-	"\apurpose\x18\x06 \x01(\tR\apurpose\"\\\n" +
+	"\apurpose\x18\x06 \x01(\tR\apurpose\x12,\n" +
+	"\x12requester_staff_no\x18\a \x01(\tR\x10requesterStaffNo\"\\\n" +
 	"\x19SubmitRequisitionResponse\x12%\n" +
 	"\x0erequisition_id\x18\x01 \x01(\tR\rrequisitionId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\"\xdd\x01\n" +

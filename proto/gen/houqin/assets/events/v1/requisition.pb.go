@@ -110,9 +110,11 @@ type RequisitionSubmitted struct {
 	Lines         []*RequisitionLine     `protobuf:"bytes,4,rep,name=lines,proto3" json:"lines,omitempty"`
 	Purpose       string                 `protobuf:"bytes,5,opt,name=purpose,proto3" json:"purpose,omitempty"`
 	// YYYY-MM-DD
-	SubmittedOn   string `protobuf:"bytes,6,opt,name=submitted_on,json=submittedOn,proto3" json:"submitted_on,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	SubmittedOn string `protobuf:"bytes,6,opt,name=submitted_on,json=submittedOn,proto3" json:"submitted_on,omitempty"`
+	// 申领人工号 (empty: the school had no staff directory).
+	RequesterStaffNo string `protobuf:"bytes,7,opt,name=requester_staff_no,json=requesterStaffNo,proto3" json:"requester_staff_no,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *RequisitionSubmitted) Reset() {
@@ -183,6 +185,13 @@ func (x *RequisitionSubmitted) GetPurpose() string {
 func (x *RequisitionSubmitted) GetSubmittedOn() string {
 	if x != nil {
 		return x.SubmittedOn
+	}
+	return ""
+}
+
+func (x *RequisitionSubmitted) GetRequesterStaffNo() string {
+	if x != nil {
+		return x.RequesterStaffNo
 	}
 	return ""
 }
@@ -412,10 +421,12 @@ type RequisitionIssued struct {
 	IssuedTo string          `protobuf:"bytes,2,opt,name=issued_to,json=issuedTo,proto3" json:"issued_to,omitempty"`
 	Lines    []*LineQuantity `protobuf:"bytes,3,rep,name=lines,proto3" json:"lines,omitempty"`
 	// YYYY-MM-DD
-	IssuedOn      string `protobuf:"bytes,4,opt,name=issued_on,json=issuedOn,proto3" json:"issued_on,omitempty"`
-	Department    string `protobuf:"bytes,5,opt,name=department,proto3" json:"department,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	IssuedOn   string `protobuf:"bytes,4,opt,name=issued_on,json=issuedOn,proto3" json:"issued_on,omitempty"`
+	Department string `protobuf:"bytes,5,opt,name=department,proto3" json:"department,omitempty"`
+	// 领用人工号 (empty: the school had no staff directory).
+	IssuedToStaffNo string `protobuf:"bytes,6,opt,name=issued_to_staff_no,json=issuedToStaffNo,proto3" json:"issued_to_staff_no,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RequisitionIssued) Reset() {
@@ -479,6 +490,13 @@ func (x *RequisitionIssued) GetIssuedOn() string {
 func (x *RequisitionIssued) GetDepartment() string {
 	if x != nil {
 		return x.Department
+	}
+	return ""
+}
+
+func (x *RequisitionIssued) GetIssuedToStaffNo() string {
+	if x != nil {
+		return x.IssuedToStaffNo
 	}
 	return ""
 }
@@ -565,7 +583,7 @@ const file_houqin_assets_events_v1_requisition_proto_rawDesc = "" +
 	"\bquantity\x18\x04 \x01(\x03R\bquantity\x12\x1e\n" +
 	"\n" +
 	"returnable\x18\x05 \x01(\bR\n" +
-	"returnable\"\xf8\x01\n" +
+	"returnable\"\xa6\x02\n" +
 	"\x14RequisitionSubmitted\x12%\n" +
 	"\x0erequisition_id\x18\x01 \x01(\tR\rrequisitionId\x12\x1c\n" +
 	"\trequester\x18\x02 \x01(\tR\trequester\x12\x1e\n" +
@@ -574,7 +592,8 @@ const file_houqin_assets_events_v1_requisition_proto_rawDesc = "" +
 	"department\x12>\n" +
 	"\x05lines\x18\x04 \x03(\v2(.houqin.assets.events.v1.RequisitionLineR\x05lines\x12\x18\n" +
 	"\apurpose\x18\x05 \x01(\tR\apurpose\x12!\n" +
-	"\fsubmitted_on\x18\x06 \x01(\tR\vsubmittedOn\"\x88\x01\n" +
+	"\fsubmitted_on\x18\x06 \x01(\tR\vsubmittedOn\x12,\n" +
+	"\x12requester_staff_no\x18\a \x01(\tR\x10requesterStaffNo\"\x88\x01\n" +
 	"\fLineQuantity\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\x05R\x04line\x12\x12\n" +
 	"\x04item\x18\x02 \x01(\tR\x04item\x12\x1a\n" +
@@ -596,7 +615,7 @@ const file_houqin_assets_events_v1_requisition_proto_rawDesc = "" +
 	"\vrejected_by\x18\x03 \x01(\tR\n" +
 	"rejectedBy\x12\x1f\n" +
 	"\vrejected_on\x18\x04 \x01(\tR\n" +
-	"rejectedOn\"\xd1\x01\n" +
+	"rejectedOn\"\xfe\x01\n" +
 	"\x11RequisitionIssued\x12%\n" +
 	"\x0erequisition_id\x18\x01 \x01(\tR\rrequisitionId\x12\x1b\n" +
 	"\tissued_to\x18\x02 \x01(\tR\bissuedTo\x12;\n" +
@@ -604,7 +623,8 @@ const file_houqin_assets_events_v1_requisition_proto_rawDesc = "" +
 	"\tissued_on\x18\x04 \x01(\tR\bissuedOn\x12\x1e\n" +
 	"\n" +
 	"department\x18\x05 \x01(\tR\n" +
-	"department\"\xbb\x01\n" +
+	"department\x12+\n" +
+	"\x12issued_to_staff_no\x18\x06 \x01(\tR\x0fissuedToStaffNo\"\xbb\x01\n" +
 	"\x13IssuedItemsReturned\x12%\n" +
 	"\x0erequisition_id\x18\x01 \x01(\tR\rrequisitionId\x12\x1f\n" +
 	"\vreturned_by\x18\x02 \x01(\tR\n" +
