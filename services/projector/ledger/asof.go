@@ -24,11 +24,13 @@ func depreciationStart(m *eventsv1.AssetRegistered) string { return m.Depreciati
 type Entry struct {
 	AssetID, SchoolID                         string
 	Category, Location, Department, Custodian string
-	Status                                    string
-	Quantity, ValueFen                        int64
-	AcquiredOn                                time.Time
-	DepreciationMonths                        int
-	DepreciationStart                         string
+	// CustodianStaffNo is the custodian's 工号 where the events carry it ("": by name only).
+	CustodianStaffNo   string
+	Status             string
+	Quantity, ValueFen int64
+	AcquiredOn         time.Time
+	DepreciationMonths int
+	DepreciationStart  string
 }
 
 // Position is the entry's depreciation at the end of asOf.
@@ -37,7 +39,7 @@ func (e Entry) Position(asOf time.Time) depreciation.Position {
 		Start: depreciation.Start(e.DepreciationStart), AcquiredOn: e.AcquiredOn}.AsOf(asOf)
 }
 
-// Key is the entry's value of a dimension.
+// Key is the entry's value of a dimension (a custodian's: CustodianKey).
 func (e Entry) Key(dim string) string {
 	switch dim {
 	case "category":
@@ -47,11 +49,50 @@ func (e Entry) Key(dim string) string {
 	case "department":
 		return e.Department
 	case "custodian":
-		return e.Custodian
+		return e.CustodianKey()
 	case "status":
 		return e.Status
 	}
 	return ""
+}
+
+// StaffKeyPrefix starts the key of a custodian known by staff number (staff:T0123); a
+// custodian recorded by name only is keyed by the name.
+const StaffKeyPrefix = "staff:"
+
+// CustodianKey is the entry's key in the breakdown by custodian: the staff number where the
+// events carry it — two 张伟 are two people — and the name otherwise.
+func (e Entry) CustodianKey() string {
+	if e.CustodianStaffNo != "" {
+		return StaffKeyPrefix + e.CustodianStaffNo
+	}
+	return e.Custodian
+}
+
+// custodianLabels names the custodians known by staff number: "张伟（T0123）". Should the
+// entries of one number carry different names, the least name in byte order is used, so
+// the label does not depend on the order of the rows.
+func custodianLabels(entries []Entry) map[string]string {
+	names := map[string]string{}
+	for _, e := range entries {
+		if e.CustodianStaffNo == "" {
+			continue
+		}
+		k := e.CustodianKey()
+		if n, ok := names[k]; !ok || (e.Custodian != "" && (n == "" || e.Custodian < n)) {
+			names[k] = e.Custodian
+		}
+	}
+	out := make(map[string]string, len(names))
+	for k, n := range names {
+		no := strings.TrimPrefix(k, StaffKeyPrefix)
+		if n == "" {
+			out[k] = no
+		} else {
+			out[k] = n + "（" + no + "）"
+		}
+	}
+	return out
 }
 
 // Dimensions a ledger groups by (分组).
@@ -86,7 +127,8 @@ func (r Reader) Entries(ctx context.Context, school string, asOf, end time.Time)
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Entry, error) {
 		var e Entry
 		var months int32
-		err := row.Scan(&e.AssetID, &e.SchoolID, &e.Category, &e.Location, &e.Department, &e.Custodian, &e.Status,
+		err := row.Scan(&e.AssetID, &e.SchoolID, &e.Category, &e.Location, &e.Department, &e.Custodian,
+			&e.CustodianStaffNo, &e.Status,
 			&e.Quantity, &e.ValueFen, &e.AcquiredOn, &months, &e.DepreciationStart)
 		e.DepreciationMonths = int(months)
 		return e, err
@@ -95,29 +137,31 @@ func (r Reader) Entries(ctx context.Context, school string, asOf, end time.Time)
 
 // entriesSQL: $1 the as-of date, $2 the first instant after it, $S the school condition.
 const entriesSQL = `
-		SELECT asset_id::text, school_id, category, location, department, custodian, status, quantity, value_fen,
+		SELECT asset_id::text, school_id, category, location, department, custodian, custodian_staff_no, status,
+			quantity, value_fen,
 			acquired_on, depreciation_months, depreciation_start
 		FROM ledger.assets a WHERE $S a.acquired_on <= $1 AND a.changed_at < $2 AND a.corrected_on <= $1
 			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $1)
 		UNION ALL
-		SELECT a.asset_id::text, a.school_id, a.category, h.location, h.department, h.custodian, h.status, a.quantity,
-			a.value_fen, a.acquired_on, a.depreciation_months, a.depreciation_start
+		SELECT a.asset_id::text, a.school_id, a.category, h.location, h.department, h.custodian, h.custodian_staff_no,
+			h.status, a.quantity, a.value_fen, a.acquired_on, a.depreciation_months, a.depreciation_start
 		FROM ledger.assets a CROSS JOIN LATERAL (
-			SELECT location, department, custodian, status FROM ledger.asset_history h
+			SELECT location, department, custodian, custodian_staff_no, status FROM ledger.asset_history h
 			WHERE h.asset_id = a.asset_id AND h.effective_at < $2
 			ORDER BY h.effective_at DESC, h.version DESC LIMIT 1) h
 		WHERE $S a.acquired_on <= $1 AND a.changed_at >= $2 AND a.corrected_on <= $1
 			AND NOT EXISTS (SELECT 1 FROM ledger.removals r WHERE r.asset_id = a.asset_id AND r.removed_on <= $1)
 		UNION ALL
 		SELECT a.asset_id::text, a.school_id, c.category, coalesce(h.location, a.location),
-			coalesce(h.department, a.department), coalesce(h.custodian, a.custodian), coalesce(h.status, a.status),
+			coalesce(h.department, a.department), coalesce(h.custodian, a.custodian),
+			coalesce(h.custodian_staff_no, a.custodian_staff_no), coalesce(h.status, a.status),
 			c.quantity, c.value_fen, c.acquired_on, c.depreciation_months, c.depreciation_start
 		FROM ledger.assets a CROSS JOIN LATERAL (
 			SELECT category, quantity, value_fen, acquired_on, depreciation_months, depreciation_start
 			FROM ledger.corrections c WHERE c.asset_id = a.asset_id AND c.corrected_on > $1
 			ORDER BY c.corrected_on, c.version LIMIT 1) c
 		LEFT JOIN LATERAL (
-			SELECT true found, location, department, custodian, status FROM ledger.asset_history h
+			SELECT true found, location, department, custodian, custodian_staff_no, status FROM ledger.asset_history h
 			WHERE h.asset_id = a.asset_id AND h.effective_at < $2
 			ORDER BY h.effective_at DESC, h.version DESC LIMIT 1) h ON a.changed_at >= $2
 		WHERE $S a.corrected_on > $1 AND c.acquired_on <= $1 AND (a.changed_at < $2 OR h.found)
@@ -133,7 +177,17 @@ type Group struct {
 // Breakdown groups entries by dim with their value and net book value at the end of asOf,
 // the largest value first (then by key).
 func Breakdown(entries []Entry, dim string, asOf time.Time) []Group {
-	return groupBy(entries, func(e Entry) string { return e.Key(dim) }, func(k string) string { return label(dim, k) }, asOf)
+	labelOf := func(k string) string { return label(dim, k) }
+	if dim == "custodian" {
+		staff := custodianLabels(entries)
+		labelOf = func(k string) string {
+			if l, ok := staff[k]; ok {
+				return l
+			}
+			return label(dim, k)
+		}
+	}
+	return groupBy(entries, func(e Entry) string { return e.Key(dim) }, labelOf, asOf)
 }
 
 // DistrictDimensions are what the district's ledger groups by (全区分组).

@@ -115,7 +115,12 @@ CREATE TABLE IF NOT EXISTS %[1]s.corrections (
     PRIMARY KEY (asset_id, version)
 );
 CREATE INDEX IF NOT EXISTS corrections_by_date ON %[1]s.corrections (corrected_on);
-CREATE INDEX IF NOT EXISTS corrections_by_asset ON %[1]s.corrections (asset_id, corrected_on, version);`, s))
+CREATE INDEX IF NOT EXISTS corrections_by_asset ON %[1]s.corrections (asset_id, corrected_on, version);
+-- The custodian's staff number (保管人工号) where the events carry it (registrations and
+-- transfers once the school has a staff directory; '' before): the breakdown by custodian
+-- groups by it, so two 张伟 are two rows. Rows made before read as recorded by name only.
+ALTER TABLE %[1]s.assets ADD COLUMN IF NOT EXISTS custodian_staff_no text NOT NULL DEFAULT '';
+ALTER TABLE %[1]s.asset_history ADD COLUMN IF NOT EXISTS custodian_staff_no text NOT NULL DEFAULT '';`, s))
 	if err != nil {
 		return err
 	}
@@ -125,6 +130,7 @@ CREATE INDEX IF NOT EXISTS corrections_by_asset ON %[1]s.corrections (asset_id, 
 type assetRows struct {
 	ids, events                                    [][16]byte
 	schools, tags, names, cats, locs, depts, custs []string
+	custNos                                        []string
 	prices, qtys, values, versions                 []int64
 	acquired                                       []time.Time
 	fixed                                          []bool
@@ -151,6 +157,7 @@ func (r *assetRows) add(e event.Event, m *eventsv1.AssetRegistered) error {
 	r.locs = append(r.locs, m.Location)
 	r.depts = append(r.depts, m.Department)
 	r.custs = append(r.custs, m.Custodian)
+	r.custNos = append(r.custNos, m.CustodianStaffNo)
 	r.prices = append(r.prices, m.UnitPriceFen)
 	r.qtys = append(r.qtys, m.Quantity)
 	r.values = append(r.values, m.UnitPriceFen*m.Quantity)
@@ -177,20 +184,20 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 		}
 		b.Queue(fmt.Sprintf(`INSERT INTO %s.assets (asset_id, event_id, school_id, tag, name, category, location,
 			department, custodian, unit_price_fen, quantity, value_fen, version, acquired_on, fixed_asset, registered_at,
-			depreciation_months, depreciation_start)
+			depreciation_months, depreciation_start, custodian_staff_no)
 			SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 			$8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::date[],
-			$15::boolean[], $16::timestamptz[], $17::integer[], $18::text[])
+			$15::boolean[], $16::timestamptz[], $17::integer[], $18::text[], $19::text[])
 			ON CONFLICT (asset_id) DO NOTHING`, s),
 			rows.ids, rows.events, rows.schools, rows.tags, rows.names, rows.cats, rows.locs, rows.depts, rows.custs,
 			rows.prices, rows.qtys, rows.values, rows.versions, rows.acquired, rows.fixed, rows.registered,
-			rows.depMonths, rows.depStarts)
+			rows.depMonths, rows.depStarts, rows.custNos)
 		b.Queue(fmt.Sprintf(`INSERT INTO %s.asset_history (asset_id, version, school_id, effective_at, location, department,
-			custodian, status)
-			SELECT id, v, sc, at, l, d, c, 'in_use' FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[],
-			$5::text[], $6::text[], $7::text[]) AS u(id, v, sc, at, l, d, c)
+			custodian, custodian_staff_no, status)
+			SELECT id, v, sc, at, l, d, c, n, 'in_use' FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[],
+			$5::text[], $6::text[], $7::text[], $8::text[]) AS u(id, v, sc, at, l, d, c, n)
 			ON CONFLICT DO NOTHING`, s),
-			rows.ids, rows.versions, rows.schools, rows.occurred, rows.locs, rows.depts, rows.custs)
+			rows.ids, rows.versions, rows.schools, rows.occurred, rows.locs, rows.depts, rows.custs, rows.custNos)
 		rows = assetRows{}
 	}
 	for _, e := range events {
@@ -205,7 +212,8 @@ func (Projection) Apply(ctx context.Context, tx pgx.Tx, schema string, events []
 			}
 		case *eventsv1.AssetTransferred:
 			flush()
-			change(b, s, e, p.AssetId, "location=$4, department=$5, custodian=$6", p.ToLocation, p.ToDepartment, p.ToCustodian)
+			change(b, s, e, p.AssetId, "location=$4, department=$5, custodian=$6, custodian_staff_no=$7", p.ToLocation,
+				p.ToDepartment, p.ToCustodian, p.ToCustodianStaffNo)
 		case *eventsv1.AssetLent:
 			flush()
 			change(b, s, e, p.AssetId, "status=$4", StatusLent)
@@ -269,8 +277,8 @@ func change(b *pgx.Batch, s string, e event.Event, assetID, set string, args ...
 	b.Queue(fmt.Sprintf(`UPDATE %s.assets SET `+set+`, version=$2, changed_at=greatest(changed_at, $3)
 		WHERE asset_id=$1 AND version < $2`, s), append([]any{assetID, e.Version, e.OccurredAt}, args...)...)
 	b.Queue(fmt.Sprintf(`INSERT INTO %[1]s.asset_history (asset_id, version, school_id, effective_at, location, department,
-			custodian, status)
-		SELECT asset_id, $2, school_id, $3, location, department, custodian, status FROM %[1]s.assets
+			custodian, custodian_staff_no, status)
+		SELECT asset_id, $2, school_id, $3, location, department, custodian, custodian_staff_no, status FROM %[1]s.assets
 		WHERE asset_id=$1 AND version = $2
 		ON CONFLICT DO NOTHING`, s), assetID, e.Version, e.OccurredAt)
 }

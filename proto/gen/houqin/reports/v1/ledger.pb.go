@@ -90,9 +90,11 @@ func (x *GetLedgerBreakdownRequest) GetDimension() string {
 // dimension had this value then.
 type LedgerGroup struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The dimension's value: a category code, a room, a department, a custodian, a status code.
+	// The dimension's value: a category code, a room, a department, a custodian (staff:<工号>
+	// where the events record the staff number, else the name), a status code.
 	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	// The value for people (分类名称, 状态名称; otherwise the key).
+	// The value for people (分类名称, 状态名称, 张伟（T0123） for a custodian by staff number;
+	// otherwise the key).
 	Name     string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Entries  int64  `protobuf:"varint,3,opt,name=entries,proto3" json:"entries,omitempty"`
 	Quantity int64  `protobuf:"varint,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
