@@ -103,6 +103,12 @@ func TestProcurementReportsPage(t *testing.T) {
 		b.click("#stock-value-card")
 		b.waitText("#events-title", "库存（截至")
 		b.click("#events-back")
+		// The budget table's totals lead to the year's budget lines: opened, committed, spent.
+		b.click("#budget-totals")
+		b.waitText("#events-title", "预算执行")
+		b.waitText("#event-list tbody", "预算下达")
+		b.waitText("#event-list tbody", "预算占用")
+		b.click("#events-back")
 		// Drill-down: the waiting request leads to its submission.
 		b.click(`#approvals tr[data-request="` + sub.PurchaseRequestId + `"]`)
 		b.waitText("#event-list tbody", "购物申请")

@@ -69,6 +69,7 @@ func (s *Server) GetBudgetSpend(ctx context.Context, r *reportsv1.GetBudgetSpend
 		out.Categories = append(out.Categories, &reportsv1.CategorySpend{Category: c.Key, SpentFen: c.Fen,
 			Drill: &reportsv1.Drill{Report: ReportSpendCategory, Key: spendKey(year, c.Key)}})
 	}
+	out.Drill = &reportsv1.Drill{Report: ReportBudget, Key: strconv.Itoa(int(year))}
 	return out, nil
 }
 
@@ -387,6 +388,7 @@ func (s *Server) GetDistrictFees(ctx context.Context, r *reportsv1.GetDistrictFe
 
 // Procurement reports a drill can name (Drill.report) besides a stream.
 const (
+	ReportBudget                = "budget"         // key the fiscal year: every budget line's events
 	ReportSpendMonth            = "spend_month"    // key "<fiscal year>:<YYYY-MM>"
 	ReportSpendCategory         = "spend_category" // key "<fiscal year>:<category>"
 	ReportStock                 = "stock"          // key empty; to: the day
@@ -456,6 +458,13 @@ func (s *Server) procurementDrill(ctx context.Context, school string, d *reports
 			item, category = "", d.Key
 		}
 		pos, err = s.Procurement.StockPositions(ctx, school, day(), item, category)
+	case ReportBudget:
+		year, yerr := strconv.Atoi(d.Key)
+		if yerr != nil {
+			return nil, nil, true, badKey("须为预算年度 / key must be the fiscal year")
+		}
+		streams, err = s.Procurement.BudgetStreams(ctx, school, int32(year))
+		return nil, streams, true, err
 	case ReportFees:
 		streams, err = s.Procurement.FeeStreams(ctx, school, d.Key)
 		return nil, streams, true, err

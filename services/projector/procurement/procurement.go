@@ -585,6 +585,15 @@ func (r Reader) StockPositions(ctx context.Context, school, day, item, category 
 		school, day, item, category)
 }
 
+// BudgetStreams returns the streams of school's budget lines of a fiscal year.
+func (r Reader) BudgetStreams(ctx context.Context, school string, year int32) ([]string, error) {
+	rows, err := r.Pool.Query(ctx, `SELECT stream_id FROM procurement.budget_lines WHERE school_id=$1 AND fiscal_year=$2`, school, year)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // FeeStreams returns the streams of school's fee standards of term (every term when empty).
 func (r Reader) FeeStreams(ctx context.Context, school, term string) ([]string, error) {
 	rows, err := r.Pool.Query(ctx, `SELECT stream_id FROM procurement.fees WHERE school_id=$1 AND ($2 = '' OR term = $2)`, school, term)

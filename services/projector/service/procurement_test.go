@@ -363,6 +363,27 @@ func TestProcurementDrillDowns(t *testing.T) {
 	drilled(t, e, dir, "s1", b.Categories[1].Drill, "budget:L1@4")
 	// Another fiscal year has no spend.
 	drilled(t, e, dir, "s1", &reportsv1.Drill{Report: "spend_month", Key: "2024:2025-03"})
+	// The totals: every event of the year's budget lines, exactly what the lines' own drills list together.
+	var lines []string
+	for _, l := range b.Lines {
+		ev, err := e.reports.ListEvents(dir, &reportsv1.ListEventsRequest{SchoolId: "s1", Drill: l.Drill, PageSize: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range ev.Events {
+			lines = append(lines, fmt.Sprintf("%s@%d", x.StreamId, x.Version))
+		}
+	}
+	if len(b.Lines) != 2 || !slices.Contains(lines, "budget:L1@4") || !slices.Contains(lines, "budget:L2@2") {
+		t.Fatalf("budget lines %v, their events %v", b.Lines, lines)
+	}
+	drilled(t, e, dir, "s1", b.Drill, lines...)
+	// Last year's line only (opened once), and no year without lines.
+	drilled(t, e, dir, "s1", &reportsv1.Drill{Report: "budget", Key: "2024"}, "budget:L3@1")
+	drilled(t, e, dir, "s1", &reportsv1.Drill{Report: "budget", Key: "2023"})
+	if _, err := e.reports.ListEvents(dir, &reportsv1.ListEventsRequest{SchoolId: "s1", Drill: &reportsv1.Drill{Report: "budget", Key: "下一年"}}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("a budget drill without a year: %v", err)
+	}
 
 	// Stock: an item's lots and issues up to the day, the whole stock, a category's month.
 	var sv *reportsv1.GetStockValueResponse

@@ -192,10 +192,11 @@
     $(elId).addEventListener("click", (ev) => {
       const cell = ev.target.closest("[data-drill]");
       const n = numberDrills[cell && cell.dataset.drill ? elId + "/" + cell.dataset.drill : elId] || numberDrills[elId];
-      if (n && n.drill) openEvents($("school").dataset.id, n.drill, n.title, view).catch((e) => showError(e.message));
+      if (n && n.drill) openEvents(n.school || $("school").dataset.id, n.drill, n.title, view).catch((e) => showError(e.message));
     });
   }
-  const setDrill = (elId, drill, title) => { numberDrills[elId] = { drill, title }; };
+  // school: the school whose events these are (default: the school page's).
+  const setDrill = (elId, drill, title, school) => { numberDrills[elId] = { drill, title, school }; };
 
   async function openSchool(id) {
     const path = "/api/v1/schools/" + encodeURIComponent(id) + "/ledger/" + dimension + "?as_of=" + asOfValue();
@@ -332,6 +333,7 @@
   $("writeoffs-to").value = today;
   $("writeoffs-from").value = new Date(Date.parse(today) - 30 * 86400000).toISOString().slice(0, 10);
   drillNumber("writeoffs-totals", "writeoffs");
+  drillNumber("budget-totals", "school-procurement"); // the 采购与预算 budget table's totals
   $("open-writeoffs").addEventListener("click", () => openWriteOffs().catch((e) => showError(e.message)));
   ["writeoffs-from", "writeoffs-to"].forEach((i) => $(i).addEventListener("change", () => openWriteOffs().catch((e) => showError(e.message))));
   $("writeoffs-back").addEventListener("click", () => { $("writeoffs").hidden = true; $("school").hidden = false; });
@@ -611,6 +613,7 @@
     $("budget-committed").textContent = yuan(b.committed_fen);
     $("budget-spent").textContent = yuan(b.spent_fen);
     $("budget-available").textContent = yuan(b.available_fen);
+    setDrill("budget-totals", b.drill, title + " · 合计", id);
     document.querySelector("#spend-months tbody").replaceChildren(...b.months.map((m) => {
       const tr = cells(document.createElement("tr"), [m.month, yuan(m.spent_fen)], (i) => i > 0);
       tr.className = "drill";

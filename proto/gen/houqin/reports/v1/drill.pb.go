@@ -39,7 +39,7 @@ type Drill struct {
 	// per thing).
 	// district_ledger_<dimension>: a district group; GetDistrictLedgerBreakdown given its key
 	// lists the group's schools, whose rows carry ledger drills (not a ListEvents report).
-	// procurement: spend_month, spend_category, stock, stock_item, stock_category, fees,
+	// procurement: budget (key: the fiscal year; every budget line's events), spend_month, spend_category, stock, stock_item, stock_category, fees,
 	// compliance_quotes, compliance_acceptances, compliance_invoices (see the rows that carry
 	// them) — these name the exact events behind the number, chosen by their business dates.
 	Report string `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`

@@ -334,11 +334,14 @@ type GetBudgetSpendResponse struct {
 	// By month, oldest first; only months with spend.
 	Months []*MonthSpend `protobuf:"bytes,4,rep,name=months,proto3" json:"months,omitempty"`
 	// The largest first.
-	Categories    []*CategorySpend `protobuf:"bytes,5,rep,name=categories,proto3" json:"categories,omitempty"`
-	BudgetFen     int64            `protobuf:"varint,6,opt,name=budget_fen,json=budgetFen,proto3" json:"budget_fen,omitempty"`
-	CommittedFen  int64            `protobuf:"varint,7,opt,name=committed_fen,json=committedFen,proto3" json:"committed_fen,omitempty"`
-	SpentFen      int64            `protobuf:"varint,8,opt,name=spent_fen,json=spentFen,proto3" json:"spent_fen,omitempty"`
-	AvailableFen  int64            `protobuf:"varint,9,opt,name=available_fen,json=availableFen,proto3" json:"available_fen,omitempty"`
+	Categories   []*CategorySpend `protobuf:"bytes,5,rep,name=categories,proto3" json:"categories,omitempty"`
+	BudgetFen    int64            `protobuf:"varint,6,opt,name=budget_fen,json=budgetFen,proto3" json:"budget_fen,omitempty"`
+	CommittedFen int64            `protobuf:"varint,7,opt,name=committed_fen,json=committedFen,proto3" json:"committed_fen,omitempty"`
+	SpentFen     int64            `protobuf:"varint,8,opt,name=spent_fen,json=spentFen,proto3" json:"spent_fen,omitempty"`
+	AvailableFen int64            `protobuf:"varint,9,opt,name=available_fen,json=availableFen,proto3" json:"available_fen,omitempty"`
+	// The totals' events: every event of the school's budget lines of the fiscal year (report
+	// "budget", key the fiscal year).
+	Drill         *Drill `protobuf:"bytes,10,opt,name=drill,proto3" json:"drill,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -434,6 +437,13 @@ func (x *GetBudgetSpendResponse) GetAvailableFen() int64 {
 		return x.AvailableFen
 	}
 	return 0
+}
+
+func (x *GetBudgetSpendResponse) GetDrill() *Drill {
+	if x != nil {
+		return x.Drill
+	}
+	return nil
 }
 
 type GetApprovalsWaitingRequest struct {
@@ -2692,7 +2702,7 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	"\rCategorySpend\x121\n" +
 	"\bcategory\x18\x01 \x01(\tB\x15\x8a\xb5\x18\x11分类 / CategoryR\bcategory\x12B\n" +
 	"\tspent_fen\x18\x02 \x01(\x03B%\x8a\xb5\x18!已支出（元） / Spent (yuan)R\bspentFen\x12.\n" +
-	"\x05drill\x18\x03 \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\x8f\x03\n" +
+	"\x05drill\x18\x03 \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"\xbf\x03\n" +
 	"\x16GetBudgetSpendResponse\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x1f\n" +
 	"\vfiscal_year\x18\x02 \x01(\x05R\n" +
@@ -2706,7 +2716,9 @@ const file_houqin_reports_v1_procurement_proto_rawDesc = "" +
 	"budget_fen\x18\x06 \x01(\x03R\tbudgetFen\x12#\n" +
 	"\rcommitted_fen\x18\a \x01(\x03R\fcommittedFen\x12\x1b\n" +
 	"\tspent_fen\x18\b \x01(\x03R\bspentFen\x12#\n" +
-	"\ravailable_fen\x18\t \x01(\x03R\favailableFen\"N\n" +
+	"\ravailable_fen\x18\t \x01(\x03R\favailableFen\x12.\n" +
+	"\x05drill\x18\n" +
+	" \x01(\v2\x18.houqin.reports.v1.DrillR\x05drill\"N\n" +
 	"\x1aGetApprovalsWaitingRequest\x12\x1b\n" +
 	"\tschool_id\x18\x01 \x01(\tR\bschoolId\x12\x13\n" +
 	"\x05as_of\x18\x02 \x01(\tR\x04asOf\"\xc9\x04\n" +
@@ -2960,35 +2972,36 @@ var file_houqin_reports_v1_procurement_proto_depIdxs = []int32{
 	1,  // 3: houqin.reports.v1.GetBudgetSpendResponse.lines:type_name -> houqin.reports.v1.BudgetLineSpend
 	2,  // 4: houqin.reports.v1.GetBudgetSpendResponse.months:type_name -> houqin.reports.v1.MonthSpend
 	3,  // 5: houqin.reports.v1.GetBudgetSpendResponse.categories:type_name -> houqin.reports.v1.CategorySpend
-	32, // 6: houqin.reports.v1.WaitingApproval.drill:type_name -> houqin.reports.v1.Drill
-	6,  // 7: houqin.reports.v1.GetApprovalsWaitingResponse.requests:type_name -> houqin.reports.v1.WaitingApproval
-	9,  // 8: houqin.reports.v1.GetDistrictProcurementResponse.schools:type_name -> houqin.reports.v1.SchoolProcurement
-	32, // 9: houqin.reports.v1.SchoolCompliance.quotes_compliant_drill:type_name -> houqin.reports.v1.Drill
-	32, // 10: houqin.reports.v1.SchoolCompliance.quotes_noncompliant_drill:type_name -> houqin.reports.v1.Drill
-	32, // 11: houqin.reports.v1.SchoolCompliance.acceptances_two_person_drill:type_name -> houqin.reports.v1.Drill
-	32, // 12: houqin.reports.v1.SchoolCompliance.acceptances_single_drill:type_name -> houqin.reports.v1.Drill
-	32, // 13: houqin.reports.v1.SchoolCompliance.invoices_three_signed_drill:type_name -> houqin.reports.v1.Drill
-	32, // 14: houqin.reports.v1.SchoolCompliance.invoices_incomplete_drill:type_name -> houqin.reports.v1.Drill
-	13, // 15: houqin.reports.v1.GetProcurementComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
-	13, // 16: houqin.reports.v1.GetDistrictComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
-	32, // 17: houqin.reports.v1.FeeSettlement.drill:type_name -> houqin.reports.v1.Drill
-	17, // 18: houqin.reports.v1.GetFeeSettlementResponse.fees:type_name -> houqin.reports.v1.FeeSettlement
-	32, // 19: houqin.reports.v1.StockAuditRow.drill:type_name -> houqin.reports.v1.Drill
-	20, // 20: houqin.reports.v1.GetStockAuditResponse.categories:type_name -> houqin.reports.v1.StockAuditRow
-	32, // 21: houqin.reports.v1.StockItemValue.drill:type_name -> houqin.reports.v1.Drill
-	23, // 22: houqin.reports.v1.GetStockValueResponse.items:type_name -> houqin.reports.v1.StockItemValue
-	32, // 23: houqin.reports.v1.GetStockValueResponse.drill:type_name -> houqin.reports.v1.Drill
-	32, // 24: houqin.reports.v1.SchoolStock.drill:type_name -> houqin.reports.v1.Drill
-	23, // 25: houqin.reports.v1.DistrictStockItem.item:type_name -> houqin.reports.v1.StockItemValue
-	26, // 26: houqin.reports.v1.GetDistrictStockResponse.schools:type_name -> houqin.reports.v1.SchoolStock
-	27, // 27: houqin.reports.v1.GetDistrictStockResponse.items:type_name -> houqin.reports.v1.DistrictStockItem
-	32, // 28: houqin.reports.v1.SchoolFees.drill:type_name -> houqin.reports.v1.Drill
-	30, // 29: houqin.reports.v1.GetDistrictFeesResponse.schools:type_name -> houqin.reports.v1.SchoolFees
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	32, // 6: houqin.reports.v1.GetBudgetSpendResponse.drill:type_name -> houqin.reports.v1.Drill
+	32, // 7: houqin.reports.v1.WaitingApproval.drill:type_name -> houqin.reports.v1.Drill
+	6,  // 8: houqin.reports.v1.GetApprovalsWaitingResponse.requests:type_name -> houqin.reports.v1.WaitingApproval
+	9,  // 9: houqin.reports.v1.GetDistrictProcurementResponse.schools:type_name -> houqin.reports.v1.SchoolProcurement
+	32, // 10: houqin.reports.v1.SchoolCompliance.quotes_compliant_drill:type_name -> houqin.reports.v1.Drill
+	32, // 11: houqin.reports.v1.SchoolCompliance.quotes_noncompliant_drill:type_name -> houqin.reports.v1.Drill
+	32, // 12: houqin.reports.v1.SchoolCompliance.acceptances_two_person_drill:type_name -> houqin.reports.v1.Drill
+	32, // 13: houqin.reports.v1.SchoolCompliance.acceptances_single_drill:type_name -> houqin.reports.v1.Drill
+	32, // 14: houqin.reports.v1.SchoolCompliance.invoices_three_signed_drill:type_name -> houqin.reports.v1.Drill
+	32, // 15: houqin.reports.v1.SchoolCompliance.invoices_incomplete_drill:type_name -> houqin.reports.v1.Drill
+	13, // 16: houqin.reports.v1.GetProcurementComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
+	13, // 17: houqin.reports.v1.GetDistrictComplianceResponse.schools:type_name -> houqin.reports.v1.SchoolCompliance
+	32, // 18: houqin.reports.v1.FeeSettlement.drill:type_name -> houqin.reports.v1.Drill
+	17, // 19: houqin.reports.v1.GetFeeSettlementResponse.fees:type_name -> houqin.reports.v1.FeeSettlement
+	32, // 20: houqin.reports.v1.StockAuditRow.drill:type_name -> houqin.reports.v1.Drill
+	20, // 21: houqin.reports.v1.GetStockAuditResponse.categories:type_name -> houqin.reports.v1.StockAuditRow
+	32, // 22: houqin.reports.v1.StockItemValue.drill:type_name -> houqin.reports.v1.Drill
+	23, // 23: houqin.reports.v1.GetStockValueResponse.items:type_name -> houqin.reports.v1.StockItemValue
+	32, // 24: houqin.reports.v1.GetStockValueResponse.drill:type_name -> houqin.reports.v1.Drill
+	32, // 25: houqin.reports.v1.SchoolStock.drill:type_name -> houqin.reports.v1.Drill
+	23, // 26: houqin.reports.v1.DistrictStockItem.item:type_name -> houqin.reports.v1.StockItemValue
+	26, // 27: houqin.reports.v1.GetDistrictStockResponse.schools:type_name -> houqin.reports.v1.SchoolStock
+	27, // 28: houqin.reports.v1.GetDistrictStockResponse.items:type_name -> houqin.reports.v1.DistrictStockItem
+	32, // 29: houqin.reports.v1.SchoolFees.drill:type_name -> houqin.reports.v1.Drill
+	30, // 30: houqin.reports.v1.GetDistrictFeesResponse.schools:type_name -> houqin.reports.v1.SchoolFees
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_houqin_reports_v1_procurement_proto_init() }
