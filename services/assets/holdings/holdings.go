@@ -28,6 +28,9 @@ type Projection struct{}
 // (durable consumers are per owner: proj-assets-<name>).
 func (Projection) Name() string { return "assets_holdings" }
 
+// Version of the tables and of what Apply writes (bump it when you change either).
+func (Projection) Version() int { return 1 }
+
 // Setup creates the tables in schema.
 func (Projection) Setup(ctx context.Context, tx pgx.Tx, schema string) error {
 	_, err := tx.Exec(ctx, fmt.Sprintf(`

@@ -26,6 +26,9 @@ type Repairs struct{}
 // (durable consumers are per owner: proj-assets-<name>).
 func (Repairs) Name() string { return "assets_repairs" }
 
+// Version of the tables and of what Apply writes (bump it when you change either).
+func (Repairs) Version() int { return 1 }
+
 // Setup creates the tables in schema.
 func (Repairs) Setup(ctx context.Context, tx pgx.Tx, schema string) error {
 	_, err := tx.Exec(ctx, fmt.Sprintf(`

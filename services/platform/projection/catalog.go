@@ -46,6 +46,9 @@ func (c Catalog) Validate() error {
 		if err := checkNames(c.Owner, s.Projection.Name()); err != nil {
 			return err
 		}
+		if s.Projection.Version() < 1 {
+			return fmt.Errorf("projection: %s's %s has version %d; versions start at 1", c.Owner, s.Projection.Name(), s.Projection.Version())
+		}
 		k := key{s.Projection.Name(), s.Service}
 		if seen[k] {
 			return fmt.Errorf("projection: %s subscribes %s to %s twice", c.Owner, s.Projection.Name(), s.Service)
@@ -80,7 +83,9 @@ func (c Catalog) Find(name string) (Projection, []string) {
 }
 
 // Start creates every projection's tables and checkpoint rows (so queries find them before
-// the first event) and returns a runner per subscription, in catalog order.
+// the first event) and returns a runner per subscription, in catalog order. Each runner first
+// brings its projection to the projection's version, rebuilding it once if the live tables
+// were built with an older one.
 func (c Catalog) Start(ctx context.Context, pool *pgxpool.Pool, js jetstream.JetStream, log *slog.Logger, opts Options) ([]*Runner, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -93,13 +98,16 @@ func (c Catalog) Start(ctx context.Context, pool *pgxpool.Pool, js jetstream.Jet
 		if err := Setup(ctx, pool, s.Projection, s.Service); err != nil {
 			return nil, err
 		}
-		runners = append(runners, NewRunner(pool, js, c.Owner, s.Projection, s.Service, log, opts))
+		r := NewRunner(pool, js, c.Owner, s.Projection, s.Service, log, opts)
+		_, r.services = c.Find(s.Projection.Name())
+		runners = append(runners, r)
 	}
 	return runners, nil
 }
 
 // Rebuild rebuilds the projection named name on the owner's database behind pool from every
-// stream it reads; a running owner keeps serving meanwhile.
+// stream it reads; a running owner keeps serving meanwhile. The rebuilt tables are of the
+// projection's current version, which it records.
 func (c Catalog) Rebuild(ctx context.Context, pool *pgxpool.Pool, js jetstream.JetStream, name string, log *slog.Logger) (RebuildResult, error) {
 	p, services := c.Find(name)
 	if p == nil {
@@ -108,5 +116,6 @@ func (c Catalog) Rebuild(ctx context.Context, pool *pgxpool.Pool, js jetstream.J
 	if err := Migrate(ctx, pool); err != nil {
 		return RebuildResult{}, err
 	}
-	return Rebuild(ctx, pool, js, p, log, services...)
+	_, res, err := upgrade(ctx, pool, js, p, log, true, services...)
+	return res, err
 }

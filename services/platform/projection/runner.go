@@ -32,7 +32,7 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Migrate creates the checkpoint table.
+// Migrate creates the checkpoint and version tables.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	return pgkit.Migrate(ctx, pool, "projection", migrations, "migrations")
 }
@@ -43,6 +43,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 type Projection interface {
 	// Name identifies the projection; it is also its live schema.
 	Name() string
+	// Version is the schema version of its tables and of what Apply writes into them, from 1.
+	// Bump it when you change either: a runner then rebuilds the live tables from the streams
+	// once before it goes on (see upgrade).
+	Version() int
 	// Setup creates the projection's tables in schema if they are not there.
 	Setup(ctx context.Context, tx pgx.Tx, schema string) error
 	// Apply applies a batch of events in stream order. It must write only through tx.
@@ -73,9 +77,11 @@ type Stats struct {
 	Applied uint64 // events applied
 	Skipped uint64 // redelivered events at or below the checkpoint
 	Batches uint64
+	// Rebuilds counts rebuilds this runner made because its projection's version changed.
+	Rebuilds uint64
 }
 
-type counters struct{ applied, skipped, batches atomic.Uint64 }
+type counters struct{ applied, skipped, batches, rebuilds atomic.Uint64 }
 
 // Runner applies one service stream to one projection.
 type Runner struct {
@@ -87,10 +93,14 @@ type Runner struct {
 	log     *slog.Logger
 	opts    Options
 	stats   counters
+	// services are all the streams the projection reads, set by Catalog.Start: a runner that
+	// knows them upgrades the projection to its version before it consumes (see upgrade).
+	services []string
 }
 
 // NewRunner returns a runner of p, kept by owner (the service whose database holds it), over
-// service's stream. Services start theirs from their Catalog.
+// service's stream. Services start theirs from their Catalog; a runner made here alone does
+// not check the projection's version (it does not know the other streams a rebuild needs).
 func NewRunner(pool *pgxpool.Pool, js jetstream.JetStream, owner string, p Projection, service string, log *slog.Logger, opts Options) *Runner {
 	if opts.Batch <= 0 {
 		opts.Batch = 1000
@@ -104,7 +114,8 @@ func NewRunner(pool *pgxpool.Pool, js jetstream.JetStream, owner string, p Proje
 
 // Stats returns the counts so far.
 func (r *Runner) Stats() Stats {
-	return Stats{Applied: r.stats.applied.Load(), Skipped: r.stats.skipped.Load(), Batches: r.stats.batches.Load()}
+	return Stats{Applied: r.stats.applied.Load(), Skipped: r.stats.skipped.Load(), Batches: r.stats.batches.Load(),
+		Rebuilds: r.stats.rebuilds.Load()}
 }
 
 // ConsumerName is the runner's durable consumer: proj-<owner>-<projection>. Two services may
@@ -196,6 +207,15 @@ func Checkpoint(ctx context.Context, q interface {
 func (r *Runner) lead(ctx context.Context) error {
 	if err := Setup(ctx, r.pool, r.p, r.service); err != nil {
 		return err
+	}
+	if r.services != nil {
+		rebuilt, _, err := upgrade(ctx, r.pool, r.js, r.p, r.log, false, r.services...)
+		if err != nil {
+			return err
+		}
+		if rebuilt {
+			r.stats.rebuilds.Add(1)
+		}
 	}
 	cons, cp, err := r.anchor(ctx)
 	if err != nil {

@@ -30,6 +30,8 @@ type journal struct{}
 
 func (journal) Name() string { return "journal" }
 
+func (journal) Version() int { return 1 }
+
 func (journal) Setup(ctx context.Context, tx pgx.Tx, schema string) error {
 	_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+pgx.Identifier{schema, "applied"}.Sanitize()+
 		` (event_id uuid NOT NULL, seq bigint NOT NULL, stream_id text NOT NULL, version bigint NOT NULL)`)

@@ -24,6 +24,9 @@ type Commitments struct{}
 // (durable consumers are per owner: proj-procurement-<name>).
 func (Commitments) Name() string { return "procurement_commitments" }
 
+// Version of the tables and of what Apply writes (bump it when you change either).
+func (Commitments) Version() int { return 1 }
+
 // Setup creates the table in schema.
 func (Commitments) Setup(ctx context.Context, tx pgx.Tx, schema string) error {
 	_, err := tx.Exec(ctx, fmt.Sprintf(`

@@ -23,6 +23,10 @@ type Projection struct{}
 // Name is also the live schema.
 func (Projection) Name() string { return "procurement" }
 
+// Version of the tables and of what Apply writes (bump it when you change either). 2: the
+// compliance dates and approval history (request_steps) of requests projected before them.
+func (Projection) Version() int { return 2 }
+
 // Setup creates the tables in schema.
 func (Projection) Setup(ctx context.Context, tx pgx.Tx, schema string) error {
 	s := pgx.Identifier{schema}.Sanitize()

@@ -54,7 +54,7 @@ func rebuild(args []string, out io.Writer) error {
 	natsURL := fs.String("nats-url", os.Getenv("HOUQIN_NATS_URL"), "NATS 地址 / NATS server URL (HOUQIN_NATS_URL)")
 	data := fs.String("data", env("HOUQIN_DATA", ".houqin"), "未给地址时，使用正在运行的 houqin dev 数据目录 / without URLs, use the running houqin dev of this data folder")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "houqin rebuild: 从事件流第 1 条起重放到新表，再原子替换；运行中的服务照常提供查询 / replay the streams from sequence 1 into fresh tables and swap them in; the running service keeps serving\n\n")
+		fmt.Fprint(fs.Output(), "houqin rebuild: 从事件流第 1 条起重放到新表，再原子替换；运行中的服务照常提供查询 / replay the streams from sequence 1 into fresh tables and swap them in; the running service keeps serving. 投影版本变了（升级后）服务启动时会自动重建，不必手动 / after an upgrade that changes a projection's version its service rebuilds it by itself at start\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
