@@ -29,7 +29,8 @@ type Projection struct{}
 func (Projection) Name() string { return "assets_holdings" }
 
 // Version of the tables and of what Apply writes (bump it when you change either).
-func (Projection) Version() int { return 1 }
+// 2: staff numbers (工号) of custodians, borrowers and issued items.
+func (Projection) Version() int { return 2 }
 
 // Setup creates the tables in schema.
 func (Projection) Setup(ctx context.Context, tx pgx.Tx, schema string) error {

@@ -24,7 +24,8 @@ type Projection struct{}
 func (Projection) Name() string { return "ledger" }
 
 // Version of the tables and of what Apply writes (bump it when you change either).
-func (Projection) Version() int { return 1 }
+// 2: corrections (更正) and custodians' staff numbers (工号).
+func (Projection) Version() int { return 2 }
 
 // Setup creates the tables in schema.
 func (Projection) Setup(ctx context.Context, tx pgx.Tx, schema string) error {
