@@ -1,8 +1,9 @@
 package domain
 
 import (
-	"sort"
 	"time"
+
+	"houqin.dev/platform/dated"
 )
 
 // CustodyPolicy is the rules of using assets in force from a date: loans, off-campus
@@ -31,15 +32,7 @@ var DefaultCustodyPolicies = CustodyPolicies{
 
 // At returns the policy in force at t (the earliest one for dates before all of them).
 func (ps CustodyPolicies) At(t time.Time) CustodyPolicy {
-	sorted := append(CustodyPolicies(nil), ps...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].EffectiveFrom.Before(sorted[j].EffectiveFrom) })
-	p := sorted[0]
-	for _, x := range sorted {
-		if !x.EffectiveFrom.After(t) {
-			p = x
-		}
-	}
-	return p
+	return dated.At(ps, func(p CustodyPolicy) time.Time { return p.EffectiveFrom }, t)
 }
 
 // Day is a business date (YYYY-MM-DD) in the district's time zone, held as midnight UTC so

@@ -1,8 +1,9 @@
 package domain
 
 import (
-	"sort"
 	"time"
+
+	"houqin.dev/platform/dated"
 )
 
 // Policy is the asset rules in force from a date. Rules change by decree, so they are data
@@ -84,15 +85,7 @@ var DefaultPolicies = Policies{
 
 // At returns the policy in force at t (the earliest one for dates before all of them).
 func (ps Policies) At(t time.Time) Policy {
-	sorted := append(Policies(nil), ps...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].EffectiveFrom.Before(sorted[j].EffectiveFrom) })
-	p := sorted[0]
-	for _, x := range sorted {
-		if !x.EffectiveFrom.After(t) {
-			p = x
-		}
-	}
-	return p
+	return dated.At(ps, func(p Policy) time.Time { return p.EffectiveFrom }, t)
 }
 
 // ThresholdFen is the capitalisation threshold for category (a code of the tree).

@@ -1,8 +1,9 @@
 package domain
 
 import (
-	"sort"
 	"time"
+
+	"houqin.dev/platform/dated"
 )
 
 // RepairPolicy is the repair clocks in force from a date (报修时限). A zero duration means no
@@ -31,13 +32,5 @@ var DefaultRepairPolicies = RepairPolicies{
 
 // At returns the repair policy in force at t (the earliest one for times before all of them).
 func (ps RepairPolicies) At(t time.Time) RepairPolicy {
-	sorted := append(RepairPolicies(nil), ps...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].EffectiveFrom.Before(sorted[j].EffectiveFrom) })
-	p := sorted[0]
-	for _, x := range sorted {
-		if !x.EffectiveFrom.After(t) {
-			p = x
-		}
-	}
-	return p
+	return dated.At(ps, func(p RepairPolicy) time.Time { return p.EffectiveFrom }, t)
 }

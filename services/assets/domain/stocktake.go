@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"houqin.dev/platform/dated"
 	"houqin.dev/platform/errs"
 	eventsv1 "houqin.dev/proto/gen/houqin/assets/events/v1"
 )
@@ -351,15 +352,7 @@ var DefaultStocktakePolicies = StocktakePolicies{
 
 // At returns the policy in force at t (the earliest one for times before all of them).
 func (ps StocktakePolicies) At(t time.Time) StocktakePolicy {
-	sorted := append(StocktakePolicies(nil), ps...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].EffectiveFrom.Before(sorted[j].EffectiveFrom) })
-	p := sorted[0]
-	for _, x := range sorted {
-		if !x.EffectiveFrom.After(t) {
-			p = x
-		}
-	}
-	return p
+	return dated.At(ps, func(p StocktakePolicy) time.Time { return p.EffectiveFrom }, t)
 }
 
 // Adjustment is a proposed resolution of a difference.

@@ -1,8 +1,9 @@
 package domain
 
 import (
-	"sort"
 	"time"
+
+	"houqin.dev/platform/dated"
 )
 
 // Policy is the procurement rules in force from a date. Rules change by decree and differ by
@@ -56,15 +57,7 @@ var DefaultPolicies = Policies{
 
 // At returns the policy in force at t (the earliest one for dates before all of them).
 func (ps Policies) At(t time.Time) Policy {
-	sorted := append(Policies(nil), ps...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].EffectiveFrom.Before(sorted[j].EffectiveFrom) })
-	p := sorted[0]
-	for _, x := range sorted {
-		if !x.EffectiveFrom.After(t) {
-			p = x
-		}
-	}
-	return p
+	return dated.At(ps, func(p Policy) time.Time { return p.EffectiveFrom }, t)
 }
 
 // Version returns the policy of version v, or the one in force at fallback if none has it.

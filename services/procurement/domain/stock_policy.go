@@ -1,8 +1,9 @@
 package domain
 
 import (
-	"sort"
 	"time"
+
+	"houqin.dev/platform/dated"
 )
 
 // StockPolicy is the stores rules in force from a date (减少库存，避免积压资金): data with an
@@ -29,13 +30,5 @@ var DefaultStockPolicies = StockPolicies{
 
 // At returns the policy in force at t (the earliest one for dates before all of them).
 func (ps StockPolicies) At(t time.Time) StockPolicy {
-	sorted := append(StockPolicies(nil), ps...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].EffectiveFrom.Before(sorted[j].EffectiveFrom) })
-	p := sorted[0]
-	for _, x := range sorted {
-		if !x.EffectiveFrom.After(t) {
-			p = x
-		}
-	}
-	return p
+	return dated.At(ps, func(p StockPolicy) time.Time { return p.EffectiveFrom }, t)
 }
