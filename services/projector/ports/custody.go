@@ -22,9 +22,7 @@ const (
 // GetCustodyCoverage implements reportsv1.ReportsServiceServer.
 func (s *Server) GetCustodyCoverage(ctx context.Context, r *reportsv1.GetCustodyCoverageRequest) (*reportsv1.GetCustodyCoverageResponse, error) {
 	var v errs.Violations
-	if !event.ValidToken(r.SchoolId) {
-		v.Add("school_id", "学校编号有误 / invalid school_id")
-	}
+	schoolID(&v, r.SchoolId)
 	if r.Term == "" || len(r.Term) > 32 {
 		v.Add("term", "须填学年学期，如 2025-2026-1 / term is required, e.g. 2025-2026-1")
 	}

@@ -80,12 +80,25 @@ func date(v *errs.Violations, field, value string) time.Time {
 	return d
 }
 
+// asOf parses an optional as_of field: the end of that day, or today when it is empty.
+func (s *Server) asOf(v *errs.Violations, value string) time.Time {
+	if value == "" {
+		return s.today()
+	}
+	return date(v, "as_of", value)
+}
+
+// schoolID checks a request's school_id.
+func schoolID(v *errs.Violations, id string) {
+	if !event.ValidToken(id) {
+		v.Add("school_id", "学校编号有误 / invalid school_id")
+	}
+}
+
 // ListEvents implements reportsv1.ReportsServiceServer.
 func (s *Server) ListEvents(ctx context.Context, r *reportsv1.ListEventsRequest) (*reportsv1.ListEventsResponse, error) {
 	var v errs.Violations
-	if !event.ValidToken(r.SchoolId) {
-		v.Add("school_id", "学校编号有误 / invalid school_id")
-	}
+	schoolID(&v, r.SchoolId)
 	d := r.Drill
 	if d == nil {
 		d = &reportsv1.Drill{}

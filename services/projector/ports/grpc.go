@@ -7,7 +7,6 @@ import (
 
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
-	"houqin.dev/platform/event"
 	"houqin.dev/projector/custody"
 	"houqin.dev/projector/eventlog"
 	"houqin.dev/projector/ledger"
@@ -44,28 +43,11 @@ func (s *Server) today() time.Time {
 	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// asOf parses an as_of date; empty means today in the district's time zone.
-func (s *Server) asOf(v string) (time.Time, error) {
-	if v == "" {
-		return s.today(), nil
-	}
-	d, err := time.Parse(domain.DateLayout, v)
-	if err != nil {
-		return time.Time{}, errs.Invalid("as_of", "日期格式须为YYYY-MM-DD / as_of must be YYYY-MM-DD")
-	}
-	return d, nil
-}
-
 // GetAssetLedger implements reportsv1.ReportsServiceServer.
 func (s *Server) GetAssetLedger(ctx context.Context, r *reportsv1.GetAssetLedgerRequest) (*reportsv1.GetAssetLedgerResponse, error) {
 	var v errs.Violations
-	if !event.ValidToken(r.SchoolId) {
-		v.Add("school_id", "学校编号有误 / invalid school_id")
-	}
-	asOf, err := s.asOf(r.AsOf)
-	if err != nil {
-		return nil, err
-	}
+	schoolID(&v, r.SchoolId)
+	asOf := s.asOf(&v, r.AsOf)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -87,8 +69,9 @@ func (s *Server) GetAssetLedger(ctx context.Context, r *reportsv1.GetAssetLedger
 
 // GetDistrictLedger implements reportsv1.ReportsServiceServer.
 func (s *Server) GetDistrictLedger(ctx context.Context, r *reportsv1.GetDistrictLedgerRequest) (*reportsv1.GetDistrictLedgerResponse, error) {
-	asOf, err := s.asOf(r.AsOf)
-	if err != nil {
+	var v errs.Violations
+	asOf := s.asOf(&v, r.AsOf)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	schools, err := s.Ledger.District(ctx, asOf)
@@ -118,10 +101,7 @@ func (s *Server) GetDistrictLedgerBreakdown(ctx context.Context, r *reportsv1.Ge
 	if !ledger.ValidDistrictDimension(r.Dimension) {
 		v.Add("dimension", "分组须为 school | category | status | school_kind / unknown dimension")
 	}
-	asOf := s.today()
-	if r.AsOf != "" {
-		asOf = date(&v, "as_of", r.AsOf)
-	}
+	asOf := s.asOf(&v, r.AsOf)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -163,16 +143,11 @@ func (s *Server) GetDistrictLedgerBreakdown(ctx context.Context, r *reportsv1.Ge
 // GetLedgerBreakdown implements reportsv1.ReportsServiceServer.
 func (s *Server) GetLedgerBreakdown(ctx context.Context, r *reportsv1.GetLedgerBreakdownRequest) (*reportsv1.GetLedgerBreakdownResponse, error) {
 	var v errs.Violations
-	if !event.ValidToken(r.SchoolId) {
-		v.Add("school_id", "学校编号有误 / invalid school_id")
-	}
+	schoolID(&v, r.SchoolId)
 	if !ledger.ValidDimension(r.Dimension) {
 		v.Add("dimension", "分组须为 category | location | department | custodian | status / unknown dimension")
 	}
-	asOf := s.today()
-	if r.AsOf != "" {
-		asOf = date(&v, "as_of", r.AsOf)
-	}
+	asOf := s.asOf(&v, r.AsOf)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

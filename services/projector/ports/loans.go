@@ -6,7 +6,6 @@ import (
 
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
-	"houqin.dev/platform/event"
 	"houqin.dev/projector/eventlog"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
@@ -20,13 +19,8 @@ const (
 // GetLoansReport implements reportsv1.ReportsServiceServer.
 func (s *Server) GetLoansReport(ctx context.Context, r *reportsv1.GetLoansReportRequest) (*reportsv1.GetLoansReportResponse, error) {
 	var v errs.Violations
-	if !event.ValidToken(r.SchoolId) {
-		v.Add("school_id", "学校编号有误 / invalid school_id")
-	}
-	asOf := s.today()
-	if r.AsOf != "" {
-		asOf = date(&v, "as_of", r.AsOf)
-	}
+	schoolID(&v, r.SchoolId)
+	asOf := s.asOf(&v, r.AsOf)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -38,9 +38,7 @@ func permille(part, whole int64) int64 {
 // GetBudgetSpend implements reportsv1.ReportsServiceServer.
 func (s *Server) GetBudgetSpend(ctx context.Context, r *reportsv1.GetBudgetSpendRequest) (*reportsv1.GetBudgetSpendResponse, error) {
 	var v errs.Violations
-	if !event.ValidToken(r.SchoolId) {
-		v.Add("school_id", "学校编号有误 / invalid school_id")
-	}
+	schoolID(&v, r.SchoolId)
 	year := s.fiscalYear(&v, r.FiscalYear)
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -81,13 +79,8 @@ func days(a, b time.Time) int32 {
 // GetApprovalsWaiting implements reportsv1.ReportsServiceServer.
 func (s *Server) GetApprovalsWaiting(ctx context.Context, r *reportsv1.GetApprovalsWaitingRequest) (*reportsv1.GetApprovalsWaitingResponse, error) {
 	var v errs.Violations
-	if !event.ValidToken(r.SchoolId) {
-		v.Add("school_id", "学校编号有误 / invalid school_id")
-	}
-	asOf := s.today()
-	if r.AsOf != "" {
-		asOf = date(&v, "as_of", r.AsOf)
-	}
+	schoolID(&v, r.SchoolId)
+	asOf := s.asOf(&v, r.AsOf)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -109,10 +102,7 @@ func (s *Server) GetApprovalsWaiting(ctx context.Context, r *reportsv1.GetApprov
 func (s *Server) GetDistrictProcurement(ctx context.Context, r *reportsv1.GetDistrictProcurementRequest) (*reportsv1.GetDistrictProcurementResponse, error) {
 	var v errs.Violations
 	year := s.fiscalYear(&v, r.FiscalYear)
-	asOf := s.today()
-	if r.AsOf != "" {
-		asOf = date(&v, "as_of", r.AsOf)
-	}
+	asOf := s.asOf(&v, r.AsOf)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -238,9 +228,7 @@ func (s *Server) GetFeeSettlement(ctx context.Context, r *reportsv1.GetFeeSettle
 // the procurement domain's own pure function over the movements of the read model.
 func (s *Server) GetStockAudit(ctx context.Context, r *reportsv1.GetStockAuditRequest) (*reportsv1.GetStockAuditResponse, error) {
 	var v errs.Violations
-	if !event.ValidToken(r.SchoolId) {
-		v.Add("school_id", "学校编号有误 / invalid school_id")
-	}
+	schoolID(&v, r.SchoolId)
 	month := r.Month
 	if month == "" {
 		month = s.today().Format("2006-01")
@@ -270,13 +258,8 @@ func (s *Server) GetStockAudit(ctx context.Context, r *reportsv1.GetStockAuditRe
 // SlowMovingStock under the default stock policy in force on as_of.
 func (s *Server) GetStockValue(ctx context.Context, r *reportsv1.GetStockValueRequest) (*reportsv1.GetStockValueResponse, error) {
 	var v errs.Violations
-	if !event.ValidToken(r.SchoolId) {
-		v.Add("school_id", "学校编号有误 / invalid school_id")
-	}
-	asOf := s.today()
-	if r.AsOf != "" {
-		asOf = date(&v, "as_of", r.AsOf)
-	}
+	schoolID(&v, r.SchoolId)
+	asOf := s.asOf(&v, r.AsOf)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -334,10 +317,7 @@ func stockOf(moves []procdomain.Movement, day string, p procdomain.StockPolicy) 
 // GetStockValue computes it, under the stock policy in force on as_of.
 func (s *Server) GetDistrictStock(ctx context.Context, r *reportsv1.GetDistrictStockRequest) (*reportsv1.GetDistrictStockResponse, error) {
 	var v errs.Violations
-	asOf := s.today()
-	if r.AsOf != "" {
-		asOf = date(&v, "as_of", r.AsOf)
-	}
+	asOf := s.asOf(&v, r.AsOf)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -48,9 +48,7 @@ func (s *Server) window(v *errs.Violations, from, to string) (time.Time, time.Ti
 // GetRepairsReport implements reportsv1.ReportsServiceServer.
 func (s *Server) GetRepairsReport(ctx context.Context, r *reportsv1.GetRepairsReportRequest) (*reportsv1.GetRepairsReportResponse, error) {
 	var v errs.Violations
-	if !event.ValidToken(r.SchoolId) {
-		v.Add("school_id", "学校编号有误 / invalid school_id")
-	}
+	schoolID(&v, r.SchoolId)
 	from, to := s.window(&v, r.From, r.To)
 	if err := v.Err(); err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"houqin.dev/platform/errs"
-	"houqin.dev/platform/event"
 	"houqin.dev/projector/stocktakes"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
@@ -13,9 +12,7 @@ import (
 // GetStocktakeVariance implements reportsv1.ReportsServiceServer.
 func (s *Server) GetStocktakeVariance(ctx context.Context, r *reportsv1.GetStocktakeVarianceRequest) (*reportsv1.GetStocktakeVarianceResponse, error) {
 	var v errs.Violations
-	if !event.ValidToken(r.SchoolId) {
-		v.Add("school_id", "学校编号有误 / invalid school_id")
-	}
+	schoolID(&v, r.SchoolId)
 	if len(r.SessionId) > 100 {
 		v.Add("session_id", "清查编号有误 / invalid session_id")
 	}

@@ -6,7 +6,6 @@ import (
 
 	"houqin.dev/assets/domain"
 	"houqin.dev/platform/errs"
-	"houqin.dev/platform/event"
 	"houqin.dev/projector/writeoffs"
 	reportsv1 "houqin.dev/proto/gen/houqin/reports/v1"
 )
@@ -27,9 +26,7 @@ var writeOffStates = map[string]string{ReportWriteOffsTier: writeoffs.StateAny, 
 // GetWriteOffsReport implements reportsv1.ReportsServiceServer.
 func (s *Server) GetWriteOffsReport(ctx context.Context, r *reportsv1.GetWriteOffsReportRequest) (*reportsv1.GetWriteOffsReportResponse, error) {
 	var v errs.Violations
-	if !event.ValidToken(r.SchoolId) {
-		v.Add("school_id", "学校编号有误 / invalid school_id")
-	}
+	schoolID(&v, r.SchoolId)
 	from, to := s.window(&v, r.From, r.To)
 	if err := v.Err(); err != nil {
 		return nil, err
